@@ -1,0 +1,36 @@
+#include "safetrain/common/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+namespace safetrain::log {
+namespace {
+std::atomic<Level> g_level{Level::kInfo};
+std::mutex g_mutex;
+const auto g_start = std::chrono::steady_clock::now();
+
+const char* name(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "WARN";
+    case Level::kError: return "ERROR";
+  }
+  return "?";
+}
+}  // namespace
+
+void set_level(Level level) { g_level = level; }
+Level level() { return g_level; }
+
+void write(Level level, const std::string& message) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::fprintf(stderr, "[%8.2fs %-5s] %s\n", seconds, name(level), message.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace safetrain::log

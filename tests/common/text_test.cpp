@@ -1,0 +1,28 @@
+#include <gtest/gtest.h>
+
+#include "safetrain/common/text.hpp"
+
+namespace safetrain::text {
+
+TEST(Levenshtein, CountsEdits) {
+  EXPECT_EQ(levenshtein("", ""), 0u);
+  EXPECT_EQ(levenshtein("batch_size", "batch_size"), 0u);
+  EXPECT_EQ(levenshtein("batch_sise", "batch_size"), 1u);
+  EXPECT_EQ(levenshtein("kitten", "sitting"), 3u);
+}
+
+TEST(ClosestMatch, SuggestsNearMissOnly) {
+  const std::vector<std::string> keys{"batch_size", "max_epochs", "precision"};
+  EXPECT_EQ(closest_match("bach_size", keys), "batch_size");
+  EXPECT_EQ(closest_match("max_epoch", keys), "max_epochs");
+  EXPECT_EQ(closest_match("completely_unrelated", keys), "");
+}
+
+TEST(Split, KeepsEmptyFields) {
+  const auto parts = split("a,,b", ',');
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1], "");
+  EXPECT_EQ(trim("  x \t"), "x");
+}
+
+}  // namespace safetrain::text
