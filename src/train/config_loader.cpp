@@ -1,0 +1,260 @@
+#include "safetrain/train/config_loader.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/text.hpp"
+#include "safetrain/train/config_schema.hpp"
+
+namespace safetrain::train {
+namespace {
+
+// Where a value came from, for messages: "configs/x.yaml:12:5" or "--set a.b".
+std::string where(const std::string& origin, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null() || origin.rfind("--set", 0) == 0) return origin;
+  return origin + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+[[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& key,
+                       const std::string& problem) {
+  throw InputError(where(origin, node) + ": " + key + ": " + problem);
+}
+
+bool parse_int(const std::string& text, long long& out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+bool parse_double(const std::string& text, double& out) {
+  std::istringstream in(text);
+  in >> out;
+  return !in.fail() && in.eof();
+}
+
+std::string describe_range(const KeySpec& spec) {
+  std::ostringstream out;
+  if (spec.min && spec.max) out << "must be between " << *spec.min << " and " << *spec.max;
+  else if (spec.min) out << "must be >= " << *spec.min;
+  else out << "must be <= " << *spec.max;
+  return out.str();
+}
+
+void check_range(const KeySpec& spec, double value, const std::string& origin, const YAML::Node& node) {
+  if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
+    fail(origin, node, spec.path, describe_range(spec) + ", got " + node.Scalar());
+  }
+}
+
+void check_string_list(const KeySpec& spec, const YAML::Node& node, const std::string& origin) {
+  if (!node.IsSequence()) fail(origin, node, spec.path, std::string("expected ") + kind_name(spec.kind));
+  for (const auto& item : node) {
+    if (!item.IsScalar()) fail(origin, item, spec.path, "every entry must be a string");
+  }
+}
+
+void validate_value(const KeySpec& spec, const YAML::Node& node, const std::string& origin) {
+  const std::string expected = std::string("expected ") + kind_name(spec.kind);
+  switch (spec.kind) {
+    case KeyKind::kStringList:
+      check_string_list(spec, node, origin);
+      return;
+    case KeyKind::kListOrString:
+      if (node.IsSequence()) check_string_list(spec, node, origin);
+      else if (!node.IsScalar() || node.Scalar().empty()) fail(origin, node, spec.path, expected);
+      return;
+    default:
+      break;
+  }
+  if (!node.IsScalar()) fail(origin, node, spec.path, expected + ", got a " + (node.IsMap() ? "mapping" : "list"));
+  const std::string& text = node.Scalar();
+  switch (spec.kind) {
+    case KeyKind::kIntOrAuto:
+      if (text == "auto") return;
+      [[fallthrough]];
+    case KeyKind::kInt: {
+      long long value = 0;
+      if (!parse_int(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      check_range(spec, static_cast<double>(value), origin, node);
+      return;
+    }
+    case KeyKind::kFloat: {
+      double value = 0;
+      if (!parse_double(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      check_range(spec, value, origin, node);
+      return;
+    }
+    case KeyKind::kBool: {
+      bool value = false;
+      if (!YAML::convert<bool>::decode(node, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      return;
+    }
+    case KeyKind::kEnum: {
+      for (const auto& c : spec.choices) {
+        if (c == text) return;
+      }
+      std::string list;
+      for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+      fail(origin, node, spec.path, "must be one of: " + list + "; got '" + text + "'");
+    }
+    default:
+      return;
+  }
+}
+
+void validate_map(const YAML::Node& map, const std::string& section, const std::string& origin) {
+  for (const auto& entry : map) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = section.empty() ? name : section + "." + name;
+    if (section.empty() && name == "extends") continue;
+    if (const KeySpec* spec = find_key(path)) {
+      validate_value(*spec, entry.second, origin);
+    } else if (is_section(path)) {
+      if (entry.second.IsNull()) continue;
+      if (!entry.second.IsMap()) fail(origin, entry.second, path, "expected a mapping of keys (a section)");
+      validate_map(entry.second, path, origin);
+    } else {
+      const std::string suggestion = text::closest_match(name, children_of(section));
+      fail(origin, entry.first, path,
+           "unknown key" + (suggestion.empty() ? std::string() : "; did you mean '" + suggestion + "'?"));
+    }
+  }
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                     ": malformed YAML: " + e.msg);
+  }
+  if (doc.IsNull()) return YAML::Node(YAML::NodeType::Map);
+  if (!doc.IsMap()) throw InputError(origin + ": a config must be a YAML mapping of sections");
+  validate_map(doc, "", origin);
+  return doc;
+}
+
+std::string read_text(const std::filesystem::path& file, const std::string& referrer) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw InputError((referrer.empty() ? "" : referrer + ": ") + "cannot read config file " + file.string() +
+                     (std::filesystem::exists(file) ? "" : " (no such file)"));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Finds a dotted key inside a document, or an undefined node.
+YAML::Node lookup(const YAML::Node& doc, const std::string& path) {
+  YAML::Node current = doc;
+  for (const auto& part : text::split(path, '.')) {
+    if (!current.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node next = current[part];
+    if (!next) return YAML::Node(YAML::NodeType::Undefined);
+    current.reset(next);  // rebind; plain assignment would overwrite the document
+  }
+  return current;
+}
+
+void assign(YAML::Node& tree, const std::string& path, const YAML::Node& value) {
+  const auto parts = text::split(path, '.');
+  YAML::Node current = tree;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!current[parts[i]]) current[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    current.reset(current[parts[i]]);
+  }
+  current[parts.back()] = YAML::Clone(value);
+}
+
+// Layers (later wins) resolved into a fresh tree holding every schema key, in schema order.
+YAML::Node resolve(const std::vector<YAML::Node>& layers) {
+  YAML::Node tree(YAML::NodeType::Map);
+  for (const auto& spec : config_schema()) {
+    // An empty default means the empty string; YAML::Load("") would give null.
+    YAML::Node value = spec.default_value.empty() ? YAML::Node(std::string()) : YAML::Load(spec.default_value);
+    for (const auto& layer : layers) {
+      const YAML::Node found = lookup(layer, spec.path);
+      if (found && !found.IsNull()) value.reset(found);
+    }
+    assign(tree, spec.path, value);
+  }
+  return tree;
+}
+
+YAML::Node overrides_layer(const std::vector<Override>& overrides) {
+  YAML::Node layer(YAML::NodeType::Map);
+  for (const auto& o : overrides) {
+    const std::string origin = "--set " + o.key;
+    const KeySpec* spec = find_key(o.key);
+    if (!spec) {
+      const auto dot = o.key.rfind('.');
+      const std::string section = dot == std::string::npos ? "" : o.key.substr(0, dot);
+      const std::string leaf = dot == std::string::npos ? o.key : o.key.substr(dot + 1);
+      const std::string suggestion = text::closest_match(leaf, children_of(section));
+      throw InputError(origin + ": unknown key" +
+                       (suggestion.empty() ? "" : "; did you mean '" + (section.empty() ? "" : section + ".") + suggestion + "'?"));
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::ParserException& e) {
+      throw InputError(origin + ": cannot parse value '" + o.value + "': " + e.msg);
+    }
+    if (value.IsNull()) value = YAML::Node(std::string());
+    validate_value(*spec, value, origin);
+    assign(layer, o.key, value);
+  }
+  return layer;
+}
+
+ResolvedConfig resolve_layers(std::vector<YAML::Node> layers, const std::filesystem::path& file,
+                              const std::vector<Override>& overrides) {
+  layers.push_back(overrides_layer(overrides));
+  return ResolvedConfig{file, resolve(layers)};
+}
+
+}  // namespace
+
+Override parse_override(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError("--set " + text + ": expected key=value, e.g. --set training.batch_size=8");
+  }
+  return Override{text::trim(text.substr(0, eq)), text.substr(eq + 1)};
+}
+
+ResolvedConfig load_config(const std::filesystem::path& file, const std::vector<Override>& overrides) {
+  const std::string origin = file.string();
+  YAML::Node doc = parse_yaml(read_text(file, ""), origin);
+  std::vector<YAML::Node> layers;
+  if (const YAML::Node base_name = doc["extends"]) {
+    if (!base_name.IsScalar()) fail(origin, base_name, "extends", "expected the path of a base config");
+    const auto base_path = file.parent_path() / base_name.Scalar();
+    const std::string base_origin = base_path.string();
+    YAML::Node base = parse_yaml(read_text(base_path, where(origin, base_name) + ": extends"), base_origin);
+    if (base["extends"]) {
+      fail(base_origin, base["extends"], "extends", "a base config cannot extend another (one level only)");
+    }
+    layers.push_back(base);
+  }
+  layers.push_back(doc);
+  return resolve_layers(std::move(layers), file, overrides);
+}
+
+ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string& origin,
+                                 const std::vector<Override>& overrides) {
+  return resolve_layers({parse_yaml(yaml_text, origin)}, origin, overrides);
+}
+
+std::string to_yaml(const YAML::Node& tree) {
+  YAML::Emitter out;
+  out << tree;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace safetrain::train

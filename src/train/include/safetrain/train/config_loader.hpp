@@ -1,0 +1,33 @@
+#pragma once
+// Loads a YAML config: `extends:` one base file, validates every key against
+// the schema (errors name file:line:column and the dotted key), applies
+// --set overrides, and fills in defaults. Throws safetrain::InputError.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace safetrain::train {
+
+struct Override {
+  std::string key;    // dotted path
+  std::string value;  // YAML text
+};
+
+// Parses "a.b=value" (InputError on a missing '=' or empty key).
+Override parse_override(const std::string& text);
+
+struct ResolvedConfig {
+  std::filesystem::path file;  // the config named on the command line
+  YAML::Node tree;             // every schema key, in schema order, defaults filled in
+};
+
+ResolvedConfig load_config(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
+// Validates an already parsed document (e.g. one stored in a checkpoint).
+ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string& origin,
+                                 const std::vector<Override>& overrides = {});
+
+std::string to_yaml(const YAML::Node& tree);
+
+}  // namespace safetrain::train

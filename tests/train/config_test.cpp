@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/train/config.hpp"
+#include "safetrain/train/config_loader.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+using namespace safetrain::train;
+
+namespace {
+
+const fs::path kConfigs = fs::path(SAFETRAIN_SOURCE_DIR) / "configs";
+
+fs::path write_temp(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / "safetrain_config_test";
+  fs::create_directories(dir);
+  const fs::path file = dir / name;
+  std::ofstream(file) << text;
+  return file;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, ShippedConfigsLoadWithSeedDefaults) {
+  const auto safe = make_config(load_config(kConfigs / "safe_training.yaml").tree, "safe");
+  EXPECT_EQ(safe.training.batch_size, 4);
+  EXPECT_EQ(safe.training.accumulate_grad_batches, 4);
+  EXPECT_EQ(safe.training.precision, "16");
+  EXPECT_DOUBLE_EQ(safe.training.gradient_clip_val, 0.5);
+  EXPECT_EQ(safe.training.max_epochs, 50);
+  EXPECT_EQ(safe.training.check_val_every_n_epoch, 2);
+  EXPECT_EQ(safe.data.num_workers, 2);
+  EXPECT_EQ(safe.model.d_model, 512);
+  EXPECT_EQ(safe.model.num_heads, 8);
+  EXPECT_EQ(safe.model.num_layers, 4);
+  EXPECT_EQ(safe.model.token_type, "patch");
+
+  const auto quick = make_config(load_config(kConfigs / "quickstart.yaml").tree, "quick");
+  EXPECT_EQ(quick.model.type, "mlp");
+  EXPECT_EQ(quick.data.synthetic.rows, 12000);
+  EXPECT_EQ(quick.memory.max_validation_outputs, 10000);  // inherited from the base
+}
+
+TEST(Config, UnknownKeyNamesLineColumnAndSuggestion) {
+  const auto file = write_temp("typo.yaml", "training:\n  batch_sise: 8\n");
+  const std::string message = error_of([&] { load_config(file); });
+  EXPECT_NE(message.find("typo.yaml:2:3"), std::string::npos) << message;
+  EXPECT_NE(message.find("training.batch_sise"), std::string::npos) << message;
+  EXPECT_NE(message.find("batch_size"), std::string::npos) << message;
+}
+
+TEST(Config, WrongTypeAndOutOfRangeAreRejected) {
+  const auto bad_type = write_temp("type.yaml", "training:\n  max_epochs: many\n");
+  EXPECT_NE(error_of([&] { load_config(bad_type); }).find("training.max_epochs"), std::string::npos);
+  const auto bad_range = write_temp("range.yaml", "training:\n  batch_size: 0\n");
+  EXPECT_NE(error_of([&] { load_config(bad_range); }).find("range.yaml:2"), std::string::npos);
+  const auto bad_choice = write_temp("choice.yaml", "training:\n  precision: \"8\"\n");
+  EXPECT_NE(error_of([&] { load_config(bad_choice); }).find("bf16"), std::string::npos);
+}
+
+TEST(Config, OverridesApplyAndAreValidated) {
+  const auto resolved = load_config(kConfigs / "quickstart.yaml", {parse_override("training.max_epochs=3"),
+                                                                   parse_override("model.hidden=32")});
+  const auto c = make_config(resolved.tree, "q");
+  EXPECT_EQ(c.training.max_epochs, 3);
+  EXPECT_EQ(c.model.hidden, 32);
+  EXPECT_NE(error_of([&] { load_config(kConfigs / "quickstart.yaml", {parse_override("training.max_epoch=3")}); })
+                .find("max_epochs"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_override("training.max_epochs"); }).find("key=value"), std::string::npos);
+}
+
+TEST(Config, CrossKeyRulesNameTheKeys) {
+  const auto file = write_temp("fractions.yaml", "data:\n  train_fraction: 0.9\n  val_fraction: 0.2\n");
+  const std::string message = error_of([&] { make_config(load_config(file).tree, file.string()); });
+  EXPECT_NE(message.find("data.train_fraction"), std::string::npos) << message;
+  const auto csv = write_temp("csv.yaml", "data:\n  source: csv\n");
+  EXPECT_NE(error_of([&] { make_config(load_config(csv).tree, csv.string()); }).find("data.path"), std::string::npos);
+}
+
+TEST(Config, PrintedConfigResolvesToTheSameTree) {
+  const auto first = load_config(kConfigs / "quickstart.yaml");
+  const std::string printed = to_yaml(first.tree);
+  const auto second = resolve_from_text(printed, "printed");
+  EXPECT_EQ(to_yaml(second.tree), printed);
+}
+
+TEST(Config, MissingFileAndBadYamlAreInputErrors) {
+  EXPECT_NE(error_of([] { load_config("/nonexistent/safetrain.yaml"); }).find("/nonexistent/safetrain.yaml"),
+            std::string::npos);
+  const auto broken = write_temp("broken.yaml", "training: [1, 2\n");
+  EXPECT_NE(error_of([&] { load_config(broken); }).find("broken.yaml"), std::string::npos);
+}
