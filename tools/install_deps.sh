@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential make cmake ninja-build pkg-config ccache git
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-pthread    # without it LibTorch's BLAS is the reference one, 5-8x slower
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libgtest-dev

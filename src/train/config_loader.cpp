@@ -228,21 +228,30 @@ Override parse_override(const std::string& text) {
   return Override{text::trim(text.substr(0, eq)), text.substr(eq + 1)};
 }
 
-ResolvedConfig load_config(const std::filesystem::path& file, const std::vector<Override>& overrides) {
+namespace {
+
+constexpr int kMaxExtendsDepth = 4;
+
+// Base layers first, then `file` itself; `extends` is resolved relative to the file naming it.
+void collect_layers(const std::filesystem::path& file, const std::string& referrer, int depth,
+                    std::vector<YAML::Node>& layers) {
   const std::string origin = file.string();
-  YAML::Node doc = parse_yaml(read_text(file, ""), origin);
-  std::vector<YAML::Node> layers;
+  YAML::Node doc = parse_yaml(read_text(file, referrer), origin);
   if (const YAML::Node base_name = doc["extends"]) {
     if (!base_name.IsScalar()) fail(origin, base_name, "extends", "expected the path of a base config");
-    const auto base_path = file.parent_path() / base_name.Scalar();
-    const std::string base_origin = base_path.string();
-    YAML::Node base = parse_yaml(read_text(base_path, where(origin, base_name) + ": extends"), base_origin);
-    if (base["extends"]) {
-      fail(base_origin, base["extends"], "extends", "a base config cannot extend another (one level only)");
+    if (depth >= kMaxExtendsDepth) {
+      fail(origin, base_name, "extends", "more than " + std::to_string(kMaxExtendsDepth) + " levels (a cycle?)");
     }
-    layers.push_back(base);
+    collect_layers(file.parent_path() / base_name.Scalar(), where(origin, base_name) + ": extends", depth + 1, layers);
   }
   layers.push_back(doc);
+}
+
+}  // namespace
+
+ResolvedConfig load_config(const std::filesystem::path& file, const std::vector<Override>& overrides) {
+  std::vector<YAML::Node> layers;
+  collect_layers(file, "", 0, layers);
   return resolve_layers(std::move(layers), file, overrides);
 }
 

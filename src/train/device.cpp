@@ -1,0 +1,50 @@
+#include "safetrain/train/device.hpp"
+
+#include <algorithm>
+
+#include "safetrain/common/error.hpp"
+
+#ifdef SAFETRAIN_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace safetrain::train {
+
+torch::Device resolve_device(const std::string& setting) {
+  const bool have_cuda = torch::cuda::is_available();
+  if (setting == "cuda" && !have_cuda) {
+    throw InputError("training.device: cuda requested, but this LibTorch build has no CUDA or no GPU is visible; "
+                     "use auto or cpu");
+  }
+  if (setting == "cpu" || !have_cuda) return torch::kCPU;
+  return torch::Device(torch::kCUDA, 0);
+}
+
+void apply_threads(int64_t threads) {
+  torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
+}
+
+std::string apply_device_budget(const torch::Device& device, double budget_mb) {
+  if (budget_mb <= 0.0 || !device.is_cuda()) return "";
+#ifdef SAFETRAIN_WITH_CUDA
+  size_t free_bytes = 0, total_bytes = 0;
+  cudaMemGetInfo(&free_bytes, &total_bytes);
+  const double fraction = std::min(1.0, budget_mb * 1048576.0 / static_cast<double>(total_bytes));
+  c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, device.index());
+  return "device budget: " + std::to_string(static_cast<long long>(budget_mb)) + " MB (" +
+         std::to_string(fraction * 100.0).substr(0, 5) + "% of the device)";
+#else
+  return "";
+#endif
+}
+
+bool is_out_of_memory(const c10::Error& error) {
+  const std::string message = error.what_without_backtrace();
+  return message.find("out of memory") != std::string::npos ||
+         message.find("CUDA out of memory") != std::string::npos ||
+         message.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos;
+}
+
+}  // namespace safetrain::train

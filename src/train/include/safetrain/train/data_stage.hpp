@@ -1,0 +1,29 @@
+#pragma once
+// The trainer's data stage: load the table (synthetic or CSV), prune feature
+// columns with the descriptor pipeline (result cached by input hash), split,
+// standardise.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "safetrain/data/prepare.hpp"
+#include "safetrain/data/table.hpp"
+#include "safetrain/train/config.hpp"
+
+namespace safetrain::train {
+
+data::Table load_table(const Config& config);
+
+struct FeatureSelection {
+  std::vector<std::string> features;  // empty = every non-target column
+  std::string summary;                // one line for the log
+};
+
+// Runs (or reuses from `cache_dir`) the descriptor pipeline over the training rows only,
+// so validation and test rows never influence which columns are kept.
+FeatureSelection select_features(const Config& config, const data::Table& table,
+                                 const std::filesystem::path& cache_dir);
+
+data::PreparedData prepare_data(const Config& config, const data::Table& table, const FeatureSelection& selection);
+
+}  // namespace safetrain::train

@@ -1,0 +1,20 @@
+#pragma once
+// Device and thread setup from `training.device`, `training.threads` and
+// `memory.device_budget_mb`.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "safetrain/train/config.hpp"
+
+namespace safetrain::train {
+
+// "auto" = CUDA when LibTorch has it and a device exists; "cuda" without one is an InputError.
+torch::Device resolve_device(const std::string& setting);
+void apply_threads(int64_t threads);
+// CUDA: caps the caching allocator at budget_mb (memory fraction of the device). Returns what it did.
+std::string apply_device_budget(const torch::Device& device, double budget_mb);
+// Clean out-of-memory detection across LibTorch versions.
+bool is_out_of_memory(const c10::Error& error);
+
+}  // namespace safetrain::train

@@ -1,0 +1,63 @@
+#pragma once
+// Optimizer construction, the per-epoch learning-rate schedule (with linear
+// warm-up) and early stopping. Schedules step once per epoch, as Lightning's
+// default `interval: epoch` does.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safetrain/train/config.hpp"
+
+namespace safetrain::train {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config::Training& training,
+                                                        std::vector<torch::Tensor> parameters);
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+double learning_rate(const torch::optim::Optimizer& optimizer);
+
+// Lower-is-better metric tracking shared by the plateau schedule and early stopping.
+struct ImprovementTracker {
+  double best = std::numeric_limits<double>::infinity();
+  int64_t bad_checks = 0;
+  // True when `value` beats the best by more than min_delta (and records it).
+  bool observe(double value, double min_delta);
+};
+
+class LearningRateSchedule {
+ public:
+  explicit LearningRateSchedule(const Config::Training& training);
+  // Learning rate for (0-based) `epoch`.
+  double lr_for_epoch(int64_t epoch) const;
+  // Plateau only: feed the monitored metric after a validation.
+  void observe_metric(double value);
+
+  struct State { ImprovementTracker tracker; int64_t reductions = 0; };
+  State state() const { return state_; }
+  void load_state(const State& state) { state_ = state; }
+
+ private:
+  Config::Training training_;
+  State state_;
+};
+
+class EarlyStopping {
+ public:
+  EarlyStopping(bool enabled, int64_t patience, double min_delta);
+  // Returns true when this value is a new best.
+  bool observe(double value);
+  bool should_stop() const { return enabled_ && tracker_.bad_checks >= patience_; }
+  ImprovementTracker state() const { return tracker_; }
+  void load_state(const ImprovementTracker& state) { tracker_ = state; }
+
+ private:
+  bool enabled_;
+  int64_t patience_;
+  double min_delta_;
+  ImprovementTracker tracker_;
+};
+
+}  // namespace safetrain::train

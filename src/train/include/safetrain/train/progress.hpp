@@ -1,0 +1,36 @@
+#pragma once
+// Progress of an epoch: one updating line on a terminal, plain log lines every
+// N steps otherwise (CI, files). The ETA of the whole run appears once the
+// first epoch has finished.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace safetrain::train {
+
+enum class ProgressStyle { bar, lines, off };
+ProgressStyle progress_style_from(const std::string& setting);  // "auto" looks at isatty(stdout)
+
+class Progress {
+ public:
+  Progress(ProgressStyle style, int64_t max_epochs, int64_t log_every_n_steps);
+  void begin_epoch(int64_t epoch, int64_t steps);
+  void step(int64_t step, double loss, int64_t samples_done);
+  // Ends the updating line; records the epoch time for the ETA.
+  void end_epoch(double seconds_this_epoch);
+  std::string eta_text() const;  // "" before the first epoch ends
+
+ private:
+  ProgressStyle style_;
+  int64_t max_epochs_;
+  int64_t every_;
+  int64_t epoch_ = 0, steps_ = 0, epochs_done_ = 0;
+  double seconds_total_ = 0;
+  std::chrono::steady_clock::time_point epoch_start_;
+  std::chrono::steady_clock::time_point last_draw_;
+  bool line_open_ = false;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace safetrain::train

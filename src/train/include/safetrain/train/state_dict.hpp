@@ -1,0 +1,25 @@
+#pragma once
+// Model weights as a plain name -> tensor dictionary in LibTorch's pickle
+// format, so Python's torch.load opens a checkpoint's model.pt directly.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace safetrain::train {
+
+void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file);
+
+struct StateDictReport {
+  std::vector<std::string> missing, unexpected, mismatched;  // mismatched: "name: file [a, b] vs model [c, d]"
+  bool clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  std::string summary() const;
+};
+
+// Copies matching tensors into the module's parameters and buffers (on their
+// device). strict: any missing/unexpected/mis-shaped key is an InputError and
+// nothing is copied. Non-strict: copies what matches and reports the rest.
+StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem::path& file, bool strict);
+
+}  // namespace safetrain::train

@@ -1,0 +1,45 @@
+#include "safetrain/train/model_from_config.hpp"
+
+#include "safetrain/common/log.hpp"
+#include "safetrain/models/memory_estimate.hpp"
+#include "safetrain/models/parameter_count.hpp"
+#include "safetrain/monitor/trim.hpp"
+
+namespace safetrain::train {
+
+models::ModelSpec model_spec_from(const Config& config, int64_t features, const std::vector<std::string>& targets) {
+  const auto& m = config.model;
+  models::ModelSpec spec;
+  spec.type = m.type;
+  spec.input_features = features;
+  spec.outputs = static_cast<int64_t>(targets.size());
+  spec.output_names = targets;
+  spec.hidden = m.hidden;
+  spec.mlp_layers = m.mlp_layers;
+  spec.dropout = m.dropout;
+  spec.token_type = m.token_type;
+  spec.patch_size = m.patch_size;
+  spec.d_model = m.d_model;
+  spec.num_heads = m.num_heads;
+  spec.num_layers = m.num_layers;
+  spec.dim_feedforward = m.dim_feedforward;
+  models::validate(spec);
+  return spec;
+}
+
+models::RegressionModel build_checked_model(const models::ModelSpec& spec, const Config& config,
+                                            const torch::Device& device, bool training) {
+  // Return cached memory first, as the seed's safe instantiation cleans up before it measures.
+  monitor::release_cached_memory();
+  const auto estimate = models::estimate_memory(spec, config.training.batch_size, config.training.optimizer,
+                                                config.training.precision, training);
+  const auto budget = models::current_budget(device.str());
+  log::info("model: ", spec.type, ", ", models::expected_parameter_count(spec), " parameters; ", estimate.summary(),
+            "; ", budget.free_bytes / 1048576, " MB free on ", budget.device);
+  models::check_fits(estimate, budget, config.memory.min_free_mb, config.training.batch_size);
+  auto model = models::build_model(spec);
+  model->to(device);
+  return model;
+}
+
+}  // namespace safetrain::train

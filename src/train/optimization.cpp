@@ -1,0 +1,74 @@
+#include "safetrain/train/optimization.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace safetrain::train {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config::Training& t,
+                                                        std::vector<torch::Tensor> parameters) {
+  if (t.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(std::move(parameters),
+                                                torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
+  }
+  if (t.optimizer == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(std::move(parameters),
+                                                 torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(
+      std::move(parameters), torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+double learning_rate(const torch::optim::Optimizer& optimizer) {
+  return optimizer.param_groups().front().options().get_lr();
+}
+
+bool ImprovementTracker::observe(double value, double min_delta) {
+  if (std::isfinite(value) && value < best - min_delta) {
+    best = value;
+    bad_checks = 0;
+    return true;
+  }
+  ++bad_checks;
+  return false;
+}
+
+LearningRateSchedule::LearningRateSchedule(const Config::Training& training) : training_(training) {}
+
+double LearningRateSchedule::lr_for_epoch(int64_t epoch) const {
+  const double base = training_.lr;
+  const int64_t warmup = training_.warmup_epochs;
+  if (epoch < warmup) return base * static_cast<double>(epoch + 1) / static_cast<double>(warmup + 1);
+  const int64_t t = epoch - warmup;
+  double lr = base;
+  if (training_.scheduler == "cosine") {
+    const int64_t span = std::max<int64_t>(1, training_.max_epochs - warmup);
+    const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(span));
+    lr = training_.min_lr + (base - training_.min_lr) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  } else if (training_.scheduler == "step") {
+    lr = base * std::pow(training_.gamma, static_cast<double>(t / training_.step_size));
+  } else if (training_.scheduler == "plateau") {
+    lr = base * std::pow(training_.gamma, static_cast<double>(state_.reductions));
+  }
+  return std::max(lr, std::min(training_.min_lr, base));
+}
+
+void LearningRateSchedule::observe_metric(double value) {
+  if (training_.scheduler != "plateau") return;
+  state_.tracker.observe(value, training_.min_delta);
+  if (state_.tracker.bad_checks > training_.plateau_patience) {
+    ++state_.reductions;
+    state_.tracker.bad_checks = 0;
+  }
+}
+
+EarlyStopping::EarlyStopping(bool enabled, int64_t patience, double min_delta)
+    : enabled_(enabled), patience_(patience), min_delta_(min_delta) {}
+
+bool EarlyStopping::observe(double value) { return tracker_.observe(value, min_delta_); }
+
+}  // namespace safetrain::train

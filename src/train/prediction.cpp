@@ -1,0 +1,94 @@
+#include "safetrain/train/prediction.hpp"
+
+#include <sstream>
+
+#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/train/config_loader.hpp"
+#include "safetrain/train/device.hpp"
+#include "safetrain/train/model_from_config.hpp"
+
+namespace safetrain::train {
+namespace {
+
+torch::Tensor feature_columns(const data::Table& input, const std::vector<std::string>& names) {
+  std::vector<int64_t> indices;
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    const auto found = std::find(input.columns.begin(), input.columns.end(), name);
+    if (found == input.columns.end()) missing.push_back(name);
+    else indices.push_back(found - input.columns.begin());
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 8; ++i) list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 8) list += ", ...";
+    throw InputError(input.source + ": " + std::to_string(missing.size()) +
+                     " feature column(s) the model was trained on are missing: " + list);
+  }
+  return input.values.index_select(1, torch::tensor(indices, torch::kLong));
+}
+
+}  // namespace
+
+Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
+                          const PredictOptions& options) {
+  const auto meta = read_checkpoint_meta(checkpoint_dir);
+  const auto resolved = resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
+  const auto config = make_config(resolved.tree, resolved.file.string());
+  const auto scaling = read_scaling(checkpoint_dir);
+
+  auto x = feature_columns(input, meta.state.feature_names);
+  const auto nan_mask = torch::isnan(x);
+  if (nan_mask.any().item<bool>()) {
+    if (config.data.nan_policy != "fill_mean") {
+      const auto per_column = nan_mask.sum(0);
+      const auto worst = per_column.argmax().item<int64_t>();
+      throw InputError(input.source + ": column '" + meta.state.feature_names[worst] + "' has " +
+                       std::to_string(per_column[worst].item<int64_t>()) +
+                       " missing values (the model was trained with data.nan_policy: " + config.data.nan_policy + ")");
+    }
+    x = torch::where(nan_mask, scaling.feature_mean.expand_as(x), x);
+  }
+  x = (x - scaling.feature_mean) / scaling.feature_std;
+
+  const torch::Device device = resolve_device(options.device);
+  const auto spec = model_spec_from(config, static_cast<int64_t>(meta.state.feature_names.size()),
+                                    meta.state.target_names);
+  auto model = build_checked_model(spec, config, device, /*training=*/false);
+  Predictions result;
+  result.load_report = load_state_dict(*model, checkpoint_dir / "model.pt", options.strict);
+  if (!result.load_report.clean()) log::warn("weights loaded non-strictly: ", result.load_report.summary());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < x.size(0); start += options.batch_rows) {
+    const auto rows = std::min(options.batch_rows, x.size(0) - start);
+    parts.push_back(model->forward(x.narrow(0, start, rows).to(device)).to(torch::kCPU, torch::kFloat));
+  }
+  const auto scaled = parts.empty() ? torch::zeros({0, spec.outputs}) : torch::cat(parts);
+  result.values = scaled * scaling.target_std + scaling.target_mean;
+  result.target_names = meta.state.target_names;
+  return result;
+}
+
+void write_prediction_rows(const Predictions& p, const std::filesystem::path& csv) {
+  std::ostringstream out;
+  out.precision(9);
+  out << "row_id";
+  for (const auto& name : p.target_names) out << ',' << name << "_pred";
+  out << '\n';
+  const auto values = p.values.contiguous();
+  const float* data = values.data_ptr<float>();
+  const int64_t columns = values.size(1);
+  for (int64_t r = 0; r < values.size(0); ++r) {
+    out << r;
+    for (int64_t c = 0; c < columns; ++c) out << ',' << data[r * columns + c];
+    out << '\n';
+  }
+  write_file_atomically(csv, out.str());
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,68 @@
+#include "safetrain/train/run_files.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "safetrain/common/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::train {
+
+fs::path create_run_dir(const std::string& output_dir, const std::string& run_name) {
+  std::string name = run_name;
+  if (name.empty()) {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+    name = stamp;
+  }
+  std::error_code ec;
+  fs::create_directories(output_dir, ec);
+  if (ec) throw InputError("output.dir: cannot create '" + output_dir + "': " + ec.message());
+  fs::path dir = fs::path(output_dir) / name;
+  // Never write into an earlier run: a taken name gets -2, -3, ...
+  for (int suffix = 2; fs::exists(dir); ++suffix) dir = fs::path(output_dir) / (name + "-" + std::to_string(suffix));
+  for (const char* sub : {"checkpoints", "plots", "predictions"}) fs::create_directories(dir / sub);
+  return dir;
+}
+
+MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to) {
+  std::vector<std::string> kept;
+  if (keep_epochs_up_to >= 0 && fs::exists(csv)) {
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (std::stoll(line.substr(0, line.find(','))) <= keep_epochs_up_to) kept.push_back(line);
+    }
+  }
+  file_.reset(std::fopen(csv.c_str(), "w"));
+  if (!file_) throw std::runtime_error("cannot write " + csv.string());
+  std::fprintf(file_.get(), "%s\n", kMetricsHeader);
+  for (const auto& line : kept) std::fprintf(file_.get(), "%s\n", line.c_str());
+  std::fflush(file_.get());
+}
+
+void MetricsLog::append(const EpochMetrics& r) {
+  auto optional = [](const std::optional<double>& v) {
+    if (!v) return std::string();
+    std::ostringstream out;
+    out.precision(9);
+    out << *v;
+    return out.str();
+  };
+  std::fprintf(file_.get(), "%lld,%.9g,%s,%s,%s,%.9g,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch), r.train_loss,
+               optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(), r.lr, r.seconds,
+               r.samples_per_s, r.rss_mb);
+  std::fflush(file_.get());
+  ::fsync(fileno(file_.get()));
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,95 @@
+#include "safetrain/train/state_dict.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/error.hpp"
+
+namespace safetrain::train {
+namespace {
+
+std::map<std::string, torch::Tensor> named_state(const torch::nn::Module& module) {
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& item : module.named_parameters(true)) state[item.key()] = item.value();
+  for (const auto& item : module.named_buffers(true)) state[item.key()] = item.value();
+  return state;
+}
+
+std::string shape_text(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+}  // namespace
+
+void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [name, tensor] : named_state(module)) dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+  const std::vector<char> bytes = torch::pickle_save(dict);
+  write_file_atomically(file, std::string(bytes.begin(), bytes.end()));
+}
+
+std::string StateDictReport::summary() const {
+  std::ostringstream out;
+  auto list = [&](const char* label, const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    out << label << " (" << names.size() << "):";
+    for (const auto& n : names) out << " " << n;
+    out << "; ";
+  };
+  list("missing", missing);
+  list("unexpected", unexpected);
+  list("mis-shaped", mismatched);
+  std::string text = out.str();
+  return text.empty() ? "all keys match" : text.substr(0, text.size() - 2);
+}
+
+StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem::path& file, bool strict) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file.string() + ": cannot open model weights");
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
+  try {
+    const auto value = torch::pickle_load(bytes);
+    if (!value.isGenericDict()) throw InputError(file.string() + ": not a tensor dictionary");
+    dict = value.toGenericDict();
+  } catch (const c10::Error& e) {
+    throw InputError(file.string() + ": cannot read model weights (corrupt or not a safetrain checkpoint): " +
+                     std::string(e.what_without_backtrace()));
+  }
+  std::map<std::string, torch::Tensor> stored;
+  for (const auto& entry : dict) {
+    if (!entry.key().isString() || !entry.value().isTensor()) {
+      throw InputError(file.string() + ": entries must map names to tensors");
+    }
+    stored[entry.key().toStringRef()] = entry.value().toTensor();
+  }
+  StateDictReport report;
+  auto target = named_state(module);
+  for (const auto& [name, tensor] : target) {
+    const auto found = stored.find(name);
+    if (found == stored.end()) report.missing.push_back(name);
+    else if (found->second.sizes() != tensor.sizes())
+      report.mismatched.push_back(name + ": file " + shape_text(found->second) + " vs model " + shape_text(tensor));
+  }
+  for (const auto& entry : stored) {
+    if (!target.count(entry.first)) report.unexpected.push_back(entry.first);
+  }
+  if (strict && !report.clean()) {
+    throw InputError(file.string() + ": weights do not match the model (" + report.summary() +
+                     "); predict --strict false loads what matches");
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : target) {
+    const auto found = stored.find(name);
+    if (found == stored.end() || found->second.sizes() != tensor.sizes()) continue;
+    tensor.copy_(found->second.to(tensor.device(), tensor.scalar_type()));
+  }
+  return report;
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/train/state_dict.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+using namespace safetrain::train;
+
+namespace {
+
+struct Net : torch::nn::Module {
+  Net(int64_t in, int64_t out) { fc = register_module("fc", torch::nn::Linear(in, out)); }
+  torch::nn::Linear fc{nullptr};
+};
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "safetrain_checkpoint_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+CheckpointWrite contents_for(const Net& net, torch::optim::Optimizer* optimizer, int64_t epochs) {
+  CheckpointWrite c;
+  c.model = &net;
+  c.optimizer = optimizer;
+  c.scaling = {torch::zeros({3}), torch::ones({3}), torch::zeros({2}), torch::ones({2})};
+  c.state.epochs_completed = epochs;
+  c.state.global_step = 10 * epochs;
+  c.state.best_metric = 0.25;
+  c.state.scaler.scale = 512.0;
+  c.state.feature_names = {"a", "b", "c"};
+  c.state.target_names = {"x", "y"};
+  c.state.model_type = "mlp";
+  c.config_yaml = "seed: 1\n";
+  return c;
+}
+
+}  // namespace
+
+TEST(Checkpoint, RoundTripsWeightsOptimizerStateAndCounters) {
+  const auto dir = fresh_dir("roundtrip") / "last";
+  Net net(3, 2);
+  torch::optim::Adam optimizer(net.parameters(), torch::optim::AdamOptions(0.01));
+  net.fc(torch::randn({4, 3})).sum().backward();
+  optimizer.step();
+  save_checkpoint(dir, contents_for(net, &optimizer, 3));
+
+  Net other(3, 2);
+  EXPECT_TRUE(load_state_dict(other, dir / "model.pt", true).clean());
+  EXPECT_TRUE(torch::equal(other.fc->weight, net.fc->weight));
+  torch::optim::Adam other_optimizer(other.parameters(), torch::optim::AdamOptions(0.01));
+  load_optimizer_state(dir, other_optimizer);
+  const auto meta = read_checkpoint_meta(dir);
+  EXPECT_EQ(meta.state.epochs_completed, 3);
+  EXPECT_EQ(meta.state.global_step, 30);
+  EXPECT_DOUBLE_EQ(meta.state.best_metric, 0.25);
+  EXPECT_DOUBLE_EQ(meta.state.scaler.scale, 512.0);
+  EXPECT_EQ(meta.state.target_names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(meta.config_yaml, "seed: 1\n");
+  EXPECT_TRUE(torch::equal(read_scaling(dir).feature_std, torch::ones({3})));
+}
+
+TEST(Checkpoint, ReplacingLeavesOneCompleteDirectoryAndNoStaging) {
+  const auto root = fresh_dir("replace");
+  Net net(3, 2);
+  save_checkpoint(root / "last", contents_for(net, nullptr, 1));
+  save_checkpoint(root / "last", contents_for(net, nullptr, 2));
+  EXPECT_EQ(read_checkpoint_meta(root / "last").state.epochs_completed, 2);
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root)) ++entries;
+  EXPECT_EQ(entries, 1);  // no .partial or .old left behind
+}
+
+TEST(Checkpoint, CorruptOrMissingFilesAreInputErrors) {
+  const auto dir = fresh_dir("corrupt") / "best";
+  Net net(3, 2);
+  save_checkpoint(dir, contents_for(net, nullptr, 1));
+  std::ofstream(dir / "model.pt", std::ios::trunc) << "garbage";
+  EXPECT_THROW(load_state_dict(net, dir / "model.pt", true), InputError);
+  std::ofstream(dir / "state.json", std::ios::trunc) << "{\"format\": ";
+  EXPECT_THROW(read_checkpoint_meta(dir), InputError);
+  EXPECT_THROW(read_checkpoint_meta(dir.parent_path() / "nope"), InputError);
+}
+
+TEST(StateDict, StrictRefusesMismatchNonStrictLoadsWhatMatches) {
+  const auto dir = fresh_dir("strict");
+  Net small(3, 2);
+  save_state_dict(small, dir / "model.pt");
+  Net wider(3, 5);  // fc.weight [5,3] and fc.bias [5]: mis-shaped
+  try {
+    load_state_dict(wider, dir / "model.pt", true);
+    FAIL() << "strict load of mis-shaped weights must throw";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fc.weight"), std::string::npos) << e.what();
+  }
+  const auto report = load_state_dict(wider, dir / "model.pt", false);
+  EXPECT_EQ(report.mismatched.size(), 2u);
+  EXPECT_TRUE(report.missing.empty());
+}

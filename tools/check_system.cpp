@@ -1,0 +1,80 @@
+// check_system: what this machine has, and a safe config for it.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+
+#include "safetrain/common/guarded_main.hpp"
+#include "safetrain/models/memory_estimate.hpp"
+#include "safetrain/models/parameter_count.hpp"
+#include "safetrain/monitor/system_info.hpp"
+#include "safetrain/train/config_loader.hpp"
+#include "safetrain/train/model_from_config.hpp"
+
+using namespace safetrain;
+
+namespace {
+
+double mb(int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
+
+void recommend(const char* where, const models::ModelSpec& spec, const train::Config& config, int64_t free_bytes,
+               bool gpu, int cores) {
+  const std::string precision = gpu ? "16" : "32";
+  const int64_t reserve = static_cast<int64_t>(config.memory.min_free_mb * 1048576.0);
+  const int64_t usable = std::max<int64_t>(0, free_bytes - reserve);
+  const int64_t largest = models::largest_batch_that_fits(spec, config.training.optimizer, precision, usable);
+  std::printf("\nrecommended for %s (%.0f MB free, keeping memory.min_free_mb %.0f MB):\n", where, mb(free_bytes),
+              config.memory.min_free_mb);
+  if (largest < 1) {
+    std::printf("  this model does not fit: lower model.d_model / model.num_layers, or free memory\n");
+    return;
+  }
+  // Stay well under the largest batch that fits: activations vary with the data, the estimate is an estimate.
+  const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(largest / 2, gpu ? 64 : 256));
+  const int64_t accumulate = std::max<int64_t>(1, 16 / batch);
+  const auto estimate = models::estimate_memory(spec, batch, config.training.optimizer, precision, true);
+  std::printf("  training.batch_size: %lld   # largest that fits: %lld\n", static_cast<long long>(batch),
+              static_cast<long long>(largest));
+  std::printf("  training.accumulate_grad_batches: %lld   # effective batch %lld\n",
+              static_cast<long long>(accumulate), static_cast<long long>(batch * accumulate));
+  std::printf("  training.precision: \"%s\"%s\n", precision.c_str(),
+              gpu ? "   # fp16 autocast + loss scaling" : "   # fp16 does not help on a CPU");
+  std::printf("  data.num_workers: %d\n", std::min(2, std::max(0, cores - 1)));
+  std::printf("  estimate at that batch: %s\n", estimate.summary().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"safetrain check_system: CPU, RAM, LibTorch build, GPUs (through NVML when a driver is present),\n"
+               "the BLAS in use, and a recommended safe config for the model of --config on this machine."};
+  std::string config_path = "configs/safe_training.yaml";
+  int64_t features = 64;
+  app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
+  app.add_option("--features", features, "input feature count to size the model for")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return guarded_main("check_system", [&] {
+    const auto info = monitor::probe_system();
+    std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
+    std::printf("RAM:      %.0f MB total, %.0f MB available\n", mb(info.ram_total_bytes), mb(info.ram_available_bytes));
+    std::printf("LibTorch: %s, CUDA %s\n", info.torch_version.c_str(), info.torch_has_cuda ? "yes" : "no");
+    std::printf("BLAS:     %s\n", info.blas.c_str());
+    std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
+    for (const auto& gpu : info.gpus) {
+      std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), mb(gpu.total_bytes), mb(gpu.free_bytes));
+    }
+    const auto resolved = train::load_config(config_path);
+    const auto config = train::make_config(resolved.tree, resolved.file.string());
+    std::vector<std::string> targets = config.data.targets;
+    if (targets.empty()) targets = {"target"};
+    const auto spec = train::model_spec_from(config, features, targets);
+    std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
+                spec.type.c_str(), static_cast<long long>(models::expected_parameter_count(spec)),
+                static_cast<long long>(features));
+    recommend("the CPU", spec, config, info.ram_available_bytes, false, info.logical_cores);
+    for (const auto& gpu : info.gpus) recommend(gpu.name.c_str(), spec, config, gpu.free_bytes, true, info.logical_cores);
+    if (info.gpus.empty()) {
+      std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
+    }
+    return 0;
+  });
+}

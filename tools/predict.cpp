@@ -1,0 +1,35 @@
+// predict: run a trained checkpoint over a CSV file.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "safetrain/common/guarded_main.hpp"
+#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/train/prediction.hpp"
+
+using namespace safetrain;
+
+int main(int argc, char** argv) {
+  CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
+               "eval mode, no grad), applies the stored feature scaling and writes one prediction row per\n"
+               "input row: row_id,<target>_pred,... Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
+  std::string checkpoint, input, output = "predictions.csv", device = "cpu";
+  bool strict = true;
+  app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
+  app.add_option("--input", input, "CSV file (or glob) with the feature columns the model was trained on")->required();
+  app.add_option("--output", output, "where to write the predictions")->capture_default_str();
+  app.add_option("--strict", strict, "require weights to match the model exactly (false: load what matches)")
+      ->capture_default_str();
+  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return guarded_main("predict", [&] {
+    const auto table = data::read_csv(input);
+    train::PredictOptions options;
+    options.strict = strict;
+    options.device = device;
+    const auto predictions = train::predict_table(checkpoint, table, options);
+    train::write_prediction_rows(predictions, output);
+    std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
+    return 0;
+  });
+}

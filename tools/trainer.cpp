@@ -1,0 +1,62 @@
+// trainer: train, validate and test a model from a YAML config.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/train/config_loader.hpp"
+#include "safetrain/train/session.hpp"
+#include "safetrain/train/stop_signals.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "safetrain trainer: trains, validates and tests a regression model with bounded memory.\n"
+      "Writes a run directory: config.yaml, metrics.csv, memory.csv, memory_report.json, checkpoints/,\n"
+      "predictions/, plots/, metrics.json. Exit codes: 0 done (or early-stopped), 1 runtime failure\n"
+      "(non-finite loss), 2 bad config or input, 3 refused or stopped for memory, 130/143 SIGINT/SIGTERM."};
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string resume_dir;
+  bool print_config = false;
+  app.add_option("-c,--config", config_path, "YAML config (e.g. configs/safe_training.yaml)");
+  app.add_option("--set", overrides, "override a config key: --set training.batch_size=8 (repeatable)");
+  app.add_option("--resume", resume_dir,
+                 "continue the run in RUN_DIR from RUN_DIR/checkpoints/last (its stored config, plus --set)");
+  app.add_flag("--print-config", print_config, "print the resolved config as YAML and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  return guarded_main("trainer", [&] {
+    if (config_path.empty() == resume_dir.empty()) {
+      throw InputError("give exactly one of --config FILE or --resume RUN_DIR (see --help)");
+    }
+    std::vector<train::Override> parsed;
+    for (const auto& text : overrides) parsed.push_back(train::parse_override(text));
+    train::SessionOptions options;
+    train::ResolvedConfig resolved;
+    if (!resume_dir.empty()) {
+      const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
+      const auto meta = train::read_checkpoint_meta(checkpoint);
+      resolved = train::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
+      options.run_dir = resume_dir;
+      options.resume = checkpoint;
+    } else {
+      resolved = train::load_config(config_path, parsed);
+    }
+    if (print_config) {
+      std::cout << train::to_yaml(resolved.tree);
+      return kExitOk;
+    }
+    auto config = train::make_config(resolved.tree, resolved.file.string());
+    train::StopSignals signals;
+    train::TrainingSession session(std::move(config), options);
+    session.setup();
+    const auto outcome = session.run();
+    std::cout << outcome.summary << std::endl;
+    return outcome.exit_code();
+  });
+}
