@@ -31,7 +31,8 @@ void plant_leak(TrainingSession::State& s) {
   const double mb = s.config.debug.plant_leak_mb_per_epoch;
   if (mb <= 0) return;
   const auto floats = static_cast<int64_t>(mb * 1048576.0 / sizeof(float));
-  s.planted_leak.push_back(torch::ones({floats}));  // written, so the pages are resident
+  // Written, so the pages are resident; on the training device, so a device leak can be planted too.
+  s.planted_leak.push_back(torch::ones({floats}, torch::TensorOptions().device(s.device)));
 }
 
 bool all_finite(const torch::nn::Module& model) {

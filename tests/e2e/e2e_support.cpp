@@ -1,0 +1,92 @@
+#include "e2e_support.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+namespace fs = std::filesystem;
+
+namespace safetrain::e2e {
+
+fs::path binary(const std::string& name) { return fs::path(SAFETRAIN_BINARY_DIR) / "tools" / name; }
+
+fs::path scratch(const std::string& test_name) {
+  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "e2e-scratch" / test_name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+int spawn(const std::vector<std::string>& args, const fs::path& dir) {
+  std::vector<std::string> full = args;
+  full[0] = binary(args[0]).string();
+  std::vector<char*> argv;
+  for (auto& a : full) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, (dir / "stdout.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addchdir_np(&actions, SAFETRAIN_SOURCE_DIR);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + full[0]);
+  return pid;
+}
+
+int wait_exit(int pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+Result run(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "e2e-scratch" / "io" / std::to_string(getpid() * 1000 + ++counter);
+  fs::create_directories(dir);
+  Result result;
+  result.exit_code = wait_exit(spawn(args, dir));
+  result.out = read_text(dir / "stdout.txt");
+  result.err = read_text(dir / "stderr.txt");
+  fs::remove_all(dir);
+  return result;
+}
+
+fs::path tiny_config(const fs::path& dir, const std::string& extra_yaml) {
+  const fs::path file = dir / "tiny.yaml";
+  std::ofstream out(file);
+  out << "extends: " << (fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml").string() << "\n"
+      << "output:\n  dir: " << (dir / "runs").string() << "\n  run_name: tiny\n"
+      << "data:\n  num_workers: 1\n  synthetic:\n    rows: 1500\n    descriptor_columns: 16\n"
+      << "model:\n  hidden: 32\n"
+      << "training:\n  max_epochs: 2\n  threads: 1\n"
+      << "monitor:\n  interval_ms: 50\n"
+      << "logging:\n  progress: lines\n"
+      << extra_yaml;
+  return file;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::vector<std::string> read_lines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace safetrain::e2e

@@ -1,0 +1,75 @@
+// predict reproduces the trainer's final test predictions from the best checkpoint.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+std::vector<double> fields(const std::string& line) {
+  std::vector<double> out;
+  std::stringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) out.push_back(std::stod(cell));
+  return out;
+}
+
+fs::path write_rows(const fs::path& dir) {
+  const fs::path csv = dir / "rows.csv";
+  std::ofstream out(csv);
+  out << "f1,f2,f3,t1,t2\n";
+  for (int i = 0; i < 600; ++i) {
+    const double a = std::sin(i * 0.37), b = std::cos(i * 0.11), c = (i % 13) / 13.0;
+    out << a << ',' << b << ',' << c << ',' << 2 * a - b << ',' << a * c + 0.5 << '\n';
+  }
+  return csv;
+}
+
+}  // namespace
+
+TEST(Predict, ReproducesTheTrainersTestPredictions) {
+  const auto dir = scratch("predict");
+  const auto csv = write_rows(dir);
+  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
+                           "  standardize_targets: true\ndescriptors:\n  enabled: false\n";
+  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
+  const fs::path run_dir = dir / "runs" / "tiny";
+  const auto r = run({"predict", "--checkpoint", (run_dir / "checkpoints/best").string(), "--input", csv.string(),
+                      "--output", (dir / "preds.csv").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const auto predicted = read_lines(dir / "preds.csv");
+  ASSERT_EQ(predicted.size(), 601u);
+  EXPECT_EQ(predicted[0], "row_id,t1_pred,t2_pred");
+  const auto tested = read_lines(run_dir / "predictions/test.csv");
+  EXPECT_EQ(tested[0], "row_id,t1_true,t1_pred,t2_true,t2_pred");
+  ASSERT_GT(tested.size(), 10u);
+  for (size_t i = 1; i < tested.size(); ++i) {
+    const auto t = fields(tested[i]);
+    const auto p = fields(predicted[static_cast<size_t>(t[0]) + 1]);
+    EXPECT_NEAR(p[1], t[2], 1e-4) << "row " << t[0];
+    EXPECT_NEAR(p[2], t[4], 1e-4) << "row " << t[0];
+  }
+}
+
+TEST(Predict, WrongColumnsAndCorruptWeightsAreClearErrors) {
+  const auto dir = scratch("predict_errors");
+  const auto csv = write_rows(dir);
+  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
+                           "descriptors:\n  enabled: false\ntraining:\n  max_epochs: 1\n";
+  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
+  const fs::path best = dir / "runs/tiny/checkpoints/best";
+  const fs::path other = dir / "other.csv";
+  std::ofstream(other) << "f1,f9\n1,2\n";
+  const auto wrong = run({"predict", "--checkpoint", best.string(), "--input", other.string(), "--output",
+                          (dir / "p.csv").string()});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("missing"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("other.csv"), std::string::npos) << wrong.err;
+}

@@ -1,0 +1,88 @@
+// The trainer as a user runs it: --help, bad configs, a short run's files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+TEST(TrainerCli, HelpDocumentsEveryFlag) {
+  const auto r = run({"trainer", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--config", "--set", "--resume", "--print-config", "Exit codes"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(TrainerCli, PrintConfigShowsOverriddenValueAndExits) {
+  const auto r = run({"trainer", "--config", "configs/quickstart.yaml", "--set", "training.max_epochs=7",
+                      "--print-config"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("max_epochs: 7"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("type: mlp"), std::string::npos);
+}
+
+struct BadConfig {
+  const char* name;
+  const char* yaml;
+  const char* expected;  // must appear in the one-line error
+};
+
+class TrainerBadConfig : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(TrainerBadConfig, OneLineErrorNamingFileKeyAndLineExitTwo) {
+  const auto& c = GetParam();
+  const auto dir = scratch(std::string("bad_") + c.name);
+  const auto file = dir / (std::string(c.name) + ".yaml");
+  std::ofstream(file) << c.yaml;
+  const auto r = run({"trainer", "--config", file.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file.filename().string()), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, TrainerBadConfig,
+    ::testing::Values(BadConfig{"unknown_key", "training:\n  max_epoch: 3\n", "training.max_epoch"},
+                      BadConfig{"wrong_type", "training:\n  lr: fast\n", "training.lr"},
+                      BadConfig{"negative_batch", "training:\n  batch_size: -4\n", "negative_batch.yaml:2"},
+                      BadConfig{"malformed", "training: {batch_size: 4\n", "malformed.yaml"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(TrainerCli, MissingConfigFileExitsTwo) {
+  const auto r = run({"trainer", "--config", "configs/does_not_exist.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("configs/does_not_exist.yaml"), std::string::npos) << r.err;
+}
+
+TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
+  const auto dir = scratch("two_epochs");
+  const auto r = run({"trainer", "--config", tiny_config(dir).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path run_dir = dir / "runs" / "tiny";
+  EXPECT_NE(r.out.find("safetrain: completed after 2 epochs"), std::string::npos) << r.out;
+  for (const char* file : {"config.yaml", "metrics.csv", "memory.csv", "memory_report.json", "metrics.json",
+                           "checkpoints/last/model.pt", "checkpoints/best/state.json", "predictions/val.csv",
+                           "predictions/test.csv", "plots/loss.png", "plots/val_scatter_grid.png",
+                           "plots/memory.png"}) {
+    EXPECT_TRUE(fs::exists(run_dir / file)) << file;
+  }
+  const auto metrics = read_lines(run_dir / "metrics.csv");
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics[0], "epoch,train_loss,val_loss,val_mae,val_r2,lr,seconds,samples_per_s,rss_mb");
+  const auto report = nlohmann::json::parse(read_text(run_dir / "memory_report.json"));
+  EXPECT_TRUE(report.contains("verdict"));
+  const auto summary = nlohmann::json::parse(read_text(run_dir / "metrics.json"));
+  EXPECT_GT(summary["test"]["count"].get<int64_t>(), 0);
+}
+
+TEST(TrainerRun, ImpossibleFreeMemoryRequirementIsRefusedWithAdvice) {
+  const auto dir = scratch("refused");
+  const auto r = run({"trainer", "--config", tiny_config(dir).string(), "--set", "memory.min_free_mb=100000000"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("try"), std::string::npos) << r.err;
+}

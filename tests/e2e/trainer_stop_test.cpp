@@ -1,0 +1,131 @@
+// Clean stops and resume: real signals to the real binary, a planted
+// non-finite target, and a resumed run that must equal an uninterrupted one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+bool wait_for_rows(const fs::path& metrics_csv, size_t rows, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(metrics_csv) && read_lines(metrics_csv).size() >= rows + 1) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> weights(const fs::path& model_pt) {
+  std::ifstream in(model_pt, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& e : torch::pickle_load(bytes).toGenericDict()) {
+    out.emplace_back(e.key().toStringRef(), e.value().toTensor());
+  }
+  return out;
+}
+
+void expect_stopped_cleanly(int signal_number, int expected_exit) {
+  const auto dir = scratch(std::string("signal_") + std::to_string(signal_number));
+  const auto config = tiny_config(dir, "training:\n  max_epochs: 500\n  threads: 1\ndata:\n  synthetic:\n    rows: 6000\n");
+  const int pid = spawn({"trainer", "--config", config.string()}, dir);
+  const fs::path run_dir = dir / "runs" / "tiny";
+  ASSERT_TRUE(wait_for_rows(run_dir / "metrics.csv", 1, 120)) << read_text(dir / "stderr.txt");
+  kill(pid, signal_number);
+  EXPECT_EQ(wait_exit(pid), expected_exit) << read_text(dir / "stderr.txt");
+  EXPECT_TRUE(fs::exists(run_dir / "checkpoints/last/model.pt"));
+  EXPECT_TRUE(fs::exists(run_dir / "predictions/val.csv"));
+  EXPECT_TRUE(fs::exists(run_dir / "plots/val_scatter_grid.png"));
+  EXPECT_TRUE(fs::exists(run_dir / "memory_report.json"));
+  EXPECT_NE(read_text(dir / "stdout.txt").find("stopped by signal"), std::string::npos);
+  EXPECT_LT(read_lines(run_dir / "metrics.csv").size(), 502u);
+}
+
+}  // namespace
+
+TEST(CleanStop, SigintSavesCheckpointWritesPlotsExits130) { expect_stopped_cleanly(SIGINT, 130); }
+TEST(CleanStop, SigtermSavesCheckpointWritesPlotsExits143) { expect_stopped_cleanly(SIGTERM, 143); }
+
+TEST(CleanStop, NonFiniteLossSkipsOrStops) {
+  const auto dir = scratch("nan");
+  // Ten infinite targets, so the training split surely holds one; one batch per epoch meets it.
+  const fs::path csv = dir / "rows.csv";
+  {
+    std::ofstream out(csv);
+    out << "a,b,target\n";
+    for (int i = 0; i < 400; ++i) out << i * 0.01 << ',' << (i % 7) * 0.1 << ',' << (i % 40 == 5 ? "inf" : std::to_string(i * 0.02)) << '\n';
+  }
+  const std::string data = "data:\n  source: csv\n  path: " + csv.string() +
+                           "\n  targets: [target]\n  train_fraction: 0.98\n  val_fraction: 0.01\n  test_fraction: 0.01\n"
+                           "descriptors:\n  enabled: false\n";
+  const auto stop = run({"trainer", "--config", tiny_config(dir, data).string(), "--set", "training.batch_size=400"});
+  EXPECT_EQ(stop.exit_code, 1) << stop.err;
+  EXPECT_NE(stop.err.find("non-finite loss"), std::string::npos) << stop.err;
+
+  const auto skip = run({"trainer", "--config", tiny_config(dir, data).string(), "--set", "training.on_nan=skip",
+                         "--set", "training.batch_size=400", "--set", "output.run_name=skip"});
+  EXPECT_EQ(skip.exit_code, 0) << skip.err;
+  EXPECT_NE(read_text(dir / "runs" / "skip" / "metrics.json").find("\"nan_batches_skipped\": 2"), std::string::npos)
+      << read_text(dir / "runs" / "skip" / "metrics.json");
+}
+
+TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
+  const auto dir = scratch("resume");
+  // One thread, in-thread loading and a schedule that does not depend on max_epochs: bit-identical on CPU.
+  const std::string deterministic =
+      "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  scheduler: step\n  step_size: 1\n  max_epochs: 4\n"
+      "  early_stopping: false\n";
+  const auto config = tiny_config(dir, deterministic);
+  const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const auto first = run({"trainer", "--config", config.string(), "--set", "output.run_name=split",
+                          "--set", "training.max_epochs=2"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto resumed = run({"trainer", "--resume", (dir / "runs" / "split").string(),
+                            "--set", "training.max_epochs=4"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+
+  const auto a = weights(dir / "runs/full/checkpoints/last/model.pt");
+  const auto b = weights(dir / "runs/split/checkpoints/last/model.pt");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+  const auto rows_full = read_lines(dir / "runs/full/metrics.csv");
+  const auto rows_split = read_lines(dir / "runs/split/metrics.csv");
+  ASSERT_EQ(rows_full.size(), 5u);
+  ASSERT_EQ(rows_split.size(), 5u);
+  for (size_t i = 0; i < rows_full.size(); ++i) {  // epoch, train_loss, val_loss, val_mae, val_r2 identical
+    auto prefix = [](const std::string& line) {
+      size_t pos = 0;
+      for (int field = 0; field < 5 && pos != std::string::npos; ++field) pos = line.find(',', pos + 1);
+      return line.substr(0, pos);
+    };
+    EXPECT_EQ(prefix(rows_full[i]), prefix(rows_split[i]));
+  }
+}
+
+TEST(Resume, CorruptCheckpointIsAClearError) {
+  const auto dir = scratch("corrupt");
+  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string()}).exit_code, 0);
+  const fs::path last = dir / "runs/tiny/checkpoints/last";
+  std::ofstream(last / "model.pt", std::ios::trunc) << "not a tensor archive";
+  const auto r = run({"trainer", "--resume", (dir / "runs/tiny").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("model.pt"), std::string::npos) << r.err;
+  fs::remove(last / "state.json");
+  const auto missing = run({"trainer", "--resume", (dir / "runs/tiny").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("state.json"), std::string::npos) << missing.err;
+}
