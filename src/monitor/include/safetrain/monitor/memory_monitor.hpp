@@ -1,0 +1,109 @@
+#pragma once
+// The monitor thread: samples process, system and device memory every
+// interval into a fixed-size ring (its own memory is bounded: capacity x
+// sizeof(Sample) plus event strings) and appends every sample to memory.csv.
+// It keeps per-phase memory deltas, runs the leak detectors at epoch ends,
+// and acts on thresholds: warn -> log + trim; critical -> trim, re-sample,
+// and if still critical ask the trainer to stop cleanly.
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "safetrain/monitor/leak_detector.hpp"
+#include "safetrain/monitor/phase.hpp"
+
+namespace safetrain::monitor {
+
+struct MonitorOptions {
+  int64_t interval_ms = 200;
+  int64_t ring_capacity = 1024;
+  std::filesystem::path csv_path;  // empty: no CSV
+  int64_t warmup_epochs = 2, window_epochs = 10;
+  double leak_mb_per_epoch = 1.0;
+  double warn_rss_mb = 0, critical_rss_mb = 0, warn_device_mb = 0, critical_device_mb = 0, min_available_mb = 0;
+};
+
+struct Sample {
+  double t_s = 0, rss_mb = 0, peak_rss_mb = 0, available_mb = 0;
+  double cuda_allocated_mb = -1, cuda_reserved_mb = -1, nvml_used_mb = -1, nvml_total_mb = -1;
+  Phase phase = Phase::idle;
+  int64_t epoch = 0;
+  std::string event;
+};
+
+inline constexpr const char* kMemoryCsvHeader =
+    "t_s,rss_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,epoch,event";
+
+class MemoryMonitor {
+ public:
+  explicit MemoryMonitor(MonitorOptions options);
+  ~MemoryMonitor();  // stops and joins
+  MemoryMonitor(const MemoryMonitor&) = delete;
+  MemoryMonitor& operator=(const MemoryMonitor&) = delete;
+
+  void start();
+  void stop();
+  void enter(Phase phase);
+  void exit(Phase phase);
+  void end_epoch(int64_t epoch);
+  // Epoch end with given figures (tests drive the detector with synthetic numbers).
+  void record_epoch_end(int64_t epoch, double host_mb, double device_mb);
+
+  bool stop_requested() const;
+  std::string stop_reason() const;
+  std::vector<std::string> warnings() const;
+  std::vector<Sample> recent_samples() const;
+  double growth_mb_per_epoch() const;
+  double device_growth_mb_per_epoch() const;
+  nlohmann::json report() const;
+  void write_report(const std::filesystem::path& path) const;
+  std::string verdict_line() const;
+  void set_trim_hook(std::function<void()> hook);
+  int64_t ring_bytes() const;
+  // One sampling step (the thread calls it; tests call it directly).
+  void sample_now(const std::string& event = "");
+
+ private:
+  struct PhaseTotals { int64_t entries = 0; double entry_mb = 0, exit_mb = 0, growth_mb = 0, largest_growth_mb = 0; };
+  Sample take_sample(const std::string& event);
+  void push(const Sample& sample);  // caller holds mutex_
+  void check_thresholds(const Sample& sample);
+  void warn(const std::string& message);  // caller holds mutex_
+  void run();
+
+  MonitorOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool running_ = false;
+  std::vector<Sample> ring_;
+  size_t ring_next_ = 0;
+  int64_t samples_taken_ = 0;
+  struct FileCloser { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
+  std::unique_ptr<std::FILE, FileCloser> csv_;
+  double start_time_ = 0;
+  Phase phase_ = Phase::idle;
+  int64_t epoch_ = 0;
+  std::map<Phase, double> entry_rss_;
+  std::map<Phase, PhaseTotals> phases_;
+  std::map<std::string, double> epoch_phase_growth_;
+  LeakDetector host_detector_, device_detector_;
+  std::vector<double> epoch_end_mb_;
+  std::vector<std::string> warnings_;
+  bool stop_requested_ = false;
+  std::string stop_reason_;
+  bool warned_rss_ = false, warned_device_ = false;
+  double peak_device_mb_ = 0;
+  int64_t trims_ = 0;
+  std::function<void()> trim_hook_;
+};
+
+}  // namespace safetrain::monitor

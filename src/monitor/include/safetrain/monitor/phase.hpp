@@ -1,0 +1,24 @@
+#pragma once
+// Training phases for the memory report, marked with an RAII scope.
+#include <string>
+
+namespace safetrain::monitor {
+
+enum class Phase { idle, load, build, train, validate, test, plot, checkpoint };
+const char* phase_name(Phase phase);
+
+class MemoryMonitor;
+
+class PhaseScope {
+ public:
+  PhaseScope(MemoryMonitor* monitor, Phase phase);  // null monitor: no-op
+  ~PhaseScope();
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  MemoryMonitor* monitor_;
+  Phase phase_;
+};
+
+}  // namespace safetrain::monitor

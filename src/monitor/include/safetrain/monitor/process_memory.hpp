@@ -1,0 +1,18 @@
+#pragma once
+// Memory figures of this process, the system and (with CUDA) the device.
+#include <cstdint>
+
+namespace safetrain::monitor {
+
+int64_t current_rss_bytes();    // /proc/self/statm resident pages
+int64_t peak_rss_bytes();       // VmHWM from /proc/self/status
+int64_t mem_available_bytes();  // MemAvailable from /proc/meminfo
+int64_t mem_total_bytes();      // MemTotal
+
+struct DeviceMemory {
+  int64_t allocated = -1, reserved = -1, free = -1, total = -1;  // -1: unknown (no CUDA)
+};
+// Caching-allocator statistics and cudaMemGetInfo; all -1 without CUDA.
+DeviceMemory cuda_memory(int device = 0);
+
+}  // namespace safetrain::monitor

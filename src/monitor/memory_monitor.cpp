@@ -1,0 +1,264 @@
+#include "safetrain/monitor/memory_monitor.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/monitor/nvml.hpp"
+#include "safetrain/monitor/process_memory.hpp"
+#include "safetrain/monitor/trim.hpp"
+
+namespace safetrain::monitor {
+namespace {
+
+constexpr double kMb = 1048576.0;
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+double to_mb(int64_t bytes) { return bytes < 0 ? -1.0 : static_cast<double>(bytes) / kMb; }
+
+void write_optional(std::FILE* f, double v) {
+  if (v >= 0) std::fprintf(f, ",%.1f", v);
+  else std::fputc(',', f);
+}
+
+}  // namespace
+
+MemoryMonitor::MemoryMonitor(MonitorOptions options)
+    : options_(std::move(options)),
+      host_detector_({options_.warmup_epochs, options_.window_epochs, options_.leak_mb_per_epoch}, "host"),
+      device_detector_({options_.warmup_epochs, options_.window_epochs, options_.leak_mb_per_epoch}, "device") {
+  ring_.reserve(static_cast<size_t>(options_.ring_capacity));
+  start_time_ = now_s();
+  trim_hook_ = release_cached_memory;
+  if (!options_.csv_path.empty()) {
+    const bool append = std::filesystem::exists(options_.csv_path);  // a resumed run continues its file
+    csv_.reset(std::fopen(options_.csv_path.c_str(), append ? "a" : "w"));
+    if (csv_ && !append) std::fprintf(csv_.get(), "%s\n", kMemoryCsvHeader);
+  }
+}
+
+MemoryMonitor::~MemoryMonitor() { stop(); }
+
+void MemoryMonitor::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void MemoryMonitor::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!running_) return;
+    running_ = false;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (csv_) std::fflush(csv_.get());
+}
+
+void MemoryMonitor::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (running_) {
+    lock.unlock();
+    sample_now();
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return !running_; });
+  }
+}
+
+Sample MemoryMonitor::take_sample(const std::string& event) {
+  Sample s;
+  s.t_s = now_s() - start_time_;
+  s.rss_mb = to_mb(current_rss_bytes());
+  s.peak_rss_mb = to_mb(peak_rss_bytes());
+  s.available_mb = to_mb(mem_available_bytes());
+  const auto device = cuda_memory(0);
+  s.cuda_allocated_mb = to_mb(device.allocated);
+  s.cuda_reserved_mb = to_mb(device.reserved);
+  const auto& nvml = Nvml::instance();
+  if (nvml.available()) {
+    const auto gpus = nvml.gpus();
+    if (!gpus.empty()) {
+      s.nvml_used_mb = to_mb(gpus.front().used_bytes);
+      s.nvml_total_mb = to_mb(gpus.front().total_bytes);
+    }
+  }
+  s.event = event;
+  return s;
+}
+
+void MemoryMonitor::push(const Sample& sample) {
+  if (static_cast<int64_t>(ring_.size()) < options_.ring_capacity) ring_.push_back(sample);
+  else ring_[ring_next_] = sample;
+  ring_next_ = (ring_next_ + 1) % static_cast<size_t>(options_.ring_capacity);
+  ++samples_taken_;
+  peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
+  if (!csv_) return;
+  std::FILE* f = csv_.get();
+  std::fprintf(f, "%.3f,%.1f,%.1f,%.1f", sample.t_s, sample.rss_mb, sample.peak_rss_mb, sample.available_mb);
+  write_optional(f, sample.cuda_allocated_mb);
+  write_optional(f, sample.cuda_reserved_mb);
+  write_optional(f, sample.nvml_used_mb);
+  write_optional(f, sample.nvml_total_mb);
+  std::fprintf(f, ",%s,%lld,%s\n", phase_name(sample.phase), static_cast<long long>(sample.epoch), sample.event.c_str());
+  if (samples_taken_ % 5 == 0 || !sample.event.empty()) std::fflush(f);
+}
+
+void MemoryMonitor::sample_now(const std::string& event) {
+  Sample sample = take_sample(event);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sample.phase = phase_;
+    sample.epoch = epoch_;
+    push(sample);
+  }
+  if (event.empty()) check_thresholds(sample);
+}
+
+void MemoryMonitor::warn(const std::string& message) {
+  warnings_.push_back(message);
+  log::warn("memory: ", message);
+}
+
+void MemoryMonitor::check_thresholds(const Sample& sample) {
+  const double device_mb = std::max(sample.cuda_reserved_mb, sample.nvml_used_mb);
+  const bool rss_critical = options_.critical_rss_mb > 0 && sample.rss_mb > options_.critical_rss_mb;
+  const bool device_critical = options_.critical_device_mb > 0 && device_mb > options_.critical_device_mb;
+  const bool available_low =
+      options_.min_available_mb > 0 && sample.available_mb >= 0 && sample.available_mb < options_.min_available_mb;
+  const bool rss_warn = options_.warn_rss_mb > 0 && sample.rss_mb > options_.warn_rss_mb;
+  const bool device_warn = options_.warn_device_mb > 0 && device_mb > options_.warn_device_mb;
+  if (!rss_critical && !device_critical && !available_low && !rss_warn && !device_warn) return;
+
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_requested_) return;
+    hook = trim_hook_;
+  }
+  if (hook) hook();
+  const Sample again = take_sample("trim");
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++trims_;
+  Sample tagged = again;
+  tagged.phase = phase_;
+  tagged.epoch = epoch_;
+  push(tagged);
+  const double device_again = std::max(again.cuda_reserved_mb, again.nvml_used_mb);
+  char text[200];
+  if (options_.critical_rss_mb > 0 && again.rss_mb > options_.critical_rss_mb) {
+    std::snprintf(text, sizeof text, "RSS %.0f MB above monitor.critical_rss_mb %.0f after a trim", again.rss_mb,
+                  options_.critical_rss_mb);
+  } else if (options_.critical_device_mb > 0 && device_again > options_.critical_device_mb) {
+    std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.critical_device_mb %.0f after a trim",
+                  device_again, options_.critical_device_mb);
+  } else if (options_.min_available_mb > 0 && again.available_mb >= 0 && again.available_mb < options_.min_available_mb) {
+    std::snprintf(text, sizeof text, "system MemAvailable %.0f MB below monitor.min_available_mb %.0f after a trim",
+                  again.available_mb, options_.min_available_mb);
+  } else {
+    if (rss_warn && !warned_rss_) {
+      warned_rss_ = true;
+      std::snprintf(text, sizeof text, "RSS %.0f MB above monitor.warn_rss_mb %.0f: caches trimmed", sample.rss_mb,
+                    options_.warn_rss_mb);
+      warn(text);
+    }
+    if (device_warn && !warned_device_) {
+      warned_device_ = true;
+      std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.warn_device_mb %.0f: cache released",
+                    device_mb, options_.warn_device_mb);
+      warn(text);
+    }
+    return;
+  }
+  stop_requested_ = true;
+  stop_reason_ = text;
+  warn(std::string(text) + ": asking the trainer to stop (checkpoint saved)");
+}
+
+void MemoryMonitor::enter(Phase phase) {
+  const double rss = to_mb(current_rss_bytes());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    phase_ = phase;
+    entry_rss_[phase] = rss;
+  }
+  sample_now(std::string("enter ") + phase_name(phase));
+}
+
+void MemoryMonitor::exit(Phase phase) {
+  const double rss = to_mb(current_rss_bytes());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& totals = phases_[phase];
+    const double entry = entry_rss_.count(phase) ? entry_rss_[phase] : rss;
+    const double growth = rss - entry;
+    ++totals.entries;
+    totals.entry_mb += entry;
+    totals.exit_mb += rss;
+    totals.growth_mb += growth;
+    totals.largest_growth_mb = totals.entries == 1 ? growth : std::max(totals.largest_growth_mb, growth);
+    epoch_phase_growth_[phase_name(phase)] += growth;
+    phase_ = Phase::idle;
+  }
+  sample_now(std::string("exit ") + phase_name(phase));
+}
+
+void MemoryMonitor::end_epoch(int64_t epoch) {
+  const auto device = cuda_memory(0);
+  record_epoch_end(epoch, to_mb(current_rss_bytes()), to_mb(device.allocated));
+  sample_now("epoch end");
+}
+
+void MemoryMonitor::record_epoch_end(int64_t epoch, double host_mb, double device_mb) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  epoch_ = epoch;
+  epoch_end_mb_.push_back(host_mb);
+  if (auto warning = host_detector_.observe(epoch, host_mb, epoch_phase_growth_)) warn(*warning);
+  if (device_mb >= 0) {
+    if (auto warning = device_detector_.observe(epoch, device_mb, epoch_phase_growth_)) warn(*warning);
+  }
+  epoch_phase_growth_.clear();
+}
+
+bool MemoryMonitor::stop_requested() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stop_requested_;
+}
+std::string MemoryMonitor::stop_reason() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stop_reason_;
+}
+std::vector<std::string> MemoryMonitor::warnings() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return warnings_;
+}
+std::vector<Sample> MemoryMonitor::recent_samples() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Sample> ordered;
+  const size_t n = ring_.size();
+  const size_t start = n < static_cast<size_t>(options_.ring_capacity) ? 0 : ring_next_;
+  for (size_t i = 0; i < n; ++i) ordered.push_back(ring_[(start + i) % n]);
+  return ordered;
+}
+double MemoryMonitor::growth_mb_per_epoch() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return host_detector_.slope();
+}
+double MemoryMonitor::device_growth_mb_per_epoch() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return device_detector_.slope();
+}
+void MemoryMonitor::set_trim_hook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  trim_hook_ = std::move(hook);
+}
+int64_t MemoryMonitor::ring_bytes() const {
+  return options_.ring_capacity * static_cast<int64_t>(sizeof(Sample));
+}
+
+}  // namespace safetrain::monitor

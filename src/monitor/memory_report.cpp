@@ -1,0 +1,86 @@
+// MemoryMonitor's end-of-run outputs: memory_report.json and the verdict line.
+#include <cmath>
+#include <cstdio>
+
+#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/monitor/memory_monitor.hpp"
+#include "safetrain/monitor/process_memory.hpp"
+
+namespace safetrain::monitor {
+namespace {
+
+constexpr double kMb = 1048576.0;
+double round1(double v) { return std::round(v * 10.0) / 10.0; }
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+}  // namespace
+
+nlohmann::json MemoryMonitor::report() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [phase, t] : phases_) {
+    phases[phase_name(phase)] = {{"entries", t.entries},
+                                 {"entry_mb_sum", round1(t.entry_mb)},
+                                 {"exit_mb_sum", round1(t.exit_mb)},
+                                 {"growth_mb_sum", round1(t.growth_mb)},
+                                 {"largest_growth_mb", round1(t.largest_growth_mb)}};
+  }
+  const bool judged = static_cast<int64_t>(epoch_end_mb_.size()) >= options_.warmup_epochs + 3;
+  std::string verdict;
+  if (stop_requested_) verdict = "stopped: " + stop_reason_;
+  else if (!judged) verdict = "too short to judge (fewer than warm-up + 3 epochs)";
+  else if (host_detector_.warned() || device_detector_.warned()) verdict = "growing";
+  else verdict = "flat";
+  return {{"peak_rss_mb", round1(static_cast<double>(peak_rss_bytes()) / kMb)},
+          {"final_rss_mb", round1(static_cast<double>(current_rss_bytes()) / kMb)},
+          {"peak_device_allocated_mb", peak_device_mb_ >= 0 ? nlohmann::json(round1(peak_device_mb_)) : nlohmann::json(nullptr)},
+          {"growth_mb_per_epoch", round3(host_detector_.slope())},
+          {"device_growth_mb_per_epoch", round3(device_detector_.slope())},
+          {"warmup_epochs", options_.warmup_epochs},
+          {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
+          {"epoch_end_rss_mb", epoch_end_mb_},
+          {"phases", phases},
+          {"warnings", warnings_},
+          {"trims", trims_},
+          {"samples", samples_taken_},
+          {"ring_capacity", options_.ring_capacity},
+          {"ring_bytes", options_.ring_capacity * static_cast<int64_t>(sizeof(Sample))},
+          {"verdict", verdict}};
+}
+
+void MemoryMonitor::write_report(const std::filesystem::path& path) const {
+  write_file_atomically(path, report().dump(2) + "\n");
+}
+
+std::string MemoryMonitor::verdict_line() const {
+  const auto r = report();
+  char text[320];
+  std::snprintf(text, sizeof text, "memory: %s (%+.2f MB/epoch after warm-up), peak RSS %.0f MB, %zu warning(s)",
+                r["verdict"].get<std::string>().c_str(), r["growth_mb_per_epoch"].get<double>(),
+                r["peak_rss_mb"].get<double>(), r["warnings"].size());
+  return text;
+}
+
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::idle: return "idle";
+    case Phase::load: return "load";
+    case Phase::build: return "build";
+    case Phase::train: return "train";
+    case Phase::validate: return "validate";
+    case Phase::test: return "test";
+    case Phase::plot: return "plot";
+    case Phase::checkpoint: return "checkpoint";
+  }
+  return "?";
+}
+
+PhaseScope::PhaseScope(MemoryMonitor* monitor, Phase phase) : monitor_(monitor), phase_(phase) {
+  if (monitor_) monitor_->enter(phase_);
+}
+
+PhaseScope::~PhaseScope() {
+  if (monitor_) monitor_->exit(phase_);
+}
+
+}  // namespace safetrain::monitor

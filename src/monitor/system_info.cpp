@@ -1,0 +1,69 @@
+#include "safetrain/monitor/system_info.hpp"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "safetrain/monitor/process_memory.hpp"
+
+namespace safetrain::monitor {
+
+std::string blas_in_use() {
+  // Debian's LibTorch reaches BLAS through the alternatives system: which library is mapped after a
+  // product is the only reliable answer (the reference BLAS is 5-8x slower than OpenBLAS).
+  torch::mm(torch::ones({64, 64}), torch::ones({64, 64}));
+  std::ifstream maps("/proc/self/maps");
+  std::string line, found;
+  for (const char* name : {"openblas", "libmkl", "libblis", "libblas.so", "libcblas"}) {
+    maps.clear();
+    maps.seekg(0);
+    while (std::getline(maps, line)) {
+      const auto at = line.find(name);
+      if (at == std::string::npos) continue;
+      found = line.substr(line.find('/'));
+      break;
+    }
+    if (!found.empty()) break;
+  }
+  if (found.empty()) return "unknown (no BLAS library mapped)";
+  std::error_code ec;
+  const auto real = std::filesystem::canonical(found, ec);
+  const std::string path = ec ? found : real.string();
+  if (path.find("openblas") != std::string::npos) return "OpenBLAS (" + path + ")";
+  if (path.find("mkl") != std::string::npos) return "MKL (" + path + ")";
+  if (path.find("blas") != std::string::npos && path.find("openblas") == std::string::npos) {
+    return "reference BLAS (" + path + "): install libopenblas0-pthread, matrix products are 5-8x slower";
+  }
+  return path;
+}
+
+SystemInfo probe_system() {
+  SystemInfo info;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      info.cpu_model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  if (info.cpu_model.empty()) info.cpu_model = "unknown CPU";
+  info.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  info.ram_total_bytes = mem_total_bytes();
+  info.ram_available_bytes = mem_available_bytes();
+  info.torch_version = TORCH_VERSION;
+  info.torch_has_cuda = torch::cuda::is_available();
+#ifdef SAFETRAIN_WITH_CUDA
+  info.torch_version += " (built with CUDA)";
+#else
+  info.torch_version += " (CPU build)";
+#endif
+  info.blas = blas_in_use();
+  info.gpus = Nvml::instance().gpus();
+  info.nvml_status = Nvml::instance().status();
+  return info;
+}
+
+}  // namespace safetrain::monitor
