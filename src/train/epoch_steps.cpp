@@ -44,7 +44,7 @@ TrainPass train_one_epoch(TrainingSession::State& s, int64_t epoch) {
 
   double loss_sum = 0.0;
   for (int64_t b = 0; b < batches; ++b) {
-    auto batch = pass.next();
+    auto batch = pass->next();
     if (!batch) break;
     const int64_t rows = batch->x.size(0);
     try {
@@ -118,7 +118,7 @@ EvalPass evaluate(TrainingSession::State& s, data::Loader& loader, eval::Streami
   double loss_sum = 0.0;
   int64_t samples = 0;
   auto pass = loader.epoch(0);
-  while (auto batch = pass.next()) {
+  while (auto batch = pass->next()) {
     torch::Tensor prediction;
     {
       AutocastScope autocast(s.precision, s.device);

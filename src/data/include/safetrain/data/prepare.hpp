@@ -1,0 +1,54 @@
+#pragma once
+// From a table to training tensors: choose target and feature columns,
+// handle missing values, split by seed, standardise with training statistics.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "safetrain/data/table.hpp"
+
+namespace safetrain::data {
+
+enum class NanPolicy { refuse, drop_rows, fill_mean };
+NanPolicy parse_nan_policy(const std::string& text);  // "refuse" (or "error") | "drop_rows" | "fill_mean"
+
+struct ColumnSelection {
+  std::vector<std::string> targets;   // names, or
+  std::string target_prefix;          // every column starting with this
+  std::vector<std::string> features;  // empty = every non-target column
+};
+
+struct SplitOptions {
+  double train_fraction = 0.8, val_fraction = 0.1, test_fraction = 0.1;
+  uint64_t seed = 42;
+  NanPolicy nan_policy = NanPolicy::refuse;
+  bool standardize_targets = false;
+};
+
+struct Standardizer {  // y = (x - mean) / std; a constant column gets std 1
+  torch::Tensor mean, std;
+  static Standardizer fit(const torch::Tensor& x);
+  static Standardizer identity(int64_t dims);
+  torch::Tensor apply(const torch::Tensor& x) const;
+  torch::Tensor invert(const torch::Tensor& x) const;
+};
+
+struct SplitTensors {
+  torch::Tensor x, y, row_ids;  // float32 [n,F], float32 [n,T], int64 [n] (row in the source table)
+  int64_t size() const { return row_ids.defined() ? row_ids.size(0) : 0; }
+};
+
+struct PreparedData {
+  std::vector<std::string> feature_names, target_names;
+  SplitTensors train, val, test;
+  Standardizer feature_scaler, target_scaler;
+};
+
+struct SplitIndices { torch::Tensor train, val, test; };  // int64 row indices, disjoint
+SplitIndices split_indices(int64_t rows, const SplitOptions& options);
+
+std::vector<std::string> resolve_targets(const Table& table, const ColumnSelection& selection);
+PreparedData prepare(const Table& table, const ColumnSelection& selection, const SplitOptions& options);
+
+}  // namespace safetrain::data

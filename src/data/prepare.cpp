@@ -1,0 +1,141 @@
+#include "safetrain/data/prepare.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/common/text.hpp"
+
+namespace safetrain::data {
+namespace {
+
+torch::Tensor column_indices(const Table& table, const std::vector<std::string>& names, const char* key) {
+  std::vector<int64_t> indices;
+  for (const auto& name : names) {
+    const int64_t i = column_index(table, name);
+    if (i < 0) {
+      const std::string suggestion = text::closest_match(name, table.columns);
+      throw InputError(std::string(key) + ": column '" + name + "' is not in " + table.source +
+                       (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+    }
+    indices.push_back(i);
+  }
+  return torch::tensor(indices, torch::kLong);
+}
+
+SplitTensors gather(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
+  // index_select copies: every split owns its storage, none pins the source table.
+  return {x.index_select(0, rows).contiguous(), y.index_select(0, rows).contiguous(), rows.clone()};
+}
+
+// Rows of `split` whose features and targets are all present.
+torch::Tensor complete_rows(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
+  const auto missing = torch::isnan(x.index_select(0, rows)).any(1) | torch::isnan(y.index_select(0, rows)).any(1);
+  return rows.masked_select(missing.logical_not());
+}
+
+void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, int64_t rows,
+                    const std::string& what) {
+  const auto counts = torch::isnan(values).sum(0);
+  const int64_t worst = counts.argmax().item<int64_t>();
+  const int64_t count = counts[worst].item<int64_t>();
+  if (count == 0) return;
+  throw InputError("data: " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
+                   std::to_string(count) + " missing values in " + std::to_string(rows) +
+                   " training rows; set data.nan_policy to drop_rows or fill_mean, or enable descriptors to prune "
+                   "mostly-empty columns");
+}
+
+}  // namespace
+
+NanPolicy parse_nan_policy(const std::string& text) {
+  if (text == "refuse" || text == "error") return NanPolicy::refuse;
+  if (text == "drop_rows") return NanPolicy::drop_rows;
+  if (text == "fill_mean") return NanPolicy::fill_mean;
+  throw InputError("data.nan_policy: '" + text + "' is not one of error, drop_rows, fill_mean");
+}
+
+Standardizer Standardizer::fit(const torch::Tensor& x) {
+  auto std = x.std(0, /*unbiased=*/true);
+  std = torch::where(std > 1e-8, std, torch::ones_like(std));
+  return {x.mean(0), std};
+}
+
+Standardizer Standardizer::identity(int64_t dims) { return {torch::zeros({dims}), torch::ones({dims})}; }
+torch::Tensor Standardizer::apply(const torch::Tensor& x) const { return (x - mean) / std; }
+torch::Tensor Standardizer::invert(const torch::Tensor& x) const { return x * std + mean; }
+
+SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
+  auto generator = at::detail::createCPUGenerator(o.seed);
+  const auto order = torch::randperm(rows, generator, torch::kLong);
+  const auto n_train = static_cast<int64_t>(std::llround(o.train_fraction * static_cast<double>(rows)));
+  const auto n_val = std::min(rows - n_train, static_cast<int64_t>(std::llround(o.val_fraction * static_cast<double>(rows))));
+  const auto n_test =
+      std::min(rows - n_train - n_val, static_cast<int64_t>(std::llround(o.test_fraction * static_cast<double>(rows))));
+  return {order.narrow(0, 0, n_train).clone(), order.narrow(0, n_train, n_val).clone(),
+          order.narrow(0, n_train + n_val, n_test).clone()};
+}
+
+std::vector<std::string> resolve_targets(const Table& table, const ColumnSelection& selection) {
+  if (!selection.targets.empty()) return selection.targets;
+  std::vector<std::string> names;
+  for (const auto& c : table.columns) {
+    if (!selection.target_prefix.empty() && c.rfind(selection.target_prefix, 0) == 0) names.push_back(c);
+  }
+  if (names.empty()) {
+    throw InputError("data.targets: no column of " + table.source + " starts with '" + selection.target_prefix + "'");
+  }
+  return names;
+}
+
+PreparedData prepare(const Table& table, const ColumnSelection& selection, const SplitOptions& o) {
+  PreparedData out;
+  out.target_names = resolve_targets(table, selection);
+  if (selection.features.empty()) {
+    for (const auto& c : table.columns) {
+      if (std::find(out.target_names.begin(), out.target_names.end(), c) == out.target_names.end()) {
+        out.feature_names.push_back(c);
+      }
+    }
+  } else {
+    out.feature_names = selection.features;
+  }
+  if (out.feature_names.empty()) throw InputError("data.features: no feature columns left in " + table.source);
+  auto x = table.values.index_select(1, column_indices(table, out.feature_names, "data.features"));
+  const auto y = table.values.index_select(1, column_indices(table, out.target_names, "data.targets"));
+  auto split = split_indices(table.values.size(0), o);
+
+  if (o.nan_policy == NanPolicy::refuse) {
+    refuse_missing(x.index_select(0, split.train), out.feature_names, split.train.size(0), "feature");
+    refuse_missing(y.index_select(0, split.train), out.target_names, split.train.size(0), "target");
+  } else {
+    if (o.nan_policy == NanPolicy::fill_mean) {
+      const auto train_x = x.index_select(0, split.train);
+      const auto present = torch::isnan(train_x).logical_not();
+      const auto means = torch::where(present, train_x, torch::zeros_like(train_x)).sum(0) /
+                         present.sum(0).clamp_min(1).to(torch::kFloat);
+      x = torch::where(torch::isnan(x), means.expand_as(x), x);
+    }
+    // Targets cannot be invented: rows missing one are dropped under both policies (and features under drop_rows).
+    const int64_t before = split.train.size(0) + split.val.size(0) + split.test.size(0);
+    split = {complete_rows(x, y, split.train), complete_rows(x, y, split.val), complete_rows(x, y, split.test)};
+    const int64_t dropped = before - split.train.size(0) - split.val.size(0) - split.test.size(0);
+    if (dropped > 0) log::info("data: dropped ", dropped, " rows with missing values (data.nan_policy)");
+  }
+  out.train = gather(x, y, split.train);
+  out.val = gather(x, y, split.val);
+  out.test = gather(x, y, split.test);
+  if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
+
+  out.feature_scaler = Standardizer::fit(out.train.x);
+  out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y)
+                                            : Standardizer::identity(static_cast<int64_t>(out.target_names.size()));
+  for (auto* s : {&out.train, &out.val, &out.test}) {
+    s->x = out.feature_scaler.apply(s->x).contiguous();
+    s->y = out.target_scaler.apply(s->y).contiguous();
+  }
+  return out;
+}
+
+}  // namespace safetrain::data

@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/data/csv_reader.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+using namespace safetrain::data;
+
+namespace {
+
+fs::path dir_for(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "safetrain_csv_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path write(const fs::path& file, const std::string& text) {
+  std::ofstream(file) << text;
+  return file;
+}
+
+std::string error_of(const std::string& pattern) {
+  try {
+    read_csv(pattern);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Csv, ReadsNumbersAndMissingCellsAsNaN) {
+  const auto dir = dir_for("basic");
+  const auto file = write(dir / "a.csv", "a,b,target\n1,2.5,3\n-4e-1, NA ,\n\"7\",nan,inf\n");
+  const auto t = read_csv(file.string());
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b", "target"}));
+  ASSERT_EQ(t.values.sizes(), (std::vector<int64_t>{3, 3}));
+  EXPECT_FLOAT_EQ(t.values[1][0].item<float>(), -0.4f);
+  EXPECT_TRUE(std::isnan(t.values[1][1].item<float>()));
+  EXPECT_TRUE(std::isnan(t.values[1][2].item<float>()));
+  EXPECT_FLOAT_EQ(t.values[2][0].item<float>(), 7.0f);
+  EXPECT_TRUE(std::isinf(t.values[2][2].item<float>()));
+}
+
+TEST(Csv, GlobReadsEveryFileInOrder) {
+  const auto dir = dir_for("glob");
+  write(dir / "part1.csv", "x,y\n1,2\n");
+  write(dir / "part2.csv", "x,y\n3,4\n5,6\n");
+  const auto t = read_csv((dir / "part*.csv").string());
+  ASSERT_EQ(t.values.size(0), 3);
+  EXPECT_FLOAT_EQ(t.values[2][1].item<float>(), 6.0f);
+}
+
+TEST(Csv, MalformedInputNamesFileLineAndColumn) {
+  const auto dir = dir_for("errors");
+  const auto ragged = write(dir / "ragged.csv", "a,b\n1,2\n3\n");
+  EXPECT_NE(error_of(ragged.string()).find("ragged.csv:3: expected 2 cells"), std::string::npos)
+      << error_of(ragged.string());
+  const auto text = write(dir / "text.csv", "a,b\n1,2\n3,abc\n");
+  EXPECT_NE(error_of(text.string()).find("text.csv:3:2: column 'b': 'abc' is not a number"), std::string::npos)
+      << error_of(text.string());
+  const auto empty = write(dir / "empty.csv", "");
+  EXPECT_NE(error_of(empty.string()).find("empty file"), std::string::npos);
+  const auto header_only = write(dir / "header.csv", "a,b\n");
+  EXPECT_NE(error_of(header_only.string()).find("no data rows"), std::string::npos);
+  write(dir / "m1.csv", "a,b\n1,2\n");
+  write(dir / "m2.csv", "a,c\n1,2\n");
+  EXPECT_NE(error_of((dir / "m*.csv").string()).find("m2.csv:1:2: header differs"), std::string::npos)
+      << error_of((dir / "m*.csv").string());
+  EXPECT_NE(error_of((dir / "nothing*.csv").string()).find("no such file"), std::string::npos);
+}
+
+TEST(Csv, BatchReaderCoversEveryRowAndRewinds) {
+  const auto dir = dir_for("batches");
+  std::string text = "v,w\n";
+  for (int i = 0; i < 25; ++i) text += std::to_string(i) + "," + std::to_string(2 * i) + "\n";
+  write(dir / "a.csv", text);
+  write(dir / "b.csv", "v,w\n100,200\n");
+  CsvBatchReader reader((dir / "*.csv").string(), 10);
+  for (int pass = 0; pass < 2; ++pass) {
+    int64_t rows = 0, batches = 0;
+    double sum = 0;
+    while (auto batch = reader.next_batch()) {
+      EXPECT_LE(batch->values.size(0), 10);
+      rows += batch->values.size(0);
+      sum += batch->values.select(1, 0).sum().item<double>();
+      ++batches;
+    }
+    EXPECT_EQ(rows, 26);
+    EXPECT_DOUBLE_EQ(sum, 300.0 + 100.0);
+    EXPECT_EQ(batches, 3);
+    reader.rewind();
+  }
+}

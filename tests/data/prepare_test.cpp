@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/data/prepare.hpp"
+#include "safetrain/data/synthetic_arm.hpp"
+
+using namespace safetrain;
+using namespace safetrain::data;
+
+namespace {
+
+Table small_table(int64_t rows) {
+  Table t;
+  t.columns = {"f1", "f2", "target_a", "target_b"};
+  t.values = torch::randn({rows, 4});
+  t.source = "test table";
+  return t;
+}
+
+}  // namespace
+
+TEST(Synthetic, DeterministicNamedAndShaped) {
+  SyntheticOptions o;
+  o.rows = 500;
+  o.descriptor_columns = 16;
+  const auto a = make_synthetic_arm(o);
+  const auto b = make_synthetic_arm(o);
+  EXPECT_TRUE(torch::equal(a.values.nan_to_num(0), b.values.nan_to_num(0)));
+  EXPECT_EQ(a.values.size(0), 500);
+  EXPECT_EQ(a.values.size(1), static_cast<int64_t>(a.columns.size()));
+  EXPECT_EQ(a.columns.size(), 6u + 6u + 2u + 16u + 6u);
+  for (const auto& name : synthetic_target_names()) EXPECT_GE(column_index(a, name), 0) << name;
+  o.seed = 7;
+  EXPECT_FALSE(torch::equal(make_synthetic_arm(o).values.nan_to_num(0), a.values.nan_to_num(0)));
+  // Mostly-missing and constant descriptors exist for the pipeline to drop.
+  EXPECT_TRUE(torch::isnan(a.values).any().item<bool>());
+  // Positions stay within the arm's reach (about 1 m).
+  EXPECT_LT(a.values.select(1, column_index(a, "x")).abs().max().item<float>(), 1.2f);
+}
+
+TEST(Split, DisjointCoveringAndReproducible) {
+  SplitOptions o;
+  const auto s = split_indices(1000, o);
+  EXPECT_EQ(s.train.size(0), 800);
+  EXPECT_EQ(s.val.size(0), 100);
+  EXPECT_EQ(s.test.size(0), 100);
+  std::set<int64_t> seen;
+  for (const auto* part : {&s.train, &s.val, &s.test}) {
+    for (int64_t i = 0; i < part->size(0); ++i) EXPECT_TRUE(seen.insert((*part)[i].item<int64_t>()).second);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_TRUE(torch::equal(split_indices(1000, o).val, s.val));
+  o.seed = 1;
+  EXPECT_FALSE(torch::equal(split_indices(1000, o).val, s.val));
+}
+
+TEST(Prepare, ScalesWithTrainingStatisticsOnlyAndCarriesNames) {
+  torch::manual_seed(0);
+  auto table = small_table(400);
+  table.values.select(1, 0).mul_(10).add_(5);
+  ColumnSelection selection;
+  selection.target_prefix = "target_";
+  const auto p = prepare(table, selection, SplitOptions{});
+  EXPECT_EQ(p.target_names, (std::vector<std::string>{"target_a", "target_b"}));
+  EXPECT_EQ(p.feature_names, (std::vector<std::string>{"f1", "f2"}));
+  EXPECT_NEAR(p.train.x.mean(0)[0].item<float>(), 0.0f, 1e-4);
+  EXPECT_NEAR(p.train.x.std(0)[0].item<float>(), 1.0f, 1e-4);
+  const auto raw_train = table.values.index_select(0, p.train.row_ids).select(1, 0);
+  EXPECT_NEAR(p.feature_scaler.mean[0].item<float>(), raw_train.mean().item<float>(), 1e-4);
+  EXPECT_NE(p.val.x.mean(0)[0].item<float>(), 0.0f);  // val statistics were not used
+  EXPECT_EQ(p.train.x.storage().nbytes(), static_cast<size_t>(p.train.x.numel() * 4));
+}
+
+TEST(Prepare, MissingValuesRefusedDroppedOrFilled) {
+  torch::manual_seed(0);
+  auto table = small_table(200);
+  table.values.select(1, 1).narrow(0, 0, 50).fill_(NAN);
+  ColumnSelection selection;
+  selection.targets = {"target_a"};
+  SplitOptions o;
+  try {
+    prepare(table, selection, o);
+    FAIL() << "NaN in training features must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'f2'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("missing values"), std::string::npos);
+  }
+  o.nan_policy = NanPolicy::drop_rows;
+  const auto dropped = prepare(table, selection, o);
+  EXPECT_EQ(dropped.train.size() + dropped.val.size() + dropped.test.size(), 150);
+  EXPECT_FALSE(torch::isnan(dropped.train.x).any().item<bool>());
+  o.nan_policy = NanPolicy::fill_mean;
+  const auto filled = prepare(table, selection, o);
+  EXPECT_EQ(filled.train.size() + filled.val.size() + filled.test.size(), 200);
+  EXPECT_FALSE(torch::isnan(filled.train.x).any().item<bool>());
+}
+
+TEST(Prepare, UnknownColumnsAreInputErrorsWithSuggestions) {
+  auto table = small_table(50);
+  ColumnSelection selection;
+  selection.targets = {"target_c"};
+  try {
+    prepare(table, selection, SplitOptions{});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("data.targets: column 'target_c'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_nan_policy("sometimes"), InputError);
+}
