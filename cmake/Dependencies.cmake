@@ -4,8 +4,11 @@ find_package(Torch REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
-find_package(igraph REQUIRED)
 find_package(PkgConfig REQUIRED)
+# igraph through pkg-config: Debian's igraph CMake config lists static link dependencies
+# (libarpack.so, libglpk.so, ...) whose -dev packages are not installed with it; the shared
+# library needs none of them at link time.
+pkg_check_modules(IGRAPH REQUIRED IMPORTED_TARGET igraph)
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
 find_package(Threads REQUIRED)

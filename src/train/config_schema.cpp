@@ -117,7 +117,7 @@ std::vector<KeySpec> build_schema() {
       key("descriptors.leiden_resolution", K::kFloat, "1.0", 0.0, kHuge, "Leiden resolution"),
       flag("descriptors.hsic", true, "pass 3: HSIC"),
       key("descriptors.hsic_threshold", K::kFloat, "0.9", 0.0, 1.0, "normalised HSIC above which a pair is redundant"),
-      key("descriptors.hsic_sample_rows", K::kInt, "1000", 10, 1e7, "rows sampled for HSIC"),
+      key("descriptors.hsic_sample_rows", K::kInt, "512", 10, 20000, "rows sampled for HSIC and RDC (memory: rows^2 x 4 bytes per column)"),
       flag("descriptors.rdc", true, "pass 4: RDC"),
       key("descriptors.rdc_threshold", K::kFloat, "0.95", 0.0, 1.0, "RDC above which a pair is redundant"),
       key("descriptors.rdc_k", K::kInt, "20", 1, 1000, "random projections per column"),
