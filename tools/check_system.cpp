@@ -7,6 +7,7 @@
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/monitor/system_info.hpp"
+#include "safetrain/train/config.hpp"
 #include "safetrain/train/config_loader.hpp"
 #include "safetrain/train/model_from_config.hpp"
 

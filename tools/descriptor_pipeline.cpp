@@ -5,6 +5,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/text.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
+#include "safetrain/train/config.hpp"
 #include "safetrain/train/config_loader.hpp"
 
 using namespace safetrain;

@@ -5,6 +5,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/models/export.hpp"
 #include "safetrain/train/checkpoint.hpp"
+#include "safetrain/train/config.hpp"
 #include "safetrain/train/config_loader.hpp"
 #include "safetrain/train/model_from_config.hpp"
 #include "safetrain/train/state_dict.hpp"

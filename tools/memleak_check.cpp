@@ -11,6 +11,7 @@
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
+#include "safetrain/train/config.hpp"
 #include "safetrain/train/config_loader.hpp"
 #include "safetrain/train/session.hpp"
 #include "safetrain/train/stop_signals.hpp"

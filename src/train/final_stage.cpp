@@ -42,6 +42,9 @@ void write_final_stage(TrainingSession::State& s) {
       metrics["epochs_completed"] = s.progress_state.epochs_completed;
       metrics["nan_batches_skipped"] = s.progress_state.nan_skipped;
       metrics["loss_scaler_skipped_steps"] = s.scaler->skipped_steps();
+      metrics["val_buffer"] = {{"capacity", s.config.memory.max_validation_outputs},
+                               {"largest_rows", s.largest_val_buffer_rows},
+                               {"largest_bytes", s.largest_val_buffer_bytes}};
       eval::write_metrics_json(metrics, s.run_dir / "metrics.json");
       if (!s.curve.empty()) eval::write_loss_curve(s.curve, s.run_dir / "plots" / "loss.png");
     } catch (const std::exception& e) {

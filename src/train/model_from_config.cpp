@@ -1,8 +1,6 @@
 #include "safetrain/train/model_from_config.hpp"
 
-#include "safetrain/common/log.hpp"
-#include "safetrain/models/memory_estimate.hpp"
-#include "safetrain/models/parameter_count.hpp"
+#include "safetrain/models/safe_build.hpp"
 #include "safetrain/monitor/trim.hpp"
 
 namespace safetrain::train {
@@ -31,15 +29,14 @@ models::RegressionModel build_checked_model(const models::ModelSpec& spec, const
                                             const torch::Device& device, bool training) {
   // Return cached memory first, as the seed's safe instantiation cleans up before it measures.
   monitor::release_cached_memory();
-  const auto estimate = models::estimate_memory(spec, config.training.batch_size, config.training.optimizer,
-                                                config.training.precision, training);
-  const auto budget = models::current_budget(device.str());
-  log::info("model: ", spec.type, ", ", models::expected_parameter_count(spec), " parameters; ", estimate.summary(),
-            "; ", budget.free_bytes / 1048576, " MB free on ", budget.device);
-  models::check_fits(estimate, budget, config.memory.min_free_mb, config.training.batch_size);
-  auto model = models::build_model(spec);
-  model->to(device);
-  return model;
+  models::SafeBuildOptions options;
+  options.batch_size = config.training.batch_size;
+  options.optimizer = config.training.optimizer;
+  options.precision = config.training.precision;
+  options.device = device.str();
+  options.min_free_mb = config.memory.min_free_mb;
+  options.training = training;
+  return models::build_model_safely(spec, options);
 }
 
 }  // namespace safetrain::train

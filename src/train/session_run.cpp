@@ -100,6 +100,8 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   }
   result.val_buffer_bytes = s.val_buffer->bytes();
   result.val_buffer_size = s.val_buffer->size();
+  s.largest_val_buffer_bytes = std::max(s.largest_val_buffer_bytes, result.val_buffer_bytes);
+  s.largest_val_buffer_rows = std::max(s.largest_val_buffer_rows, result.val_buffer_size);
 
   s.progress_state.epochs_completed = epoch + 1;
   const double monitored = monitored_value(s, result.train_loss, result.val_loss);

@@ -46,6 +46,7 @@ struct TrainingSession::State {
   std::unique_ptr<Progress> progress;
   std::vector<torch::Tensor> planted_leak;  // debug.plant_leak_mb_per_epoch only
   int64_t batches_since_trim = 0;
+  int64_t largest_val_buffer_bytes = 0, largest_val_buffer_rows = 0;  // for the soak's bound
   bool tested = false;
 
   State(Config c, SessionOptions o) : config(std::move(c)), options(std::move(o)) {}

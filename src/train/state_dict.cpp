@@ -5,8 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
+#include "safetrain/models/export.hpp"
 
 namespace safetrain::train {
 namespace {
@@ -27,10 +27,7 @@ std::string shape_text(const torch::Tensor& t) {
 }  // namespace
 
 void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [name, tensor] : named_state(module)) dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
-  const std::vector<char> bytes = torch::pickle_save(dict);
-  write_file_atomically(file, std::string(bytes.begin(), bytes.end()));
+  models::export_state_dict(module, file);
 }
 
 std::string StateDictReport::summary() const {

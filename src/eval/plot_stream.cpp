@@ -1,0 +1,160 @@
+#include "plot_stream.hpp"
+
+#include <plplot.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/error.hpp"
+
+namespace safetrain::eval {
+namespace {
+
+// plinit() calls exit() for an unknown device, so ask PLplot for its device list first.
+bool pngcairo_available() {
+  static const bool available = [] {
+    const char** menus = nullptr;
+    const char** names = nullptr;
+    int count = 64;
+    std::vector<const char*> menu_storage(count), name_storage(count);
+    menus = menu_storage.data();
+    names = name_storage.data();
+    plgDevs(&menus, &names, &count);
+    for (int i = 0; i < count; ++i) {
+      if (names[i] && std::string(names[i]) == "pngcairo") return true;
+    }
+    return false;
+  }();
+  return available;
+}
+
+}  // namespace
+
+PlotStream::PlotStream(const std::filesystem::path& png, int width_px, int height_px, int subpages_x,
+                       int subpages_y)
+    : target_(png) {
+  if (!pngcairo_available()) {
+    throw ResourceError("PLplot has no 'pngcairo' output driver; install Debian's plplot-driver-cairo to draw " +
+                        png.string());
+  }
+  const auto dir = png.has_parent_path() ? png.parent_path() : std::filesystem::path(".");
+  std::filesystem::create_directories(dir);
+  temporary_ = dir / ("." + png.filename().string() + ".tmp." + std::to_string(::getpid()));
+  {
+    // PLplot calls exit() when it cannot open its output file, so check here first.
+    std::ofstream probe(temporary_, std::ios::binary | std::ios::trunc);
+    if (!probe) throw std::system_error(errno, std::generic_category(), "cannot write " + temporary_.string());
+  }
+  PLINT previous = 0, created = 0;
+  plgstrm(&previous);
+  plmkstrm(&created);
+  previous_stream_ = previous;
+  stream_ = created;
+  plsdev("pngcairo");
+  plsfnam(temporary_.c_str());
+  plspage(0, 0, width_px, height_px, 0, 0);
+  plscolbg(255, 255, 255);
+  plscol0(1, 0, 0, 0);  // axes and labels in black (PLplot's default colour 1 is red)
+  plstar(subpages_x, subpages_y);
+}
+
+PlotStream::~PlotStream() {
+  end_stream();
+  if (!finished_) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
+  }
+}
+
+void PlotStream::end_stream() {
+  if (stream_ < 0) return;
+  plsstrm(stream_);
+  plend1();
+  plsstrm(previous_stream_);
+  stream_ = -1;
+}
+
+void PlotStream::finish() {
+  end_stream();
+  std::filesystem::rename(temporary_, target_);
+  fsync_directory(target_.has_parent_path() ? target_.parent_path() : std::filesystem::path("."));
+  finished_ = true;
+}
+
+void PlotStream::use_colour(int index, Rgb colour, double alpha) {
+  plscol0a(index, colour.r, colour.g, colour.b, alpha);
+  plcol0(index);
+}
+
+std::string plplot_text(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '#') out += '#';
+  }
+  return out;
+}
+
+void finite_pairs(const std::vector<double>& x, const std::vector<double>& y, std::vector<double>& x_out,
+                  std::vector<double>& y_out) {
+  x_out.clear();
+  y_out.clear();
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      x_out.push_back(x[i]);
+      y_out.push_back(y[i]);
+    }
+  }
+}
+
+std::pair<double, double> padded_range(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi) return {0.0, 1.0};
+  // Halves first so hi - lo cannot overflow for huge values.
+  const double half_span = hi / 2 - lo / 2;
+  if (half_span <= std::max(std::abs(lo), std::abs(hi)) * 1e-9) {
+    // Constant data (or a single point): centre it in a visible window.
+    const double span = std::max(std::max(std::abs(lo), std::abs(hi)) * 0.05, 0.5);
+    return {lo - span, hi + span};
+  }
+  const double pad = half_span * 0.1;
+  return {lo - pad, hi + pad};
+}
+
+void draw_legend(const std::vector<LegendEntry>& entries) {
+  if (entries.empty()) return;
+  const auto n = static_cast<PLINT>(entries.size());
+  std::vector<PLINT> opts, text_colours, box_colours, box_patterns, line_colours, line_styles, symbol_colours,
+      symbol_numbers;
+  std::vector<PLFLT> box_scales, box_line_widths, line_widths, symbol_scales;
+  std::vector<const char*> texts, symbols;
+  for (const auto& e : entries) {
+    opts.push_back(e.kind == LegendEntry::kBox ? PL_LEGEND_COLOR_BOX
+                   : e.kind == LegendEntry::kSymbol ? PL_LEGEND_SYMBOL : PL_LEGEND_LINE);
+    text_colours.push_back(1);
+    texts.push_back(e.label.c_str());
+    box_colours.push_back(e.colour_index);
+    box_patterns.push_back(0);
+    box_scales.push_back(0.8);
+    box_line_widths.push_back(1.0);
+    line_colours.push_back(e.colour_index);
+    line_styles.push_back(e.line_style);
+    line_widths.push_back(2.0);
+    symbol_colours.push_back(e.colour_index);
+    symbol_scales.push_back(1.0);
+    symbol_numbers.push_back(1);
+    symbols.push_back(e.symbol.c_str());
+  }
+  PLFLT width = 0, height = 0;
+  plscol0a(15, 255, 255, 255, 0.85);
+  pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP |
+           PL_POSITION_INSIDE, 0.02, 0.02, 0.08, 15, 1, 1, 0, 0, n, opts.data(), 1.0, 0.8, 2.0, 0.0,
+           text_colours.data(), texts.data(), box_colours.data(), box_patterns.data(), box_scales.data(),
+           box_line_widths.data(), line_colours.data(), line_styles.data(), line_widths.data(),
+           symbol_colours.data(), symbol_scales.data(), symbol_numbers.data(), symbols.data());
+}
+
+}  // namespace safetrain::eval

@@ -1,0 +1,24 @@
+#pragma once
+// Weights as a tensor dictionary that Python opens with torch.load (LibTorch's
+// pickle format, torch::pickle_save of a Dict<str, Tensor>), written atomically:
+//   state = torch.load("weights.pt"); model.load_state_dict(state)
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+namespace safetrain::models {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Parameters and buffers under their state_dict names, detached owned CPU copies.
+NamedTensors state_dict(const torch::nn::Module& model);
+
+// Any named tensors (detached, moved to the CPU, contiguous) as one dictionary.
+void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& path);
+
+void export_state_dict(const torch::nn::Module& model, const std::filesystem::path& path);
+
+}  // namespace safetrain::models

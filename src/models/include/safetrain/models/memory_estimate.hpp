@@ -1,0 +1,39 @@
+#pragma once
+// What a run will hold, estimated from the spec alone, before anything is
+// allocated: parameters, gradients, optimizer state and the activations of one
+// batch. Deliberately a little pessimistic (see kActivationSafetyFactor).
+#include <cstdint>
+#include <string>
+
+#include "safetrain/models/model_spec.hpp"
+
+namespace safetrain::models {
+
+struct MemoryEstimate {
+  int64_t parameter_bytes = 0;
+  int64_t gradient_bytes = 0;
+  int64_t optimizer_bytes = 0;
+  int64_t activation_bytes = 0;  // for `batch_size` samples (the part that scales with the batch)
+  int64_t workspace_bytes = 0;   // per-step copies that do not scale with the batch (fp16 weight casts)
+  int64_t total_bytes = 0;
+  int64_t batch_size = 0;
+  int64_t parameters = 0;
+
+  // e.g. "~210.3 MB (parameters 50.2 MB, gradients 50.2 MB, optimizer 100.4 MB, activations 9.5 MB for batch 4)"
+  std::string summary() const;
+};
+
+// optimizer: "adam" | "adamw" | "sgd" (counted with a momentum buffer, the config's default);
+// precision: "32" | "16" | "bf16". training=false: inference only (no gradients,
+// optimizer state or saved activations). Unknown names: InputError naming the key.
+MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, const std::string& optimizer,
+                               const std::string& precision, bool training = true);
+
+// The largest batch whose estimate fits in `available_bytes`; 0 when even a batch of 1 does not.
+int64_t largest_batch_that_fits(const ModelSpec& spec, const std::string& optimizer,
+                                const std::string& precision, int64_t available_bytes);
+
+// Bytes as "123.4 MB".
+std::string format_mb(int64_t bytes);
+
+}  // namespace safetrain::models

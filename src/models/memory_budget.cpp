@@ -1,0 +1,126 @@
+#include "safetrain/models/memory_budget.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <torch/torch.h>
+#ifdef SAFETRAIN_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
+
+#include "safetrain/common/error.hpp"
+
+namespace safetrain::models {
+namespace {
+
+constexpr double kBytesPerMb = 1024.0 * 1024.0;
+
+// MemAvailable in bytes, or -1 when /proc/meminfo is missing (not Linux).
+int64_t meminfo_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return -1;
+}
+
+// A single integer read from a file; -1 when absent or "max" (no limit).
+int64_t read_integer_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string word;
+  if (!(in >> word) || word == "max") return -1;
+  try {
+    return std::stoll(word);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// Room left under the cgroup memory limit (v2, then v1), or -1 without a limit.
+int64_t cgroup_remaining() {
+  int64_t limit = read_integer_file("/sys/fs/cgroup/memory.max");
+  int64_t usage = read_integer_file("/sys/fs/cgroup/memory.current");
+  if (limit < 0) {
+    limit = read_integer_file("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    usage = read_integer_file("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+  }
+  // cgroup v1 reports "no limit" as a huge page-aligned number.
+  if (limit < 0 || usage < 0 || limit >= (int64_t{1} << 60)) return -1;
+  return std::max<int64_t>(0, limit - usage);
+}
+
+Budget host_budget() {
+  Budget budget{"cpu", meminfo_available(), "/proc/meminfo MemAvailable"};
+  if (budget.free_bytes < 0) throw ResourceError("cannot read MemAvailable from /proc/meminfo");
+  const int64_t in_cgroup = cgroup_remaining();
+  if (in_cgroup >= 0 && in_cgroup < budget.free_bytes) {
+    budget.free_bytes = in_cgroup;
+    budget.source = "cgroup memory limit minus usage";
+  }
+  return budget;
+}
+
+int64_t cuda_index(const std::string& device) {
+  if (device == "cuda") return 0;
+  const std::string digits = device.substr(5);  // after "cuda:"
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+    throw InputError("training.device: '" + device + "' is not cpu, cuda or cuda:N");
+  return std::stoll(digits);
+}
+
+Budget device_budget(const std::string& device) {
+  const int64_t index = cuda_index(device);
+#ifdef SAFETRAIN_WITH_CUDA
+  if (!torch::cuda::is_available())
+    throw InputError("training.device: " + device + " requested but no CUDA device is visible");
+  if (index >= static_cast<int64_t>(torch::cuda::device_count()))
+    throw InputError("training.device: " + device + " does not exist (" +
+                     std::to_string(torch::cuda::device_count()) + " CUDA devices)");
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  size_t free_bytes = 0, total_bytes = 0;
+  const cudaError_t status = cudaMemGetInfo(&free_bytes, &total_bytes);
+  if (status != cudaSuccess)
+    throw ResourceError(std::string("cudaMemGetInfo failed on ") + device + ": " + cudaGetErrorString(status));
+  return {"cuda:" + std::to_string(index), static_cast<int64_t>(free_bytes), "cudaMemGetInfo free"};
+#else
+  (void)index;
+  throw InputError("training.device: " + device +
+                   " requested but this safetrain build uses a CPU-only LibTorch (see docs/GPU.md)");
+#endif
+}
+
+}  // namespace
+
+Budget current_budget(const std::string& device) {
+  if (device == "cpu") return host_budget();
+  if (device.rfind("cuda", 0) == 0) return device_budget(device);
+  throw InputError("training.device: '" + device + "' is not cpu, cuda or cuda:N");
+}
+
+void check_fits(const MemoryEstimate& estimate, const Budget& budget, double min_free_mb, int64_t batch_size) {
+  const auto reserve = static_cast<int64_t>(min_free_mb * kBytesPerMb);
+  const int64_t usable = budget.free_bytes - reserve;
+  if (estimate.total_bytes <= usable) return;
+
+  std::ostringstream message;
+  message << "model needs ~" << format_mb(estimate.total_bytes) << ", " << format_mb(budget.free_bytes)
+          << " free on " << budget.device << " (" << budget.source << "; keeping " << format_mb(reserve)
+          << " in reserve: memory.min_free_mb); try ";
+  // Activations scale with the batch, the rest does not: suggest the batch that would fit.
+  const int64_t fixed = estimate.total_bytes - estimate.activation_bytes;
+  const int64_t per_sample = batch_size > 0 ? std::max<int64_t>(1, estimate.activation_bytes / batch_size) : 1;
+  const int64_t smaller_batch = usable > fixed ? (usable - fixed) / per_sample : 0;
+  if (smaller_batch >= 1 && smaller_batch < batch_size)
+    message << "training.batch_size " << smaller_batch << " or ";
+  message << "training.precision 16, a smaller model (model.d_model, model.num_layers, model.hidden), "
+          << "or a lower memory.min_free_mb";
+  throw ResourceError(message.str());
+}
+
+}  // namespace safetrain::models

@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "png_reader.hpp"
+#include "safetrain/common/error.hpp"
+#include "safetrain/eval/plots.hpp"
+#include "safetrain/eval/predictions.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::eval;
+using safetrain::eval::png_test::Image;
+using safetrain::eval::png_test::read_png;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "eval_test_output" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+BufferedOutputs make_outputs(const torch::Tensor& targets, const torch::Tensor& predictions, int64_t epoch = 4) {
+  BufferedOutputs out;
+  out.targets = targets.to(torch::kFloat).contiguous();
+  out.predictions = predictions.to(torch::kFloat).contiguous();
+  out.row_ids = torch::arange(targets.size(0));
+  out.epoch = epoch;
+  out.seen = targets.size(0);
+  return out;
+}
+
+StreamingMetrics metrics_for(const BufferedOutputs& o, const std::vector<std::string>& names) {
+  StreamingMetrics m(names);
+  m.update(o.predictions, o.targets);
+  return m;
+}
+
+// Pixels drawn in the points' blue.
+bool is_point_blue(const unsigned char* p) { return p[2] > p[0] + 60 && p[2] > p[1] + 30; }
+
+// For a square, equal-range plot, a point on y = x lands where px + py is the same constant;
+// returns the spread (standard deviation, pixels) of px + py over the blue pixels.
+double diagonal_spread(const Image& image, size_t* blue_pixels) {
+  double sum = 0, sum_sq = 0;
+  size_t n = 0;
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x) {
+      if (!is_point_blue(image.at(x, y))) continue;
+      const double s = x + y;
+      sum += s;
+      sum_sq += s * s;
+      ++n;
+    }
+  }
+  *blue_pixels = n;
+  if (n == 0) return 0;
+  const double mean = sum / n;
+  return std::sqrt(std::max(0.0, sum_sq / n - mean * mean));
+}
+
+}  // namespace
+
+TEST(ScatterPlots, WritesOnePngPerTargetAndAGridOfTheExpectedSize) {
+  const auto dir = fresh_dir("scatter");
+  torch::manual_seed(0);
+  const auto y = torch::randn({500, 3});
+  const auto outputs = make_outputs(y, y + 0.2 * torch::randn({500, 3}));
+  const std::vector<std::string> names{"x", "y", "yaw angle"};
+  const auto files = write_scatter_plots(outputs, names, metrics_for(outputs, names), dir, {"val", 4});
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[2], dir / "val_scatter_yaw_angle.png");
+  EXPECT_EQ(files[3], dir / "val_scatter_grid.png");
+  for (size_t i = 0; i < 3; ++i) {
+    const Image image = read_png(files[i]);
+    EXPECT_EQ(image.width, kScatterSizePx);
+    EXPECT_EQ(image.height, kScatterSizePx);
+    EXPECT_GT(image.distinct_colours(), 2u);
+  }
+  const Image grid = read_png(files[3]);
+  EXPECT_EQ(grid.width, 2 * kGridCellPx);
+  EXPECT_EQ(grid.height, 2 * kGridCellPx);
+  EXPECT_GT(grid.distinct_colours(), 2u);
+  // No temporary files left behind.
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 4u);
+}
+
+TEST(ScatterPlots, PerfectPredictorPointsLieOnTheDiagonal) {
+  const auto dir = fresh_dir("diagonal");
+  torch::manual_seed(1);
+  const auto y = torch::randn({300, 1});
+  const std::vector<std::string> names{"t"};
+  const auto perfect = make_outputs(y, y);
+  write_scatter_plots(perfect, names, metrics_for(perfect, names), dir, {"perfect", 1});
+  const auto noisy = make_outputs(y, torch::randn({300, 1}));
+  write_scatter_plots(noisy, names, metrics_for(noisy, names), dir, {"noisy", 1});
+  size_t blue_perfect = 0, blue_noisy = 0;
+  const double perfect_spread = diagonal_spread(read_png(dir / "perfect_scatter_t.png"), &blue_perfect);
+  const double noisy_spread = diagonal_spread(read_png(dir / "noisy_scatter_t.png"), &blue_noisy);
+  EXPECT_GT(blue_perfect, 200u);
+  EXPECT_GT(blue_noisy, 200u);
+  EXPECT_LT(perfect_spread, 12.0);
+  EXPECT_GT(noisy_spread, 3 * perfect_spread);
+}
+
+TEST(ScatterPlots, EdgeCasesOneSampleConstantHugeAndEmpty) {
+  const auto dir = fresh_dir("edges");
+  const std::vector<std::string> names{"a b", "c#d"};
+  const auto one = make_outputs(torch::tensor({{1.0f, 2.0f}}), torch::tensor({{1.5f, 2.0f}}));
+  EXPECT_EQ(write_scatter_plots(one, names, metrics_for(one, names), dir, {"one", 0}).size(), 3u);
+  const auto constant = make_outputs(torch::full({50, 2}, 3.0f), torch::full({50, 2}, 3.0f));
+  EXPECT_EQ(write_scatter_plots(constant, names, metrics_for(constant, names), dir, {"const", -1}).size(), 3u);
+  const auto huge_y = torch::linspace(-3e38, 3e38, 40, torch::kDouble).unsqueeze(1).repeat({1, 2});  // near FLT_MAX
+  const auto huge = make_outputs(huge_y, huge_y * 0.9);
+  EXPECT_EQ(write_scatter_plots(huge, names, MetricSummary{40, {1.0, 1.0}, {0.9, 0.9}}, dir, {"huge", 2}).size(), 3u);
+  for (const char* file : {"one_scatter_a_b.png", "const_scatter_c_d.png", "huge_scatter_grid.png"}) {
+    const Image image = read_png(dir / file);
+    EXPECT_GT(image.distinct_colours(), 2u) << file;
+  }
+  size_t blue = 0;
+  diagonal_spread(read_png(dir / "huge_scatter_a_b.png"), &blue);
+  EXPECT_GT(blue, 100u) << "huge but finite values are drawn";
+  const auto empty = make_outputs(torch::zeros({0, 2}), torch::zeros({0, 2}));
+  EXPECT_TRUE(write_scatter_plots(empty, names, metrics_for(empty, names), dir, {"empty", 0}).empty());
+}
+
+TEST(LossCurve, WritesPngAndHandlesMissingValidationAndWideRanges) {
+  const auto dir = fresh_dir("loss");
+  std::vector<EpochRow> rows;
+  for (int e = 0; e < 30; ++e) rows.push_back({e, 100.0 * std::exp(-0.3 * e), e % 2 ? 120.0 * std::exp(-0.3 * e) : NAN});
+  write_loss_curve(rows, dir / "loss.png");  // spans > 20x: log axis
+  const Image image = read_png(dir / "loss.png");
+  EXPECT_EQ(image.width, kCurveWidthPx);
+  EXPECT_EQ(image.height, kCurveHeightPx);
+  EXPECT_GT(image.distinct_colours(), 2u);
+  write_loss_curve({{0, 1.0, NAN}}, dir / "single.png");
+  EXPECT_GT(read_png(dir / "single.png").distinct_colours(), 2u);
+  EXPECT_THROW(write_loss_curve({}, dir / "none.png"), std::invalid_argument);
+}
+
+TEST(MemoryCurve, DrawsSeriesPhasesAndEventsAndRejectsBadFiles) {
+  const auto dir = fresh_dir("memory");
+  {
+    std::ofstream csv(dir / "memory.csv");
+    csv << "t_s,rss_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,"
+           "epoch,event\n";
+    for (int i = 0; i < 100; ++i) {
+      const char* phase = i < 10 ? "load" : i < 80 ? (i % 20 < 15 ? "train" : "validate") : "test";
+      csv << i * 0.5 << "," << 300 + i * 0.1 << ",," << 8000 << ",,,,," << phase << "," << i / 20 << ","
+          << (i == 55 ? "rss_trend_warning" : "") << "\n";
+    }
+  }
+  write_memory_curve(dir / "memory.csv", dir / "memory.png");
+  const Image image = read_png(dir / "memory.png");
+  EXPECT_EQ(image.width, kCurveWidthPx);
+  EXPECT_GT(image.distinct_colours(), 2u);
+
+  {
+    std::ofstream bad(dir / "bad.csv");
+    bad << "t_s,rss_mb\n0,100\n1,abc\n";
+  }
+  try {
+    write_memory_curve(dir / "bad.csv", dir / "bad.png");
+    FAIL() << "expected InputError";
+  } catch (const safetrain::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3:2"), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream missing(dir / "missing.csv");
+    missing << "t_s,phase\n0,train\n";
+  }
+  EXPECT_THROW(write_memory_curve(dir / "missing.csv", dir / "m.png"), safetrain::InputError);
+  EXPECT_FALSE(fs::exists(dir / "bad.png"));
+}

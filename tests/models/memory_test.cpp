@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/models/memory_budget.hpp"
+#include "safetrain/models/memory_estimate.hpp"
+#include "safetrain/models/parameter_count.hpp"
+#include "safetrain/models/safe_build.hpp"
+
+using namespace safetrain::models;
+
+namespace {
+
+ModelSpec seed_transformer() {
+  ModelSpec spec;
+  spec.type = "transformer";
+  spec.input_features = 64;
+  spec.outputs = 6;
+  return spec;  // defaults: patch 4, d_model 512, 8 heads, 4 layers
+}
+
+constexpr int64_t kMb = 1024 * 1024;
+
+}  // namespace
+
+TEST(MemoryEstimate, PartsAddUpAndScaleWithParameters) {
+  const auto e = estimate_memory(seed_transformer(), 4, "adamw", "32");
+  const int64_t params = expected_parameter_count(seed_transformer());
+  EXPECT_EQ(e.parameters, params);
+  EXPECT_EQ(e.parameter_bytes, 4 * params);
+  EXPECT_EQ(e.gradient_bytes, 4 * params);
+  EXPECT_EQ(e.optimizer_bytes, 8 * params);
+  EXPECT_EQ(e.total_bytes,
+            e.parameter_bytes + e.gradient_bytes + e.optimizer_bytes + e.activation_bytes + e.workspace_bytes);
+  EXPECT_NE(e.summary().find("MB"), std::string::npos);
+}
+
+TEST(MemoryEstimate, GrowsWithBatchAndOptimizerState) {
+  const auto spec = seed_transformer();
+  const auto small = estimate_memory(spec, 4, "adam", "32");
+  const auto big = estimate_memory(spec, 64, "adam", "32");
+  EXPECT_GT(big.activation_bytes, small.activation_bytes);
+  EXPECT_GT(big.total_bytes, small.total_bytes);
+  EXPECT_GT(estimate_memory(spec, 4, "adam", "32").total_bytes, estimate_memory(spec, 4, "sgd", "32").total_bytes);
+  EXPECT_LT(estimate_memory(spec, 64, "adam", "16").activation_bytes, big.activation_bytes);
+  const auto inference = estimate_memory(spec, 4, "adam", "32", /*training=*/false);
+  EXPECT_EQ(inference.gradient_bytes, 0);
+  EXPECT_EQ(inference.optimizer_bytes, 0);
+  EXPECT_LT(inference.total_bytes, small.total_bytes);
+}
+
+TEST(MemoryEstimate, UnknownNamesAreInputErrors) {
+  EXPECT_THROW(estimate_memory(seed_transformer(), 4, "lbfgs", "32"), safetrain::InputError);
+  EXPECT_THROW(estimate_memory(seed_transformer(), 4, "adam", "8"), safetrain::InputError);
+  EXPECT_THROW(estimate_memory(seed_transformer(), 0, "adam", "32"), safetrain::InputError);
+}
+
+TEST(MemoryEstimate, ActivationsCoverTheFeedForwardTensorsAutogradKeeps) {
+  // A lower bound that must hold: each layer keeps at least its linear1 output
+  // and ReLU output ([batch, tokens, 4*d_model] floats) for the backward pass.
+  const int64_t batch = 8, tokens = 16, feedforward = 2048, layers = 4;
+  const int64_t floor_bytes = layers * 2 * batch * tokens * feedforward * 4;
+  EXPECT_GT(estimate_memory(seed_transformer(), batch, "adam", "32").activation_bytes, floor_bytes);
+}
+
+TEST(MemoryEstimate, LargestBatchThatFitsIsTight) {
+  const auto spec = seed_transformer();
+  const int64_t available = 400 * kMb;
+  const int64_t batch = largest_batch_that_fits(spec, "adamw", "32", available);
+  ASSERT_GT(batch, 0);
+  EXPECT_LE(estimate_memory(spec, batch, "adamw", "32").total_bytes, available);
+  EXPECT_GT(estimate_memory(spec, batch + 1, "adamw", "32").total_bytes, available);
+  EXPECT_EQ(largest_batch_that_fits(spec, "adamw", "32", 10 * kMb), 0);
+}
+
+TEST(Budget, HostReportsPositiveFreeMemory) {
+  const auto budget = current_budget("cpu");
+  EXPECT_EQ(budget.device, "cpu");
+  EXPECT_GT(budget.free_bytes, 0);
+  EXPECT_FALSE(budget.source.empty());
+  EXPECT_THROW(current_budget("tpu"), safetrain::InputError);
+  EXPECT_THROW(current_budget("cuda:x"), safetrain::InputError);
+}
+
+TEST(CheckFits, RefusesWithImpossibleReserveAndSuggestsAFix) {
+  const auto estimate = estimate_memory(seed_transformer(), 4, "adamw", "32");
+  const auto budget = current_budget("cpu");
+  EXPECT_NO_THROW(check_fits(estimate, budget, 0.0, 4));
+  try {
+    check_fits(estimate, budget, 1e12, 4);
+    FAIL() << "an impossible memory.min_free_mb was accepted";
+  } catch (const safetrain::ResourceError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("try"), std::string::npos) << message;
+    EXPECT_NE(message.find("memory.min_free_mb"), std::string::npos) << message;
+    EXPECT_NE(message.find("needs ~"), std::string::npos) << message;
+  }
+}
+
+TEST(CheckFits, SuggestsTheBatchThatWouldFit) {
+  const auto spec = seed_transformer();
+  const auto estimate = estimate_memory(spec, 256, "adamw", "32");
+  const int64_t fits = largest_batch_that_fits(spec, "adamw", "32", 400 * kMb);
+  const Budget budget{"cpu", 400 * kMb, "test"};
+  try {
+    check_fits(estimate, budget, 0.0, 256);
+    FAIL();
+  } catch (const safetrain::ResourceError& e) {
+    const std::string message = e.what();
+    const auto at = message.find("training.batch_size ");
+    ASSERT_NE(at, std::string::npos) << message;
+    const int64_t suggested = std::stoll(message.substr(at + 20));
+    EXPECT_GE(suggested, 1);
+    EXPECT_LE(suggested, fits);
+    EXPECT_LE(estimate_memory(spec, suggested, "adamw", "32").total_bytes, 400 * kMb);
+  }
+}
+
+TEST(SafeBuild, RefusesBeforeAllocatingAndBuildsWhenItFits) {
+  ModelSpec spec;
+  spec.input_features = 8;
+  spec.outputs = 2;
+  SafeBuildOptions options;
+  options.min_free_mb = 1e12;
+  EXPECT_THROW(build_model_safely(spec, options), safetrain::ResourceError);
+  options.min_free_mb = 0;
+  auto model = build_model_safely(spec, options);
+  EXPECT_EQ(count_parameters(*model), expected_parameter_count(spec));
+}
