@@ -2,11 +2,12 @@
 # The README's two commands:
 #   ./safetrain.sh train [trainer flags...]   install what is missing, build, train the default config
 #   ./safetrain.sh test                       install what is missing, build, run the whole test suite
+#                                             (and the LibTorch-free suites under ASan/UBSan)
 # Both build incrementally; a second run only recompiles what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
 command="${1:-}"
 case "$command" in
   train|test) shift ;;
@@ -35,5 +36,6 @@ if [ "$command" = train ]; then
   fi
   exec "$BUILD_DIR/tools/trainer" --config "$CONFIG" "$@"
 fi
-cd "$BUILD_DIR"
-exec ctest --output-on-failure -j "$JOBS"
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
+# The LibTorch-free suites once more under AddressSanitizer + UBSan + LeakSanitizer.
+exec tools/sanitize.sh

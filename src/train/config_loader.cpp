@@ -106,9 +106,12 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
 }
 
 void validate_map(const YAML::Node& map, const std::string& section, const std::string& origin) {
+  std::set<std::string> seen;
   for (const auto& entry : map) {
     const std::string name = entry.first.Scalar();
     const std::string path = section.empty() ? name : section + "." + name;
+    // yaml-cpp keeps the first of two equal keys silently; a repeated section would lose settings.
+    if (!seen.insert(name).second) fail(origin, entry.first, path, "appears twice; merge the two into one");
     if (section.empty() && name == "extends") continue;
     if (const KeySpec* spec = find_key(path)) {
       validate_value(*spec, entry.second, origin);

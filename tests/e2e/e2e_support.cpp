@@ -62,16 +62,17 @@ Result run(const std::vector<std::string>& args) {
 }
 
 fs::path tiny_config(const fs::path& dir, const std::string& extra_yaml) {
+  // The tiny base, then the test's own settings in a config extending it (YAML forbids repeating a section).
+  const fs::path base = dir / "tiny_base.yaml";
+  std::ofstream(base) << "extends: " << (fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml").string() << "\n"
+                      << "output:\n  dir: " << (dir / "runs").string() << "\n  run_name: tiny\n"
+                      << "data:\n  num_workers: 1\n  synthetic:\n    rows: 1500\n    descriptor_columns: 16\n"
+                      << "model:\n  hidden: 32\n"
+                      << "training:\n  max_epochs: 2\n  threads: 1\n"
+                      << "monitor:\n  interval_ms: 50\n"
+                      << "logging:\n  progress: lines\n";
   const fs::path file = dir / "tiny.yaml";
-  std::ofstream out(file);
-  out << "extends: " << (fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml").string() << "\n"
-      << "output:\n  dir: " << (dir / "runs").string() << "\n  run_name: tiny\n"
-      << "data:\n  num_workers: 1\n  synthetic:\n    rows: 1500\n    descriptor_columns: 16\n"
-      << "model:\n  hidden: 32\n"
-      << "training:\n  max_epochs: 2\n  threads: 1\n"
-      << "monitor:\n  interval_ms: 50\n"
-      << "logging:\n  progress: lines\n"
-      << extra_yaml;
+  std::ofstream(file) << "extends: tiny_base.yaml\n" << extra_yaml;
   return file;
 }
 

@@ -50,7 +50,7 @@ TEST(Config, ShippedConfigsLoadWithSeedDefaults) {
 
   const auto quick = make_config(load_config(kConfigs / "quickstart.yaml").tree, "quick");
   EXPECT_EQ(quick.model.type, "mlp");
-  EXPECT_EQ(quick.data.synthetic.rows, 12000);
+  EXPECT_EQ(quick.data.synthetic.rows, 30000);
   EXPECT_EQ(quick.memory.max_validation_outputs, 10000);  // inherited from the base
 }
 
@@ -103,4 +103,12 @@ TEST(Config, MissingFileAndBadYamlAreInputErrors) {
             std::string::npos);
   const auto broken = write_temp("broken.yaml", "training: [1, 2\n");
   EXPECT_NE(error_of([&] { load_config(broken); }).find("broken.yaml"), std::string::npos);
+}
+
+TEST(Config, RepeatedKeyOrSectionIsAnErrorNotASilentDrop) {
+  // Regression: yaml-cpp kept the first of two `training:` sections and dropped the second without a word.
+  const auto file = write_temp("twice.yaml", "training:\n  max_epochs: 2\nmodel:\n  hidden: 8\ntraining:\n  lr: 0.1\n");
+  const std::string message = error_of([&] { load_config(file); });
+  EXPECT_NE(message.find("twice.yaml:5:1"), std::string::npos) << message;
+  EXPECT_NE(message.find("appears twice"), std::string::npos) << message;
 }
