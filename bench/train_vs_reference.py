@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SAFETRAIN_SHARED", ROOT.parent / "shared")) / "bench"
+# Debian's python3 has python3-torch (the same LibTorch 1.13 kernels); a pyenv python on PATH may not.
+PYTHON = os.environ.get("SAFETRAIN_PYTHON", "/usr/bin/python3")
 
 WORKLOADS = {
     "mlp": dict(rows=100_000, model="mlp", hidden=256, layers=2, batch=64, accumulate=1, clip=0.0, epochs=2,
@@ -46,7 +48,7 @@ def run_measured(cmd, log_path):
 
 
 def reference(w, data, threads, workdir):
-    cmd = [sys.executable, str(SHARED / "torch_reference.py"), "--csv", str(data), "--model", w["model"],
+    cmd = [PYTHON, str(SHARED / "torch_reference.py"), "--csv", str(data), "--model", w["model"],
            "--batch-size", str(w["batch"]), "--accumulate", str(w["accumulate"]), "--clip", str(w["clip"]),
            "--lr", str(w["lr"]), "--epochs", str(w["epochs"]), "--val-every", "1", "--workers", "2",
            "--threads", str(threads), "--dropout", str(w["dropout"])]
@@ -112,7 +114,7 @@ def main():
             if a.rows:
                 w["rows"] = a.rows
             data = workdir / f"{name}.csv"
-            subprocess.run([sys.executable, str(SHARED / "make_bench_data.py"), "--rows", str(w["rows"]),
+            subprocess.run([PYTHON, str(SHARED / "make_bench_data.py"), "--rows", str(w["rows"]),
                             "--out", str(data)], check=True)
             results = {"reference": [], "safetrain": []}
             for i in range(a.repeats):
