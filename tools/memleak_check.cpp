@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 using namespace safetrain;
 
 int main(int argc, char** argv) {
+  ensure_passive_openmp(argv);
   CLI::App app{"safetrain memleak_check: runs N train+validate cycles of a config in-process, prints RSS after\n"
                "each cycle and the growth per cycle (robust slope after the first cycle), and exits 0 (PASS) or\n"
                "1 (FAIL) against --max-growth-mb. Run files go to a temporary directory unless --keep."};

@@ -3,12 +3,14 @@
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/csv_reader.hpp"
 #include "safetrain/train/prediction.hpp"
 
 using namespace safetrain;
 
 int main(int argc, char** argv) {
+  ensure_passive_openmp(argv);
   CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
                "eval mode, no grad), applies the stored feature scaling and writes one prediction row per\n"
                "input row: row_id,<target>_pred,... Exit codes: 0 ok, 2 bad input, 3 not enough memory."};

@@ -4,6 +4,7 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/checkpoint.hpp"
 #include "safetrain/train/config_loader.hpp"
@@ -14,6 +15,7 @@ namespace fs = std::filesystem;
 using namespace safetrain;
 
 int main(int argc, char** argv) {
+  ensure_passive_openmp(argv);
   CLI::App app{
       "safetrain trainer: trains, validates and tests a regression model with bounded memory.\n"
       "Writes a run directory: config.yaml, metrics.csv, memory.csv, memory_report.json, checkpoints/,\n"

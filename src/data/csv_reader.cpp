@@ -105,6 +105,11 @@ bool CsvBatchReader::open_file(size_t index) {
       if (columns_[c].empty()) {
         throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": empty column name in the header");
       }
+      const auto first = std::find(columns_.begin(), columns_.begin() + static_cast<std::ptrdiff_t>(c), columns_[c]);
+      if (first != columns_.begin() + static_cast<std::ptrdiff_t>(c)) {
+        throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": column name '" + columns_[c] +
+                         "' repeats column " + std::to_string(first - columns_.begin() + 1));
+      }
     }
   } else if (header != columns_) {
     size_t c = 0;
@@ -140,16 +145,25 @@ std::optional<Table> CsvBatchReader::next_batch() {
         cells.push_back(std::numeric_limits<float>::quiet_NaN());
         continue;
       }
-      float value = 0;
-      const char* begin = cell.data() + (cell.front() == '+' ? 1 : 0);
+      // Parsed as double, then narrowed: values beyond float range become +-inf and tiny ones 0, as in
+      // a float cast, instead of from_chars' out-of-range error.
+      double value = 0;
+      // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
+      const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
+      const char* begin = cell.data() + (plus ? 1 : 0);
       const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
-      if (error == std::errc::result_out_of_range) {
-        value = cell.front() == '-' ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
-      } else if (error != std::errc() || end != cell.data() + cell.size()) {
+      if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
         throw InputError(where + ":" + std::to_string(c + 1) + ": column '" + columns_[static_cast<size_t>(c)] +
                          "': '" + std::string(cell) + "' is not a number");
       }
-      cells.push_back(value);
+      if (error == std::errc::result_out_of_range) {
+        // Beyond even double: the exponent's sign says overflow (inf) or underflow (0).
+        const bool tiny = std::string_view(begin, static_cast<size_t>(end - begin)).find("e-") != std::string_view::npos ||
+                          std::string_view(begin, static_cast<size_t>(end - begin)).find("E-") != std::string_view::npos;
+        const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+        value = *begin == '-' ? -magnitude : magnitude;
+      }
+      cells.push_back(static_cast<float>(value));
     }
     ++rows;
   }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 
 namespace safetrain::data {
@@ -13,6 +14,10 @@ std::atomic<int> g_live_workers{0};
 int live_loader_workers() { return g_live_workers.load(); }
 
 Loader::Loader(SplitTensors data, LoaderOptions options) : data_(std::move(data)), options_(options) {
+  if (options_.batch_size < 1) throw InputError("data.batch_size: must be at least 1, got " + std::to_string(options_.batch_size));
+  if (options_.prefetch_batches < 1) {
+    throw InputError("data.prefetch_batches: must be at least 1, got " + std::to_string(options_.prefetch_batches));
+  }
   workers_ = std::max<int64_t>(0, std::min(options_.num_workers, options_.max_workers));
   if (options_.num_workers > workers_) {
     log::warn("data.num_workers ", options_.num_workers, " capped at data.max_workers ", options_.max_workers);
@@ -47,17 +52,26 @@ std::unique_ptr<EpochPass> Loader::epoch(int64_t epoch_index) const {
 EpochPass::EpochPass(const SplitTensors& data, torch::Tensor order, const LoaderOptions& options, int64_t workers)
     : data_(data), order_(std::move(order)), options_(options) {
   batches_ = (order_.size(0) + options_.batch_size - 1) / options_.batch_size;
-  for (int64_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  try {
+    for (int64_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  } catch (...) {
+    stop_and_join();  // a thread that failed to start must not leave the started ones running
+    throw;
+  }
 }
 
-EpochPass::~EpochPass() {
+EpochPass::~EpochPass() { stop_and_join(); }
+
+void EpochPass::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   room_.notify_all();
   ready_.notify_all();
-  for (auto& t : workers_) t.join();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 Batch EpochPass::make_batch(int64_t index) const {
@@ -84,10 +98,21 @@ void EpochPass::work() {
       if (stopping_ || next_to_build_ >= batches_) break;
       index = next_to_build_++;
     }
-    Batch batch = make_batch(index);
+    // A failure in a worker (e.g. out of memory) is handed to the consumer instead of terminating.
+    std::optional<Batch> batch;
+    std::exception_ptr failure;
+    try {
+      batch = make_batch(index);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      ready_batches_.emplace(index, std::move(batch));
+      if (failure) {
+        if (!failure_) failure_ = failure;
+      } else {
+        ready_batches_.emplace(index, std::move(*batch));
+      }
     }
     ready_.notify_all();
   }
@@ -99,7 +124,8 @@ std::optional<Batch> EpochPass::next() {
   if (workers_.empty()) return make_batch(consumed_++);
   const auto start = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
-  ready_.wait(lock, [this] { return ready_batches_.count(consumed_) > 0; });
+  ready_.wait(lock, [this] { return failure_ || ready_batches_.count(consumed_) > 0; });
+  if (failure_) std::rethrow_exception(failure_);
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto node = ready_batches_.extract(consumed_);
   ++consumed_;

@@ -53,7 +53,7 @@ NanPolicy parse_nan_policy(const std::string& text) {
   if (text == "refuse" || text == "error") return NanPolicy::refuse;
   if (text == "drop_rows") return NanPolicy::drop_rows;
   if (text == "fill_mean") return NanPolicy::fill_mean;
-  throw InputError("data.nan_policy: '" + text + "' is not one of error, drop_rows, fill_mean");
+  throw InputError("data.nan_policy: '" + text + "' is not one of refuse, drop_rows, fill_mean");
 }
 
 Standardizer Standardizer::fit(const torch::Tensor& x) {
@@ -67,6 +67,14 @@ torch::Tensor Standardizer::apply(const torch::Tensor& x) const { return (x - me
 torch::Tensor Standardizer::invert(const torch::Tensor& x) const { return x * std + mean; }
 
 SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
+  for (const auto& [key, value] : {std::pair<const char*, double>{"data.train_fraction", o.train_fraction},
+                                   {"data.val_fraction", o.val_fraction}, {"data.test_fraction", o.test_fraction}}) {
+    if (!(value >= 0.0 && value <= 1.0)) throw InputError(std::string(key) + ": must be in [0, 1], got " + std::to_string(value));
+  }
+  if (o.train_fraction + o.val_fraction + o.test_fraction > 1.0 + 1e-9) {
+    throw InputError("data.train_fraction + val_fraction + test_fraction: must not exceed 1, got " +
+                     std::to_string(o.train_fraction + o.val_fraction + o.test_fraction));
+  }
   auto generator = at::detail::createCPUGenerator(o.seed);
   const auto order = torch::randperm(rows, generator, torch::kLong);
   const auto n_train = static_cast<int64_t>(std::llround(o.train_fraction * static_cast<double>(rows)));

@@ -1,4 +1,5 @@
 // TrainingSession: construction and setup (data, model, optimizer, monitor, resume).
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -107,7 +108,9 @@ void TrainingSession::setup() {
   s.device = resolve_device(c.training.device);
   s.precision = plan_precision(c.training.precision, s.device);
   log::info("run directory: ", s.run_dir.string());
-  log::info("device: ", s.device.str(), ", ", torch::get_num_threads(), " intra-op threads; ", s.precision.explanation);
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  log::info("device: ", s.device.str(), ", ", torch::get_num_threads(), " intra-op threads (OMP_WAIT_POLICY=",
+            wait_policy ? wait_policy : "unset", "); ", s.precision.explanation);
   if (const auto budget = apply_device_budget(s.device, c.memory.device_budget_mb); !budget.empty()) log::info(budget);
 
   if (c.monitor.enabled) {

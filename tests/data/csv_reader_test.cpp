@@ -97,3 +97,14 @@ TEST(Csv, BatchReaderCoversEveryRowAndRewinds) {
     reader.rewind();
   }
 }
+
+TEST(Csv, NumberEdgeCasesFollowAFloatCast) {
+  const auto dir = dir_for("numbers");
+  const auto file = write(dir / "n.csv", "a,b,c,d\n+1.5,1e-50,-1e50,1e999\r\n");
+  const auto t = read_csv(file.string());
+  EXPECT_FLOAT_EQ(t.values[0][0].item<float>(), 1.5f);
+  EXPECT_EQ(t.values[0][1].item<float>(), 0.0f);
+  EXPECT_TRUE(std::isinf(t.values[0][2].item<float>()) && t.values[0][2].item<float>() < 0);
+  EXPECT_TRUE(std::isinf(t.values[0][3].item<float>()) && t.values[0][3].item<float>() > 0);
+  EXPECT_EQ(t.values.storage().nbytes(), static_cast<size_t>(t.values.numel() * 4));
+}

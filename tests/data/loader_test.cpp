@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "safetrain/common/error.hpp"
 #include "safetrain/data/loader.hpp"
 
 using namespace safetrain::data;
@@ -72,4 +73,40 @@ TEST(Loader, BatchesOwnTheirStorageAndDropLastDrops) {
   EXPECT_EQ(b->row_ids[0].item<int64_t>(), 1000);
   ASSERT_TRUE(pass->next().has_value());
   EXPECT_FALSE(pass->next().has_value());
+}
+
+TEST(Loader, BatchOrderDependsOnSeedAndEpochNotOnWorkers) {
+  std::vector<std::vector<int64_t>> orders;
+  for (int64_t workers : {0, 1, 2}) {
+    LoaderOptions o;
+    o.batch_size = 5;
+    o.num_workers = workers;
+    o.prefetch_batches = 1;
+    Loader loader(rows(53), o);
+    orders.push_back(epoch_ids(loader, 3));
+  }
+  EXPECT_EQ(orders[0], orders[1]);
+  EXPECT_EQ(orders[0], orders[2]);
+}
+
+TEST(Loader, PassOutlivingItsLoaderStillServesBatches) {
+  LoaderOptions o;
+  o.batch_size = 10;
+  o.num_workers = 2;
+  std::unique_ptr<EpochPass> pass;
+  {
+    Loader loader(rows(30), o);
+    pass = loader.epoch(0);
+  }
+  int64_t samples = 0;
+  while (auto b = pass->next()) samples += b->x.size(0);
+  EXPECT_EQ(samples, 30);
+  pass.reset();
+  EXPECT_EQ(live_loader_workers(), 0);
+}
+
+TEST(Loader, RejectsNonPositiveBatchSize) {
+  LoaderOptions o;
+  o.batch_size = 0;
+  EXPECT_THROW(Loader(rows(10), o), safetrain::InputError);
 }

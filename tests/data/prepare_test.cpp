@@ -109,3 +109,34 @@ TEST(Prepare, UnknownColumnsAreInputErrorsWithSuggestions) {
   }
   EXPECT_THROW(parse_nan_policy("sometimes"), InputError);
 }
+
+TEST(Split, FractionsAreValidated) {
+  SplitOptions o;
+  o.train_fraction = 0.9;
+  o.val_fraction = 0.2;
+  EXPECT_THROW(split_indices(100, o), InputError);
+  o.val_fraction = -0.1;
+  EXPECT_THROW(split_indices(100, o), InputError);
+}
+
+TEST(Prepare, RefusedNanNamesColumnAndCountOfTheSyntheticSparseColumns) {
+  SyntheticOptions s;
+  s.rows = 300;
+  s.descriptor_columns = 8;
+  const auto table = make_synthetic_arm(s);
+  ColumnSelection selection;
+  selection.targets = synthetic_target_names();
+  try {
+    prepare(table, selection, SplitOptions{});
+    FAIL() << "the synthetic arm's mostly-missing columns must be refused under nan_policy refuse";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("column 'desc_sparse_"), std::string::npos) << message;
+    EXPECT_NE(message.find("missing values in 240 training rows"), std::string::npos) << message;
+  }
+  SplitOptions fill;
+  fill.nan_policy = NanPolicy::fill_mean;
+  const auto p = prepare(table, selection, fill);
+  EXPECT_EQ(p.train.size(), 240);
+  EXPECT_FALSE(torch::isnan(p.train.x).any().item<bool>());
+}

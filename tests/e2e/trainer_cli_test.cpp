@@ -86,3 +86,12 @@ TEST(TrainerRun, ImpossibleFreeMemoryRequirementIsRefusedWithAdvice) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("try"), std::string::npos) << r.err;
 }
+
+TEST(TrainerRun, RunsWithPassiveOpenMpWaitPolicy) {
+  // Regression: spinning OpenMP threads made 2-thread training 60-100x slower on a busy 2-core machine.
+  ASSERT_EQ(std::getenv("OMP_WAIT_POLICY"), nullptr) << "run the suite without OMP_WAIT_POLICY set";
+  const auto dir = scratch("omp_policy");
+  const auto r = run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos) << r.err;
+}

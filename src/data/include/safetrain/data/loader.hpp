@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,8 +46,9 @@ class EpochPass {
  private:
   Batch make_batch(int64_t index) const;
   void work();
+  void stop_and_join();
 
-  const SplitTensors& data_;
+  SplitTensors data_;  // shares the loader's tensors (no copy), so the pass may outlive its Loader
   torch::Tensor order_;
   LoaderOptions options_;
   int64_t batches_;
@@ -57,6 +59,7 @@ class EpochPass {
   std::map<int64_t, Batch> ready_batches_;
   int64_t next_to_build_ = 0;
   bool stopping_ = false;
+  std::exception_ptr failure_;  // first exception thrown in a worker, rethrown by next()
   std::vector<std::thread> workers_;
 };
 
