@@ -33,11 +33,16 @@ WORKLOADS = {
 }
 
 
+# Both sides run with the policy safetrain's executables choose for themselves: with spinning OpenMP
+# threads, 2-thread runs on a 2-core machine collapse (see src/common/openmp_policy.hpp).
+ENV = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+
+
 def run_measured(cmd, log_path):
     """Runs cmd, returns (seconds, peak RSS MB of that child alone, stdout)."""
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=ENV)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
@@ -107,7 +112,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="safetrain-bench-") as tmp:
         workdir = Path(tmp)
         print(f"# {time.strftime('%Y-%m-%d')}  {os.cpu_count()} cores, threads={a.threads}, "
-              f"repeats={a.repeats}, alternating reference/safetrain")
+              f"repeats={a.repeats}, alternating reference/safetrain, OMP_WAIT_POLICY={ENV['OMP_WAIT_POLICY']}")
         print(f"{'workload':12} {'metric':22} {'reference':>12} {'safetrain':>12} {'ratio':>8}")
         for name in names:
             w = dict(WORKLOADS[name])
