@@ -111,7 +111,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   }
   if (out.feature_names.empty()) throw InputError("data.features: no feature columns left in " + table.source);
   auto x = table.values.index_select(1, column_indices(table, out.feature_names, "data.features"));
-  const auto y = table.values.index_select(1, column_indices(table, out.target_names, "data.targets"));
+  auto y = table.values.index_select(1, column_indices(table, out.target_names, "data.targets"));
   auto split = split_indices(table.values.size(0), o);
 
   if (o.nan_policy == NanPolicy::refuse) {
@@ -134,14 +134,17 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   out.train = gather(x, y, split.train);
   out.val = gather(x, y, split.val);
   out.test = gather(x, y, split.test);
+  x = torch::Tensor();  // the splits own copies: drop the full-width selection before scaling
+  y = torch::Tensor();
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
 
   out.feature_scaler = Standardizer::fit(out.train.x);
   out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y)
                                             : Standardizer::identity(static_cast<int64_t>(out.target_names.size()));
+  // In place: scaling must not hold a second copy of every split at once.
   for (auto* s : {&out.train, &out.val, &out.test}) {
-    s->x = out.feature_scaler.apply(s->x).contiguous();
-    s->y = out.target_scaler.apply(s->y).contiguous();
+    s->x.sub_(out.feature_scaler.mean).div_(out.feature_scaler.std);
+    s->y.sub_(out.target_scaler.mean).div_(out.target_scaler.std);
   }
   return out;
 }

@@ -12,7 +12,7 @@
 
 namespace safetrain::data::descriptors {
 
-// Pass 0: per-column streaming statistics (Welford) and a content hash for duplicate detection.
+// Pass 0 (stats_pass.cpp): per-column streaming statistics (Welford) and a content hash for duplicates.
 struct ColumnStats {
   int64_t count = 0, missing = 0;
   double mean = 0, m2 = 0;
@@ -26,18 +26,31 @@ struct ColumnStats {
 };
 std::vector<ColumnStats> compute_stats(RowBatchSource& source);
 
-// Pass 1: survivors among `candidates` (column indices); drops are appended to `decisions`.
+// Pass 1 (filter_pass.cpp): survivors among `candidates` (column indices); drops appended to `decisions`.
 std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<ColumnStats>& stats,
                                     const std::vector<int64_t>& candidates, const std::set<int64_t>& protected_columns,
                                     const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
 
-// Loads the given columns completely: [columns.size(), rows] (column-major for the rank work).
+// Loads the given columns completely, owned: [columns.size(), rows] (column-major for the rank work).
 torch::Tensor load_columns(RowBatchSource& source, const std::vector<int64_t>& columns);
 
-// Average ranks (1-based, ties averaged) per row of `values` [k, n]; NaN gets the mean rank.
+// ranks.cpp: average ranks (1-based, ties averaged) along each row of `values` [k, n]; a missing
+// cell gets the row's mean rank, so it pulls a correlation neither way.
 torch::Tensor average_ranks(const torch::Tensor& values);
-// Spearman rho between every pair of rows of `values` [k, n], the product done in row blocks of `block`.
-torch::Tensor spearman_matrix(const torch::Tensor& values, int64_t block = 256, bool prefer_gpu = false);
+
+// spearman.cpp
+enum class NanPolicy { pairwise, fill_mean, drop_rows };
+NanPolicy parse_nan_policy(const std::string& name);  // InputError naming descriptors.nan_policy
+// Spearman rho between every row of `a` [ka, n] and every row of `b` [kb, n] -> [ka, kb] double.
+// Columns without missing cells go through one rank matrix product in row blocks of `block`
+// (0: sized so a block of the result stays under 64 MiB); pairs with a missing cell are redone
+// over their complete rows under NanPolicy::pairwise (cost: rows with NaN x kb x n log n).
+torch::Tensor spearman_cross(const torch::Tensor& a, const torch::Tensor& b, NanPolicy policy = NanPolicy::pairwise,
+                             int64_t block = 0, bool prefer_gpu = false);
+torch::Tensor spearman_matrix(const torch::Tensor& values, NanPolicy policy = NanPolicy::pairwise, int64_t block = 0,
+                              bool prefer_gpu = false);
+// Rows (observations) of `values` [k, n] with no missing cell: the drop_rows policy for passes 2-4.
+torch::Tensor complete_observations(const torch::Tensor& values);
 
 // What makes a column worth keeping when it is redundant with another: its strongest absolute
 // Spearman correlation with a target (the reason we train), then fewer missing cells (less
@@ -48,21 +61,29 @@ struct Informativeness {
   bool better(int64_t a, int64_t b) const;  // indices into the survivor list
 };
 
-// Pass 2: Leiden communities on the |rho| >= threshold graph, one representative each, then a sweep
-// so that no two kept columns have |rho| >= threshold. Returns positions (into `names`) kept.
-std::vector<int64_t> spearman_pass(const torch::Tensor& rho, const std::vector<std::string>& names,
-                                   const std::vector<bool>& is_protected, const Informativeness& info,
-                                   const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
+// leiden.cpp: Leiden communities (modularity, igraph) of the graph with an edge where |rho| >= threshold.
+std::vector<int64_t> leiden_membership(const torch::Tensor& rho, double threshold, double resolution, uint64_t seed);
 
-// Pairwise redundancy from a symmetric score matrix: pairs above `threshold`, strongest first,
-// lose their less informative member. Returns positions kept.
+// spearman_pass.cpp. Pass 2: one representative per community (the best by Informativeness; protected
+// columns are kept besides it), then a sweep so that no two kept columns have |rho| >= threshold.
+struct SpearmanPassResult {
+  std::vector<int64_t> kept;  // positions into `names`, ascending
+  std::vector<int64_t> community, representative;  // per position
+};
+SpearmanPassResult spearman_pass(const torch::Tensor& rho, const std::vector<std::string>& names,
+                                 const std::vector<bool>& is_protected, const Informativeness& info,
+                                 const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
+
+// pair_pruning.cpp: pairs above `threshold` in a symmetric score matrix, strongest first, lose their
+// less informative member. Returns positions kept.
 std::vector<int64_t> drop_redundant_pairs(const torch::Tensor& score, double threshold, int pass, const char* what,
                                           const std::vector<std::string>& names, const std::vector<bool>& is_protected,
                                           const Informativeness& info, std::vector<ColumnDecision>& decisions);
 
-// Pass 3: normalised HSIC (Gaussian kernels, median-heuristic bandwidth) between rows of `sample` [k, m].
-torch::Tensor hsic_matrix(const torch::Tensor& sample);
-// Pass 4: randomized dependence coefficient between rows of `sample` [k, m].
+// hsic.cpp. Pass 3: normalised HSIC (Gaussian kernels, median-heuristic bandwidth) between rows of
+// `sample` [k, m], missing cells already filled. Kernels are built in blocks of <= `block_bytes`.
+torch::Tensor hsic_matrix(const torch::Tensor& sample, int64_t block_bytes = int64_t{256} << 20);
+// rdc.cpp. Pass 4: randomized dependence coefficient between rows of `sample` [k, m].
 torch::Tensor rdc_matrix(const torch::Tensor& sample, int64_t projections, double scale, uint64_t seed);
 
 }  // namespace safetrain::data::descriptors

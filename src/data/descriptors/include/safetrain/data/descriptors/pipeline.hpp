@@ -2,10 +2,14 @@
 // The descriptor pipeline: prunes redundant feature columns in passes
 //   0 stats (streaming) -> 1 filter (missing, variance, exact duplicates)
 //   -> 2 Spearman + Leiden communities -> 3 HSIC -> 4 RDC
-// Memory: passes 0-1 hold one row batch plus per-column accumulators; passes
-// 2-4 hold the surviving columns' ranks (rows x survivors floats) and, for
-// HSIC, one centred kernel per survivor (hsic_sample_rows^2 floats each).
+// Memory bound (rows n, batch b, columns c, pass-1 survivors k, HSIC/RDC sample m):
+//   passes 0-1: one batch (b x c floats) plus per-column accumulators (O(c));
+//   passes 2-4: all rows of the survivors and targets (k x n floats), for pass 2 their ranks
+//   (k x n doubles) and rho (k x k doubles); pass 3 a block of centred kernels (<= 256 MiB);
+//   pass 4 k bases of m x rdc_k doubles. Each pass's buffers are scoped and freed before the next.
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,13 +18,17 @@
 
 namespace safetrain::data::descriptors {
 
-struct DescriptorOptions {
+struct DescriptorOptions {  // config keys descriptors.*
   int64_t batch_rows = 4096;
   double max_missing_fraction = 0.5, min_variance = 1e-8;
   bool spearman = true;
   double spearman_threshold = 0.95, leiden_resolution = 1.0;
+  // Missing cells in Spearman: "pairwise" (each pair over the rows where both are present, like
+  // pandas), "fill_mean" (a missing cell takes the column's mean rank: one matrix product, fastest),
+  // "drop_rows" (rows with any missing survivor cell are left out of passes 2-4).
+  std::string nan_policy = "pairwise";
   bool hsic = true;
-  int64_t hsic_sample_rows = 512;
+  int64_t hsic_sample_rows = 1000;  // also the RDC sample
   double hsic_threshold = 0.9;
   bool rdc = true;
   int64_t rdc_k = 20;
@@ -28,24 +36,39 @@ struct DescriptorOptions {
   std::vector<std::string> targets, keep;  // never pruned
   uint64_t seed = 42;
   bool prefer_gpu = false;
-  std::filesystem::path checkpoint_dir;    // empty: no per-pass checkpoints
+  std::filesystem::path checkpoint_dir;  // empty: no per-pass checkpoints
+  // Called after each finished pass (its report entry); progress output, and tests interrupt with it.
+  std::function<void(const nlohmann::json& pass_report)> on_pass_finished;
 };
+
+// InputError naming the descriptors.* key when a setting is out of range.
+void validate_options(const DescriptorOptions& options);
 
 struct ColumnDecision {
   std::string column;
   bool kept = true;
-  int pass = -1;       // the pass that dropped it
+  int pass = -1;        // the pass that dropped it (-1 when kept)
   std::string reason;
+  std::string partner;  // the column it was redundant with, if any
+};
+
+struct ClusterAssignment {  // pass 2: which Leiden community a column fell in and who represents it
+  std::string column;
+  int64_t community = -1;
+  std::string representative;
 };
 
 struct PipelineResult {
   std::vector<std::string> kept_columns;  // features kept, input order, targets excluded
-  std::vector<ColumnDecision> decisions;
+  std::vector<ColumnDecision> decisions;  // one per feature column
+  std::vector<ClusterAssignment> clusters;
   nlohmann::json report;
 };
 
 PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& options);
+// selected_columns.txt/.json, report.json, clusters.csv in output_dir, each written atomically.
 void write_outputs(const PipelineResult& result, const std::filesystem::path& output_dir);
+// Input fingerprint + every setting that changes the selection (not batch size, device or checkpoints).
 std::string cache_key(const RowBatchSource& source, const DescriptorOptions& options);
 
 }  // namespace safetrain::data::descriptors

@@ -1,42 +1,11 @@
-// Passes 0 and 1: streaming statistics and the cheap filters.
+// Pass 1: drops mostly-missing, (near-)constant and exactly duplicated columns.
 #include <cmath>
-#include <cstring>
+#include <cstdio>
 #include <map>
 
 #include "passes.hpp"
 
 namespace safetrain::data::descriptors {
-
-std::vector<ColumnStats> compute_stats(RowBatchSource& source) {
-  const size_t width = source.columns().size();
-  std::vector<ColumnStats> stats(width);
-  source.rewind();
-  while (auto batch = source.next_batch()) {
-    const auto values = batch->contiguous();
-    const float* data = values.data_ptr<float>();
-    const int64_t rows = values.size(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      for (size_t c = 0; c < width; ++c) {
-        const float v = data[r * static_cast<int64_t>(width) + static_cast<int64_t>(c)];
-        auto& s = stats[c];
-        uint32_t bits = 0x7fc00000u;  // one NaN pattern, so duplicates with missing cells still match
-        if (!std::isnan(v)) std::memcpy(&bits, &v, sizeof bits);
-        s.hash = (s.hash ^ bits) * 1099511628211ULL;
-        if (std::isnan(v)) {
-          ++s.missing;
-          continue;
-        }
-        ++s.count;
-        const double delta = v - s.mean;
-        s.mean += delta / static_cast<double>(s.count);
-        s.m2 += delta * (v - s.mean);
-        s.min = std::min(s.min, static_cast<double>(v));
-        s.max = std::max(s.max, static_cast<double>(v));
-      }
-    }
-  }
-  return stats;
-}
 
 namespace {
 
@@ -63,7 +32,11 @@ std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<Co
     const auto& s = stats[static_cast<size_t>(c)];
     const bool is_protected = protected_columns.count(c) > 0;
     char reason[160] = "";
-    if (!is_protected && s.missing_fraction() > o.max_missing_fraction) {
+    std::string partner;
+    if (s.count == 0) {
+      // Nothing to learn from (a protected all-missing column is refused before this, in pipeline.cpp).
+      std::snprintf(reason, sizeof reason, "every cell is missing");
+    } else if (!is_protected && s.missing_fraction() > o.max_missing_fraction) {
       std::snprintf(reason, sizeof reason, "missing %.1f%% > descriptors.max_missing_fraction %.1f%%",
                     100.0 * s.missing_fraction(), 100.0 * o.max_missing_fraction);
     } else if (!is_protected && s.variance() < o.min_variance) {
@@ -73,12 +46,13 @@ std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<Co
       for (const int64_t earlier : by_hash[s.hash]) {
         if (columns_identical(source, earlier, c)) {
           std::snprintf(reason, sizeof reason, "exact duplicate of '%s'", names[static_cast<size_t>(earlier)].c_str());
+          partner = names[static_cast<size_t>(earlier)];
           break;
         }
       }
     }
     if (reason[0] != '\0') {
-      decisions.push_back({names[static_cast<size_t>(c)], false, 1, reason});
+      decisions.push_back({names[static_cast<size_t>(c)], false, 1, reason, partner});
       continue;
     }
     by_hash[s.hash].push_back(c);

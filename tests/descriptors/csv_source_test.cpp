@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "known_tables.hpp"
+#include "safetrain/data/descriptors/pipeline.hpp"
+
+using namespace safetrain::data::descriptors;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kGlob = std::string(SAFETRAIN_TEST_DATA_DIR) + "/descriptors/redundant_*.csv";
+}
+
+TEST(CsvRowSource, StreamsEveryFileOfTheGlobInBatches) {
+  CsvRowSource source(kGlob, 64);
+  ASSERT_EQ(source.columns().size(), 8u);
+  int64_t rows = 0, batches = 0;
+  while (auto batch = source.next_batch()) {
+    EXPECT_LE(batch->size(0), 64);
+    rows += batch->size(0);
+    ++batches;
+  }
+  EXPECT_EQ(rows, 300);
+  EXPECT_GE(batches, 5);
+  source.rewind();
+  EXPECT_TRUE(source.next_batch().has_value());
+}
+
+TEST(CsvRowSource, PipelineOverCsvPrunesTheKnownColumns) {
+  CsvRowSource source(kGlob, 50);
+  DescriptorOptions o;
+  o.targets = {"target"};
+  o.hsic_threshold = 0.25;
+  const auto r = run_pipeline(source, o);
+  EXPECT_EQ(r.kept_columns, (std::vector<std::string>{"x", "other"}));
+  EXPECT_EQ(known_tables::reason_for(r, "x_dup"), "pass 1: exact duplicate of 'x'");
+  EXPECT_EQ(known_tables::reason_for(r, "x_squared").rfind("pass 3:", 0), 0u);
+}
+
+TEST(CsvRowSource, FingerprintFollowsTheFiles) {
+  const auto dir = fs::temp_directory_path() / "safetrain_descriptor_csv";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto file = dir / "t.csv";
+  std::ofstream(file) << "a,b\n1,2\n3,4\n";
+  const auto before = CsvRowSource(file.string(), 8).fingerprint();
+  EXPECT_EQ(CsvRowSource(file.string(), 8).fingerprint(), before);
+  std::ofstream(file, std::ios::app) << "5,6\n";
+  EXPECT_NE(CsvRowSource(file.string(), 8).fingerprint(), before);
+  fs::remove_all(dir);
+}

@@ -1,0 +1,36 @@
+#include <gtest/gtest.h>
+
+#include "known_tables.hpp"
+#include "passes.hpp"
+
+using namespace safetrain::data::descriptors;
+
+TEST(StatsPass, StreamingWelfordMatchesDirectComputationAcrossBatches) {
+  torch::manual_seed(2);
+  const auto values = torch::randn({1001, 3}) * torch::tensor({1.0f, 10.0f, 0.1f}) + 5;
+  values[7][1] = NAN;
+  TensorRowSource source({"a", "b", "c"}, values, 100);  // 11 batches, the last one short
+  const auto stats = compute_stats(source);
+  ASSERT_EQ(stats.size(), 3u);
+  for (int64_t c = 0; c < 3; ++c) {
+    const auto column = values.select(1, c);
+    const auto present = column.masked_select(torch::isnan(column).logical_not()).to(torch::kDouble);
+    const auto& s = stats[static_cast<size_t>(c)];
+    EXPECT_EQ(s.count, present.numel());
+    EXPECT_NEAR(s.mean, present.mean().item<double>(), 1e-6);
+    EXPECT_NEAR(s.variance(), present.var().item<double>(), 1e-6 * present.var().item<double>());
+    EXPECT_DOUBLE_EQ(s.min, present.min().item<double>());
+    EXPECT_DOUBLE_EQ(s.max, present.max().item<double>());
+  }
+  EXPECT_EQ(stats[1].missing, 1);
+  EXPECT_NEAR(stats[1].missing_fraction(), 1.0 / 1001, 1e-12);
+}
+
+TEST(StatsPass, ContentHashMatchesForDuplicatesOnly) {
+  auto source = known_tables::redundant_table(500);
+  const auto stats = compute_stats(source);
+  EXPECT_EQ(stats[0].hash, stats[1].hash);  // x, x_dup
+  EXPECT_NE(stats[0].hash, stats[2].hash);
+  EXPECT_EQ(stats[4].missing, 450);
+  EXPECT_DOUBLE_EQ(stats[3].variance(), 0.0);
+}
