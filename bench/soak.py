@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=200)
-    p.add_argument("--cap", type=int, default=500, help="memory.max_validation_outputs")
+    p.add_argument("--cap", type=int, default=200, help="memory.max_validation_outputs")
     a = p.parse_args()
     trainer = ROOT / os.environ.get("BUILD_DIR", "build") / "tools" / "trainer"
     with tempfile.TemporaryDirectory(prefix="safetrain-soak-") as tmp:
