@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   if (!skip_pandas) {
     const auto timing = fs::temp_directory_path() / "spearman_bench_pandas.txt";
     const std::string command =
-        "python3 -c \"import sys,time,pandas as pd; df=pd.read_csv(sys.argv[1]); t=time.perf_counter(); "
+        "/usr/bin/python3 -c \"import sys,time,pandas as pd; df=pd.read_csv(sys.argv[1]); t=time.perf_counter(); "
         "df.corr(method='spearman'); print(time.perf_counter()-t)\" '" + csv + "' > '" + timing.string() + "'";
     if (std::system(command.c_str()) == 0) {
       double pandas_s = 0;
