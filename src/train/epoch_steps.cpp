@@ -103,6 +103,7 @@ TrainPass train_one_epoch(TrainingSession::State& s, int64_t epoch) {
       break;
     }
   }
+  result.loader_wait_seconds = pass->wait_seconds();
   result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : std::nan("");
   result.seconds = seconds_since(start);
   return result;

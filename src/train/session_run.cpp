@@ -138,7 +138,8 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   std::ostringstream line;
   line << "epoch " << epoch + 1 << "/" << s.config.training.max_epochs << "  train_loss " << result.train_loss;
   if (result.val_loss) line << "  val_loss " << *result.val_loss << "  val_r2 " << s.val_metrics->mean_r2();
-  line << "  lr " << lr << "  " << static_cast<int64_t>(result.samples_per_s) << " samples/s  RSS "
+  line << "  lr " << lr << "  " << static_cast<int64_t>(result.samples_per_s) << " samples/s  loader wait "
+       << static_cast<int64_t>(100.0 * pass.loader_wait_seconds / std::max(pass.seconds, 1e-9)) << "%  RSS "
        << static_cast<int64_t>(row.rss_mb) << " MB";
   if (const auto eta = s.progress->eta_text(); !eta.empty() && epoch + 1 < s.config.training.max_epochs) {
     line << "  ETA " << eta;

@@ -55,7 +55,7 @@ struct TrainingSession::State {
 };
 
 // epoch_steps.cpp
-struct TrainPass { double mean_loss = 0; int64_t samples = 0; double seconds = 0; std::optional<RunEnd> stop; };
+struct TrainPass { double mean_loss = 0; int64_t samples = 0; double seconds = 0, loader_wait_seconds = 0; std::optional<RunEnd> stop; };
 TrainPass train_one_epoch(TrainingSession::State& s, int64_t epoch);
 struct EvalPass { double loss = 0; int64_t samples = 0; };
 EvalPass evaluate(TrainingSession::State& s, data::Loader& loader, eval::StreamingMetrics& metrics,
