@@ -95,3 +95,15 @@ TEST(TrainerRun, RunsWithPassiveOpenMpWaitPolicy) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos) << r.err;
 }
+
+TEST(TrainerRun, Bf16UsesCpuAutocastAnd16FallsBackTo32) {
+  const auto dir = scratch("precision");
+  const auto bf16 = run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string(), "--set",
+                         "training.precision=bf16"});
+  EXPECT_EQ(bf16.exit_code, 0) << bf16.err;
+  EXPECT_NE(bf16.err.find("CPU autocast to bfloat16"), std::string::npos) << bf16.err;
+  const auto fp16 = run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string(), "--set",
+                         "training.precision=16", "--set", "output.run_name=fp16"});
+  EXPECT_EQ(fp16.exit_code, 0) << fp16.err;
+  EXPECT_NE(fp16.err.find("training in fp32 instead"), std::string::npos) << fp16.err;
+}

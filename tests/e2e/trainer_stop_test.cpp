@@ -2,6 +2,7 @@
 // non-finite target, and a resumed run that must equal an uninterrupted one.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -128,4 +129,21 @@ TEST(Resume, CorruptCheckpointIsAClearError) {
   const auto missing = run({"trainer", "--resume", (dir / "runs/tiny").string()});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("state.json"), std::string::npos) << missing.err;
+}
+
+TEST(CleanStop, SecondSignalExitsAtOnce) {
+  const auto dir = scratch("second_signal");
+  const auto config = tiny_config(dir, "training:\n  max_epochs: 500\ndata:\n  synthetic:\n    rows: 6000\n");
+  const int pid = spawn({"trainer", "--config", config.string()}, dir);
+  ASSERT_TRUE(wait_for_rows(dir / "runs/tiny/metrics.csv", 1, 120)) << read_text(dir / "stderr.txt");
+  // Standard signals do not queue, so keep interrupting until it is gone: the clean stop (~0.5 s of
+  // plots) is cut short by whichever signal arrives after the first.
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    kill(pid, SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_NE(read_text(dir / "stderr.txt").find("second signal"), std::string::npos) << read_text(dir / "stderr.txt");
 }
