@@ -34,8 +34,8 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 double ours(const sd::SplitTensors& data, int64_t batch, int64_t workers, int epochs, double& checksum) {
   sd::LoaderOptions o;
   o.batch_size = batch;
-  o.num_workers = workers;
-  o.max_workers = workers;
+  o.workers.num_workers = workers;
+  o.workers.max_workers = workers;
   sd::Loader loader(data, o);
   int64_t batches = 0;
   const auto start = Clock::now();

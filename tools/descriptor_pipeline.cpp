@@ -5,39 +5,66 @@
 
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/text.hpp"
+#include "safetrain/config/derived.hpp"
+#include "safetrain/config/loader.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
-#include "safetrain/train/config.hpp"
-#include "safetrain/train/config_loader.hpp"
 
 using namespace safetrain;
 namespace ds = safetrain::data::descriptors;
 
 namespace {
 
-// The descriptors: section of a config (and its data.targets / target_prefix for the default targets).
-void apply_config(const std::string& path, ds::DescriptorOptions& o, std::vector<std::string>& targets,
-                  std::string& target_prefix) {
-  const auto resolved = train::load_config(path);
-  const auto config = train::make_config(resolved.tree, resolved.file.string());
-  const auto& d = config.descriptors;
-  o.batch_rows = d.batch_rows;
-  o.max_missing_fraction = d.max_missing_fraction;
-  o.min_variance = d.min_variance;
-  o.spearman = d.spearman;
-  o.spearman_threshold = d.spearman_threshold;
-  o.leiden_resolution = d.leiden_resolution;
-  o.hsic = d.hsic;
-  o.hsic_sample_rows = d.hsic_sample_rows;
-  o.hsic_threshold = d.hsic_threshold;
-  o.rdc = d.rdc;
-  o.rdc_k = d.rdc_k;
-  o.rdc_s = d.rdc_s;
-  o.rdc_threshold = d.rdc_threshold;
-  o.keep = d.keep;
-  o.seed = config.seed;
-  o.prefer_gpu = d.prefer_gpu;
-  targets = config.data.targets;
-  target_prefix = config.data.target_prefix;
+struct Arguments {
+  std::string input, output_dir, config_path, targets, nan_policy;
+  std::vector<std::string> overrides;
+  bool checkpoint = false, prefer_gpu = false, verbose = false;
+  int64_t batch_rows = 0;
+};
+
+// The settings: the config's (or the built-in defaults, the same the trainer uses), then the flags, each
+// validated by the schema like a --set.
+config::Config resolve_settings(const Arguments& a) {
+  std::vector<config::Override> overrides;
+  for (const auto& text : a.overrides) overrides.push_back(config::parse_override(text));
+  if (a.batch_rows > 0) overrides.push_back({"descriptors.batch_rows", std::to_string(a.batch_rows)});
+  if (!a.nan_policy.empty()) overrides.push_back({"descriptors.nan_policy", a.nan_policy});
+  if (a.prefer_gpu) overrides.push_back({"descriptors.prefer_gpu", "true"});
+  if (!a.targets.empty()) {
+    const auto names = text::split(a.targets, ',');
+    // One name ending in '_' is a prefix, as data.targets: target_ in a config.
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + text::trim(n);
+    const bool prefix = names.size() == 1 && !list.empty() && list.back() == '_';
+    overrides.push_back({"data.targets", prefix ? list : "[" + list + "]"});
+  }
+  const auto resolved = a.config_path.empty() ? config::resolve_from_text("", "built-in defaults", overrides)
+                                              : config::load_config(a.config_path, overrides);
+  return config::make_config(resolved.tree, resolved.file.string());
+}
+
+void print_pass(const nlohmann::json& pass, bool verbose) {
+  std::cout << "pass " << pass["pass"].get<int>() << " " << pass["name"].get<std::string>() << ": kept "
+            << pass["kept"] << " of " << pass["input_columns"] << " columns in " << pass["seconds"].get<double>()
+            << " s (rss " << pass["rss_mb_after"].get<double>() << " MB)" << std::endl;
+  if (!verbose) return;
+  for (const auto& d : pass["dropped"]) {
+    std::cout << "  dropped " << d["column"].get<std::string>() << ": " << d["reason"].get<std::string>() << "\n";
+  }
+}
+
+int run(const Arguments& a) {
+  const auto config = resolve_settings(a);
+  ds::CsvRowSource source(a.input, config.descriptors.batch_rows);
+  auto o = config::descriptor_options(config, source.columns(), a.input);
+  if (a.checkpoint) o.checkpoint_dir = std::filesystem::path(a.output_dir) / "checkpoints";
+  o.on_pass_finished = [verbose = a.verbose](const nlohmann::json& pass) { print_pass(pass, verbose); };
+  auto result = ds::run_pipeline(source, o);
+  result.report["settings"] = config::descriptor_settings(config);
+  result.report["settings_from"] = config.source;
+  ds::write_outputs(result, a.output_dir);
+  std::cout << "descriptor_pipeline: kept " << result.kept_columns.size() << " of "
+            << source.columns().size() - o.targets.size() << " feature columns -> " << a.output_dir << std::endl;
+  return 0;
 }
 
 }  // namespace
@@ -46,57 +73,23 @@ int main(int argc, char** argv) {
   CLI::App app{"safetrain descriptor_pipeline: prunes redundant numeric columns in passes (0 stats, 1 filter,\n"
                "2 Spearman + Leiden, 3 HSIC, 4 RDC), reading the CSV input in row batches. Writes\n"
                "OUTPUT_DIR/selected_columns.txt, selected_columns.json, clusters.csv and report.json (every column,\n"
-               "kept or dropped, with the pass, the reason and the partner column). Settings come from the\n"
-               "descriptors: section of --config (default configs/safe_training.yaml when it exists)."};
-  std::string input, output_dir, config_path, targets, nan_policy;
-  bool checkpoint = false, prefer_gpu = false, verbose = false;
-  int64_t batch_rows = 0;
-  app.add_option("--input", input, "CSV file or glob, e.g. 'data/*.csv'")->required();
-  app.add_option("--output-dir", output_dir, "where to write the selection and the report")->required();
-  app.add_option("-c,--config", config_path, "config whose descriptors: section to use");
-  app.add_option("--targets", targets, "comma-separated target columns, never pruned (default: data.targets)");
-  app.add_option("--nan-policy", nan_policy, "missing cells in Spearman: pairwise (default), fill_mean or drop_rows");
-  app.add_flag("--checkpoint", checkpoint, "write each pass's result to OUTPUT_DIR/checkpoints and resume from it");
-  app.add_flag("--prefer-gpu", prefer_gpu, "multiply ranks on CUDA when available (else says so and uses the CPU)");
-  app.add_option("--batch-rows", batch_rows, "rows per streamed batch (default: descriptors.batch_rows)");
-  app.add_flag("-v,--verbose", verbose, "also print every dropped column with its reason");
+               "kept or dropped, with the pass, the reason and the partner column, and every setting used).\n"
+               "Settings: the descriptors: section and data.targets of --config, else the trainer's defaults;\n"
+               "the current directory never matters."};
+  Arguments a;
+  app.add_option("--input", a.input, "CSV file or glob, e.g. 'data/*.csv'")->required();
+  app.add_option("--output-dir", a.output_dir, "where to write the selection and the report")->required();
+  app.add_option("-c,--config", a.config_path, "config whose descriptors: section and data.targets to use");
+  app.add_option("--set", a.overrides, "override a config key, e.g. --set descriptors.rdc=false (repeatable)");
+  app.add_option("--targets", a.targets,
+                 "target columns, never pruned: comma-separated names, or one prefix such as target_ "
+                 "(default: data.targets)");
+  app.add_option("--nan-policy", a.nan_policy, "missing cells in Spearman: pairwise, fill_mean or drop_rows "
+                 "(default: descriptors.nan_policy)");
+  app.add_flag("--checkpoint", a.checkpoint, "write each pass's result to OUTPUT_DIR/checkpoints and resume from it");
+  app.add_flag("--prefer-gpu", a.prefer_gpu, "multiply ranks on CUDA when available (else says so and uses the CPU)");
+  app.add_option("--batch-rows", a.batch_rows, "rows per streamed batch (default: descriptors.batch_rows)");
+  app.add_flag("-v,--verbose", a.verbose, "also print every dropped column with its reason");
   CLI11_PARSE(app, argc, argv);
-  return guarded_main("descriptor_pipeline", [&] {
-    ds::DescriptorOptions o;
-    std::vector<std::string> config_targets;
-    std::string target_prefix;
-    if (config_path.empty() && std::filesystem::exists("configs/safe_training.yaml")) {
-      config_path = "configs/safe_training.yaml";
-    }
-    if (!config_path.empty()) apply_config(config_path, o, config_targets, target_prefix);
-    if (batch_rows > 0) o.batch_rows = batch_rows;
-    if (!nan_policy.empty()) o.nan_policy = nan_policy;
-    o.prefer_gpu = o.prefer_gpu || prefer_gpu;
-    if (checkpoint) o.checkpoint_dir = std::filesystem::path(output_dir) / "checkpoints";
-    ds::validate_options(o);
-    ds::CsvRowSource source(input, o.batch_rows);
-    const auto& columns = source.columns();
-    if (!targets.empty()) {
-      for (const auto& t : text::split(targets, ',')) o.targets.push_back(text::trim(t));
-    } else {
-      for (const auto& c : columns) {
-        const bool listed = std::find(config_targets.begin(), config_targets.end(), c) != config_targets.end();
-        if (listed || (!target_prefix.empty() && c.rfind(target_prefix, 0) == 0)) o.targets.push_back(c);
-      }
-    }
-    o.on_pass_finished = [verbose](const nlohmann::json& pass) {
-      std::cout << "pass " << pass["pass"].get<int>() << " " << pass["name"].get<std::string>() << ": kept "
-                << pass["kept"] << " of " << pass["input_columns"] << " columns in " << pass["seconds"].get<double>()
-                << " s (rss " << pass["rss_mb_after"].get<double>() << " MB)" << std::endl;
-      if (!verbose) return;
-      for (const auto& d : pass["dropped"]) {
-        std::cout << "  dropped " << d["column"].get<std::string>() << ": " << d["reason"].get<std::string>() << "\n";
-      }
-    };
-    const auto result = ds::run_pipeline(source, o);
-    ds::write_outputs(result, output_dir);
-    std::cout << "descriptor_pipeline: kept " << result.kept_columns.size() << " of "
-              << columns.size() - o.targets.size() << " feature columns -> " << output_dir << std::endl;
-    return 0;
-  });
+  return guarded_main("descriptor_pipeline", [&] { return run(a); });
 }

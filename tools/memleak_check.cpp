@@ -12,8 +12,8 @@
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
-#include "safetrain/train/config.hpp"
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/config.hpp"
+#include "safetrain/config/loader.hpp"
 #include "safetrain/train/session.hpp"
 #include "safetrain/train/stop_signals.hpp"
 
@@ -38,13 +38,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return guarded_main("memleak_check", [&] {
-    std::vector<train::Override> parsed;
-    for (const auto& text : overrides) parsed.push_back(train::parse_override(text));
-    parsed.push_back(train::parse_override("training.max_epochs=" + std::to_string(cycles)));
-    parsed.push_back(train::parse_override("training.early_stopping=false"));
-    const auto resolved = train::load_config(config_path, parsed);
-    auto config = train::make_config(resolved.tree, resolved.file.string());
+    std::vector<config::Override> parsed;
+    for (const auto& text : overrides) parsed.push_back(config::parse_override(text));
+    parsed.push_back(config::parse_override("training.max_epochs=" + std::to_string(cycles)));
+    parsed.push_back(config::parse_override("training.early_stopping=false"));
     const fs::path run_dir = fs::temp_directory_path() / ("safetrain-memleak-" + std::to_string(::getpid()));
+    // Everything, the descriptor cache under output.dir included, goes to the temporary directory.
+    parsed.push_back(config::parse_override("output.dir=" + (run_dir / "output").string()));
+    const auto resolved = config::load_config(config_path, parsed);
+    auto config = config::make_config(resolved.tree, resolved.file.string());
     train::SessionOptions options;
     options.run_dir = run_dir;
     train::StopSignals signals;

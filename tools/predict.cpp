@@ -21,14 +21,14 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
   app.add_option("--strict", strict, "require weights to match the model exactly (false: load what matches)")
       ->capture_default_str();
-  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<train::DeviceSetting>()))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
     const auto table = data::read_csv(input);
     train::PredictOptions options;
     options.strict = strict;
-    options.device = device;
+    options.device = *parse_enum<train::DeviceSetting>(device);
     const auto predictions = train::predict_table(checkpoint, table, options);
     train::write_prediction_rows(predictions, output);
     std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;

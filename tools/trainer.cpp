@@ -7,7 +7,8 @@
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/checkpoint.hpp"
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/loader.hpp"
+#include "safetrain/config/schema.hpp"
 #include "safetrain/train/session.hpp"
 #include "safetrain/train/stop_signals.hpp"
 
@@ -24,36 +25,41 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::vector<std::string> overrides;
   std::string resume_dir;
-  bool print_config = false;
+  bool print_config = false, list_keys = false;
   app.add_option("-c,--config", config_path, "YAML config (e.g. configs/safe_training.yaml)");
   app.add_option("--set", overrides, "override a config key: --set training.batch_size=8 (repeatable)");
   app.add_option("--resume", resume_dir,
                  "continue the run in RUN_DIR from RUN_DIR/checkpoints/last (its stored config, plus --set)");
   app.add_flag("--print-config", print_config, "print the resolved config as YAML and exit");
+  app.add_flag("--list-keys", list_keys, "print every config key with its default, range and help (markdown) and exit");
   CLI11_PARSE(app, argc, argv);
 
   return guarded_main("trainer", [&] {
+    if (list_keys) {
+      std::cout << config::markdown_key_table();
+      return kExitOk;
+    }
     if (config_path.empty() == resume_dir.empty()) {
       throw InputError("give exactly one of --config FILE or --resume RUN_DIR (see --help)");
     }
-    std::vector<train::Override> parsed;
-    for (const auto& text : overrides) parsed.push_back(train::parse_override(text));
+    std::vector<config::Override> parsed;
+    for (const auto& text : overrides) parsed.push_back(config::parse_override(text));
     train::SessionOptions options;
-    train::ResolvedConfig resolved;
+    config::ResolvedConfig resolved;
     if (!resume_dir.empty()) {
       const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
       const auto meta = train::read_checkpoint_meta(checkpoint);
-      resolved = train::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
+      resolved = config::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
       options.run_dir = resume_dir;
       options.resume = checkpoint;
     } else {
-      resolved = train::load_config(config_path, parsed);
+      resolved = config::load_config(config_path, parsed);
     }
     if (print_config) {
-      std::cout << train::to_yaml(resolved.tree);
+      std::cout << config::to_yaml(resolved.tree);
       return kExitOk;
     }
-    auto config = train::make_config(resolved.tree, resolved.file.string());
+    auto config = config::make_config(resolved.tree, resolved.file.string());
     train::StopSignals signals;
     train::TrainingSession session(std::move(config), options);
     session.setup();

@@ -20,6 +20,21 @@ std::size_t levenshtein(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+namespace {
+
+// True when `word` is one of the '_'-separated tokens of `candidate` ("epochs" in "max_epochs").
+bool is_token_of(std::string_view word, std::string_view candidate) {
+  std::size_t start = 0;
+  while (start <= candidate.size()) {
+    const std::size_t end = std::min(candidate.find('_', start), candidate.size());
+    if (candidate.substr(start, end - start) == word) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
@@ -29,6 +44,11 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
       best_distance = d;
       best = candidate;
     }
+  }
+  if (!best.empty() || word.size() < 3) return best;
+  // No near spelling: a candidate holding the word as a whole token ("epochs" -> "max_epochs"), the shortest.
+  for (const auto& candidate : candidates) {
+    if (is_token_of(word, candidate) && (best.empty() || candidate.size() < best.size())) best = candidate;
   }
   return best;
 }

@@ -15,12 +15,12 @@ int live_loader_workers() { return g_live_workers.load(); }
 
 Loader::Loader(SplitTensors data, LoaderOptions options) : data_(std::move(data)), options_(options) {
   if (options_.batch_size < 1) throw InputError("data.batch_size: must be at least 1, got " + std::to_string(options_.batch_size));
-  if (options_.prefetch_batches < 1) {
-    throw InputError("data.prefetch_batches: must be at least 1, got " + std::to_string(options_.prefetch_batches));
+  if (options_.workers.prefetch_batches < 1) {
+    throw InputError("data.prefetch_batches: must be at least 1, got " + std::to_string(options_.workers.prefetch_batches));
   }
-  workers_ = std::max<int64_t>(0, std::min(options_.num_workers, options_.max_workers));
-  if (options_.num_workers > workers_) {
-    log::warn("data.num_workers ", options_.num_workers, " capped at data.max_workers ", options_.max_workers);
+  workers_ = std::max<int64_t>(0, std::min(options_.workers.num_workers, options_.workers.max_workers));
+  if (options_.workers.num_workers > workers_) {
+    log::warn("data.num_workers ", options_.workers.num_workers, " capped at data.max_workers ", options_.workers.max_workers);
   }
 #ifndef SAFETRAIN_WITH_CUDA
   options_.pin_memory = false;  // pinned memory only helps host-to-GPU copies
@@ -94,7 +94,7 @@ void EpochPass::work() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       // Bounded prefetch: never build further ahead than prefetch_batches beyond what was consumed.
-      room_.wait(lock, [this] { return stopping_ || next_to_build_ < consumed_ + options_.prefetch_batches; });
+      room_.wait(lock, [this] { return stopping_ || next_to_build_ < consumed_ + options_.workers.prefetch_batches; });
       if (stopping_ || next_to_build_ >= batches_) break;
       index = next_to_build_++;
     }

@@ -1,6 +1,7 @@
 #include "safetrain/data/prepare.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "safetrain/common/error.hpp"
@@ -42,19 +43,36 @@ void refuse_missing(const torch::Tensor& values, const std::vector<std::string>&
   const int64_t count = counts[worst].item<int64_t>();
   if (count == 0) return;
   throw InputError("data: " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
-                   std::to_string(count) + " missing values in " + std::to_string(rows) +
-                   " training rows; set data.nan_policy to drop_rows or fill_mean, or enable descriptors to prune "
-                   "mostly-empty columns");
+                   std::to_string(count) + " missing values in " + std::to_string(rows) + " training rows (" +
+                   std::to_string(100 * count / std::max<int64_t>(1, rows)) +
+                   "%); set data.nan_policy to drop_rows or fill_mean, or leave the column out of data.features");
+}
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return !prefix.empty() && text.rfind(prefix, 0) == 0;
+}
+
+// Every column that is not a target and does not look like one (see kTargetLikePrefix).
+std::vector<std::string> default_features(const Table& table, const std::vector<std::string>& targets,
+                                          const ColumnSelection& selection) {
+  std::vector<std::string> features, excluded;
+  for (const auto& c : table.columns) {
+    if (std::find(targets.begin(), targets.end(), c) != targets.end()) continue;
+    if (starts_with(c, kTargetLikePrefix) || starts_with(c, selection.target_prefix)) {
+      excluded.push_back(c);
+      continue;
+    }
+    features.push_back(c);
+  }
+  if (!excluded.empty()) {
+    std::string list;
+    for (const auto& c : excluded) list += (list.empty() ? "" : ", ") + c;
+    log::info("data: not using target-like columns as features: ", list, " (list them in data.features to use them)");
+  }
+  return features;
 }
 
 }  // namespace
-
-NanPolicy parse_nan_policy(const std::string& text) {
-  if (text == "refuse" || text == "error") return NanPolicy::refuse;
-  if (text == "drop_rows") return NanPolicy::drop_rows;
-  if (text == "fill_mean") return NanPolicy::fill_mean;
-  throw InputError("data.nan_policy: '" + text + "' is not one of refuse, drop_rows, fill_mean");
-}
 
 Standardizer Standardizer::fit(const torch::Tensor& x) {
   auto std = x.std(0, /*unbiased=*/true);
@@ -65,6 +83,25 @@ Standardizer Standardizer::fit(const torch::Tensor& x) {
 Standardizer Standardizer::identity(int64_t dims) { return {torch::zeros({dims}), torch::ones({dims})}; }
 torch::Tensor Standardizer::apply(const torch::Tensor& x) const { return (x - mean) / std; }
 torch::Tensor Standardizer::invert(const torch::Tensor& x) const { return x * std + mean; }
+
+// Rows per split by the largest-remainder method: the counts add up to round(sum of fractions x rows), so with
+// fractions summing to 1 every row lands in exactly one split (rounding each on its own lost rows:
+// 4993 -> 3994/499/499).
+std::array<int64_t, 3> split_counts(int64_t rows, const SplitOptions& o) {
+  const std::array<double, 3> quotas = {o.train_fraction * static_cast<double>(rows),
+                                        o.val_fraction * static_cast<double>(rows),
+                                        o.test_fraction * static_cast<double>(rows)};
+  const auto total = std::min(rows, static_cast<int64_t>(std::llround(quotas[0] + quotas[1] + quotas[2])));
+  std::array<int64_t, 3> counts{};
+  int64_t assigned = 0;
+  for (size_t i = 0; i < 3; ++i) assigned += counts[i] = static_cast<int64_t>(std::floor(quotas[i]));
+  std::array<size_t, 3> by_remainder = {0, 1, 2};
+  std::stable_sort(by_remainder.begin(), by_remainder.end(), [&](size_t a, size_t b) {
+    return quotas[a] - std::floor(quotas[a]) > quotas[b] - std::floor(quotas[b]);
+  });
+  for (size_t k = 0; assigned < total; k = (k + 1) % 3, ++assigned) ++counts[by_remainder[k]];
+  return counts;
+}
 
 SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
   for (const auto& [key, value] : {std::pair<const char*, double>{"data.train_fraction", o.train_fraction},
@@ -77,10 +114,8 @@ SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
   }
   auto generator = at::detail::createCPUGenerator(o.seed);
   const auto order = torch::randperm(rows, generator, torch::kLong);
-  const auto n_train = static_cast<int64_t>(std::llround(o.train_fraction * static_cast<double>(rows)));
-  const auto n_val = std::min(rows - n_train, static_cast<int64_t>(std::llround(o.val_fraction * static_cast<double>(rows))));
-  const auto n_test =
-      std::min(rows - n_train - n_val, static_cast<int64_t>(std::llround(o.test_fraction * static_cast<double>(rows))));
+  const auto counts = split_counts(rows, o);
+  const int64_t n_train = counts[0], n_val = counts[1], n_test = counts[2];
   return {order.narrow(0, 0, n_train).clone(), order.narrow(0, n_train, n_val).clone(),
           order.narrow(0, n_train + n_val, n_test).clone()};
 }
@@ -101,11 +136,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   PreparedData out;
   out.target_names = resolve_targets(table, selection);
   if (selection.features.empty()) {
-    for (const auto& c : table.columns) {
-      if (std::find(out.target_names.begin(), out.target_names.end(), c) == out.target_names.end()) {
-        out.feature_names.push_back(c);
-      }
-    }
+    out.feature_names = default_features(table, out.target_names, selection);
   } else {
     out.feature_names = selection.features;
   }
@@ -114,7 +145,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   auto y = table.values.index_select(1, column_indices(table, out.target_names, "data.targets"));
   auto split = split_indices(table.values.size(0), o);
 
-  if (o.nan_policy == NanPolicy::refuse) {
+  if (o.nan_policy == NanPolicy::error) {
     refuse_missing(x.index_select(0, split.train), out.feature_names, split.train.size(0), "feature");
     refuse_missing(y.index_select(0, split.train), out.target_names, split.train.size(0), "target");
   } else {

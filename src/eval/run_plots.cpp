@@ -9,6 +9,7 @@
 #include "csv_table.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/eval/plots.hpp"
 #include "safetrain/eval/predictions.hpp"
 
@@ -45,10 +46,14 @@ double json_number(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
 }
 
+bool holds_exact_metrics(const nlohmann::json* saved) {
+  return saved && saved->is_object() && saved->contains("targets") && (*saved)["targets"].is_object() &&
+         saved->contains("count") && (*saved)["count"].is_number_integer();
+}
+
 // Exact metrics saved by the trainer, when they match these targets; else recomputed from the kept rows.
 MetricSummary summary_for(const PredictionsFile& file, const nlohmann::json* saved) {
-  if (saved && saved->is_object() && saved->contains("targets") && (*saved)["targets"].is_object() &&
-      saved->contains("count") && (*saved)["count"].is_number_integer()) {
+  if (holds_exact_metrics(saved)) {
     MetricSummary summary;
     summary.count = (*saved)["count"].get<int64_t>();
     bool complete = true;
@@ -70,9 +75,19 @@ MetricSummary summary_for(const PredictionsFile& file, const nlohmann::json* sav
 
 }  // namespace
 
-std::vector<fs::path> redraw_run(const fs::path& run_dir) {
+SplitTitleSource split_title_source(const fs::path& run_dir, const std::string& split) {
+  const RunLayout layout(run_dir);
+  if (!fs::exists(layout.metrics_json())) return {};
+  const auto saved = read_json_file(layout.metrics_json());
+  if (!saved.is_object() || !saved.contains(split) || !holds_exact_metrics(&saved[split])) return {};
+  const auto& entry = saved[split];
+  return {true, entry.contains("epoch") && entry["epoch"].is_number_integer() ? entry["epoch"].get<int64_t>() : -1};
+}
+
+std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& redraw) {
   if (!fs::is_directory(run_dir)) throw InputError(run_dir.string() + ": not a run directory");
-  const fs::path plots = run_dir / "plots";
+  const RunLayout layout(run_dir);
+  const fs::path plots = layout.plots();
   std::vector<fs::path> written;
   // Each figure is independent: one bad file must not cost the others (this also runs on a
   // clean stop, when a file may be incomplete). The first error is rethrown at the end.
@@ -87,27 +102,25 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir) {
   };
 
   attempt("loss curve", [&] {
-    if (!fs::exists(run_dir / "metrics.csv")) return;
-    const auto rows = read_epoch_rows(run_dir / "metrics.csv");
+    if (!fs::exists(layout.metrics_csv())) return;
+    const auto rows = read_epoch_rows(layout.metrics_csv());
     if (rows.empty()) return;
-    write_loss_curve(rows, plots / "loss.png");
-    written.push_back(plots / "loss.png");
+    write_loss_curve(rows, layout.plot("loss"));
+    written.push_back(layout.plot("loss"));
   });
   attempt("memory curve", [&] {
-    if (!fs::exists(run_dir / "memory.csv") || CsvTable::read(run_dir / "memory.csv").rows() == 0) return;
-    write_memory_curve(run_dir / "memory.csv", plots / "memory.png");
-    written.push_back(plots / "memory.png");
+    if (!redraw.memory || !fs::exists(layout.memory_csv()) || CsvTable::read(layout.memory_csv()).rows() == 0) return;
+    write_memory_curve(layout.memory_csv(), layout.plot("memory"));
+    written.push_back(layout.plot("memory"));
   });
 
   nlohmann::json saved_metrics;
-  attempt("predictions/metrics.json", [&] {
-    if (fs::exists(run_dir / "predictions" / "metrics.json")) {
-      saved_metrics = read_json_file(run_dir / "predictions" / "metrics.json");
-    }
+  attempt("metrics.json", [&] {
+    if (fs::exists(layout.metrics_json())) saved_metrics = read_json_file(layout.metrics_json());
   });
   for (const char* split : {"val", "test"}) {
     attempt(split, [&] {
-      const fs::path csv = run_dir / "predictions" / (std::string(split) + ".csv");
+      const fs::path csv = layout.predictions_csv(split);
       if (!fs::exists(csv)) return;
       const PredictionsFile file = read_predictions_csv(csv);
       const nlohmann::json* saved =
@@ -116,6 +129,9 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir) {
       if (saved && saved->contains("epoch") && (*saved)["epoch"].is_number_integer()) {
         options.epoch = (*saved)["epoch"].get<int64_t>();
       }
+      log::info("plots: ", split, " titles from ",
+                holds_exact_metrics(saved) ? "the exact metrics of epoch " + std::to_string(options.epoch) + " in metrics.json"
+                      : "metrics recomputed from the " + std::to_string(file.outputs.size()) + " kept rows");
       const auto files = write_scatter_plots(file.outputs, file.target_names, summary_for(file, saved), plots, options);
       written.insert(written.end(), files.begin(), files.end());
     });

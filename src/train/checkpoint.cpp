@@ -26,62 +26,32 @@ void fsync_file(const fs::path& file) {
   ::close(fd);
 }
 
-nlohmann::json tracker_json(const ImprovementTracker& t) { return {{"best", t.best}, {"bad_checks", t.bad_checks}}; }
-ImprovementTracker tracker_from(const nlohmann::json& j) {
-  ImprovementTracker t;
-  t.best = j.at("best").is_null() ? std::numeric_limits<double>::infinity() : j.at("best").get<double>();
-  t.bad_checks = j.at("bad_checks").get<int64_t>();
-  return t;
-}
-// JSON has no infinity: store it as null.
-nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json state_json(const TrainingState& s) {
-  nlohmann::json early = tracker_json(s.early_stopping);
-  early["best"] = finite_or_null(s.early_stopping.best);
-  nlohmann::json plateau = tracker_json(s.schedule.tracker);
-  plateau["best"] = finite_or_null(s.schedule.tracker.best);
-  return {{"format", "safetrain-checkpoint-1"},
-          {"epochs_completed", s.epochs_completed},
-          {"global_step", s.global_step},
-          {"best_metric", finite_or_null(s.best_metric)},
-          {"best_epoch", s.best_epoch},
-          {"nan_skipped", s.nan_skipped},
-          {"scaler", {{"scale", s.scaler.scale}, {"growth_tracker", s.scaler.growth_tracker},
-                      {"skipped_steps", s.scaler.skipped_steps}}},
-          {"schedule", {{"plateau", plateau}, {"reductions", s.schedule.reductions}}},
-          {"early_stopping", early},
-          {"feature_names", s.feature_names},
-          {"target_names", s.target_names},
-          {"model_type", s.model_type}};
-}
-
-TrainingState state_from(const nlohmann::json& j) {
-  TrainingState s;
-  s.epochs_completed = j.at("epochs_completed").get<int64_t>();
-  s.global_step = j.at("global_step").get<int64_t>();
-  s.best_metric = j.at("best_metric").is_null() ? std::numeric_limits<double>::infinity()
-                                                : j.at("best_metric").get<double>();
-  s.best_epoch = j.at("best_epoch").get<int64_t>();
-  s.nan_skipped = j.at("nan_skipped").get<int64_t>();
-  s.scaler.scale = j.at("scaler").at("scale").get<double>();
-  s.scaler.growth_tracker = j.at("scaler").at("growth_tracker").get<int64_t>();
-  s.scaler.skipped_steps = j.at("scaler").at("skipped_steps").get<int64_t>();
-  s.schedule.tracker = tracker_from(j.at("schedule").at("plateau"));
-  s.schedule.reductions = j.at("schedule").at("reductions").get<int64_t>();
-  s.early_stopping = tracker_from(j.at("early_stopping"));
-  s.feature_names = j.at("feature_names").get<std::vector<std::string>>();
-  s.target_names = j.at("target_names").get<std::vector<std::string>>();
-  s.model_type = j.at("model_type").get<std::string>();
-  return s;
-}
-
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file.string() + ": missing from the checkpoint (incomplete or not a safetrain checkpoint)");
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// Refuses a state.json of another format or version, naming what it found.
+void check_format(const nlohmann::json& j, const fs::path& state_file) {
+  const std::string format = j.is_object() ? j.value("format", "") : "";
+  if (format == "safetrain-checkpoint-1") {
+    throw InputError(state_file.string() + ": checkpoint format version 1 (safetrain-checkpoint-1) is from an older "
+                     "safetrain; this version reads format version " + std::to_string(kCheckpointFormatVersion) +
+                     " only: retrain, or finish the run with the safetrain that wrote it");
+  }
+  if (format != kCheckpointFormat) throw InputError(state_file.string() + ": not a safetrain checkpoint");
+  const int version = j.value("format_version", 0);
+  if (version != kCheckpointFormatVersion) {
+    throw InputError(state_file.string() + ": checkpoint format version " + std::to_string(version) +
+                     " is not readable by this safetrain (it reads version " +
+                     std::to_string(kCheckpointFormatVersion) + ")");
+  }
+  if (!j.contains("components") || !j["components"].is_object()) {
+    throw InputError(state_file.string() + ": corrupt checkpoint state: no components");
+  }
 }
 
 torch::serialize::InputArchive open_archive(const fs::path& file) {
@@ -127,14 +97,18 @@ void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
     c.optimizer->save(archive);
     archive.save_to((staging / "optimizer.pt").string());
   }
-  torch::serialize::OutputArchive extras;
-  extras.write("feature_mean", c.scaling.feature_mean);
-  extras.write("feature_std", c.scaling.feature_std);
-  extras.write("target_mean", c.scaling.target_mean);
-  extras.write("target_std", c.scaling.target_std);
-  extras.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
-  extras.save_to((staging / "extras.pt").string());
-  write_file_atomically(staging / "state.json", state_json(c.state).dump(2) + "\n");
+  torch::serialize::OutputArchive scaling;
+  scaling.write("feature_mean", c.scaling.feature_mean);
+  scaling.write("feature_std", c.scaling.feature_std);
+  scaling.write("target_mean", c.scaling.target_mean);
+  scaling.write("target_std", c.scaling.target_std);
+  scaling.save_to((staging / "scaling.pt").string());
+  torch::serialize::OutputArchive rng;
+  rng.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
+  rng.save_to((staging / "rng.pt").string());
+  const nlohmann::json state = {
+      {"format", kCheckpointFormat}, {"format_version", kCheckpointFormatVersion}, {"components", c.components}};
+  write_file_atomically(staging / "state.json", state.dump(2) + "\n");
   write_file_atomically(staging / "config.yaml", c.config_yaml);
   for (const auto& entry : fs::directory_iterator(staging)) fsync_file(entry.path());
   fsync_directory(staging);
@@ -149,19 +123,20 @@ CheckpointMeta read_checkpoint_meta(const fs::path& dir) {
   CheckpointMeta meta;
   meta.dir = dir;
   const fs::path state_file = dir / "state.json";
+  nlohmann::json j;
   try {
-    const auto j = nlohmann::json::parse(read_file(state_file));
-    if (j.value("format", "") != "safetrain-checkpoint-1") throw InputError(state_file.string() + ": unknown format");
-    meta.state = state_from(j);
+    j = nlohmann::json::parse(read_file(state_file));
   } catch (const nlohmann::json::exception& e) {
     throw InputError(state_file.string() + ": corrupt checkpoint state: " + e.what());
   }
+  check_format(j, state_file);
+  meta.components = j["components"];
   meta.config_yaml = read_file(dir / "config.yaml");
   return meta;
 }
 
 ScalingTensors read_scaling(const fs::path& dir) {
-  auto archive = open_archive(dir / "extras.pt");
+  auto archive = open_archive(dir / "scaling.pt");
   ScalingTensors s;
   try {
     archive.read("feature_mean", s.feature_mean);
@@ -169,7 +144,7 @@ ScalingTensors read_scaling(const fs::path& dir) {
     archive.read("target_mean", s.target_mean);
     archive.read("target_std", s.target_std);
   } catch (const c10::Error& e) {
-    throw InputError((dir / "extras.pt").string() + ": missing scaling: " + e.what_without_backtrace());
+    throw InputError((dir / "scaling.pt").string() + ": missing scaling: " + e.what_without_backtrace());
   }
   return s;
 }
@@ -184,12 +159,39 @@ void load_optimizer_state(const fs::path& dir, torch::optim::Optimizer& optimize
 }
 
 void restore_rng_state(const fs::path& dir) {
-  auto archive = open_archive(dir / "extras.pt");
+  auto archive = open_archive(dir / "rng.pt");
   torch::Tensor state;
-  archive.read("rng_cpu", state);
+  try {
+    archive.read("cpu", state);
+  } catch (const c10::Error& e) {
+    throw InputError((dir / "rng.pt").string() + ": missing generator state: " + e.what_without_backtrace());
+  }
   auto generator = at::detail::getDefaultCPUGenerator();  // a handle: copies share the engine
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
+}
+
+}  // namespace safetrain::train
+
+namespace safetrain::train {
+
+const nlohmann::json& CheckpointMeta::component(const std::string& name) const {
+  if (!components.contains(name)) {
+    throw InputError((dir / "state.json").string() + ": corrupt checkpoint state: no '" + name + "' component");
+  }
+  return components.at(name);
+}
+
+std::vector<std::string> CheckpointMeta::feature_names() const {
+  return component("data").at("feature_names").get<std::vector<std::string>>();
+}
+
+std::vector<std::string> CheckpointMeta::target_names() const {
+  return component("data").at("target_names").get<std::vector<std::string>>();
+}
+
+int64_t CheckpointMeta::epochs_completed() const {
+  return component("counters").at("epochs_completed").get<int64_t>();
 }
 
 }  // namespace safetrain::train

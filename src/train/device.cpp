@@ -1,6 +1,7 @@
 #include "safetrain/train/device.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "safetrain/common/error.hpp"
 
@@ -12,18 +13,19 @@
 
 namespace safetrain::train {
 
-torch::Device resolve_device(const std::string& setting) {
+torch::Device resolve_device(DeviceSetting setting) {
   const bool have_cuda = torch::cuda::is_available();
-  if (setting == "cuda" && !have_cuda) {
+  if (setting == DeviceSetting::cuda && !have_cuda) {
     throw InputError("training.device: cuda requested, but this LibTorch build has no CUDA or no GPU is visible; "
                      "use auto or cpu");
   }
-  if (setting == "cpu" || !have_cuda) return torch::kCPU;
+  if (setting == DeviceSetting::cpu || !have_cuda) return torch::kCPU;
   return torch::Device(torch::kCUDA, 0);
 }
 
-void apply_threads(int64_t threads) {
-  torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
+void apply_threads(AutoCount threads) {
+  const int64_t count = threads.is_auto() ? static_cast<int64_t>(std::thread::hardware_concurrency()) : threads.value;
+  torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, count)));
 }
 
 std::string apply_device_budget(const torch::Device& device, double budget_mb) {

@@ -1,66 +1,55 @@
-// The end-of-training stage, run once (also after a clean stop): predictions,
-// metrics.json, final scatter plots and curves, the memory report.
-#include <nlohmann/json.hpp>
-
+// The end-of-training stage, run once (also after a clean stop): predictions, metrics.json, every plot through
+// the same path as plot_run, then the memory report and its plot once the monitor has stopped.
 #include "safetrain/common/log.hpp"
-#include "safetrain/eval/predictions.hpp"
+#include "safetrain/eval/final_stage.hpp"
+#include "safetrain/eval/plots.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/trim.hpp"
+#include "safetrain/train/callbacks.hpp"
 #include "session_state.hpp"
-
-namespace fs = std::filesystem;
 
 namespace safetrain::train {
 namespace {
 
-void write_split(TrainingSession::State& s, const std::string& name, const eval::OutputBuffer& buffer,
-                 const eval::StreamingMetrics& metrics, int64_t epoch) {
-  if (buffer.size() == 0) return;
-  const auto outputs = buffer.snapshot();
-  eval::write_predictions_csv(outputs, s.data.target_names, s.run_dir / "predictions" / (name + ".csv"));
-  eval::write_scatter_plots(outputs, s.data.target_names, metrics, s.run_dir / "plots", {name, epoch});
+nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
+  const auto* best = s.callbacks.find<CheckpointCallback>();
+  return {{"end", run_end_name(end)},
+          {"best_epoch", best ? best->best_epoch() : -1},
+          {"monitor", name_of(s.config.training.monitor)},
+          {"epochs_completed", s.counters.epochs_completed},
+          {"nan_batches_skipped", s.counters.nan_skipped},
+          {"loss_scaler_skipped_steps", s.scaler->skipped_steps()},
+          {"val_buffer",
+           {{"capacity", s.config.memory.max_validation_outputs},
+            {"largest_rows", s.largest_val_buffer_rows},
+            {"largest_bytes", s.largest_val_buffer_bytes}}}};
+}
+
+void write_outputs(TrainingSession::State& s, RunEnd end) {
+  monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::plot);
+  std::vector<eval::SplitResult> splits;
+  if (s.val.epoch >= 0) splits.push_back({"val", s.val.buffer->snapshot(), s.val.metrics.get(), s.val.epoch});
+  if (s.test.epoch >= 0) splits.push_back({"test", s.test.buffer->snapshot(), s.test.metrics.get(), s.test.epoch});
+  try {
+    eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end), {/*memory=*/false});
+  } catch (const std::exception& e) {
+    // A plotting failure must not cost the run: checkpoints and CSVs are already on disk.
+    log::error("final plots: ", e.what());
+  }
 }
 
 }  // namespace
 
-void write_final_stage(TrainingSession::State& s) {
-  {
-    monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::plot);
-    try {
-      nlohmann::json metrics;
-      if (s.last_validated_epoch >= 0) {
-        write_split(s, "val", *s.val_buffer, *s.val_metrics, s.last_validated_epoch + 1);
-        metrics["val"] = s.val_metrics->to_json();
-        metrics["val"]["epoch"] = s.last_validated_epoch + 1;
-      }
-      if (s.tested) {
-        write_split(s, "test", *s.test_buffer, *s.test_metrics, s.progress_state.best_epoch);
-        metrics["test"] = s.test_metrics->to_json();
-      }
-      metrics["best_epoch"] = s.progress_state.best_epoch;
-      metrics["monitor"] = s.config.training.monitor;
-      metrics["epochs_completed"] = s.progress_state.epochs_completed;
-      metrics["nan_batches_skipped"] = s.progress_state.nan_skipped;
-      metrics["loss_scaler_skipped_steps"] = s.scaler->skipped_steps();
-      metrics["val_buffer"] = {{"capacity", s.config.memory.max_validation_outputs},
-                               {"largest_rows", s.largest_val_buffer_rows},
-                               {"largest_bytes", s.largest_val_buffer_bytes}};
-      eval::write_metrics_json(metrics, s.run_dir / "metrics.json");
-      if (!s.curve.empty()) eval::write_loss_curve(s.curve, s.run_dir / "plots" / "loss.png");
-    } catch (const std::exception& e) {
-      // A plotting failure must not cost the run: checkpoints and CSVs are already on disk.
-      log::error("final plots: ", e.what());
-    }
-  }
-  s.val_buffer->clear();
-  s.test_buffer->clear();
-  s.planted_leak.clear();
+void write_final_stage(TrainingSession::State& s, RunEnd end) {
+  write_outputs(s, end);
+  s.val.buffer->clear();
+  s.test.buffer->clear();
   monitor::release_cached_memory();
   if (!s.monitor) return;
   s.monitor->stop();
-  s.monitor->write_report(s.run_dir / "memory_report.json");
+  s.monitor->write_report(s.layout.memory_report());
   try {
-    eval::write_memory_curve(s.run_dir / "memory.csv", s.run_dir / "plots" / "memory.png");
+    eval::write_memory_curve(s.layout.memory_csv(), s.layout.plot("memory"));
   } catch (const std::exception& e) {
     log::error("memory plot: ", e.what());
   }

@@ -53,4 +53,14 @@ void GradScaler::update() {
   found_inf_ = false;
 }
 
+nlohmann::json GradScaler::state_dict() const {
+  return {{"scale", state_.scale}, {"growth_tracker", state_.growth_tracker}, {"skipped_steps", state_.skipped_steps}};
+}
+
+void GradScaler::load_state_dict(const nlohmann::json& state) {
+  state_.scale = state.at("scale").get<double>();
+  state_.growth_tracker = state.at("growth_tracker").get<int64_t>();
+  state_.skipped_steps = state.at("skipped_steps").get<int64_t>();
+}
+
 }  // namespace safetrain::train

@@ -4,18 +4,19 @@
 #include "safetrain/monitor/trim.hpp"
 
 namespace safetrain::train {
+using config::Config;
 
 models::ModelSpec model_spec_from(const Config& config, int64_t features, const std::vector<std::string>& targets) {
   const auto& m = config.model;
   models::ModelSpec spec;
-  spec.type = m.type;
+  spec.type = name_of(m.type);  // bridge until models take the enums
   spec.input_features = features;
   spec.outputs = static_cast<int64_t>(targets.size());
   spec.output_names = targets;
   spec.hidden = m.hidden;
   spec.mlp_layers = m.mlp_layers;
   spec.dropout = m.dropout;
-  spec.token_type = m.token_type;
+  spec.token_type = name_of(m.token_type);
   spec.patch_size = m.patch_size;
   spec.d_model = m.d_model;
   spec.num_heads = m.num_heads;
@@ -31,8 +32,8 @@ models::RegressionModel build_checked_model(const models::ModelSpec& spec, const
   monitor::release_cached_memory();
   models::SafeBuildOptions options;
   options.batch_size = config.training.batch_size;
-  options.optimizer = config.training.optimizer;
-  options.precision = config.training.precision;
+  options.optimizer = name_of(config.training.optimizer);
+  options.precision = name_of(config.training.precision);
   options.device = device.str();
   options.min_free_mb = config.memory.min_free_mb;
   options.training = training;

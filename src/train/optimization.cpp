@@ -5,13 +5,13 @@
 
 namespace safetrain::train {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config::Training& t,
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingOptions& t,
                                                         std::vector<torch::Tensor> parameters) {
-  if (t.optimizer == "adam") {
+  if (t.optimizer == models::OptimizerKind::adam) {
     return std::make_unique<torch::optim::Adam>(std::move(parameters),
                                                 torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
   }
-  if (t.optimizer == "adamw") {
+  if (t.optimizer == models::OptimizerKind::adamw) {
     return std::make_unique<torch::optim::AdamW>(std::move(parameters),
                                                  torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
   }
@@ -37,7 +37,16 @@ bool ImprovementTracker::observe(double value, double min_delta) {
   return false;
 }
 
-LearningRateSchedule::LearningRateSchedule(const Config::Training& training) : training_(training) {}
+nlohmann::json ImprovementTracker::state_dict() const {
+  return {{"best", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json(nullptr)}, {"bad_checks", bad_checks}};
+}
+
+void ImprovementTracker::load_state_dict(const nlohmann::json& state) {
+  best = state.at("best").is_null() ? std::numeric_limits<double>::infinity() : state.at("best").get<double>();
+  bad_checks = state.at("bad_checks").get<int64_t>();
+}
+
+LearningRateSchedule::LearningRateSchedule(const TrainingOptions& training) : training_(training) {}
 
 double LearningRateSchedule::lr_for_epoch(int64_t epoch) const {
   const double base = training_.lr;
@@ -45,20 +54,20 @@ double LearningRateSchedule::lr_for_epoch(int64_t epoch) const {
   if (epoch < warmup) return base * static_cast<double>(epoch + 1) / static_cast<double>(warmup + 1);
   const int64_t t = epoch - warmup;
   double lr = base;
-  if (training_.scheduler == "cosine") {
+  if (training_.scheduler == Scheduler::cosine) {
     const int64_t span = std::max<int64_t>(1, training_.max_epochs - warmup);
     const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(span));
     lr = training_.min_lr + (base - training_.min_lr) * 0.5 * (1.0 + std::cos(M_PI * progress));
-  } else if (training_.scheduler == "step") {
+  } else if (training_.scheduler == Scheduler::step) {
     lr = base * std::pow(training_.gamma, static_cast<double>(t / training_.step_size));
-  } else if (training_.scheduler == "plateau") {
+  } else if (training_.scheduler == Scheduler::plateau) {
     lr = base * std::pow(training_.gamma, static_cast<double>(state_.reductions));
   }
   return std::max(lr, std::min(training_.min_lr, base));
 }
 
 void LearningRateSchedule::observe_metric(double value) {
-  if (training_.scheduler != "plateau") return;
+  if (training_.scheduler != Scheduler::plateau) return;
   state_.tracker.observe(value, training_.min_delta);
   if (state_.tracker.bad_checks > training_.plateau_patience) {
     ++state_.reductions;

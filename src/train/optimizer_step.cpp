@@ -1,6 +1,8 @@
 #include "safetrain/train/optimizer_step.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace safetrain::train {
 
@@ -19,11 +21,15 @@ void OptimizerStep::backward(const torch::Tensor& loss, int64_t window) {
 
 bool OptimizerStep::finish_window() {
   const bool found_inf = scaler_.unscale(parameters_);
-  if (!found_inf && settings_.gradient_clip_val > 0.0) {
-    if (settings_.gradient_clip_algorithm == "value") {
+  last_norm_ = NAN;
+  if (!found_inf) {
+    const bool clip_norm = settings_.gradient_clip_val > 0.0 && settings_.gradient_clip_algorithm == ClipAlgorithm::norm;
+    // The norm before clipping: clip_grad_norm_ returns it; without norm clipping, an infinite threshold
+    // measures it without scaling anything.
+    last_norm_ = torch::nn::utils::clip_grad_norm_(
+        parameters_, clip_norm ? settings_.gradient_clip_val : std::numeric_limits<double>::infinity());
+    if (settings_.gradient_clip_val > 0.0 && !clip_norm) {
       torch::nn::utils::clip_grad_value_(parameters_, settings_.gradient_clip_val);
-    } else {
-      last_norm_ = torch::nn::utils::clip_grad_norm_(parameters_, settings_.gradient_clip_val);
     }
   }
   const bool stepped = scaler_.step(optimizer_, parameters_);

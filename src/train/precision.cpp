@@ -37,11 +37,11 @@ void set_autocast(bool cuda, bool enabled, std::optional<torch::ScalarType> dtyp
 
 }  // namespace
 
-PrecisionPlan plan_precision(const std::string& requested, const torch::Device& device) {
+PrecisionPlan plan_precision(models::Precision requested, const torch::Device& device) {
   PrecisionPlan plan;
   plan.requested = requested;
   const bool cuda = device.is_cuda();
-  if (requested == "16") {
+  if (requested == models::Precision::fp16) {
     if (cuda) {
       plan.autocast = torch::kHalf;
       plan.loss_scaling = true;
@@ -51,7 +51,7 @@ PrecisionPlan plan_precision(const std::string& requested, const torch::Device& 
           "precision 16 requested on the CPU: training in fp32 instead (CPU fp16 kernels are slower than fp32 "
           "and fp16 saves no device memory here); use bf16 for CPU autocast";
     }
-  } else if (requested == "bf16") {
+  } else if (requested == models::Precision::bf16) {
     plan.autocast = torch::kBFloat16;
     plan.explanation = cuda ? "precision bf16: bf16 autocast (no loss scaling needed)"
                             : "precision bf16: CPU autocast to bfloat16";

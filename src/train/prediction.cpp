@@ -6,7 +6,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/checkpoint.hpp"
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/loader.hpp"
 #include "safetrain/train/device.hpp"
 #include "safetrain/train/model_from_config.hpp"
 
@@ -36,27 +36,27 @@ torch::Tensor feature_columns(const data::Table& input, const std::vector<std::s
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options) {
   const auto meta = read_checkpoint_meta(checkpoint_dir);
-  const auto resolved = resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
-  const auto config = make_config(resolved.tree, resolved.file.string());
+  const auto resolved = config::resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
+  const auto config = config::make_config(resolved.tree, resolved.file.string());
   const auto scaling = read_scaling(checkpoint_dir);
 
-  auto x = feature_columns(input, meta.state.feature_names);
+  auto x = feature_columns(input, meta.feature_names());
   const auto nan_mask = torch::isnan(x);
   if (nan_mask.any().item<bool>()) {
-    if (config.data.nan_policy != "fill_mean") {
+    if (config.data.split.nan_policy != data::NanPolicy::fill_mean) {
       const auto per_column = nan_mask.sum(0);
       const auto worst = per_column.argmax().item<int64_t>();
-      throw InputError(input.source + ": column '" + meta.state.feature_names[worst] + "' has " +
+      throw InputError(input.source + ": column '" + meta.feature_names()[worst] + "' has " +
                        std::to_string(per_column[worst].item<int64_t>()) +
-                       " missing values (the model was trained with data.nan_policy: " + config.data.nan_policy + ")");
+                       " missing values (the model was trained with data.nan_policy: " + name_of(config.data.split.nan_policy) + ")");
     }
     x = torch::where(nan_mask, scaling.feature_mean.expand_as(x), x);
   }
   x = (x - scaling.feature_mean) / scaling.feature_std;
 
   const torch::Device device = resolve_device(options.device);
-  const auto spec = model_spec_from(config, static_cast<int64_t>(meta.state.feature_names.size()),
-                                    meta.state.target_names);
+  const auto spec = model_spec_from(config, static_cast<int64_t>(meta.feature_names().size()),
+                                    meta.target_names());
   auto model = build_checked_model(spec, config, device, /*training=*/false);
   Predictions result;
   result.load_report = load_state_dict(*model, checkpoint_dir / "model.pt", options.strict);
@@ -70,7 +70,7 @@ Predictions predict_table(const std::filesystem::path& checkpoint_dir, const dat
   }
   const auto scaled = parts.empty() ? torch::zeros({0, spec.outputs}) : torch::cat(parts);
   result.values = scaled * scaling.target_std + scaling.target_mean;
-  result.target_names = meta.state.target_names;
+  result.target_names = meta.target_names();
   return result;
 }
 

@@ -9,10 +9,10 @@
 
 namespace safetrain::train {
 
-ProgressStyle progress_style_from(const std::string& setting) {
-  if (setting == "bar") return ProgressStyle::bar;
-  if (setting == "lines") return ProgressStyle::lines;
-  if (setting == "off") return ProgressStyle::off;
+ProgressStyle progress_style_from(ProgressSetting setting) {
+  if (setting == ProgressSetting::bar) return ProgressStyle::bar;
+  if (setting == ProgressSetting::lines) return ProgressStyle::lines;
+  if (setting == ProgressSetting::off) return ProgressStyle::off;
   return isatty(STDOUT_FILENO) ? ProgressStyle::bar : ProgressStyle::lines;
 }
 

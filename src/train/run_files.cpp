@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/run_layout.hpp"
+#include "safetrain/train/callback.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,7 +31,7 @@ fs::path create_run_dir(const std::string& output_dir, const std::string& run_na
   fs::path dir = fs::path(output_dir) / name;
   // Never write into an earlier run: a taken name gets -2, -3, ...
   for (int suffix = 2; fs::exists(dir); ++suffix) dir = fs::path(output_dir) / (name + "-" + std::to_string(suffix));
-  for (const char* sub : {"checkpoints", "plots", "predictions"}) fs::create_directories(dir / sub);
+  RunLayout(dir).create_directories();
   return dir;
 }
 
@@ -40,17 +43,25 @@ MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to) {
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      if (std::stoll(line.substr(0, line.find(','))) <= keep_epochs_up_to) kept.push_back(line);
+      // The first cell is the epoch; a row that does not start with one is not ours to keep.
+      long long epoch = 0;
+      const auto comma = line.find(',');
+      const auto [end, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), epoch);
+      if (ec == std::errc() && end == line.data() + std::min(comma, line.size()) && epoch <= keep_epochs_up_to) {
+        kept.push_back(line);
+      }
     }
   }
   file_.reset(std::fopen(csv.c_str(), "w"));
   if (!file_) throw std::runtime_error("cannot write " + csv.string());
-  std::fprintf(file_.get(), "%s\n", kMetricsHeader);
+  std::string header;
+  for (const char* column : kMetricsColumns) header += (header.empty() ? "" : ",") + std::string(column);
+  std::fprintf(file_.get(), "%s\n", header.c_str());
   for (const auto& line : kept) std::fprintf(file_.get(), "%s\n", line.c_str());
   std::fflush(file_.get());
 }
 
-void MetricsLog::append(const EpochMetrics& r) {
+void MetricsLog::append(const EpochRecord& r) {
   auto optional = [](const std::optional<double>& v) {
     if (!v) return std::string();
     std::ostringstream out;
@@ -58,9 +69,9 @@ void MetricsLog::append(const EpochMetrics& r) {
     out << *v;
     return out.str();
   };
-  std::fprintf(file_.get(), "%lld,%.9g,%s,%s,%s,%.9g,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch), r.train_loss,
-               optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(), r.lr, r.seconds,
-               r.samples_per_s, r.rss_mb);
+  std::fprintf(file_.get(), "%lld,%.9g,%s,%s,%s,%.9g,%s,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch),
+               r.train_loss, optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(),
+               r.lr, optional(r.grad_norm).c_str(), r.seconds, r.samples_per_s, r.rss_mb);
   std::fflush(file_.get());
   ::fsync(fileno(file_.get()));
 }

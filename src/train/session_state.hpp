@@ -6,27 +6,33 @@
 #include <optional>
 #include <vector>
 
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/data/loader.hpp"
 #include "safetrain/data/prepare.hpp"
 #include "safetrain/eval/output_buffer.hpp"
-#include "safetrain/eval/plots.hpp"
 #include "safetrain/eval/streaming_metrics.hpp"
 #include "safetrain/models/regression_model.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
+#include "safetrain/train/callback.hpp"
 #include "safetrain/train/checkpoint.hpp"
 #include "safetrain/train/grad_scaler.hpp"
-#include "safetrain/train/optimization.hpp"
 #include "safetrain/train/precision.hpp"
-#include "safetrain/train/progress.hpp"
-#include "safetrain/train/run_files.hpp"
 #include "safetrain/train/session.hpp"
+#include "safetrain/train/train_loop.hpp"
 
 namespace safetrain::train {
 
+// The exact metrics and the bounded sample of one split's latest evaluation.
+struct SplitMeters {
+  std::unique_ptr<eval::OutputBuffer> buffer;
+  std::unique_ptr<eval::StreamingMetrics> metrics;
+  int64_t epoch = -1;  // 1-based epoch of the latest evaluation; -1 = never evaluated
+};
+
 struct TrainingSession::State {
-  Config config;
+  config::Config config;
   SessionOptions options;
-  std::filesystem::path run_dir;
+  RunLayout layout{""};
   torch::Device device{torch::kCPU};
   PrecisionPlan precision;
   std::unique_ptr<monitor::MemoryMonitor> monitor;
@@ -35,34 +41,23 @@ struct TrainingSession::State {
   models::RegressionModel model{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<GradScaler> scaler;
-  std::unique_ptr<LearningRateSchedule> schedule;
-  std::unique_ptr<EarlyStopping> early_stopping;
-  TrainingState progress_state;
-  std::unique_ptr<eval::OutputBuffer> val_buffer, test_buffer;
-  std::unique_ptr<eval::StreamingMetrics> val_metrics, test_metrics;
-  int64_t last_validated_epoch = -1;
-  std::vector<eval::EpochRow> curve;
-  std::unique_ptr<MetricsLog> metrics_log;
-  std::unique_ptr<Progress> progress;
-  std::vector<torch::Tensor> planted_leak;  // debug.plant_leak_mb_per_epoch only
-  int64_t batches_since_trim = 0;
+  Counters counters;
+  CallbackList callbacks;
+  std::unique_ptr<FitContext> context;
+  SplitMeters val, test;
+  bool fit_started = false;
   int64_t largest_val_buffer_bytes = 0, largest_val_buffer_rows = 0;  // for the soak's bound
-  bool tested = false;
 
-  State(Config c, SessionOptions o) : config(std::move(c)), options(std::move(o)) {}
-  ScalingTensors scaling() const;
+  State(config::Config c, SessionOptions o) : config(std::move(c)), options(std::move(o)) {}
+  StepParts step_parts();
+  Forward forward();
+  // Every stateful part's state_dict, by name (the checkpoint's "components").
+  nlohmann::json components() const;
+  void load_components(const CheckpointMeta& meta);
   void save(const std::filesystem::path& dir);
 };
 
-// epoch_steps.cpp
-struct TrainPass { double mean_loss = 0; int64_t samples = 0; double seconds = 0, loader_wait_seconds = 0; std::optional<RunEnd> stop; };
-TrainPass train_one_epoch(TrainingSession::State& s, int64_t epoch);
-struct EvalPass { double loss = 0; int64_t samples = 0; };
-EvalPass evaluate(TrainingSession::State& s, data::Loader& loader, eval::StreamingMetrics& metrics,
-                  eval::OutputBuffer& buffer, int64_t epoch);
-void trim_memory(TrainingSession::State& s);
-
 // final_stage.cpp
-void write_final_stage(TrainingSession::State& s);
+void write_final_stage(TrainingSession::State& s, RunEnd end);
 
 }  // namespace safetrain::train

@@ -16,6 +16,8 @@ TEST(ClosestMatch, SuggestsNearMissOnly) {
   EXPECT_EQ(closest_match("bach_size", keys), "batch_size");
   EXPECT_EQ(closest_match("max_epoch", keys), "max_epochs");
   EXPECT_EQ(closest_match("completely_unrelated", keys), "");
+  // Regression: `training.epochs` got no suggestion; a whole token of a key is matched too.
+  EXPECT_EQ(closest_match("epochs", {"batch_size", "max_epochs", "min_lr"}), "max_epochs");
 }
 
 TEST(Split, KeepsEmptyFields) {

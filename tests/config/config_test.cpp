@@ -4,12 +4,12 @@
 #include <fstream>
 
 #include "safetrain/common/error.hpp"
-#include "safetrain/train/config.hpp"
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/config.hpp"
+#include "safetrain/config/loader.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
-using namespace safetrain::train;
+using namespace safetrain::config;
 
 namespace {
 
@@ -38,18 +38,18 @@ TEST(Config, ShippedConfigsLoadWithSeedDefaults) {
   const auto safe = make_config(load_config(kConfigs / "safe_training.yaml").tree, "safe");
   EXPECT_EQ(safe.training.batch_size, 4);
   EXPECT_EQ(safe.training.accumulate_grad_batches, 4);
-  EXPECT_EQ(safe.training.precision, "16");
+  EXPECT_EQ(safe.training.precision, models::Precision::fp16);
   EXPECT_DOUBLE_EQ(safe.training.gradient_clip_val, 0.5);
   EXPECT_EQ(safe.training.max_epochs, 50);
   EXPECT_EQ(safe.training.check_val_every_n_epoch, 2);
-  EXPECT_EQ(safe.data.num_workers, 2);
+  EXPECT_EQ(safe.data.workers.num_workers, 2);
   EXPECT_EQ(safe.model.d_model, 512);
   EXPECT_EQ(safe.model.num_heads, 8);
   EXPECT_EQ(safe.model.num_layers, 4);
-  EXPECT_EQ(safe.model.token_type, "patch");
+  EXPECT_EQ(safe.model.token_type, models::TokenType::patch);
 
   const auto quick = make_config(load_config(kConfigs / "quickstart.yaml").tree, "quick");
-  EXPECT_EQ(quick.model.type, "mlp");
+  EXPECT_EQ(quick.model.type, models::ModelFamily::mlp);
   EXPECT_EQ(quick.data.synthetic.rows, 30000);
   EXPECT_EQ(quick.memory.max_validation_outputs, 10000);  // inherited from the base
 }

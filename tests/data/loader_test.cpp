@@ -31,7 +31,7 @@ class LoaderWorkers : public ::testing::TestWithParam<int64_t> {};
 TEST_P(LoaderWorkers, EverySampleOncePerEpochReshuffledAndReproducible) {
   LoaderOptions o;
   o.batch_size = 7;
-  o.num_workers = GetParam();
+  o.workers.num_workers = GetParam();
   Loader loader(rows(100), o);
   EXPECT_EQ(loader.batches_per_epoch(), 15);
   const auto first = epoch_ids(loader, 0);
@@ -46,8 +46,8 @@ INSTANTIATE_TEST_SUITE_P(InThreadAndWorkers, LoaderWorkers, ::testing::Values(0,
 TEST(Loader, WorkersLiveOnlyDuringAnEpochAndAreCapped) {
   LoaderOptions o;
   o.batch_size = 4;
-  o.num_workers = 8;
-  o.max_workers = 2;
+  o.workers.num_workers = 8;
+  o.workers.max_workers = 2;
   Loader loader(rows(64), o);
   EXPECT_EQ(loader.effective_workers(), 2);
   EXPECT_EQ(live_loader_workers(), 0);
@@ -80,8 +80,8 @@ TEST(Loader, BatchOrderDependsOnSeedAndEpochNotOnWorkers) {
   for (int64_t workers : {0, 1, 2}) {
     LoaderOptions o;
     o.batch_size = 5;
-    o.num_workers = workers;
-    o.prefetch_batches = 1;
+    o.workers.num_workers = workers;
+    o.workers.prefetch_batches = 1;
     Loader loader(rows(53), o);
     orders.push_back(epoch_ids(loader, 3));
   }
@@ -92,7 +92,7 @@ TEST(Loader, BatchOrderDependsOnSeedAndEpochNotOnWorkers) {
 TEST(Loader, PassOutlivingItsLoaderStillServesBatches) {
   LoaderOptions o;
   o.batch_size = 10;
-  o.num_workers = 2;
+  o.workers.num_workers = 2;
   std::unique_ptr<EpochPass> pass;
   {
     Loader loader(rows(30), o);

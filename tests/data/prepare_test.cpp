@@ -107,7 +107,36 @@ TEST(Prepare, UnknownColumnsAreInputErrorsWithSuggestions) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("data.targets: column 'target_c'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(parse_nan_policy("sometimes"), InputError);
+  EXPECT_FALSE(safetrain::parse_enum<NanPolicy>("sometimes"));  // the config refuses it by key (config tests)
+}
+
+TEST(Split, EveryRowLandsInExactlyOneSplitForManySizes) {
+  // Regression: each fraction was rounded on its own (4993 rows -> 3994/499/499, 303 -> 242/30/30).
+  SplitOptions o;
+  for (int64_t rows = 1; rows <= 5000; rows += (rows < 400 ? 1 : 97)) {
+    const auto s = split_indices(rows, o);
+    EXPECT_EQ(s.train.size(0) + s.val.size(0) + s.test.size(0), rows) << rows;
+  }
+  const auto counts = split_counts(4993, o);
+  EXPECT_EQ(counts[0] + counts[1] + counts[2], 4993);
+  EXPECT_EQ(counts[0], 3995);
+  SplitOptions partial;
+  partial.train_fraction = 0.5;
+  partial.val_fraction = 0.2;
+  partial.test_fraction = 0.1;
+  const auto p = split_counts(303, partial);
+  EXPECT_EQ(p[0] + p[1] + p[2], 242);  // round(0.8 x 303): the rest is left out on purpose
+}
+
+TEST(Prepare, AnUnchosenTargetLikeColumnIsNeverAFeature) {
+  // Regression: `data.targets: [target_a]` trained on target_b as an input (R² 0.83 instead of 0.16).
+  auto table = small_table(100);
+  ColumnSelection selection;
+  selection.targets = {"target_a"};
+  const auto p = prepare(table, selection, SplitOptions{});
+  EXPECT_EQ(p.feature_names, (std::vector<std::string>{"f1", "f2"}));
+  selection.features = {"f1", "target_b"};  // listed explicitly: used
+  EXPECT_EQ(prepare(table, selection, SplitOptions{}).feature_names, selection.features);
 }
 
 TEST(Split, FractionsAreValidated) {

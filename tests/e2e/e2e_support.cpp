@@ -23,7 +23,7 @@ fs::path scratch(const std::string& test_name) {
   return dir;
 }
 
-int spawn(const std::vector<std::string>& args, const fs::path& dir) {
+int spawn(const std::vector<std::string>& args, const fs::path& dir, const fs::path& cwd) {
   std::vector<std::string> full = args;
   full[0] = binary(args[0]).string();
   std::vector<char*> argv;
@@ -33,7 +33,7 @@ int spawn(const std::vector<std::string>& args, const fs::path& dir) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, (dir / "stdout.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, (dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&actions, SAFETRAIN_SOURCE_DIR);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -49,12 +49,14 @@ int wait_exit(int pid) {
   return -1;
 }
 
-Result run(const std::vector<std::string>& args) {
+Result run(const std::vector<std::string>& args) { return run_in(SAFETRAIN_SOURCE_DIR, args); }
+
+Result run_in(const fs::path& cwd, const std::vector<std::string>& args) {
   static int counter = 0;
   const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "e2e-scratch" / "io" / std::to_string(getpid() * 1000 + ++counter);
   fs::create_directories(dir);
   Result result;
-  result.exit_code = wait_exit(spawn(args, dir));
+  result.exit_code = wait_exit(spawn(args, dir, cwd));
   result.out = read_text(dir / "stdout.txt");
   result.err = read_text(dir / "stderr.txt");
   fs::remove_all(dir);

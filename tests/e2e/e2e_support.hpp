@@ -16,8 +16,11 @@ std::filesystem::path binary(const std::string& name);
 std::filesystem::path scratch(const std::string& test_name);
 // Runs `args` (args[0] = tool name) with cwd = source dir; waits.
 Result run(const std::vector<std::string>& args);
+// The same with another working directory.
+Result run_in(const std::filesystem::path& cwd, const std::vector<std::string>& args);
 // Starts without waiting; returns the pid; stdout/stderr go to files in `dir`.
-int spawn(const std::vector<std::string>& args, const std::filesystem::path& dir);
+int spawn(const std::vector<std::string>& args, const std::filesystem::path& dir,
+          const std::filesystem::path& cwd = SAFETRAIN_SOURCE_DIR);
 int wait_exit(int pid);  // exit code, or 128 + signal
 
 // A tiny config (MLP on small synthetic data) extending configs/quickstart.yaml.

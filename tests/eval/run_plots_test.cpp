@@ -52,7 +52,7 @@ fs::path make_run(const std::string& name, int64_t rows = 400) {
   write_predictions_csv(buffer.snapshot(), names, run / "predictions" / "test.csv");
   auto val = metrics.to_json();
   val["epoch"] = 9;
-  write_metrics_json({{"val", val}}, run / "predictions" / "metrics.json");
+  write_metrics_json({{"val", val}}, run / "metrics.json");
   return run;
 }
 
@@ -85,7 +85,7 @@ TEST(RedrawRun, MissingFilesAreSkippedAndBadFilesNameTheirLocation) {
   const fs::path run = make_run("run_partial");
   fs::remove(run / "memory.csv");
   fs::remove(run / "predictions" / "test.csv");
-  fs::remove(run / "predictions" / "metrics.json");  // metrics recomputed from the rows
+  fs::remove(run / "metrics.json");  // metrics recomputed from the rows
   EXPECT_EQ(redraw_run(run).size(), 4u);
   { std::ofstream(run / "metrics.csv") << "epoch,val_loss\n1,0.5\n"; }
   try {
@@ -129,13 +129,18 @@ TEST(FinalStage, WritesPredictionsExactMetricsAndPlots) {
     metrics.update(p, y);
     buffer.add(p, y, torch::arange(i * 16, i * 16 + 16));
   }
-  const auto files = write_final_outputs(run, names, {{"val", buffer.snapshot(), &metrics}});
+  const auto files = write_final_outputs(safetrain::RunLayout(run), names, {{"val", buffer.snapshot(), &metrics, 6}});
   EXPECT_EQ(files.size(), 2u + 3u);  // val.csv, metrics.json, three scatter PNGs
-  std::ifstream in(run / "predictions" / "metrics.json");
+  std::ifstream in(run / "metrics.json");
   const auto json = nlohmann::json::parse(in);
   EXPECT_EQ(json["val"]["count"], 160);  // exact over all samples, not the 10 kept
   EXPECT_EQ(json["val"]["kept"], 10);
   EXPECT_EQ(json["val"]["epoch"], 6);
   EXPECT_DOUBLE_EQ(json["val"]["targets"]["b"]["r2"].get<double>(), metrics.r2()[1]);
   EXPECT_TRUE(fs::exists(run / "plots" / "val_scatter_grid.png"));
+  // plot_run reads the same file: its titles are the exact metrics of that epoch.
+  const auto source = split_title_source(run, "val");
+  EXPECT_TRUE(source.exact);
+  EXPECT_EQ(source.epoch, 6);
+  EXPECT_FALSE(split_title_source(run, "test").exact);
 }

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/train/callback.hpp"
 #include "safetrain/train/checkpoint.hpp"
 #include "safetrain/train/state_dict.hpp"
 
@@ -19,7 +22,7 @@ struct Net : torch::nn::Module {
 };
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "safetrain_checkpoint_test" / name;
+  const fs::path dir = fs::temp_directory_path() / ("safetrain_checkpoint_test_" + std::to_string(::getpid())) / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -30,13 +33,14 @@ CheckpointWrite contents_for(const Net& net, torch::optim::Optimizer* optimizer,
   c.model = &net;
   c.optimizer = optimizer;
   c.scaling = {torch::zeros({3}), torch::ones({3}), torch::zeros({2}), torch::ones({2})};
-  c.state.epochs_completed = epochs;
-  c.state.global_step = 10 * epochs;
-  c.state.best_metric = 0.25;
-  c.state.scaler.scale = 512.0;
-  c.state.feature_names = {"a", "b", "c"};
-  c.state.target_names = {"x", "y"};
-  c.state.model_type = "mlp";
+  Counters counters;
+  counters.epochs_completed = epochs;
+  counters.global_step = 10 * epochs;
+  c.components["counters"] = counters.state_dict();
+  c.components["checkpoint"] = {{"best", {{"best", 0.25}, {"bad_checks", 0}}}, {"best_epoch", epochs}};
+  c.components["grad_scaler"] = {{"scale", 512.0}, {"growth_tracker", 0}, {"skipped_steps", 0}};
+  c.components["data"] = {{"feature_names", {"a", "b", "c"}}, {"target_names", {"x", "y"}}};
+  c.components["model"] = {{"type", "mlp"}};
   c.config_yaml = "seed: 1\n";
   return c;
 }
@@ -57,11 +61,11 @@ TEST(Checkpoint, RoundTripsWeightsOptimizerStateAndCounters) {
   torch::optim::Adam other_optimizer(other.parameters(), torch::optim::AdamOptions(0.01));
   load_optimizer_state(dir, other_optimizer);
   const auto meta = read_checkpoint_meta(dir);
-  EXPECT_EQ(meta.state.epochs_completed, 3);
-  EXPECT_EQ(meta.state.global_step, 30);
-  EXPECT_DOUBLE_EQ(meta.state.best_metric, 0.25);
-  EXPECT_DOUBLE_EQ(meta.state.scaler.scale, 512.0);
-  EXPECT_EQ(meta.state.target_names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(meta.epochs_completed(), 3);
+  EXPECT_EQ(meta.component("counters")["global_step"], 30);
+  EXPECT_DOUBLE_EQ(meta.component("checkpoint")["best"]["best"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(meta.component("grad_scaler")["scale"].get<double>(), 512.0);
+  EXPECT_EQ(meta.target_names(), (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(meta.config_yaml, "seed: 1\n");
   EXPECT_TRUE(torch::equal(read_scaling(dir).feature_std, torch::ones({3})));
 }
@@ -71,7 +75,7 @@ TEST(Checkpoint, ReplacingLeavesOneCompleteDirectoryAndNoStaging) {
   Net net(3, 2);
   save_checkpoint(root / "last", contents_for(net, nullptr, 1));
   save_checkpoint(root / "last", contents_for(net, nullptr, 2));
-  EXPECT_EQ(read_checkpoint_meta(root / "last").state.epochs_completed, 2);
+  EXPECT_EQ(read_checkpoint_meta(root / "last").epochs_completed(), 2);
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(root)) ++entries;
   EXPECT_EQ(entries, 1);  // no .partial or .old left behind
@@ -102,4 +106,29 @@ TEST(StateDict, StrictRefusesMismatchNonStrictLoadsWhatMatches) {
   const auto report = load_state_dict(wider, dir / "model.pt", false);
   EXPECT_EQ(report.mismatched.size(), 2u);
   EXPECT_TRUE(report.missing.empty());
+}
+
+TEST(Checkpoint, EachPartSavesItselfAsANamedComponent) {
+  const auto dir = fresh_dir("components") / "last";
+  Net net(3, 2);
+  auto contents = contents_for(net, nullptr, 1);
+  contents.components["my_logger"] = {{"lines", 7}};  // a new stateful callback needs no change here
+  save_checkpoint(dir, contents);
+  const auto meta = read_checkpoint_meta(dir);
+  EXPECT_EQ(meta.component("my_logger")["lines"], 7);
+  EXPECT_THROW(meta.component("absent"), InputError);
+}
+
+TEST(Checkpoint, PreviousFormatIsRefusedNamingItsVersion) {
+  const auto dir = fresh_dir("format1") / "last";
+  Net net(3, 2);
+  save_checkpoint(dir, contents_for(net, nullptr, 1));
+  std::ofstream(dir / "state.json", std::ios::trunc) << R"({"format": "safetrain-checkpoint-1", "epochs_completed": 1})";
+  try {
+    read_checkpoint_meta(dir);
+    FAIL() << "a format-1 checkpoint must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("state.json"), std::string::npos) << e.what();
+  }
 }

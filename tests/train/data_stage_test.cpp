@@ -1,7 +1,7 @@
 // The trainer's descriptor stage: training rows only, and a cached result reused.
 #include <gtest/gtest.h>
 
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/loader.hpp"
 #include "safetrain/train/data_stage.hpp"
 
 namespace fs = std::filesystem;
@@ -10,11 +10,11 @@ using namespace safetrain::train;
 
 namespace {
 
-Config stage_config(const fs::path& out) {
-  const auto resolved = load_config(fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml",
+config::Config stage_config(const fs::path& out) {
+  const auto resolved = config::load_config(fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml",
                                     {{"output.dir", out.string()}, {"data.targets", "[y]"},
                                      {"descriptors.hsic", "false"}, {"descriptors.rdc", "false"}});
-  return make_config(resolved.tree, "test");
+  return config::make_config(resolved.tree, "test");
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST(GradScaler, GrowsAfterGrowthIntervalCleanSteps) {
 TEST(GradScaler, ClippingSeesUnscaledGradients) {
   Fixture f;
   GradScaler scaler({1024.0, 2.0, 0.5, 1000, true});
-  OptimizerStep step({f.weight}, f.optimizer, scaler, {1, /*clip=*/1.0, "norm"});
+  OptimizerStep step({f.weight}, f.optimizer, scaler, {1, /*clip=*/1.0, ClipAlgorithm::norm});
   step.backward((f.weight * 10.0).sum(), 1);   // gradient norm 10*sqrt(3) before clipping
   EXPECT_TRUE(step.finish_window());
   EXPECT_NEAR(step.last_gradient_norm(), 10.0 * std::sqrt(3.0), 1e-3);

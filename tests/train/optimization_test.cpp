@@ -8,8 +8,8 @@ using namespace safetrain::train;
 
 namespace {
 
-Config::Training training(const std::string& scheduler) {
-  Config::Training t;
+TrainingOptions training(Scheduler scheduler) {
+  TrainingOptions t;
   t.lr = 1.0;
   t.min_lr = 0.0;
   t.max_epochs = 10;
@@ -18,7 +18,7 @@ Config::Training training(const std::string& scheduler) {
   t.step_size = 3;
   t.gamma = 0.5;
   t.plateau_patience = 1;
-  t.optimizer = "sgd";
+  t.optimizer = safetrain::models::OptimizerKind::sgd;
   return t;
 }
 
@@ -30,7 +30,7 @@ torch::Tensor accumulated_gradient(int64_t batch_size, int64_t accumulate) {
   const auto y = torch::randn({16, 2});
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.0));
   GradScaler scaler({1.0, 2.0, 0.5, 1000, false});
-  OptimizerStep step(model->parameters(), optimizer, scaler, {accumulate, 0.0, "norm"});
+  OptimizerStep step(model->parameters(), optimizer, scaler, {accumulate, 0.0, ClipAlgorithm::norm});
   const int64_t batches = 16 / batch_size;
   for (int64_t b = 0; b < batches; ++b) {
     const auto xb = x.narrow(0, b * batch_size, batch_size);
@@ -57,7 +57,7 @@ TEST(Accumulation, LastPartialWindowIsAMeanOverItsOwnBatches) {
 }
 
 TEST(Schedule, WarmupRisesLinearlyThenCosineDecays) {
-  auto t = training("cosine");
+  auto t = training(Scheduler::cosine);
   t.warmup_epochs = 3;
   LearningRateSchedule schedule(t);
   EXPECT_NEAR(schedule.lr_for_epoch(0), 0.25, 1e-12);
@@ -68,18 +68,18 @@ TEST(Schedule, WarmupRisesLinearlyThenCosineDecays) {
 }
 
 TEST(Schedule, StepAndPlateauDecayByGamma) {
-  LearningRateSchedule step(training("step"));
+  LearningRateSchedule step(training(Scheduler::step));
   EXPECT_DOUBLE_EQ(step.lr_for_epoch(2), 1.0);
   EXPECT_DOUBLE_EQ(step.lr_for_epoch(3), 0.5);
   EXPECT_DOUBLE_EQ(step.lr_for_epoch(6), 0.25);
 
-  LearningRateSchedule plateau(training("plateau"));
+  LearningRateSchedule plateau(training(Scheduler::plateau));
   plateau.observe_metric(1.0);
   plateau.observe_metric(1.0);   // 1 bad check: within patience
   EXPECT_DOUBLE_EQ(plateau.lr_for_epoch(5), 1.0);
   plateau.observe_metric(1.0);   // 2 bad checks > patience 1: decay
   EXPECT_DOUBLE_EQ(plateau.lr_for_epoch(5), 0.5);
-  LearningRateSchedule none(training("none"));
+  LearningRateSchedule none(training(Scheduler::none));
   EXPECT_DOUBLE_EQ(none.lr_for_epoch(9), 1.0);
 }
 
@@ -98,12 +98,13 @@ TEST(EarlyStopping, StopsAfterPatienceChecksWithoutImprovement) {
 
 TEST(Optimizer, FactoryBuildsEachKindWithWeightDecay) {
   torch::nn::Linear model(2, 1);
-  for (const std::string kind : {"adam", "adamw", "sgd"}) {
-    auto t = training("none");
+  for (const auto kind : {safetrain::models::OptimizerKind::adam, safetrain::models::OptimizerKind::adamw,
+                          safetrain::models::OptimizerKind::sgd}) {
+    auto t = training(Scheduler::none);
     t.optimizer = kind;
     t.weight_decay = 0.01;
     auto optimizer = make_optimizer(t, model->parameters());
     set_learning_rate(*optimizer, 0.123);
-    EXPECT_DOUBLE_EQ(learning_rate(*optimizer), 0.123) << kind;
+    EXPECT_DOUBLE_EQ(learning_rate(*optimizer), 0.123) << safetrain::name_of(kind);
   }
 }

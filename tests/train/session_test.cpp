@@ -5,18 +5,19 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/loader.hpp"
 #include "safetrain/train/session.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::train;
+namespace config = safetrain::config;
 
 namespace {
 
-Config small_config(const std::string& name, std::vector<Override> extra = {}) {
+config::Config small_config(const std::string& name, std::vector<config::Override> extra = {}) {
   const fs::path out = fs::path(SAFETRAIN_BINARY_DIR) / "session-test" / name;
   fs::remove_all(out);
-  std::vector<Override> sets = {
+  std::vector<config::Override> sets = {
       {"output.dir", out.string()},         {"output.run_name", "run"},
       {"data.synthetic.rows", "1200"},      {"data.synthetic.descriptor_columns", "12"},
       {"data.num_workers", "1"},            {"model.hidden", "32"},
@@ -25,8 +26,8 @@ Config small_config(const std::string& name, std::vector<Override> extra = {}) {
       {"logging.progress", "off"},
   };
   sets.insert(sets.end(), extra.begin(), extra.end());
-  const auto resolved = load_config(fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml", sets);
-  return make_config(resolved.tree, "test");
+  const auto resolved = config::load_config(fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml", sets);
+  return config::make_config(resolved.tree, "test");
 }
 
 }  // namespace

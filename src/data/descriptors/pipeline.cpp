@@ -173,7 +173,6 @@ Survivors load_survivors(RowBatchSource& source, const std::vector<std::string>&
 }  // namespace
 
 PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) {
-  validate_options(o);
   const auto policy = parse_nan_policy(o.nan_policy);
   const auto& columns = source.columns();
   const std::string key = cache_key(source, o);

@@ -19,13 +19,11 @@
 namespace safetrain::data {
 
 struct LoaderOptions {
-  int64_t batch_size = 32;
+  int64_t batch_size = 1;    // training.batch_size
   bool shuffle = true;
   bool drop_last = false;
-  int64_t num_workers = 0;   // 0: batches gathered in the consumer's thread
-  int64_t max_workers = 2;   // the seed's cap
-  int64_t prefetch_batches = 2;
-  uint64_t seed = 42;
+  WorkerOptions workers;     // data.num_workers, data.max_workers, data.prefetch_batches
+  uint64_t seed = 0;         // the run's seed
   bool pin_memory = false;   // honoured only in CUDA builds
 };
 

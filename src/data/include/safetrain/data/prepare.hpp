@@ -3,27 +3,19 @@
 // handle missing values, split by seed, standardise with training statistics.
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "safetrain/data/data_options.hpp"
 #include "safetrain/data/table.hpp"
 
 namespace safetrain::data {
-
-enum class NanPolicy { refuse, drop_rows, fill_mean };
-NanPolicy parse_nan_policy(const std::string& text);  // "refuse" (or "error") | "drop_rows" | "fill_mean"
 
 struct ColumnSelection {
   std::vector<std::string> targets;   // names, or
   std::string target_prefix;          // every column starting with this
   std::vector<std::string> features;  // empty = every non-target column
-};
-
-struct SplitOptions {
-  double train_fraction = 0.8, val_fraction = 0.1, test_fraction = 0.1;
-  uint64_t seed = 42;
-  NanPolicy nan_policy = NanPolicy::refuse;
-  bool standardize_targets = false;
 };
 
 struct Standardizer {  // y = (x - mean) / std; a constant column gets std 1
@@ -47,6 +39,8 @@ struct PreparedData {
 
 struct SplitIndices { torch::Tensor train, val, test; };  // int64 row indices, disjoint
 SplitIndices split_indices(int64_t rows, const SplitOptions& options);
+// Rows of train, val and test for a table of `rows` rows (they add up to every row when the fractions sum to 1).
+std::array<int64_t, 3> split_counts(int64_t rows, const SplitOptions& options);
 
 std::vector<std::string> resolve_targets(const Table& table, const ColumnSelection& selection);
 PreparedData prepare(const Table& table, const ColumnSelection& selection, const SplitOptions& options);

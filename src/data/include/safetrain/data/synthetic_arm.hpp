@@ -8,16 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "safetrain/data/data_options.hpp"
 #include "safetrain/data/table.hpp"
 
 namespace safetrain::data {
-
-struct SyntheticOptions {
-  int64_t rows = 20000;
-  int64_t descriptor_columns = 64;
-  double sensor_noise = 0.01;
-  uint64_t seed = 42;
-};
 
 Table make_synthetic_arm(const SyntheticOptions& options);
 const std::vector<std::string>& synthetic_target_names();

@@ -18,18 +18,10 @@
 #include <vector>
 
 #include "safetrain/monitor/leak_detector.hpp"
+#include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/monitor/phase.hpp"
 
 namespace safetrain::monitor {
-
-struct MonitorOptions {
-  int64_t interval_ms = 200;
-  int64_t ring_capacity = 1024;
-  std::filesystem::path csv_path;  // empty: no CSV
-  int64_t warmup_epochs = 2, window_epochs = 10;
-  double leak_mb_per_epoch = 1.0;
-  double warn_rss_mb = 0, critical_rss_mb = 0, warn_device_mb = 0, critical_device_mb = 0, min_available_mb = 0;
-};
 
 struct Sample {
   double t_s = 0, rss_mb = 0, peak_rss_mb = 0, available_mb = 0;

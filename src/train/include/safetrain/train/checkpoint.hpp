@@ -2,34 +2,25 @@
 // A checkpoint is a directory (checkpoints/last, checkpoints/best) holding:
 //   model.pt      weights, a torch.load-compatible tensor dictionary
 //   optimizer.pt  optimizer state (LibTorch archive)
-//   extras.pt     feature/target scaling and RNG state (LibTorch archive)
-//   state.json    counters, scaler/schedule/early-stopping state, column names
+//   scaling.pt    feature/target standardisation (LibTorch archive)
+//   rng.pt        the CPU generator's state (LibTorch archive)
+//   state.json    {"format": "safetrain-checkpoint", "format_version": 2, "components": {name: state}}:
+//                 each stateful part's own state_dict (counters, data columns, model family, loss scaler,
+//                 every callback that keeps state), so a new part adds itself without touching this file
 //   config.yaml   the resolved config the run used
 // It is written into a temporary sibling directory, every file fsynced, then
 // swapped in with one atomic rename: a crash leaves the old or the new one.
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "safetrain/train/grad_scaler.hpp"
-#include "safetrain/train/optimization.hpp"
-
 namespace safetrain::train {
 
-struct TrainingState {
-  int64_t epochs_completed = 0;
-  int64_t global_step = 0;        // optimizer steps
-  double best_metric = std::numeric_limits<double>::infinity();
-  int64_t best_epoch = -1;
-  int64_t nan_skipped = 0;
-  GradScalerState scaler;
-  LearningRateSchedule::State schedule;
-  ImprovementTracker early_stopping;
-  std::vector<std::string> feature_names, target_names;
-  std::string model_type;
-};
+inline constexpr const char* kCheckpointFormat = "safetrain-checkpoint";
+inline constexpr int kCheckpointFormatVersion = 2;
 
 struct ScalingTensors {
   torch::Tensor feature_mean, feature_std, target_mean, target_std;
@@ -37,9 +28,9 @@ struct ScalingTensors {
 
 struct CheckpointWrite {
   const torch::nn::Module* model = nullptr;
-  torch::optim::Optimizer* optimizer = nullptr;   // may be null (weights-only)
+  torch::optim::Optimizer* optimizer = nullptr;  // may be null (weights-only)
   ScalingTensors scaling;
-  TrainingState state;
+  nlohmann::json components = nlohmann::json::object();  // name -> that part's state_dict
   std::string config_yaml;
 };
 
@@ -47,11 +38,16 @@ void save_checkpoint(const std::filesystem::path& dir, const CheckpointWrite& co
 
 struct CheckpointMeta {
   std::filesystem::path dir;
-  TrainingState state;
+  nlohmann::json components;
   std::string config_yaml;
+  // The parts every reader needs; InputError naming state.json when absent.
+  const nlohmann::json& component(const std::string& name) const;
+  std::vector<std::string> feature_names() const;
+  std::vector<std::string> target_names() const;
+  int64_t epochs_completed() const;
 };
 
-// Reads state.json and config.yaml; InputError naming the file when missing or corrupt.
+// Reads state.json and config.yaml; InputError naming the file when missing, corrupt or of another format version.
 CheckpointMeta read_checkpoint_meta(const std::filesystem::path& dir);
 ScalingTensors read_scaling(const std::filesystem::path& dir);
 void load_optimizer_state(const std::filesystem::path& dir, torch::optim::Optimizer& optimizer);

@@ -8,11 +8,11 @@
 
 #include "safetrain/data/prepare.hpp"
 #include "safetrain/data/table.hpp"
-#include "safetrain/train/config.hpp"
+#include "safetrain/config/config.hpp"
 
 namespace safetrain::train {
 
-data::Table load_table(const Config& config);
+data::Table load_table(const config::Config& config);
 
 struct FeatureSelection {
   std::vector<std::string> features;  // empty = every non-target column
@@ -21,9 +21,9 @@ struct FeatureSelection {
 
 // Runs (or reuses from `cache_dir`) the descriptor pipeline over the training rows only,
 // so validation and test rows never influence which columns are kept.
-FeatureSelection select_features(const Config& config, const data::Table& table,
+FeatureSelection select_features(const config::Config& config, const data::Table& table,
                                  const std::filesystem::path& cache_dir);
 
-data::PreparedData prepare_data(const Config& config, const data::Table& table, const FeatureSelection& selection);
+data::PreparedData prepare_data(const config::Config& config, const data::Table& table, const FeatureSelection& selection);
 
 }  // namespace safetrain::train

@@ -5,13 +5,13 @@
 
 #include <string>
 
-#include "safetrain/train/config.hpp"
+#include "safetrain/train/training_options.hpp"
 
 namespace safetrain::train {
 
 // "auto" = CUDA when LibTorch has it and a device exists; "cuda" without one is an InputError.
-torch::Device resolve_device(const std::string& setting);
-void apply_threads(int64_t threads);
+torch::Device resolve_device(DeviceSetting setting);
+void apply_threads(AutoCount threads);  // auto = every core
 // CUDA: caps the caching allocator at budget_mb (memory fraction of the device). Returns what it did.
 std::string apply_device_budget(const torch::Device& device, double budget_mb);
 // Clean out-of-memory detection across LibTorch versions.

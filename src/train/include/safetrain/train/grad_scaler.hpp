@@ -5,6 +5,8 @@
 // grow the scale after `growth_interval` clean steps.
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <vector>
 
@@ -41,6 +43,8 @@ class GradScaler {
   int64_t skipped_steps() const { return state_.skipped_steps; }
   GradScalerState state() const { return state_; }
   void load_state(const GradScalerState& state) { state_ = state; }
+  nlohmann::json state_dict() const;
+  void load_state_dict(const nlohmann::json& state);
 
  private:
   GradScalerOptions options_;

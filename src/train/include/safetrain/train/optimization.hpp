@@ -7,14 +7,15 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "safetrain/train/config.hpp"
+#include "safetrain/train/training_options.hpp"
 
 namespace safetrain::train {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config::Training& training,
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingOptions& training,
                                                         std::vector<torch::Tensor> parameters);
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 double learning_rate(const torch::optim::Optimizer& optimizer);
@@ -25,11 +26,13 @@ struct ImprovementTracker {
   int64_t bad_checks = 0;
   // True when `value` beats the best by more than min_delta (and records it).
   bool observe(double value, double min_delta);
+  nlohmann::json state_dict() const;  // an infinite best is stored as null (JSON has no infinity)
+  void load_state_dict(const nlohmann::json& state);
 };
 
 class LearningRateSchedule {
  public:
-  explicit LearningRateSchedule(const Config::Training& training);
+  explicit LearningRateSchedule(const TrainingOptions& training);
   // Learning rate for (0-based) `epoch`.
   double lr_for_epoch(int64_t epoch) const;
   // Plateau only: feed the monitored metric after a validation.
@@ -40,7 +43,7 @@ class LearningRateSchedule {
   void load_state(const State& state) { state_ = state; }
 
  private:
-  Config::Training training_;
+  TrainingOptions training_;
   State state_;
 };
 

@@ -8,13 +8,14 @@
 #include <vector>
 
 #include "safetrain/train/grad_scaler.hpp"
+#include "safetrain/train/training_options.hpp"
 
 namespace safetrain::train {
 
 struct StepSettings {
   int64_t accumulate_grad_batches = 1;
   double gradient_clip_val = 0.0;            // 0 = off
-  std::string gradient_clip_algorithm = "norm";
+  ClipAlgorithm gradient_clip_algorithm = ClipAlgorithm::norm;
 };
 
 // Size of the accumulation window holding batch `batch_index` (0-based) when

@@ -6,17 +6,19 @@
 #include <optional>
 #include <string>
 
+#include "safetrain/models/run_kinds.hpp"
+
 namespace safetrain::train {
 
 struct PrecisionPlan {
-  std::string requested;                        // "32" | "16" | "bf16"
+  models::Precision requested = models::Precision::fp32;
   std::optional<torch::ScalarType> autocast;    // dtype of autocast regions; none = fp32
   bool loss_scaling = false;                    // fp16 on CUDA needs a dynamic loss scaler
   std::string explanation;                      // logged once at start-up
 };
 
 // CPU: 16 becomes 32 (no fast fp16 kernels there, said once); bf16 uses CPU autocast.
-PrecisionPlan plan_precision(const std::string& requested, const torch::Device& device);
+PrecisionPlan plan_precision(models::Precision requested, const torch::Device& device);
 
 // Enables autocast for `device` with the plan's dtype while alive; restores the previous state.
 class AutocastScope {

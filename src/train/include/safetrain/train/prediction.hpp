@@ -10,12 +10,13 @@
 
 #include "safetrain/data/table.hpp"
 #include "safetrain/train/state_dict.hpp"
+#include "safetrain/train/training_options.hpp"
 
 namespace safetrain::train {
 
 struct PredictOptions {
   bool strict = true;
-  std::string device = "cpu";   // "cpu" | "cuda" | "auto"
+  DeviceSetting device = DeviceSetting::cpu;
   int64_t batch_rows = 4096;
 };
 

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <string>
 
+#include "safetrain/train/training_options.hpp"
+
 namespace safetrain::train {
 
 enum class ProgressStyle { bar, lines, off };
-ProgressStyle progress_style_from(const std::string& setting);  // "auto" looks at isatty(stdout)
+ProgressStyle progress_style_from(ProgressSetting setting);  // auto looks at isatty(stdout)
 
 class Progress {
  public:

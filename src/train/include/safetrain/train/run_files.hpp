@@ -8,24 +8,17 @@
 
 namespace safetrain::train {
 
+struct EpochRecord;
+
 // Creates OUTPUT_DIR/RUN_NAME (timestamp when empty; a suffix when taken) and its sub-folders.
 std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& run_name);
-
-struct EpochMetrics {
-  int64_t epoch = 0;  // 1-based, as printed
-  double train_loss = 0;
-  std::optional<double> val_loss, val_mae, val_r2;
-  double lr = 0, seconds = 0, samples_per_s = 0, rss_mb = 0;
-};
-
-inline constexpr const char* kMetricsHeader = "epoch,train_loss,val_loss,val_mae,val_r2,lr,seconds,samples_per_s,rss_mb";
 
 // Appends one flushed line per epoch, like Lightning's CSVLogger. On resume
 // it keeps only the rows of epochs the checkpoint holds.
 class MetricsLog {
  public:
   MetricsLog(const std::filesystem::path& csv, int64_t keep_epochs_up_to = -1);
-  void append(const EpochMetrics& row);
+  void append(const EpochRecord& row);  // the columns of kMetricsColumns (run_layout.hpp)
 
  private:
   struct Closer { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };

@@ -14,35 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "safetrain/data/descriptors/options.hpp"
 #include "safetrain/data/descriptors/row_source.hpp"
 
 namespace safetrain::data::descriptors {
 
-struct DescriptorOptions {  // config keys descriptors.*
-  int64_t batch_rows = 4096;
-  double max_missing_fraction = 0.5, min_variance = 1e-8;
-  bool spearman = true;
-  double spearman_threshold = 0.95, leiden_resolution = 1.0;
-  // Missing cells in Spearman: "pairwise" (each pair over the rows where both are present, like
-  // pandas), "fill_mean" (a missing cell takes the column's mean rank: one matrix product, fastest),
-  // "drop_rows" (rows with any missing survivor cell are left out of passes 2-4).
-  std::string nan_policy = "pairwise";
-  bool hsic = true;
-  int64_t hsic_sample_rows = 1000;  // also the RDC sample
-  double hsic_threshold = 0.9;
-  bool rdc = true;
-  int64_t rdc_k = 20;
-  double rdc_s = 1.0 / 6.0, rdc_threshold = 0.95;
-  std::vector<std::string> targets, keep;  // never pruned
-  uint64_t seed = 42;
-  bool prefer_gpu = false;
-  std::filesystem::path checkpoint_dir;  // empty: no per-pass checkpoints
-  // Called after each finished pass (its report entry); progress output, and tests interrupt with it.
-  std::function<void(const nlohmann::json& pass_report)> on_pass_finished;
-};
-
-// InputError naming the descriptors.* key when a setting is out of range.
-void validate_options(const DescriptorOptions& options);
 
 struct ColumnDecision {
   std::string column;

@@ -1,4 +1,4 @@
-#include "safetrain/train/config_loader.hpp"
+#include "safetrain/config/loader.hpp"
 
 #include <charconv>
 #include <fstream>
@@ -6,9 +6,10 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/text.hpp"
-#include "safetrain/train/config_schema.hpp"
+#include "safetrain/config/schema.hpp"
+#include "value_text.hpp"
 
-namespace safetrain::train {
+namespace safetrain::config {
 namespace {
 
 // Where a value came from, for messages: "configs/x.yaml:12:5" or "--set a.b".
@@ -23,30 +24,8 @@ std::string where(const std::string& origin, const YAML::Node& node) {
   throw InputError(where(origin, node) + ": " + key + ": " + problem);
 }
 
-bool parse_int(const std::string& text, long long& out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end;
-}
-
-bool parse_double(const std::string& text, double& out) {
-  std::istringstream in(text);
-  in >> out;
-  return !in.fail() && in.eof();
-}
-
-std::string describe_range(const KeySpec& spec) {
-  std::ostringstream out;
-  if (spec.min && spec.max) out << "must be between " << *spec.min << " and " << *spec.max;
-  else if (spec.min) out << "must be >= " << *spec.min;
-  else out << "must be <= " << *spec.max;
-  return out.str();
-}
-
 void check_range(const KeySpec& spec, double value, const std::string& origin, const YAML::Node& node) {
-  if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
-    fail(origin, node, spec.path, describe_range(spec) + ", got " + node.Scalar());
-  }
+  if (!spec.range.contains(value)) fail(origin, node, spec.path, spec.range.describe() + ", got " + node.Scalar());
 }
 
 void check_string_list(const KeySpec& spec, const YAML::Node& node, const std::string& origin) {
@@ -55,6 +34,8 @@ void check_string_list(const KeySpec& spec, const YAML::Node& node, const std::s
     if (!item.IsScalar()) fail(origin, item, spec.path, "every entry must be a string");
   }
 }
+
+}  // namespace
 
 void validate_value(const KeySpec& spec, const YAML::Node& node, const std::string& origin) {
   const std::string expected = std::string("expected ") + kind_name(spec.kind);
@@ -69,7 +50,10 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
     default:
       break;
   }
-  if (!node.IsScalar()) fail(origin, node, spec.path, expected + ", got a " + (node.IsMap() ? "mapping" : "list"));
+  if (!node.IsScalar() || (node.Scalar().empty() && spec.kind != KeyKind::kString)) {
+    const char* got = node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "nothing";
+    fail(origin, node, spec.path, expected + ", got " + got);
+  }
   const std::string& text = node.Scalar();
   switch (spec.kind) {
     case KeyKind::kIntOrAuto:
@@ -89,7 +73,7 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
     }
     case KeyKind::kBool: {
       bool value = false;
-      if (!YAML::convert<bool>::decode(node, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      if (!parse_bool(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
       return;
     }
     case KeyKind::kEnum: {
@@ -104,6 +88,8 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
       return;
   }
 }
+
+namespace {
 
 void validate_map(const YAML::Node& map, const std::string& section, const std::string& origin) {
   std::set<std::string> seen;
@@ -127,7 +113,7 @@ void validate_map(const YAML::Node& map, const std::string& section, const std::
   }
 }
 
-YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
+YAML::Node parse_yaml(const std::string& text, const std::string& origin, bool allow_empty) {
   YAML::Node doc;
   try {
     doc = YAML::Load(text);
@@ -135,13 +121,23 @@ YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
     throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": malformed YAML: " + e.msg);
   }
-  if (doc.IsNull()) return YAML::Node(YAML::NodeType::Map);
+  if (doc.IsNull()) {
+    // An empty or comment-only file is almost always the wrong file: taking it as "all defaults" trains on
+    // synthetic data and fails later with a message about something else.
+    if (!allow_empty) throw InputError(origin + ": the config is empty (no keys); name a config with settings");
+    return YAML::Node(YAML::NodeType::Map);
+  }
   if (!doc.IsMap()) throw InputError(origin + ": a config must be a YAML mapping of sections");
   validate_map(doc, "", origin);
   return doc;
 }
 
 std::string read_text(const std::filesystem::path& file, const std::string& referrer) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    throw InputError((referrer.empty() ? "" : referrer + ": ") + "config " + file.string() +
+                     " is a directory, not a file");
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw InputError((referrer.empty() ? "" : referrer + ": ") + "cannot read config file " + file.string() +
@@ -178,8 +174,7 @@ void assign(YAML::Node& tree, const std::string& path, const YAML::Node& value) 
 YAML::Node resolve(const std::vector<YAML::Node>& layers) {
   YAML::Node tree(YAML::NodeType::Map);
   for (const auto& spec : config_schema()) {
-    // An empty default means the empty string; YAML::Load("") would give null.
-    YAML::Node value = spec.default_value.empty() ? YAML::Node(std::string()) : YAML::Load(spec.default_value);
+    YAML::Node value = spec.default_value();
     for (const auto& layer : layers) {
       const YAML::Node found = lookup(layer, spec.path);
       if (found && !found.IsNull()) value.reset(found);
@@ -194,6 +189,10 @@ YAML::Node overrides_layer(const std::vector<Override>& overrides) {
   for (const auto& o : overrides) {
     const std::string origin = "--set " + o.key;
     const KeySpec* spec = find_key(o.key);
+    if (!spec && is_section(o.key)) {
+      throw InputError(origin + ": " + o.key + " is a section; set one of its keys, e.g. --set " + o.key + "." +
+                       children_of(o.key).front() + "=...");
+    }
     if (!spec) {
       const auto dot = o.key.rfind('.');
       const std::string section = dot == std::string::npos ? "" : o.key.substr(0, dot);
@@ -239,9 +238,9 @@ constexpr int kMaxExtendsDepth = 4;
 void collect_layers(const std::filesystem::path& file, const std::string& referrer, int depth,
                     std::vector<YAML::Node>& layers) {
   const std::string origin = file.string();
-  YAML::Node doc = parse_yaml(read_text(file, referrer), origin);
+  YAML::Node doc = parse_yaml(read_text(file, referrer), origin, /*allow_empty=*/false);
   if (const YAML::Node base_name = doc["extends"]) {
-    if (!base_name.IsScalar()) fail(origin, base_name, "extends", "expected the path of a base config");
+    if (!base_name.IsScalar() || base_name.Scalar().empty()) fail(origin, base_name, "extends", "expected the path of a base config");
     if (depth >= kMaxExtendsDepth) {
       fail(origin, base_name, "extends", "more than " + std::to_string(kMaxExtendsDepth) + " levels (a cycle?)");
     }
@@ -260,7 +259,7 @@ ResolvedConfig load_config(const std::filesystem::path& file, const std::vector<
 
 ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string& origin,
                                  const std::vector<Override>& overrides) {
-  return resolve_layers({parse_yaml(yaml_text, origin)}, origin, overrides);
+  return resolve_layers({parse_yaml(yaml_text, origin, /*allow_empty=*/true)}, origin, overrides);
 }
 
 std::string to_yaml(const YAML::Node& tree) {
@@ -269,4 +268,4 @@ std::string to_yaml(const YAML::Node& tree) {
   return std::string(out.c_str()) + "\n";
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::config

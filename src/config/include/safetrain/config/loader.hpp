@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace safetrain::train {
+namespace safetrain::config {
+
+struct KeySpec;
 
 struct Override {
   std::string key;    // dotted path
@@ -30,4 +32,7 @@ ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string
 
 std::string to_yaml(const YAML::Node& tree);
 
-}  // namespace safetrain::train
+// Checks one value against its key's kind and range; InputError naming origin (file:line:col or --set) and key.
+void validate_value(const KeySpec& spec, const YAML::Node& node, const std::string& origin);
+
+}  // namespace safetrain::config

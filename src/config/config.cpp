@@ -1,0 +1,73 @@
+#include "safetrain/config/config.hpp"
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/common/text.hpp"
+#include "safetrain/config/loader.hpp"
+#include "safetrain/config/schema.hpp"
+
+namespace safetrain::config {
+namespace {
+
+YAML::Node at(const YAML::Node& tree, const std::string& path) {
+  YAML::Node current = tree;
+  for (const auto& part : text::split(path, '.')) current.reset(current[part]);
+  return current;
+}
+
+void check_split(const Config& c) {
+  const auto& s = c.data.split;
+  const double sum = s.train_fraction + s.val_fraction + s.test_fraction;
+  if (sum > 1.0 + 1e-9) {
+    throw InputError(c.source + ": data.train_fraction + data.val_fraction + data.test_fraction must be <= 1, got " +
+                     std::to_string(sum));
+  }
+  if (s.val_fraction <= 0.0) {
+    throw InputError(c.source + ": data.val_fraction: must be > 0 (validation drives checkpoints and plots)");
+  }
+}
+
+void check_cross_key_rules(const Config& c) {
+  check_split(c);
+  if (c.data.source == data::DataSource::csv && c.data.path.empty()) {
+    throw InputError(c.source + ": data.path: required when data.source is csv");
+  }
+  if (c.data.source == data::DataSource::synthetic && !c.data.path.empty()) {
+    // Never train on the synthetic arm when the user named a file.
+    throw InputError(c.source + ": data.path is set (" + c.data.path +
+                     ") but data.source is synthetic; set data.source: csv to train on the file, or clear data.path");
+  }
+  if (c.data.targets.names.empty() && c.data.targets.prefix.empty()) {
+    throw InputError(c.source + ": data.targets: name at least one target column");
+  }
+  if (c.model.type == models::ModelFamily::transformer && c.model.d_model % c.model.num_heads != 0) {
+    throw InputError(c.source + ": model.num_heads: must divide model.d_model (" + std::to_string(c.model.d_model) +
+                     " % " + std::to_string(c.model.num_heads) + " != 0)");
+  }
+}
+
+void warn_about_ignored_settings(const Config& c) {
+  const auto& m = c.monitor;
+  if (!m.enabled && (m.warn_rss_mb > 0 || m.critical_rss_mb > 0 || m.warn_device_mb > 0 || m.critical_device_mb > 0)) {
+    log::warn(c.source, ": monitor.enabled is false, so the monitor.*_mb thresholds set here have no effect");
+  }
+}
+
+}  // namespace
+
+Config make_config(const YAML::Node& tree, const std::string& source) {
+  Config c;
+  c.source = source;
+  c.tree = YAML::Clone(tree);
+  for (const auto& spec : config_schema()) {
+    const YAML::Node node = at(tree, spec.path);
+    if (!node) throw InputError(source + ": " + spec.path + ": missing from the resolved config");
+    validate_value(spec, node, source);
+    spec.read(c, node);
+  }
+  check_cross_key_rules(c);
+  warn_about_ignored_settings(c);
+  return c;
+}
+
+}  // namespace safetrain::config

@@ -1,0 +1,51 @@
+#include "safetrain/config/derived.hpp"
+
+#include <algorithm>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/text.hpp"
+#include "safetrain/config/loader.hpp"
+#include "safetrain/config/schema.hpp"
+
+namespace safetrain::config {
+
+std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
+                                      const std::string& source) {
+  if (!targets.names.empty()) {
+    for (const auto& name : targets.names) {
+      if (std::find(columns.begin(), columns.end(), name) != columns.end()) continue;
+      const std::string suggestion = text::closest_match(name, columns);
+      throw InputError("data.targets: column '" + name + "' is not in " + source +
+                       (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+    }
+    return targets.names;
+  }
+  std::vector<std::string> names;
+  for (const auto& c : columns) {
+    if (c.rfind(targets.prefix, 0) == 0) names.push_back(c);
+  }
+  if (names.empty()) {
+    throw InputError("data.targets: no column of " + source + " starts with '" + targets.prefix + "'");
+  }
+  return names;
+}
+
+data::descriptors::DescriptorOptions descriptor_options(const Config& config, const std::vector<std::string>& columns,
+                                                        const std::string& source) {
+  data::descriptors::DescriptorOptions o = config.descriptors;
+  o.seed = config.seed;
+  o.targets = target_names(config.data.targets, columns, source);
+  return o;
+}
+
+nlohmann::json descriptor_settings(const Config& config) {
+  nlohmann::json settings = nlohmann::json::object();
+  for (const auto& spec : config_schema()) {
+    if (spec.path.rfind("descriptors.", 0) != 0) continue;
+    settings[spec.path.substr(12)] = text::trim(to_yaml(spec.write(config)));
+  }
+  settings["seed"] = config.seed;
+  return settings;
+}
+
+}  // namespace safetrain::config

@@ -1,0 +1,25 @@
+#pragma once
+// What a library receives from a Config beyond its own section, derived in
+// one place, so the trainer and the tools cannot disagree (descriptor_pipeline
+// --config C and the trainer's descriptor stage get the same options).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "safetrain/config/config.hpp"
+
+namespace safetrain::config {
+
+// The target columns of a table with these column names under data.targets (a list, or every column with the
+// prefix). InputError naming data.targets when a listed name is missing or no column has the prefix.
+std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
+                                      const std::string& source);
+
+// descriptors.* plus the run's seed and the table's targets (never pruned).
+data::descriptors::DescriptorOptions descriptor_options(const Config& config, const std::vector<std::string>& columns,
+                                                        const std::string& source);
+
+// Every descriptors.* key with the value this config gives it, as the schema spells it.
+nlohmann::json descriptor_settings(const Config& config);
+
+}  // namespace safetrain::config

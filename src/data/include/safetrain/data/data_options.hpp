@@ -1,0 +1,65 @@
+#pragma once
+// The `data.*` settings and their defaults, declared once. The config schema
+// (src/config) binds each key to a member here; the data layer takes these
+// structs as they are. LibTorch-free, so the config library can hold them.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "safetrain/common/enum_names.hpp"
+
+namespace safetrain::data {
+
+enum class DataSource { synthetic, csv };
+inline constexpr EnumName<DataSource> kDataSourceNames[] = {{"synthetic", DataSource::synthetic},
+                                                            {"csv", DataSource::csv}};
+constexpr const auto& enum_names(DataSource) { return kDataSourceNames; }
+
+// Missing cells in the training rows: refuse the data, drop those rows, or fill with the train mean.
+enum class NanPolicy { error, drop_rows, fill_mean };
+inline constexpr EnumName<NanPolicy> kNanPolicyNames[] = {
+    {"error", NanPolicy::error}, {"drop_rows", NanPolicy::drop_rows}, {"fill_mean", NanPolicy::fill_mean}};
+constexpr const auto& enum_names(NanPolicy) { return kNanPolicyNames; }
+
+// Columns starting with this are targets-in-waiting: never features unless data.features lists them, so naming
+// one target cannot turn another into an input (a target leak).
+inline constexpr const char* kTargetLikePrefix = "target_";
+
+// Target columns: a list of names, or every column starting with a prefix.
+struct TargetColumns {
+  std::vector<std::string> names{"x", "y", "z", "roll", "pitch", "yaw"};
+  std::string prefix;  // used when `names` is empty
+};
+
+struct SplitOptions {
+  double train_fraction = 0.8, val_fraction = 0.1, test_fraction = 0.1;
+  NanPolicy nan_policy = NanPolicy::error;
+  bool standardize_targets = true;  // each target weighs the same in the loss, whatever its units
+  uint64_t seed = 0;  // not a data.* key: the run's `seed`
+};
+
+struct WorkerOptions {
+  int64_t num_workers = 2;       // loader threads per epoch; 0 = the consumer's thread
+  int64_t max_workers = 2;       // the seed's cap
+  int64_t prefetch_batches = 2;  // ready batches held at most
+};
+
+struct SyntheticOptions {
+  int64_t rows = 20000;
+  int64_t descriptor_columns = 48;
+  double sensor_noise = 0.01;
+  uint64_t seed = 0;  // not a data.* key: the run's `seed`
+};
+
+struct DataOptions {
+  DataSource source = DataSource::synthetic;
+  std::string path;  // CSV file or glob
+  TargetColumns targets;
+  std::vector<std::string> features;  // empty = every non-target column
+  SplitOptions split;
+  WorkerOptions workers;
+  bool drop_last = false;
+  SyntheticOptions synthetic;
+};
+
+}  // namespace safetrain::data

@@ -1,0 +1,23 @@
+// The trainer's callbacks, in call order (see callbacks.hpp).
+#include "safetrain/train/callbacks.hpp"
+
+namespace safetrain::train {
+
+CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer) {
+  CallbackList list;
+  list.add(std::make_unique<LearningRateCallback>(config.training, optimizer));
+  list.add(std::make_unique<GradNormCallback>());
+  if (config.debug.plant_leak_mb_per_epoch > 0) {
+    list.add(std::make_unique<LeakPlanterCallback>(config.debug.plant_leak_mb_per_epoch));
+  }
+  list.add(std::make_unique<EarlyStoppingCallback>(config.training));
+  list.add(std::make_unique<CheckpointCallback>(config.training.min_delta));
+  list.add(std::make_unique<MetricsCsvCallback>());
+  list.add(std::make_unique<MemoryTrimCallback>(config.memory.empty_cache_every_n_batches));
+  // After the trim, so the epoch-end sample the leak detector judges is the settled figure.
+  list.add(std::make_unique<MemoryMonitorCallback>());
+  list.add(std::make_unique<ProgressCallback>(config));
+  return list;
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,18 @@
+// metrics.csv, one flushed row per epoch (like Lightning's CSVLogger); on resume it keeps the rows of the
+// epochs the checkpoint holds.
+#include "safetrain/monitor/process_memory.hpp"
+#include "safetrain/train/callbacks.hpp"
+
+namespace safetrain::train {
+
+void MetricsCsvCallback::on_fit_start(FitContext& c) {
+  const int64_t keep = c.counters.epochs_completed > 0 ? c.counters.epochs_completed : -1;
+  log_ = std::make_unique<MetricsLog>(c.layout.metrics_csv(), keep);
+}
+
+void MetricsCsvCallback::on_train_epoch_end(FitContext&, EpochRecord& record) {
+  record.rss_mb = static_cast<double>(monitor::current_rss_bytes()) / 1048576.0;
+  log_->append(record);
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,113 @@
+#pragma once
+// The training loop's extension point, on the model of Lightning's Callback:
+// checkpointing, early stopping, the learning-rate schedule, the metrics CSV,
+// progress, the memory monitor's phases and stop request are each one
+// Callback; the loop itself only trains, validates and asks whether to stop.
+// A callback that keeps state across a resume gives state_dict/load_state_dict
+// and is saved in checkpoints under its name().
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetrain/common/run_layout.hpp"
+#include "safetrain/config/config.hpp"
+
+namespace safetrain::monitor {
+class MemoryMonitor;
+}
+
+namespace safetrain::train {
+
+enum class RunEnd { completed, early_stopped, signal, nan_loss, out_of_memory, memory_alarm };
+const char* run_end_name(RunEnd end);
+
+// Counters every part may read; saved in checkpoints as the "counters" component.
+struct Counters {
+  int64_t epochs_completed = 0;
+  int64_t global_step = 0;  // optimizer steps
+  int64_t nan_skipped = 0;
+  nlohmann::json state_dict() const;
+  void load_state_dict(const nlohmann::json& state);
+};
+
+// One epoch as the loop saw it; callbacks read it and may fill in what they measure.
+struct EpochRecord {
+  int64_t epoch = 0;  // 1-based, as printed
+  double train_loss = NAN;
+  std::optional<double> val_loss, val_mae, val_r2, grad_norm;
+  double lr = 0, seconds = 0, samples_per_s = 0, loader_wait_fraction = 0, rss_mb = 0;
+  double monitored = NAN;  // the training.monitor metric this epoch; NaN when it was not measured
+  int64_t batches = 0;     // training batches planned this epoch
+  bool validated = false;
+};
+
+struct BatchEnd {
+  int64_t epoch = 0, batch = 0, batches = 0;  // epoch 0-based, batch 1-based
+  double mean_loss = 0;                       // over the epoch so far
+  int64_t samples = 0;                        // over the epoch so far
+  bool stepped = false;                       // an optimizer step ended here
+  std::optional<double> grad_norm;            // before clipping, when stepped
+};
+
+// What a callback may use: the run's settings and files, the model, and the checkpoint writer.
+struct FitContext {
+  const config::Config& config;
+  const RunLayout& layout;
+  monitor::MemoryMonitor* monitor;  // null when monitor.enabled is false
+  torch::nn::Module& model;
+  torch::Device device;
+  Counters& counters;
+  std::function<void(const std::filesystem::path&)> save_checkpoint;
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual std::string name() const = 0;  // unique; its key in checkpoints
+  virtual void on_fit_start(FitContext&) {}
+  virtual void on_train_epoch_start(FitContext&, EpochRecord&) {}
+  virtual void on_train_batch_end(FitContext&, const BatchEnd&) {}
+  virtual void on_train_end(FitContext&, EpochRecord&) {}  // the epoch's training pass ended (also when cut short)
+  virtual void on_validation_start(FitContext&) {}
+  virtual void on_validation_end(FitContext&, EpochRecord&) {}
+  // After training (and validation, when it ran): the record is complete.
+  virtual void on_train_epoch_end(FitContext&, EpochRecord&) {}
+  virtual void on_test_start(FitContext&) {}
+  virtual void on_test_end(FitContext&) {}
+  virtual void on_stop(FitContext&, RunEnd) {}  // the run ends early, before the final stage
+  virtual void on_fit_end(FitContext&, RunEnd) {}
+  virtual std::optional<RunEnd> should_stop() const { return std::nullopt; }
+  virtual nlohmann::json state_dict() const { return nullptr; }  // null: nothing to save
+  virtual void load_state_dict(const nlohmann::json&) {}
+};
+
+// The callbacks of a run, called in order.
+class CallbackList {
+ public:
+  void add(std::unique_ptr<Callback> callback);
+  template <typename Hook, typename... Args>
+  void call(Hook hook, FitContext& context, Args&&... args) {
+    for (auto& c : callbacks_) ((*c).*hook)(context, args...);
+  }
+  std::optional<RunEnd> should_stop() const;  // the first callback's request, in order
+  template <typename T>
+  T* find() const {
+    for (const auto& c : callbacks_) {
+      if (auto* found = dynamic_cast<T*>(c.get())) return found;
+    }
+    return nullptr;
+  }
+  const std::vector<std::unique_ptr<Callback>>& all() const { return callbacks_; }
+
+ private:
+  std::vector<std::unique_ptr<Callback>> callbacks_;
+};
+
+}  // namespace safetrain::train

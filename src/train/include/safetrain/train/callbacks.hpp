@@ -1,0 +1,152 @@
+#pragma once
+// The built-in callbacks, one file each under src/train/callbacks/. The
+// trainer installs them in this order (docs/ARCHITECTURE.md):
+//   LearningRateCallback   sets each epoch's rate; feeds the plateau schedule
+//   GradNormCallback       mean gradient norm before clipping -> grad_norm column
+//   LeakPlanterCallback    test hook: keeps memory on purpose (debug.plant_leak_mb_per_epoch)
+//   EarlyStoppingCallback  patience on the monitored metric (stop)
+//   CheckpointCallback     checkpoints/last every epoch, checkpoints/best on improvement
+//   MetricsCsvCallback     one metrics.csv row per epoch
+//   MemoryTrimCallback     releases cached memory every N batches and at epoch end
+//   MemoryMonitorCallback  phases, the epoch-end sample (after the trim), the memory alarm (stop)
+//   ProgressCallback       the progress bar or lines, and the epoch line
+#include <memory>
+
+#include "safetrain/train/callback.hpp"
+#include "safetrain/train/optimization.hpp"
+#include "safetrain/train/progress.hpp"
+#include "safetrain/train/run_files.hpp"
+
+namespace safetrain::train {
+
+class MemoryMonitorCallback : public Callback {
+ public:
+  std::string name() const override { return "memory_monitor"; }
+  void on_train_epoch_start(FitContext& c, EpochRecord&) override;
+  void on_train_end(FitContext& c, EpochRecord&) override;
+  void on_validation_start(FitContext& c) override;
+  void on_validation_end(FitContext& c, EpochRecord&) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  void on_test_start(FitContext& c) override;
+  void on_test_end(FitContext& c) override;
+  std::optional<RunEnd> should_stop() const override;
+  void on_fit_start(FitContext& c) override { monitor_ = c.monitor; }
+
+ private:
+  monitor::MemoryMonitor* monitor_ = nullptr;
+};
+
+class LearningRateCallback : public Callback {
+ public:
+  LearningRateCallback(const TrainingOptions& training, torch::optim::Optimizer& optimizer)
+      : schedule_(training), optimizer_(optimizer) {}
+  std::string name() const override { return "lr_schedule"; }
+  void on_train_epoch_start(FitContext& c, EpochRecord& record) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  nlohmann::json state_dict() const override;
+  void load_state_dict(const nlohmann::json& state) override;
+
+ private:
+  LearningRateSchedule schedule_;
+  torch::optim::Optimizer& optimizer_;
+};
+
+class GradNormCallback : public Callback {
+ public:
+  std::string name() const override { return "grad_norm"; }
+  void on_train_epoch_start(FitContext&, EpochRecord&) override { sum_ = 0, steps_ = 0; }
+  void on_train_batch_end(FitContext&, const BatchEnd& batch) override;
+  void on_train_epoch_end(FitContext&, EpochRecord& record) override;
+
+ private:
+  double sum_ = 0;
+  int64_t steps_ = 0;
+};
+
+class LeakPlanterCallback : public Callback {
+ public:
+  explicit LeakPlanterCallback(double mb_per_epoch) : mb_per_epoch_(mb_per_epoch) {}
+  std::string name() const override { return "leak_planter"; }
+  void on_validation_end(FitContext& c, EpochRecord&) override;
+  void on_fit_end(FitContext&, RunEnd) override { kept_.clear(); }
+
+ private:
+  double mb_per_epoch_;
+  std::vector<torch::Tensor> kept_;
+};
+
+class EarlyStoppingCallback : public Callback {
+ public:
+  explicit EarlyStoppingCallback(const TrainingOptions& training)
+      : stopping_(training.early_stopping, training.patience, training.min_delta) {}
+  std::string name() const override { return "early_stopping"; }
+  void on_train_epoch_end(FitContext&, EpochRecord& record) override;
+  std::optional<RunEnd> should_stop() const override;
+  nlohmann::json state_dict() const override;
+  void load_state_dict(const nlohmann::json& state) override;
+
+ private:
+  EarlyStopping stopping_;
+};
+
+// Saves checkpoints/last after every epoch and checkpoints/best when the monitored metric improves by more
+// than training.min_delta (the same rule as early stopping). A run cut short mid-epoch keeps the last
+// epoch-boundary checkpoint, so --resume repeats that epoch exactly.
+class CheckpointCallback : public Callback {
+ public:
+  explicit CheckpointCallback(double min_delta) : min_delta_(min_delta) {}
+  std::string name() const override { return "checkpoint"; }
+  void on_fit_start(FitContext& c) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  void on_stop(FitContext& c, RunEnd reason) override;
+  nlohmann::json state_dict() const override;
+  void load_state_dict(const nlohmann::json& state) override;
+  double best_metric() const { return best_.best; }
+  int64_t best_epoch() const { return best_epoch_; }
+
+ private:
+  double min_delta_;
+  ImprovementTracker best_;
+  int64_t best_epoch_ = -1;
+};
+
+class MetricsCsvCallback : public Callback {
+ public:
+  std::string name() const override { return "metrics_csv"; }
+  void on_fit_start(FitContext& c) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+
+ private:
+  std::unique_ptr<MetricsLog> log_;
+};
+
+class MemoryTrimCallback : public Callback {
+ public:
+  explicit MemoryTrimCallback(int64_t every_n_batches) : every_(every_n_batches) {}
+  std::string name() const override { return "memory_trim"; }
+  void on_train_batch_end(FitContext&, const BatchEnd&) override;
+  void on_train_epoch_end(FitContext&, EpochRecord&) override;
+
+ private:
+  int64_t every_;
+  int64_t since_trim_ = 0;
+};
+
+class ProgressCallback : public Callback {
+ public:
+  explicit ProgressCallback(const config::Config& config);
+  std::string name() const override { return "progress"; }
+  void on_train_epoch_start(FitContext&, EpochRecord& record) override;
+  void on_train_batch_end(FitContext&, const BatchEnd& batch) override;
+  void on_train_end(FitContext&, EpochRecord& record) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+
+ private:
+  Progress progress_;
+  int64_t max_epochs_;
+};
+
+// The trainer's callbacks for this config, in the order above.
+CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer);
+
+}  // namespace safetrain::train

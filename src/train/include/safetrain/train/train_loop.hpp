@@ -1,0 +1,68 @@
+#pragma once
+// The inner loops: one training epoch and one evaluation pass. They take the
+// parts they use (model, loader, optimizer step, precision, meters), not the
+// session, so they are tested on their own (tests/train/train_loop_test.cpp).
+#include <torch/torch.h>
+
+#include <functional>
+#include <optional>
+
+#include "safetrain/data/loader.hpp"
+#include "safetrain/eval/output_buffer.hpp"
+#include "safetrain/eval/streaming_metrics.hpp"
+#include "safetrain/train/callback.hpp"
+#include "safetrain/train/grad_scaler.hpp"
+#include "safetrain/train/optimizer_step.hpp"
+#include "safetrain/train/precision.hpp"
+
+namespace safetrain::train {
+
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// What a training step needs.
+struct StepParts {
+  torch::nn::Module& model;
+  Forward forward;
+  torch::optim::Optimizer& optimizer;
+  GradScaler& scaler;
+  const PrecisionPlan& precision;
+  torch::Device device;
+};
+
+struct TrainLoopOptions {
+  StepSettings step;
+  int64_t limit_batches = 0;  // 0 = every batch
+  OnNan on_nan = OnNan::stop;
+};
+
+struct TrainPass {
+  double mean_loss = NAN;
+  int64_t samples = 0, steps = 0, nan_skipped = 0;
+  double seconds = 0, loader_wait_seconds = 0;
+  std::optional<RunEnd> stop;  // the pass ended early
+};
+
+// Batches the epoch will run under these options.
+int64_t planned_batches(const data::Loader& loader, const TrainLoopOptions& options);
+
+// One epoch of training. After every batch: `on_batch_end`, then `should_stop` (a stop drops the
+// unfinished accumulation window). A non-finite loss is skipped or stops the pass (options.on_nan);
+// an out-of-memory error stops it after releasing what the step held.
+TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t epoch, const TrainLoopOptions& options,
+                          const std::function<void(const BatchEnd&)>& on_batch_end,
+                          const std::function<std::optional<RunEnd>()>& should_stop);
+
+struct EvalPass {
+  double loss = NAN;  // MSE in the model's (standardised) units
+  int64_t samples = 0;
+  bool interrupted = false;
+};
+
+// Evaluates without gradients; metrics and the bounded buffer receive predictions and targets in the
+// targets' own units. `should_stop` is asked between batches.
+EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
+                  torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
+                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch,
+                  const std::function<bool()>& should_stop = {});
+
+}  // namespace safetrain::train

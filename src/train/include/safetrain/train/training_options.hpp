@@ -1,0 +1,101 @@
+#pragma once
+// The trainer's settings (`training.*`, `memory.*`, `output.*`, `logging.*`,
+// `debug.*`) and their defaults, declared once: the config schema binds each
+// key to a member here. The defaults are the seed's safe GTX 1650 profile.
+// LibTorch-free, so the config library can hold them.
+#include <cstdint>
+#include <string>
+
+#include "safetrain/common/enum_names.hpp"
+#include "safetrain/models/run_kinds.hpp"
+
+namespace safetrain::train {
+
+enum class ClipAlgorithm { norm, value };
+inline constexpr EnumName<ClipAlgorithm> kClipAlgorithmNames[] = {{"norm", ClipAlgorithm::norm},
+                                                                  {"value", ClipAlgorithm::value}};
+constexpr const auto& enum_names(ClipAlgorithm) { return kClipAlgorithmNames; }
+
+enum class Scheduler { none, cosine, step, plateau };
+inline constexpr EnumName<Scheduler> kSchedulerNames[] = {
+    {"none", Scheduler::none}, {"cosine", Scheduler::cosine}, {"step", Scheduler::step}, {"plateau", Scheduler::plateau}};
+constexpr const auto& enum_names(Scheduler) { return kSchedulerNames; }
+
+// The metric that picks the best checkpoint and drives plateau and early stopping (lower is better).
+enum class MonitorMetric { val_loss, val_mae, train_loss };
+inline constexpr EnumName<MonitorMetric> kMonitorMetricNames[] = {
+    {"val_loss", MonitorMetric::val_loss}, {"val_mae", MonitorMetric::val_mae}, {"train_loss", MonitorMetric::train_loss}};
+constexpr const auto& enum_names(MonitorMetric) { return kMonitorMetricNames; }
+
+enum class OnNan { skip, stop };
+inline constexpr EnumName<OnNan> kOnNanNames[] = {{"skip", OnNan::skip}, {"stop", OnNan::stop}};
+constexpr const auto& enum_names(OnNan) { return kOnNanNames; }
+
+enum class DeviceSetting { automatic, cpu, cuda };
+inline constexpr EnumName<DeviceSetting> kDeviceSettingNames[] = {
+    {"auto", DeviceSetting::automatic}, {"cpu", DeviceSetting::cpu}, {"cuda", DeviceSetting::cuda}};
+constexpr const auto& enum_names(DeviceSetting) { return kDeviceSettingNames; }
+
+enum class ProgressSetting { automatic, bar, lines, off };
+inline constexpr EnumName<ProgressSetting> kProgressSettingNames[] = {
+    {"auto", ProgressSetting::automatic}, {"bar", ProgressSetting::bar}, {"lines", ProgressSetting::lines},
+    {"off", ProgressSetting::off}};
+constexpr const auto& enum_names(ProgressSetting) { return kProgressSettingNames; }
+
+// A count where 0 means "choose for me" (written `auto` in a config).
+struct AutoCount {
+  int64_t value = 0;
+  bool is_auto() const { return value == 0; }
+};
+
+struct TrainingOptions {
+  int64_t batch_size = 4;
+  int64_t max_epochs = 50;
+  int64_t check_val_every_n_epoch = 2;
+  int64_t accumulate_grad_batches = 4;
+  double gradient_clip_val = 0.5;  // 0 = no clipping
+  ClipAlgorithm gradient_clip_algorithm = ClipAlgorithm::norm;
+  models::Precision precision = models::Precision::fp16;
+  models::OptimizerKind optimizer = models::OptimizerKind::adamw;
+  double lr = 3e-4;
+  double weight_decay = 0.01;
+  double momentum = 0.9;
+  Scheduler scheduler = Scheduler::cosine;
+  int64_t warmup_epochs = 1;
+  int64_t step_size = 10;
+  double gamma = 0.5;
+  int64_t plateau_patience = 3;
+  double min_lr = 1e-6;
+  bool early_stopping = true;
+  int64_t patience = 5;
+  double min_delta = 0.0;
+  MonitorMetric monitor = MonitorMetric::val_loss;
+  OnNan on_nan = OnNan::stop;
+  AutoCount threads;  // intra-op threads; auto = all cores
+  DeviceSetting device = DeviceSetting::automatic;
+  int64_t limit_train_batches = 0;  // 0 = all
+};
+
+struct MemoryOptions {
+  int64_t max_validation_outputs = 10000;
+  int64_t max_test_outputs = 10000;
+  int64_t empty_cache_every_n_batches = 50;
+  double min_free_mb = 1200;
+  double device_budget_mb = 0;  // 0 = no cap
+};
+
+struct OutputOptions {
+  std::string dir = "runs";
+  std::string run_name;  // empty = a timestamp
+};
+
+struct LoggingOptions {
+  ProgressSetting progress = ProgressSetting::automatic;
+  int64_t log_every_n_steps = 50;
+};
+
+struct DebugOptions {
+  double plant_leak_mb_per_epoch = 0;  // test hook: proves the leak detector
+};
+
+}  // namespace safetrain::train

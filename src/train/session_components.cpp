@@ -1,0 +1,68 @@
+// The checkpoint's components: each stateful part gives its own state_dict and takes it back on resume, as
+// Lightning's checkpoint_connector collects them. A callback with state adds itself by name.
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/config/loader.hpp"
+#include "safetrain/monitor/phase.hpp"
+#include "session_state.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::train {
+
+nlohmann::json TrainingSession::State::components() const {
+  nlohmann::json c = nlohmann::json::object();
+  c["counters"] = counters.state_dict();
+  c["data"] = {{"feature_names", data.feature_names}, {"target_names", data.target_names}};
+  c["model"] = {{"type", name_of(config.model.type)}};
+  c["grad_scaler"] = scaler->state_dict();
+  for (const auto& callback : callbacks.all()) {
+    auto state = callback->state_dict();
+    if (!state.is_null()) c[callback->name()] = std::move(state);
+  }
+  return c;
+}
+
+void TrainingSession::State::load_components(const CheckpointMeta& meta) {
+  if (meta.feature_names() != data.feature_names || meta.target_names() != data.target_names) {
+    throw InputError(meta.dir.string() + ": the checkpoint was trained on other columns than this data gives");
+  }
+  load_optimizer_state(meta.dir, *optimizer);
+  restore_rng_state(meta.dir);
+  try {
+    counters.load_state_dict(meta.component("counters"));
+    scaler->load_state_dict(meta.component("grad_scaler"));
+    for (const auto& callback : callbacks.all()) {
+      if (meta.components.contains(callback->name())) {
+        callback->load_state_dict(meta.components.at(callback->name()));
+      } else if (!callback->state_dict().is_null()) {
+        log::warn("checkpoint ", meta.dir.string(), " has no state for '", callback->name(), "': it starts fresh");
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError((meta.dir / "state.json").string() + ": corrupt checkpoint state: " + e.what());
+  }
+  log::info("resuming after epoch ", counters.epochs_completed, " from ", meta.dir.string());
+}
+
+void TrainingSession::State::save(const fs::path& dir) {
+  monitor::PhaseScope phase(monitor.get(), monitor::Phase::checkpoint);
+  CheckpointWrite contents;
+  contents.model = model.ptr().get();
+  contents.optimizer = optimizer.get();
+  contents.scaling = {data.feature_scaler.mean, data.feature_scaler.std, data.target_scaler.mean,
+                      data.target_scaler.std};
+  contents.components = components();
+  contents.config_yaml = config::to_yaml(config.tree);
+  save_checkpoint(dir, contents);
+}
+
+Forward TrainingSession::State::forward() {
+  return [this](const torch::Tensor& x) { return model->forward(x); };
+}
+
+StepParts TrainingSession::State::step_parts() {
+  return StepParts{*model, forward(), *optimizer, *scaler, precision, device};
+}
+
+}  // namespace safetrain::train

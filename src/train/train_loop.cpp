@@ -1,0 +1,133 @@
+// One training epoch: forward under autocast, the loss, backward into the accumulation window, the optimizer
+// step at the window's end; non-finite losses and out-of-memory errors end the step cleanly.
+#include <chrono>
+#include <cmath>
+
+#include "safetrain/common/log.hpp"
+#include "safetrain/monitor/trim.hpp"
+#include "safetrain/train/device.hpp"
+#include "safetrain/train/train_loop.hpp"
+
+namespace safetrain::train {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
+  // Pinned host batches (CUDA builds) make this copy asynchronous.
+  return device.is_cpu() ? t : t.to(device, /*non_blocking=*/true);
+}
+
+torch::Tensor batch_loss(const StepParts& parts, const data::Batch& batch) {
+  const auto x = to_device(batch.x, parts.device);
+  const auto y = to_device(batch.y, parts.device);
+  AutocastScope autocast(parts.precision, parts.device);
+  return torch::mse_loss(parts.forward(x).to(torch::kFloat), y);
+}
+
+}  // namespace
+
+int64_t planned_batches(const data::Loader& loader, const TrainLoopOptions& options) {
+  const int64_t batches = loader.batches_per_epoch();
+  return options.limit_batches > 0 ? std::min(batches, options.limit_batches) : batches;
+}
+
+TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t epoch, const TrainLoopOptions& options,
+                          const std::function<void(const BatchEnd&)>& on_batch_end,
+                          const std::function<std::optional<RunEnd>()>& should_stop) {
+  const auto start = std::chrono::steady_clock::now();
+  TrainPass result;
+  parts.model.train();
+  auto pass = loader.epoch(epoch);
+  const int64_t batches = planned_batches(loader, options);
+  const int64_t accumulate = options.step.accumulate_grad_batches;
+  OptimizerStep step(parts.model.parameters(), parts.optimizer, parts.scaler, options.step);
+  parts.optimizer.zero_grad();
+  double loss_sum = 0.0;
+  for (int64_t b = 0; b < batches && !result.stop; ++b) {
+    auto batch = pass->next();
+    if (!batch) break;
+    BatchEnd end{epoch, b + 1, batches};
+    try {
+      const auto loss = batch_loss(parts, *batch);
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        if (options.on_nan == OnNan::skip) {
+          ++result.nan_skipped;
+          log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
+          continue;
+        }
+        log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
+                   ": stopping (training.on_nan: stop); the last good checkpoint is kept");
+        step.discard_gradients();
+        result.stop = RunEnd::nan_loss;
+        break;
+      }
+      step.backward(loss, window_size(b, batches, accumulate));
+      if ((b + 1) % accumulate == 0 || b + 1 == batches) {
+        end.stepped = step.finish_window();
+        end.grad_norm = step.last_gradient_norm();
+        ++result.steps;
+      }
+      loss_sum += loss_value * static_cast<double>(batch->x.size(0));
+      result.samples += batch->x.size(0);
+    } catch (const c10::Error& e) {
+      if (!is_out_of_memory(e)) throw;
+      step.discard_gradients();
+      monitor::release_cached_memory();
+      log::error("out of memory in a training step at batch_size ", batch->x.size(0),
+                 ": try a smaller training.batch_size with training.accumulate_grad_batches to keep the effective "
+                 "batch, or training.precision 16 on a GPU");
+      result.stop = RunEnd::out_of_memory;
+      break;
+    }
+    end.samples = result.samples;
+    end.mean_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, result.samples));
+    on_batch_end(end);
+    if ((result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
+  }
+  result.loader_wait_seconds = pass->wait_seconds();
+  result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
+                  torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
+                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch,
+                  const std::function<bool()>& should_stop) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  metrics.reset();
+  buffer.begin_epoch(epoch);
+  EvalPass result;
+  double loss_sum = 0.0;
+  auto pass = loader.epoch(0);
+  while (auto batch = pass->next()) {
+    torch::Tensor prediction;
+    {
+      AutocastScope autocast(precision, device);
+      prediction = forward(to_device(batch->x, device)).to(torch::kFloat);
+    }
+    const auto prediction_cpu = prediction.to(torch::kCPU);
+    loss_sum += torch::mse_loss(prediction_cpu, batch->y, torch::Reduction::Sum).item<double>() /
+                static_cast<double>(batch->y.size(1));
+    result.samples += batch->y.size(0);
+    // Metrics, buffers and plots are in the targets' own units.
+    const auto prediction_units = target_scaler.invert(prediction_cpu);
+    const auto target_units = target_scaler.invert(batch->y);
+    metrics.update(prediction_units, target_units);
+    buffer.add(prediction_units, target_units, batch->row_ids);
+    if (should_stop && should_stop()) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  model.train();
+  result.loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
+  return result;
+}
+
+}  // namespace safetrain::train

@@ -1,0 +1,106 @@
+// The inner loops on their own: a linear model, a loader and the meters, no session.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "safetrain/train/train_loop.hpp"
+
+using namespace safetrain;
+using namespace safetrain::train;
+
+namespace {
+
+data::SplitTensors linear_rows(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  const auto x = torch::randn({n, 4});
+  const auto y = torch::mm(x, torch::tensor({{1.0f, -2.0f}, {0.5f, 0.0f}, {0.0f, 1.0f}, {2.0f, 0.3f}}));
+  return {x, y, torch::arange(n, torch::kLong)};
+}
+
+struct Rig {
+  torch::nn::Linear model{4, 2};
+  torch::optim::SGD optimizer{model->parameters(), torch::optim::SGDOptions(0.05)};
+  GradScaler scaler{GradScalerOptions{1.0, 2.0, 0.5, 1000, false}};
+  PrecisionPlan precision;
+  data::Loader loader;
+
+  explicit Rig(int64_t rows, int64_t batch = 8) : loader(linear_rows(rows, 1), loader_options(batch)) {}
+  static data::LoaderOptions loader_options(int64_t batch) {
+    data::LoaderOptions o;
+    o.batch_size = batch;
+    o.workers.num_workers = 0;
+    return o;
+  }
+  StepParts parts() {
+    return {*model, [this](const torch::Tensor& x) { return model->forward(x); }, optimizer, scaler, precision,
+            torch::kCPU};
+  }
+};
+
+const auto kNoStop = [] { return std::optional<RunEnd>(); };
+
+}  // namespace
+
+TEST(TrainLoop, LearnsAndReportsEveryBatchAndStep) {
+  Rig rig(64);
+  TrainLoopOptions options;
+  options.step.accumulate_grad_batches = 3;
+  std::vector<BatchEnd> ends;
+  const auto first = train_one_epoch(rig.parts(), rig.loader, 0, options,
+                                     [&](const BatchEnd& b) { ends.push_back(b); }, kNoStop);
+  ASSERT_EQ(ends.size(), 8u);                // 64 rows / batch 8
+  EXPECT_EQ(first.steps, 3);                 // windows of 3, 3 and the last 2
+  EXPECT_EQ(first.samples, 64);
+  EXPECT_TRUE(ends[2].stepped && ends[2].grad_norm && *ends[2].grad_norm > 0);
+  EXPECT_FALSE(ends[3].stepped);
+  EXPECT_TRUE(ends[7].stepped);
+  double last = first.mean_loss;
+  for (int64_t epoch = 1; epoch < 5; ++epoch) {
+    last = train_one_epoch(rig.parts(), rig.loader, epoch, options, [](const BatchEnd&) {}, kNoStop).mean_loss;
+  }
+  EXPECT_LT(last, first.mean_loss * 0.5);
+}
+
+TEST(TrainLoop, AStopRequestEndsThePassAtTheBatchBoundary) {
+  Rig rig(64);
+  int batches = 0;
+  const auto pass = train_one_epoch(rig.parts(), rig.loader, 0, {}, [&](const BatchEnd&) { ++batches; },
+                                    [&] { return batches == 3 ? std::optional<RunEnd>(RunEnd::signal) : std::nullopt; });
+  EXPECT_EQ(pass.stop, RunEnd::signal);
+  EXPECT_EQ(pass.samples, 24);
+}
+
+TEST(TrainLoop, NonFiniteLossIsSkippedOrStops) {
+  auto rows = linear_rows(32, 2);
+  rows.y[9][0] = NAN;  // batch 2 of 4
+  data::LoaderOptions o = Rig::loader_options(8);
+  o.shuffle = false;
+  Rig rig(8);
+  data::Loader loader(rows, o);
+  TrainLoopOptions skip;
+  skip.on_nan = OnNan::skip;
+  const auto skipped = train_one_epoch(rig.parts(), loader, 0, skip, [](const BatchEnd&) {}, kNoStop);
+  EXPECT_EQ(skipped.nan_skipped, 1);
+  EXPECT_FALSE(skipped.stop);
+  EXPECT_EQ(skipped.samples, 24);
+  const auto stopped = train_one_epoch(rig.parts(), loader, 0, {}, [](const BatchEnd&) {}, kNoStop);
+  EXPECT_EQ(stopped.stop, RunEnd::nan_loss);
+}
+
+TEST(Evaluate, ExactMetricsOverEveryRowAndABoundedSample) {
+  Rig rig(50, 7);
+  eval::StreamingMetrics metrics({"a", "b"});
+  eval::OutputBuffer buffer(10, 2, 3);
+  const auto scaler = data::Standardizer::identity(2);
+  const auto pass = evaluate([&](const torch::Tensor& x) { return rig.model->forward(x); }, *rig.model, rig.precision,
+                             torch::kCPU, rig.loader, scaler, metrics, buffer, 4);
+  EXPECT_EQ(pass.samples, 50);
+  EXPECT_EQ(metrics.count(), 50);
+  EXPECT_EQ(buffer.size(), 10);
+  EXPECT_EQ(buffer.snapshot().epoch, 4);
+  torch::NoGradGuard no_grad;
+  const auto all = linear_rows(50, 1);
+  const double expected = torch::mse_loss(rig.model->forward(all.x), all.y).item<double>();
+  EXPECT_NEAR(pass.loss, expected, 1e-5);
+  EXPECT_NEAR(metrics.loss(), expected, 1e-5);
+  EXPECT_TRUE(rig.model->is_training());  // left in training mode for the next epoch
+}
