@@ -12,6 +12,7 @@ pkg_check_modules(IGRAPH REQUIRED IMPORTED_TARGET igraph)
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)  # CRC-32 checksums of checkpoint files
 if(SAFETRAIN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -11,6 +11,7 @@ packages=(
   libigraph-dev           # Leiden communities for the descriptor pipeline
   libplplot-dev plplot-driver-cairo   # headless PNG plots
   libpng-dev              # tests decode the PNGs we write
+  zlib1g-dev              # checksums of checkpoint files
   python3 python3-torch python3-numpy python3-pandas   # bench/ reference side
 )
 

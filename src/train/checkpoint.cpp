@@ -13,6 +13,7 @@
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/train/state_dict.hpp"
+#include "checkpoint_manifest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -33,6 +34,9 @@ std::string read_file(const fs::path& file) {
   out << in.rdbuf();
   return out.str();
 }
+
+// Every file a checkpoint may hold besides state.json; state.json records their sizes and checksums.
+const std::vector<std::string> kCheckpointFiles = {"model.pt", "optimizer.pt", "scaling.pt", "rng.pt", "config.yaml"};
 
 // Refuses a state.json of another format or version, naming what it found.
 void check_format(const nlohmann::json& j, const fs::path& state_file) {
@@ -106,10 +110,12 @@ void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
   torch::serialize::OutputArchive rng;
   rng.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
   rng.save_to((staging / "rng.pt").string());
-  const nlohmann::json state = {
-      {"format", kCheckpointFormat}, {"format_version", kCheckpointFormatVersion}, {"components", c.components}};
-  write_file_atomically(staging / "state.json", state.dump(2) + "\n");
   write_file_atomically(staging / "config.yaml", c.config_yaml);
+  const nlohmann::json state = {{"format", kCheckpointFormat},
+                                {"format_version", kCheckpointFormatVersion},
+                                {"components", c.components},
+                                {"files", file_manifest(staging, kCheckpointFiles)}};
+  write_file_atomically(staging / "state.json", state.dump(2) + "\n");
   for (const auto& entry : fs::directory_iterator(staging)) fsync_file(entry.path());
   fsync_directory(staging);
   swap_into_place(staging, dir);
@@ -130,6 +136,7 @@ CheckpointMeta read_checkpoint_meta(const fs::path& dir) {
     throw InputError(state_file.string() + ": corrupt checkpoint state: " + e.what());
   }
   check_format(j, state_file);
+  verify_manifest(dir, j.contains("files") ? j["files"] : nlohmann::json());
   meta.components = j["components"];
   meta.config_yaml = read_file(dir / "config.yaml");
   return meta;

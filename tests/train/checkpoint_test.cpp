@@ -132,3 +132,23 @@ TEST(Checkpoint, PreviousFormatIsRefusedNamingItsVersion) {
     EXPECT_NE(std::string(e.what()).find("state.json"), std::string::npos) << e.what();
   }
 }
+
+TEST(Checkpoint, FlippedBytesInAnyFileAreACorruptCheckpointNotOtherPredictions) {
+  // Regression: 64 flipped bytes inside model.pt gave different predictions with exit 0.
+  const auto dir = fresh_dir("flipped") / "best";
+  Net net(3, 2);
+  save_checkpoint(dir, contents_for(net, nullptr, 1));
+  EXPECT_NO_THROW(read_checkpoint_meta(dir));
+  {
+    std::fstream file(dir / "model.pt", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(fs::file_size(dir / "model.pt") / 2));
+    const std::string flipped(64, '\x5a');
+    file.write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+  }
+  try {
+    read_checkpoint_meta(dir);
+    FAIL() << "a changed model.pt must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt: checksum mismatch"), std::string::npos) << e.what();
+  }
+}
