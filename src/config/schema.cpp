@@ -191,12 +191,20 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec leak = bind("debug.plant_leak_mb_per_epoch", SAFETRAIN_FIELD(debug.plant_leak_mb_per_epoch),
                       R::between(0.0, 1e6), "test hook: keep this many MB per validation epoch (proves the leak detector)");
   leak.hidden = true;
+  KeySpec sigint_batch = bind("debug.sigint_at_batch", SAFETRAIN_FIELD(debug.sigint_at_batch), R::between(0, 1e12),
+                              "test hook: raise SIGINT after this training batch of the run");
+  sigint_batch.hidden = true;
+  KeySpec sigint_test = bind("debug.sigint_at_test", SAFETRAIN_FIELD(debug.sigint_at_test), R::any(),
+                             "test hook: raise SIGINT when the final test starts");
+  sigint_test.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
       bind("logging.log_every_n_steps", SAFETRAIN_FIELD(logging.log_every_n_steps), R::between(1, 1e9),
            "plain progress line every N steps"),
       leak,
+      sigint_batch,
+      sigint_test,
   };
 }
 

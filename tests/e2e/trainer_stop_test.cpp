@@ -117,6 +117,42 @@ TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
   }
 }
 
+TEST(Resume, SigintMidEpochThenResumeEqualsUninterruptedAtSeveralSteps) {
+  // Regression: a stop saved mid-epoch weights labelled as the last completed epoch, so the resumed run
+  // repeated that epoch on top of the extra steps (0 of 20 trials bit-identical).
+  const auto dir = scratch("resume_mid_epoch");
+  const std::string deterministic =
+      "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  scheduler: step\n  step_size: 1\n  max_epochs: 3\n"
+      "  early_stopping: false\n";
+  const auto config = tiny_config(dir, deterministic);
+  const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const auto expected = weights(dir / "runs/full/checkpoints/last/model.pt");
+  for (const int batch : {3, 27, 40}) {  // epochs have 19 batches: in epoch 1, mid-epoch 2, late epoch 3
+    const std::string name = "cut" + std::to_string(batch);
+    const auto cut = run({"trainer", "--config", config.string(), "--set", "output.run_name=" + name, "--set",
+                          "debug.sigint_at_batch=" + std::to_string(batch)});
+    ASSERT_EQ(cut.exit_code, 130) << cut.err;
+    const auto resumed = run({"trainer", "--resume", (dir / "runs" / name).string(), "--set",
+                              "debug.sigint_at_batch=0"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const auto got = weights(dir / "runs" / name / "checkpoints/last/model.pt");
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_TRUE(torch::equal(got[i].second, expected[i].second)) << "signal at batch " << batch << ": " << got[i].first;
+    }
+    EXPECT_EQ(read_lines(dir / "runs" / name / "metrics.csv").size(), 4u) << "one row per epoch, none repeated";
+  }
+}
+
+TEST(CleanStop, ASignalDuringTheFinalTestIsNotReportedAsCompleted) {
+  // Regression: SIGINT during the final test or the plots exited 0 as "completed".
+  const auto dir = scratch("late_signal");
+  const auto r = run({"trainer", "--config", tiny_config(dir).string(), "--set", "debug.sigint_at_test=true"});
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.out.find("stopped by signal"), std::string::npos) << r.out;
+}
+
 TEST(Resume, CorruptCheckpointIsAClearError) {
   const auto dir = scratch("corrupt");
   ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string()}).exit_code, 0);

@@ -10,6 +10,9 @@ CallbackList default_callbacks(const config::Config& config, torch::optim::Optim
   if (config.debug.plant_leak_mb_per_epoch > 0) {
     list.add(std::make_unique<LeakPlanterCallback>(config.debug.plant_leak_mb_per_epoch));
   }
+  if (config.debug.sigint_at_batch > 0 || config.debug.sigint_at_test) {
+    list.add(std::make_unique<SignalInjectorCallback>(config.debug));
+  }
   list.add(std::make_unique<EarlyStoppingCallback>(config.training));
   list.add(std::make_unique<CheckpointCallback>(config.training.min_delta));
   list.add(std::make_unique<MetricsCsvCallback>());

@@ -75,6 +75,19 @@ class LeakPlanterCallback : public Callback {
   std::vector<torch::Tensor> kept_;
 };
 
+// Test hook behind debug.sigint_at_batch / debug.sigint_at_test: a signal at an exact point of the run.
+class SignalInjectorCallback : public Callback {
+ public:
+  explicit SignalInjectorCallback(const DebugOptions& debug) : debug_(debug) {}
+  std::string name() const override { return "signal_injector"; }
+  void on_train_batch_end(FitContext&, const BatchEnd&) override;
+  void on_test_start(FitContext&) override;
+
+ private:
+  DebugOptions debug_;
+  int64_t batches_ = 0;
+};
+
 class EarlyStoppingCallback : public Callback {
  public:
   explicit EarlyStoppingCallback(const TrainingOptions& training)

@@ -94,8 +94,11 @@ struct LoggingOptions {
   int64_t log_every_n_steps = 50;
 };
 
+// Test hooks, accepted but not documented: they prove the detectors and the clean stops.
 struct DebugOptions {
-  double plant_leak_mb_per_epoch = 0;  // test hook: proves the leak detector
+  double plant_leak_mb_per_epoch = 0;  // keep this much memory per validation
+  int64_t sigint_at_batch = 0;         // raise SIGINT after this training batch of the run (1-based; 0 = never)
+  bool sigint_at_test = false;         // raise SIGINT when the final test starts
 };
 
 }  // namespace safetrain::train
