@@ -22,7 +22,24 @@ data::SplitOptions split_options(const Config& config) {
   return o;
 }
 
+nlohmann::json decisions_json(const data::descriptors::PipelineResult& result) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : result.decisions) {
+    out.push_back({{"column", d.column}, {"kept", d.kept}, {"pass", d.pass}, {"reason", d.reason},
+                   {"partner", d.partner}});
+  }
+  return out;
+}
+
 }  // namespace
+
+void write_features_json(const fs::path& file, const FeatureSelection& selection, const data::PreparedData& data) {
+  const nlohmann::json out = {{"features", data.feature_names},
+                              {"targets", data.target_names},
+                              {"selected_by", selection.selected_by},
+                              {"pruner_decisions", selection.decisions}};
+  write_file_atomically(file, out.dump(2) + "\n");
+}
 
 data::Table load_table(const Config& config) {
   if (config.data.source == data::DataSource::csv) return data::read_csv(config.data.path);
@@ -32,8 +49,12 @@ data::Table load_table(const Config& config) {
 }
 
 FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir) {
-  if (!config.data.features.empty()) return {config.data.features, "features: as listed in data.features"};
-  if (!config.descriptors.enabled) return {{}, "features: every non-target column (descriptors.enabled is false)"};
+  if (!config.data.features.empty()) {
+    return {config.data.features, "features: as listed in data.features", "data.features"};
+  }
+  if (!config.descriptors.enabled) {
+    return {{}, "features: every non-target column (descriptors.enabled is false)", "every column"};
+  }
 
   const auto options = config::descriptor_options(config, table.columns, table.source);
   const auto& targets = options.targets;
@@ -45,21 +66,26 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
   if (fs::exists(cache_file)) {
     std::ifstream in(cache_file);
     const auto cached = nlohmann::json::parse(in, nullptr, false);
-    if (!cached.is_discarded() && cached.contains("kept_columns")) {
+    if (!cached.is_discarded() && cached.contains("kept_columns") && cached.contains("decisions")) {
       auto kept = cached["kept_columns"].get<std::vector<std::string>>();
-      return {kept, "features: " + std::to_string(kept.size()) + " of " +
-                        std::to_string(table.columns.size() - targets.size()) +
-                        " columns kept by the descriptor pipeline (cached: " + cache_file.string() + ")"};
+      return {kept,
+              "features: " + std::to_string(kept.size()) + " of " +
+                  std::to_string(table.columns.size() - targets.size()) +
+                  " columns kept by the descriptor pipeline (cached: " + cache_file.string() + ")",
+              "descriptor pipeline", cached["decisions"]};
     }
   }
   log::info("descriptor pipeline: pruning ", table.columns.size() - targets.size(), " feature columns over ",
             split.train.size(0), " training rows");
   const auto result = data::descriptors::run_pipeline(source, options);
   fs::create_directories(cache_dir);
-  write_file_atomically(cache_file, nlohmann::json{{"kept_columns", result.kept_columns}}.dump() + "\n");
-  return {result.kept_columns, "features: " + std::to_string(result.kept_columns.size()) + " of " +
-                                   std::to_string(table.columns.size() - targets.size()) +
-                                   " columns kept by the descriptor pipeline"};
+  const auto decisions = decisions_json(result);
+  write_file_atomically(cache_file,
+                        nlohmann::json{{"kept_columns", result.kept_columns}, {"decisions", decisions}}.dump() + "\n");
+  return {result.kept_columns,
+          "features: " + std::to_string(result.kept_columns.size()) + " of " +
+              std::to_string(table.columns.size() - targets.size()) + " columns kept by the descriptor pipeline",
+          "descriptor pipeline", decisions};
 }
 
 data::PreparedData prepare_data(const Config& config, const data::Table& table, const FeatureSelection& selection) {

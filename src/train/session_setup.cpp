@@ -21,6 +21,14 @@ namespace safetrain::train {
 using config::Config;
 namespace {
 
+// "a, b, c" - at most 24 names, then how many more (features.json has them all).
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 24; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 24) out += ", ... (" + std::to_string(names.size() - 24) + " more)";
+  return out;
+}
+
 data::LoaderOptions loader_options(const Config& c, bool shuffle, const torch::Device& device) {
   data::LoaderOptions o;
   o.batch_size = c.training.batch_size;
@@ -37,6 +45,21 @@ void log_runtime(const TrainingSession::State& s) {
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   log::info("device: ", s.device.str(), ", ", torch::get_num_threads(), " intra-op threads (OMP_WAIT_POLICY=",
             wait_policy ? wait_policy : "unset", "); ", s.precision.explanation);
+}
+
+// features.json, and the resolved config names the features actually used (not `features: []`), so the
+// saved config.yaml and every checkpoint rebuild the same inputs without rerunning the pruner.
+void record_features(TrainingSession::State& s, const FeatureSelection& selection) {
+  write_features_json(s.layout.features_json(), selection, s.data);
+  log::info("features (", s.data.feature_names.size(), "): ", join(s.data.feature_names), "; targets: ",
+            join(s.data.target_names));
+  if (!s.config.data.features.empty()) return;
+  s.config.data.features = s.data.feature_names;
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (const auto& name : s.data.feature_names) list.push_back(name);
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  s.config.tree["data"]["features"] = list;
+  write_file_atomically(s.layout.config(), config::to_yaml(s.config.tree));
 }
 
 // Metrics on a handful of rows mislead (R² -2143 on 2 test rows): refuse a split under 2 rows, warn under 30.
@@ -64,6 +87,7 @@ void load_data(TrainingSession::State& s) {
   const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors");
   log::info(selection.summary);
   s.data = prepare_data(c, table, selection);
+  record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
   check_split_sizes(s.data, c.data.split);

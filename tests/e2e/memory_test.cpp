@@ -65,6 +65,16 @@ TEST(Tools, MemleakCheckPassesOnAFlatConfigAndFailsOnALeak) {
   EXPECT_NE(leak.out.find("FAIL"), std::string::npos) << leak.out;
 }
 
+TEST(Tools, MemleakCheckWritesNothingIntoTheWorkingDirectory) {
+  // Regression: its descriptor cache went to ./runs/.cache of the current directory although its help says
+  // runs go to a temporary directory.
+  const auto dir = scratch("memleak_cwd");
+  const auto config = tiny_config(dir, "output:\n  dir: runs\n").string();
+  const auto r = run_in(dir, {"memleak_check", "--config", config, "--cycles", "3", "--max-growth-mb", "100"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(dir / "runs")) << "memleak_check wrote into its working directory";
+}
+
 TEST(Tools, CheckSystemReportsWithoutAGpu) {
   const auto r = run({"check_system"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

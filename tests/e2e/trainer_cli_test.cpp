@@ -78,6 +78,13 @@ TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
   EXPECT_TRUE(report.contains("verdict"));
   const auto summary = nlohmann::json::parse(read_text(run_dir / "metrics.json"));
   EXPECT_GT(summary["test"]["count"].get<int64_t>(), 0);
+  // features.json lists the features used and the pruner's verdict per column; config.yaml names them.
+  const auto features = nlohmann::json::parse(read_text(run_dir / "features.json"));
+  ASSERT_FALSE(features["features"].empty());
+  EXPECT_EQ(features["selected_by"], "descriptor pipeline");
+  EXPECT_FALSE(features["pruner_decisions"].empty());
+  EXPECT_EQ(read_text(run_dir / "config.yaml").find("features: []"), std::string::npos);
+  EXPECT_NE(read_text(run_dir / "config.yaml").find(features["features"][0].get<std::string>()), std::string::npos);
 }
 
 TEST(TrainerRun, ImpossibleFreeMemoryRequirementIsRefusedWithAdvice) {

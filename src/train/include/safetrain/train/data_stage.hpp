@@ -3,6 +3,7 @@
 // columns with the descriptor pipeline (result cached by input hash), split,
 // standardise.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,14 @@ data::Table load_table(const config::Config& config);
 struct FeatureSelection {
   std::vector<std::string> features;  // empty = every non-target column
   std::string summary;                // one line for the log
+  std::string selected_by;            // "data.features", "every column", "descriptor pipeline"
+  nlohmann::json decisions = nlohmann::json::array();  // the pruner's verdict per input column, when it ran
 };
+
+// RUN_DIR/features.json: the features used (in order), the targets, how they were chosen and, when the
+// pruner ran, its decision and reason for every input column.
+void write_features_json(const std::filesystem::path& file, const FeatureSelection& selection,
+                         const data::PreparedData& data);
 
 // Runs (or reuses from `cache_dir`) the descriptor pipeline over the training rows only,
 // so validation and test rows never influence which columns are kept.
