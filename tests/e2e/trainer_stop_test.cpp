@@ -36,6 +36,12 @@ std::vector<std::pair<std::string, torch::Tensor>> weights(const fs::path& model
   return out;
 }
 
+// One thread, in-thread loading and a schedule that does not depend on max_epochs: bit-identical on CPU.
+fs::path deterministic_config(const fs::path& dir, int max_epochs) {
+  return tiny_config(dir, "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  scheduler: step\n  step_size: 1\n"
+                          "  max_epochs: " + std::to_string(max_epochs) + "\n  early_stopping: false\n");
+}
+
 void expect_stopped_cleanly(int signal_number, int expected_exit) {
   const auto dir = scratch(std::string("signal_") + std::to_string(signal_number));
   const auto config = tiny_config(dir, "training:\n  max_epochs: 500\n  threads: 1\ndata:\n  synthetic:\n    rows: 6000\n");
@@ -82,11 +88,7 @@ TEST(CleanStop, NonFiniteLossSkipsOrStops) {
 
 TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
   const auto dir = scratch("resume");
-  // One thread, in-thread loading and a schedule that does not depend on max_epochs: bit-identical on CPU.
-  const std::string deterministic =
-      "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  scheduler: step\n  step_size: 1\n  max_epochs: 4\n"
-      "  early_stopping: false\n";
-  const auto config = tiny_config(dir, deterministic);
+  const auto config = deterministic_config(dir, 4);
   const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
   ASSERT_EQ(full.exit_code, 0) << full.err;
   const auto first = run({"trainer", "--config", config.string(), "--set", "output.run_name=split",
@@ -121,10 +123,7 @@ TEST(Resume, SigintMidEpochThenResumeEqualsUninterruptedAtSeveralSteps) {
   // Regression: a stop saved mid-epoch weights labelled as the last completed epoch, so the resumed run
   // repeated that epoch on top of the extra steps (0 of 20 trials bit-identical).
   const auto dir = scratch("resume_mid_epoch");
-  const std::string deterministic =
-      "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  scheduler: step\n  step_size: 1\n  max_epochs: 3\n"
-      "  early_stopping: false\n";
-  const auto config = tiny_config(dir, deterministic);
+  const auto config = deterministic_config(dir, 3);
   const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
   ASSERT_EQ(full.exit_code, 0) << full.err;
   const auto expected = weights(dir / "runs/full/checkpoints/last/model.pt");
