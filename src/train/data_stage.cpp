@@ -34,10 +34,18 @@ nlohmann::json decisions_json(const data::descriptors::PipelineResult& result) {
 }  // namespace
 
 void write_features_json(const fs::path& file, const FeatureSelection& selection, const data::PreparedData& data) {
+  // The pruner reports what it dropped; the kept columns complete the verdict for every input column.
+  auto decisions = selection.decisions;
+  if (selection.selected_by == "descriptor pipeline") {
+    for (const auto& name : data.feature_names) {
+      decisions.push_back({{"column", name}, {"kept", true}, {"pass", -1}, {"reason", "kept by every pass"},
+                           {"partner", ""}});
+    }
+  }
   const nlohmann::json out = {{"features", data.feature_names},
                               {"targets", data.target_names},
                               {"selected_by", selection.selected_by},
-                              {"pruner_decisions", selection.decisions}};
+                              {"pruner_decisions", decisions}};
   write_file_atomically(file, out.dump(2) + "\n");
 }
 

@@ -108,7 +108,9 @@ std::string summary_line(const TrainingSession::State& s, RunEnd end, double sec
   summary << "safetrain: " << run_end_name(end) << " after " << s.counters.epochs_completed << " epochs in "
           << format_duration(seconds) << "; best " << name_of(s.config.training.monitor) << " "
           << (best ? best->best_metric() : NAN) << " (epoch " << (best ? best->best_epoch() : -1) << ")";
-  if (s.test.epoch >= 0) summary << "; test mse " << s.test.metrics->loss() << " r2 " << s.test.metrics->mean_r2();
+  if (s.test.epoch >= 0) {
+    summary << "; test mse " << s.test.metrics->loss() << " (target units) r2 " << s.test.metrics->mean_r2();
+  }
   summary << "; run " << s.layout.root().string();
   return summary.str();
 }
@@ -135,8 +137,9 @@ void TrainingSession::run_test() {
   s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
   const auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
                              *s.test.metrics, *s.test.buffer, s.test.epoch);
-  log::info("test: loss ", test.loss, "  mae ", s.test.metrics->mean_mae(), "  r2 ", s.test.metrics->mean_r2(),
-            " over ", test.samples, " rows");
+  log::info("test: loss ", test.loss, " (as trained)  mse ", s.test.metrics->loss(), "  mae ",
+            s.test.metrics->mean_mae(), " (target units)  r2 ", s.test.metrics->mean_r2(), " over ", test.samples,
+            " rows");
   s.callbacks.call(&Callback::on_test_end, *s.context);
 }
 
