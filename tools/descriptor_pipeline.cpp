@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/stop_signals.hpp"
 #include "safetrain/common/text.hpp"
 #include "safetrain/config/derived.hpp"
 #include "safetrain/config/loader.hpp"
@@ -53,6 +54,7 @@ void print_pass(const nlohmann::json& pass, bool verbose) {
 }
 
 int run(const Arguments& a) {
+  StopSignals signals;  // a stop between row batches and passes: exit 130/143, finished passes kept (--checkpoint)
   const auto config = resolve_settings(a);
   ds::CsvRowSource source(a.input, config.descriptors.batch_rows);
   auto o = config::descriptor_options(config, source.columns(), a.input);

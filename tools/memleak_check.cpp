@@ -15,7 +15,7 @@
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/train/session.hpp"
-#include "safetrain/train/stop_signals.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -49,13 +49,13 @@ int main(int argc, char** argv) {
     auto config = config::make_config(resolved.tree, resolved.file.string());
     train::SessionOptions options;
     options.run_dir = run_dir;
-    train::StopSignals signals;
+    StopSignals signals;
     std::vector<double> cycle_index, rss_mb;
     {
       train::TrainingSession session(std::move(config), options);
       session.setup();
       std::printf("cycle  rss_mb   delta_mb\n");
-      for (int cycle = 0; cycle < cycles && !train::StopSignals::requested(); ++cycle) {
+      for (int cycle = 0; cycle < cycles && !StopSignals::requested(); ++cycle) {
         session.run_epoch(cycle, /*validate=*/true);
         monitor::release_cached_memory();
         const double rss = static_cast<double>(monitor::current_rss_bytes()) / 1048576.0;

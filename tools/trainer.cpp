@@ -10,7 +10,7 @@
 #include "safetrain/config/loader.hpp"
 #include "safetrain/config/schema.hpp"
 #include "safetrain/train/session.hpp"
-#include "safetrain/train/stop_signals.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     auto config = config::make_config(resolved.tree, resolved.file.string());
-    train::StopSignals signals;
+    StopSignals signals;
     train::TrainingSession session(std::move(config), options);
     session.setup();
     const auto outcome = session.run();

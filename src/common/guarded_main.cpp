@@ -5,6 +5,7 @@
 #include <string>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 namespace safetrain {
 namespace {
@@ -24,6 +25,9 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
   } catch (const InputError& e) {
     std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
     return kExitInputError;
+  } catch (const StopRequested& e) {
+    std::fprintf(stderr, "%s: %s\n", tool, e.what());
+    return 128 + e.signal_number();
   } catch (const ResourceError& e) {
     std::fprintf(stderr, "%s: refused: %s\n", tool, e.what());
     return kExitResourceError;

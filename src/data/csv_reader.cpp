@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 namespace fs = std::filesystem;
 
@@ -122,6 +123,7 @@ bool CsvBatchReader::open_file(size_t index) {
 }
 
 std::optional<Table> CsvBatchReader::next_batch() {
+  throw_if_stop_requested(("while reading " + pattern_).c_str());
   const int64_t width = static_cast<int64_t>(columns_.size());
   std::vector<float> cells;
   cells.reserve(static_cast<size_t>(batch_rows_ * width));

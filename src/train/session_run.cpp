@@ -9,7 +9,7 @@
 #include "safetrain/train/callbacks.hpp"
 #include "safetrain/train/progress.hpp"
 #include "safetrain/train/state_dict.hpp"
-#include "safetrain/train/stop_signals.hpp"
+#include "safetrain/common/stop_signals.hpp"
 #include "session_state.hpp"
 
 namespace fs = std::filesystem;

@@ -1,7 +1,12 @@
 // One declaration per option and one final-stage path, seen from the command line.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "e2e_support.hpp"
@@ -61,4 +66,31 @@ TEST(DescriptorPipeline, TakesTheTargetPrefixLikeTheTrainerAndItsConfigSettings)
                                 (dir / "bad").string(), "--set", "descriptors.leiden_resolution=0"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("descriptors.leiden_resolution"), std::string::npos) << bad.err;
+}
+
+TEST(DescriptorPipeline, SigintBetweenPassesStopsAtOnceWithExit130) {
+  // Regression: the tool had no SIGINT handling: it died with no message (or ran to its end).
+  const auto dir = scratch("descriptor_sigint");
+  {
+    std::ofstream out(dir / "wide.csv");
+    for (int c = 0; c < 300; ++c) out << "d" << c << ",";
+    out << "target\n";
+    for (int r = 0; r < 4000; ++r) {
+      const double base = std::sin(r * 0.37) + 0.001 * r;
+      for (int c = 0; c < 300; ++c) out << base * (1 + c % 7) + std::cos(r * (0.11 + 0.013 * c)) << ",";
+      out << base << "\n";
+    }
+  }
+  const int pid = spawn({"descriptor_pipeline", "--input", (dir / "wide.csv").string(), "--output-dir",
+                         (dir / "out").string(), "--targets", "target"},
+                        dir);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (read_text(dir / "stdout.txt").find("pass 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 130) << read_text(dir / "stderr.txt");
+  EXPECT_NE(read_text(dir / "stderr.txt").find("stopped by SIGINT"), std::string::npos) << read_text(dir / "stderr.txt");
+  EXPECT_FALSE(fs::exists(dir / "out" / "report.json"));
 }

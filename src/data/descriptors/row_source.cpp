@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 namespace safetrain::data::descriptors {
 
@@ -22,6 +23,7 @@ TensorRowSource::TensorRowSource(std::vector<std::string> columns, torch::Tensor
 }
 
 std::optional<torch::Tensor> TensorRowSource::next_batch() {
+  throw_if_stop_requested("while pruning descriptor columns");
   if (position_ >= values_.size(0)) return std::nullopt;
   const int64_t rows = std::min(batch_rows_, values_.size(0) - position_);
   auto batch = values_.narrow(0, position_, rows);  // a view: batches are read, never kept

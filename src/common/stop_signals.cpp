@@ -1,11 +1,11 @@
-#include "safetrain/train/stop_signals.hpp"
+#include "safetrain/common/stop_signals.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 
-namespace safetrain::train {
+namespace safetrain {
 namespace {
 
 std::atomic<int> g_signal{0};
@@ -14,7 +14,11 @@ struct sigaction g_previous_term {};
 
 extern "C" void on_stop_signal(int signal) {
   int expected = 0;
-  if (!g_signal.compare_exchange_strong(expected, signal)) {
+  if (g_signal.compare_exchange_strong(expected, signal)) {
+    // Said at once: the stop itself comes at the next step, batch or pass boundary.
+    static const char notice[] = "\nsafetrain: stopping after the current step or block (again to exit at once)\n";
+    [[maybe_unused]] auto noticed = write(STDERR_FILENO, notice, sizeof(notice) - 1);
+  } else {
     // Second signal: the user insists. Only async-signal-safe calls here.
     static const char message[] = "\nsafetrain: second signal, exiting now without cleanup\n";
     [[maybe_unused]] auto written = write(STDERR_FILENO, message, sizeof(message) - 1);
@@ -48,4 +52,8 @@ const char* StopSignals::signal_name() {
 }
 void StopSignals::reset() { g_signal.store(0); }
 
-}  // namespace safetrain::train
+void throw_if_stop_requested(const char* where) {
+  if (const int signal = g_signal.load()) throw StopRequested(signal, where);
+}
+
+}  // namespace safetrain
