@@ -82,6 +82,8 @@ def ours(w, data, threads, workdir, run_name):
         "training.precision": "32", "training.threads": str(threads), "training.early_stopping": "false",
         "output.dir": str(workdir / "runs"), "output.run_name": run_name, "logging.progress": "off",
         "data.synthetic.rows": "10",
+        # The reference trains on raw targets: compare like with like (the default standardises them).
+        "data.standardize_targets": "false",
     }
     if w["model"] == "mlp":
         sets.update({"model.hidden": str(w["hidden"]), "model.mlp_layers": str(w["layers"])})

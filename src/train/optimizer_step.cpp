@@ -21,21 +21,30 @@ void OptimizerStep::backward(const torch::Tensor& loss, int64_t window) {
 
 bool OptimizerStep::finish_window() {
   const bool found_inf = scaler_.unscale(parameters_);
-  last_norm_ = NAN;
+  last_norm_ = std::nullopt;
+  ++windows_;
   if (!found_inf) {
     const bool clip_norm = settings_.gradient_clip_val > 0.0 && settings_.gradient_clip_algorithm == ClipAlgorithm::norm;
-    // The norm before clipping: clip_grad_norm_ returns it; without norm clipping, an infinite threshold
-    // measures it without scaling anything.
-    last_norm_ = torch::nn::utils::clip_grad_norm_(
-        parameters_, clip_norm ? settings_.gradient_clip_val : std::numeric_limits<double>::infinity());
-    if (settings_.gradient_clip_val > 0.0 && !clip_norm) {
-      torch::nn::utils::clip_grad_value_(parameters_, settings_.gradient_clip_val);
+    if (clip_norm) {
+      last_norm_ = torch::nn::utils::clip_grad_norm_(parameters_, settings_.gradient_clip_val);  // the norm before
+    } else {
+      // Measured without clipping only now and then: a norm per step costs a pass over every gradient.
+      if (windows_ % kUnclippedNormEvery == 1 || kUnclippedNormEvery == 1) last_norm_ = gradient_norm();
+      if (settings_.gradient_clip_val > 0.0) torch::nn::utils::clip_grad_value_(parameters_, settings_.gradient_clip_val);
     }
   }
   const bool stepped = scaler_.step(optimizer_, parameters_);
   scaler_.update();
   optimizer_.zero_grad();
   return stepped;
+}
+
+double OptimizerStep::gradient_norm() const {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : parameters_) {
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  }
+  return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
 }
 
 void OptimizerStep::discard_gradients() {

@@ -66,7 +66,8 @@ TEST(GradScaler, ClippingSeesUnscaledGradients) {
   OptimizerStep step({f.weight}, f.optimizer, scaler, {1, /*clip=*/1.0, ClipAlgorithm::norm});
   step.backward((f.weight * 10.0).sum(), 1);   // gradient norm 10*sqrt(3) before clipping
   EXPECT_TRUE(step.finish_window());
-  EXPECT_NEAR(step.last_gradient_norm(), 10.0 * std::sqrt(3.0), 1e-3);
+  ASSERT_TRUE(step.last_gradient_norm().has_value());
+  EXPECT_NEAR(*step.last_gradient_norm(), 10.0 * std::sqrt(3.0), 1e-3);
   // clipped to norm 1: each component 1/sqrt(3); lr 0.1
   EXPECT_NEAR(f.weight[0].item<double>(), 1.0 - 0.1 / std::sqrt(3.0), 1e-5);
 }

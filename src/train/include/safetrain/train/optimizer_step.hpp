@@ -4,6 +4,7 @@
 // zero_grad at the end of each accumulation window.
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,14 +35,19 @@ class OptimizerStep {
   // Returns true when the optimizer stepped.
   bool finish_window();
   void discard_gradients();  // after a failed step (OOM): drop what the window accumulated
-  double last_gradient_norm() const { return last_norm_; }
+  // The global gradient norm before clipping at the last step: every step when clipping by norm (it is
+  // computed anyway), else every kUnclippedNormEvery-th step; nullopt when not measured.
+  std::optional<double> last_gradient_norm() const { return last_norm_; }
+  static constexpr int64_t kUnclippedNormEvery = 16;
 
  private:
   std::vector<torch::Tensor> parameters_;
   torch::optim::Optimizer& optimizer_;
   GradScaler& scaler_;
   StepSettings settings_;
-  double last_norm_ = 0.0;
+  double gradient_norm() const;
+  std::optional<double> last_norm_;
+  int64_t windows_ = 0;
 };
 
 }  // namespace safetrain::train
