@@ -56,7 +56,7 @@ void print_pass(const nlohmann::json& pass, bool verbose) {
 int run(const Arguments& a) {
   StopSignals signals;  // a stop between row batches and passes: exit 130/143, finished passes kept (--checkpoint)
   const auto config = resolve_settings(a);
-  ds::CsvRowSource source(a.input, config.descriptors.batch_rows);
+  ds::CsvRowSource source(a.input, config.descriptors.batch_rows, config::csv_roles(config));
   auto o = config::descriptor_options(config, source.columns(), a.input);
   if (a.checkpoint) o.checkpoint_dir = std::filesystem::path(a.output_dir) / "checkpoints";
   o.on_pass_finished = [verbose = a.verbose](const nlohmann::json& pass) { print_pass(pass, verbose); };

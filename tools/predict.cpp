@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
-    const auto table = data::read_csv(input);
+    const auto table = data::read_csv(input, train::prediction_csv_roles(checkpoint));
     train::PredictOptions options;
     options.strict = strict;
     options.device = *parse_enum<train::DeviceSetting>(device);

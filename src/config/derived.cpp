@@ -30,6 +30,16 @@ std::vector<std::string> target_names(const data::TargetColumns& targets, const 
   return names;
 }
 
+data::CsvColumnRoles csv_roles(const Config& config) {
+  data::CsvColumnRoles roles;
+  roles.id_columns = config.data.id_columns;
+  roles.ignore_columns = config.data.ignore_columns;
+  roles.numeric = config.data.targets.names;
+  roles.numeric.insert(roles.numeric.end(), config.data.features.begin(), config.data.features.end());
+  roles.numeric_prefix = config.data.targets.prefix;
+  return roles;
+}
+
 data::descriptors::DescriptorOptions descriptor_options(const Config& config, const std::vector<std::string>& columns,
                                                         const std::string& source) {
   data::descriptors::DescriptorOptions o = config.descriptors;

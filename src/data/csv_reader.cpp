@@ -3,11 +3,15 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
 
 namespace fs = std::filesystem;
@@ -53,6 +57,39 @@ bool read_line(std::FILE* file, std::string& line) {
   return !line.empty();
 }
 
+// A cell as float32, or nullopt when it is not a number (missing cells are NaN).
+std::optional<float> parse_number(std::string_view cell) {
+  if (is_missing(cell)) return std::numeric_limits<float>::quiet_NaN();
+  // Parsed as double, then narrowed: values beyond float range become +-inf and tiny ones 0, as in
+  // a float cast, instead of from_chars' out-of-range error.
+  double value = 0;
+  // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
+  const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
+  const char* begin = cell.data() + (plus ? 1 : 0);
+  const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
+  if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
+    return std::nullopt;
+  }
+  if (error == std::errc::result_out_of_range) {
+    // Beyond even double: the exponent's sign says overflow (inf) or underflow (0).
+    const std::string_view digits(begin, static_cast<size_t>(end - begin));
+    const bool tiny = digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos;
+    const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+    value = *begin == '-' ? -magnitude : magnitude;
+  }
+  return static_cast<float>(value);
+}
+
+// Words, IDs and SMILES strings have letters; a malformed number ("1.2.3", "1;2") does not and stays an error.
+bool looks_like_text(std::string_view cell) {
+  if (parse_number(cell)) return false;
+  return std::any_of(cell.begin(), cell.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 std::vector<std::string> header_of(const std::string& line) {
   std::vector<std::string> names;
   for (auto cell : split_cells(line)) names.emplace_back(cell);
@@ -79,8 +116,11 @@ std::vector<fs::path> expand_glob(const std::string& pattern) {
   return files;
 }
 
-CsvBatchReader::CsvBatchReader(const std::string& path_or_glob, int64_t batch_rows)
-    : pattern_(path_or_glob), batch_rows_(std::max<int64_t>(1, batch_rows)), files_(expand_glob(path_or_glob)) {
+CsvBatchReader::CsvBatchReader(const std::string& path_or_glob, int64_t batch_rows, CsvColumnRoles roles)
+    : pattern_(path_or_glob),
+      batch_rows_(std::max<int64_t>(1, batch_rows)),
+      files_(expand_glob(path_or_glob)),
+      roles_(std::move(roles)) {
   open_file(0);
 }
 
@@ -100,90 +140,147 @@ bool CsvBatchReader::open_file(size_t index) {
     throw InputError(path.string() + ": empty file (expected a header line of column names)");
   }
   auto header = header_of(line_);
-  if (index == 0) {
-    columns_ = std::move(header);
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      if (columns_[c].empty()) {
-        throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": empty column name in the header");
-      }
-      const auto first = std::find(columns_.begin(), columns_.begin() + static_cast<std::ptrdiff_t>(c), columns_[c]);
-      if (first != columns_.begin() + static_cast<std::ptrdiff_t>(c)) {
-        throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": column name '" + columns_[c] +
-                         "' repeats column " + std::to_string(first - columns_.begin() + 1));
-      }
-    }
-  } else if (header != columns_) {
-    size_t c = 0;
-    while (c < header.size() && c < columns_.size() && header[c] == columns_[c]) ++c;
-    throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": header differs from " + files_[0].string() +
-                     " (column " + std::to_string(c + 1) + ": '" + (c < header.size() ? header[c] : "<none>") +
-                     "' vs '" + (c < columns_.size() ? columns_[c] : "<none>") + "')");
+  if (index > 0) {
+    if (header != header_) check_same_header(header, path);
+    return true;
   }
+  header_ = std::move(header);
+  check_first_header(path);
+  std::string first_row;
+  while (read_line(file_.get(), first_row)) {
+    ++line_number_;
+    if (trim(first_row).empty()) continue;
+    line_ = first_row;
+    pending_line_ = true;
+    break;
+  }
+  classify_columns(pending_line_ ? line_ : std::string());
   return true;
 }
 
-std::optional<Table> CsvBatchReader::next_batch() {
-  throw_if_stop_requested(("while reading " + pattern_).c_str());
-  const int64_t width = static_cast<int64_t>(columns_.size());
-  std::vector<float> cells;
-  cells.reserve(static_cast<size_t>(batch_rows_ * width));
-  int64_t rows = 0;
-  while (rows < batch_rows_ && file_) {
+void CsvBatchReader::check_first_header(const fs::path& path) const {
+  for (size_t c = 0; c < header_.size(); ++c) {
+    if (header_[c].empty()) {
+      throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": empty column name in the header");
+    }
+    const auto first = std::find(header_.begin(), header_.begin() + static_cast<std::ptrdiff_t>(c), header_[c]);
+    if (first != header_.begin() + static_cast<std::ptrdiff_t>(c)) {
+      throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": column name '" + header_[c] +
+                       "' repeats column " + std::to_string(first - header_.begin() + 1));
+    }
+  }
+}
+
+void CsvBatchReader::check_same_header(const std::vector<std::string>& header, const fs::path& path) const {
+  size_t c = 0;
+  while (c < header.size() && c < header_.size() && header[c] == header_[c]) ++c;
+  throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": header differs from " + files_[0].string() +
+                   " (column " + std::to_string(c + 1) + ": '" + (c < header.size() ? header[c] : "<none>") +
+                   "' vs '" + (c < header_.size() ? header_[c] : "<none>") + "')");
+}
+
+void CsvBatchReader::classify_columns(const std::string& first_row) {
+  for (const auto* list : {&roles_.id_columns, &roles_.ignore_columns}) {
+    for (const auto& name : *list) {
+      if (contains(header_, name)) continue;
+      throw InputError(std::string(list == &roles_.id_columns ? "data.id_columns" : "data.ignore_columns") +
+                       ": column '" + name + "' is not in " + files_[0].string());
+    }
+  }
+  const auto cells = split_cells(first_row);
+  for (size_t c = 0; c < header_.size(); ++c) {
+    const auto& name = header_[c];
+    Kind kind = Kind::numeric;
+    if (contains(roles_.id_columns, name)) kind = Kind::id;
+    else if (contains(roles_.ignore_columns, name)) kind = Kind::skip;
+    else if (c < cells.size() && looks_like_text(cells[c]) && !contains(roles_.numeric, name) &&
+             (roles_.numeric_prefix.empty() || name.rfind(roles_.numeric_prefix, 0) != 0)) {
+      // Neither a target nor a listed feature, and text in row 1: an ID or a SMILES string, not an input.
+      kind = Kind::skip;
+      log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", std::string(cells[c]),
+                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
+    }
+    kinds_.push_back(kind);
+    if (kind == Kind::numeric) columns_.push_back(name);
+    if (kind == Kind::id) ids_.names.push_back(name);
+  }
+}
+
+bool CsvBatchReader::next_line() {
+  if (std::exchange(pending_line_, false)) return true;
+  while (file_) {
     if (!read_line(file_.get(), line_)) {
       open_file(file_index_ + 1);
       continue;
     }
     ++line_number_;
-    if (trim(line_).empty()) continue;  // blank lines (e.g. a trailing one) carry no row
-    const auto parts = split_cells(line_);
-    const std::string where = files_[file_index_].string() + ":" + std::to_string(line_number_);
-    if (static_cast<int64_t>(parts.size()) != width) {
-      throw InputError(where + ": expected " + std::to_string(width) + " cells (as in the header), found " +
-                       std::to_string(parts.size()));
+    if (!trim(line_).empty()) return true;  // blank lines (e.g. a trailing one) carry no row
+  }
+  return false;
+}
+
+void CsvBatchReader::parse_row(int64_t width, std::vector<float>& cells, TextColumns& ids) const {
+  const auto parts = split_cells(line_);
+  const std::string where = files_[file_index_].string() + ":" + std::to_string(line_number_);
+  if (static_cast<int64_t>(parts.size()) != width) {
+    throw InputError(where + ": expected " + std::to_string(width) + " cells (as in the header), found " +
+                     std::to_string(parts.size()));
+  }
+  size_t id = 0;
+  for (int64_t c = 0; c < width; ++c) {
+    const auto cell = parts[static_cast<size_t>(c)];
+    const Kind kind = kinds_[static_cast<size_t>(c)];
+    if (kind == Kind::skip) continue;
+    if (kind == Kind::id) {
+      ids.values[id++].emplace_back(cell);
+      continue;
     }
-    for (int64_t c = 0; c < width; ++c) {
-      const auto cell = parts[static_cast<size_t>(c)];
-      if (is_missing(cell)) {
-        cells.push_back(std::numeric_limits<float>::quiet_NaN());
-        continue;
-      }
-      // Parsed as double, then narrowed: values beyond float range become +-inf and tiny ones 0, as in
-      // a float cast, instead of from_chars' out-of-range error.
-      double value = 0;
-      // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
-      const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
-      const char* begin = cell.data() + (plus ? 1 : 0);
-      const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
-      if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
-        throw InputError(where + ":" + std::to_string(c + 1) + ": column '" + columns_[static_cast<size_t>(c)] +
-                         "': '" + std::string(cell) + "' is not a number");
-      }
-      if (error == std::errc::result_out_of_range) {
-        // Beyond even double: the exponent's sign says overflow (inf) or underflow (0).
-        const bool tiny = std::string_view(begin, static_cast<size_t>(end - begin)).find("e-") != std::string_view::npos ||
-                          std::string_view(begin, static_cast<size_t>(end - begin)).find("E-") != std::string_view::npos;
-        const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-        value = *begin == '-' ? -magnitude : magnitude;
-      }
-      cells.push_back(static_cast<float>(value));
+    const auto value = parse_number(cell);
+    if (!value) {
+      throw InputError(where + ":" + std::to_string(c + 1) + ": column '" + header_[static_cast<size_t>(c)] +
+                       "': '" + std::string(cell) + "' is not a number");
     }
+    cells.push_back(*value);
+  }
+}
+
+std::optional<Table> CsvBatchReader::next_batch() {
+  throw_if_stop_requested(("while reading " + pattern_).c_str());
+  const int64_t width = static_cast<int64_t>(header_.size());
+  std::vector<float> cells;
+  cells.reserve(static_cast<size_t>(batch_rows_) * columns_.size());
+  TextColumns ids{ids_.names, std::vector<std::vector<std::string>>(ids_.names.size())};
+  int64_t rows = 0;
+  while (rows < batch_rows_ && next_line()) {
+    parse_row(width, cells, ids);
     ++rows;
   }
   if (rows == 0) return std::nullopt;
   Table batch;
   batch.columns = columns_;
   batch.source = pattern_;
-  batch.values = torch::from_blob(cells.data(), {rows, width}, torch::kFloat).clone();
+  batch.values = torch::from_blob(cells.data(), {rows, static_cast<int64_t>(columns_.size())}, torch::kFloat).clone();
+  batch.ids = std::move(ids);
   return batch;
 }
 
-void CsvBatchReader::rewind() { open_file(0); }
+void CsvBatchReader::rewind() {
+  kinds_.clear();
+  columns_.clear();
+  ids_.names.clear();
+  pending_line_ = false;
+  open_file(0);
+}
 
-Table read_csv(const std::string& path_or_glob) {
-  CsvBatchReader reader(path_or_glob, 65536);
+Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles) {
+  CsvBatchReader reader(path_or_glob, 65536, roles);
   std::vector<torch::Tensor> parts;
-  while (auto batch = reader.next_batch()) parts.push_back(std::move(batch->values));
   Table table;
+  table.ids.names = reader.id_columns();
+  while (auto batch = reader.next_batch()) {
+    parts.push_back(std::move(batch->values));
+    table.ids.append(batch->ids);
+  }
   table.columns = reader.columns();
   table.source = path_or_glob;
   if (parts.empty()) {

@@ -169,6 +169,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   y = torch::Tensor();
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
 
+  out.ids = table.ids;
   out.feature_scaler = Standardizer::fit(out.train.x);
   out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y)
                                             : Standardizer::identity(static_cast<int64_t>(out.target_names.size()));

@@ -26,23 +26,30 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 }  // namespace
 
 void write_predictions_csv(const BufferedOutputs& outputs, const std::vector<std::string>& target_names,
-                           const std::filesystem::path& csv) {
+                           const std::filesystem::path& csv, const TextColumns* ids) {
   const int64_t n = outputs.size(), dims = static_cast<int64_t>(target_names.size());
   if (n > 0 && (outputs.predictions.size(1) != dims || outputs.targets.size(1) != dims)) {
     throw std::invalid_argument("write_predictions_csv: outputs have " + std::to_string(outputs.predictions.size(1)) +
                                 " columns but " + std::to_string(dims) + " target names");
   }
   std::string text = "row_id";
+  const size_t id_columns = ids ? ids->names.size() : 0;
+  for (size_t c = 0; c < id_columns; ++c) text += "," + csv_field(ids->names[c]);
   for (const auto& name : target_names) text += "," + csv_field(name + kTrueSuffix) + "," + csv_field(name + kPredSuffix);
   text += "\n";
   if (n > 0) {
     const torch::Tensor p = outputs.predictions.to(torch::kDouble).contiguous();
     const torch::Tensor y = outputs.targets.to(torch::kDouble).contiguous();
-    const torch::Tensor ids = outputs.row_ids.to(torch::kLong).contiguous();
+    const torch::Tensor rows = outputs.row_ids.to(torch::kLong).contiguous();
     const double* pp = p.data_ptr<double>();
     const double* yp = y.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) {
-      text += std::to_string(ids.data_ptr<int64_t>()[i]);
+      const int64_t row = rows.data_ptr<int64_t>()[i];
+      text += std::to_string(row);
+      for (size_t c = 0; c < id_columns; ++c) {
+        const auto& column = ids->values[c];
+        text += "," + (row >= 0 && static_cast<size_t>(row) < column.size() ? csv_field(column[row]) : std::string());
+      }
       for (int64_t j = 0; j < dims; ++j) {
         text += ',';
         append_number(text, yp[i * dims + j]);
@@ -65,11 +72,14 @@ void write_metrics_json(const nlohmann::json& metrics, const std::filesystem::pa
 PredictionsFile read_predictions_csv(const std::filesystem::path& csv) {
   const CsvTable table = CsvTable::read(csv);
   const auto& header = table.header();
-  if (header.empty() || header[0] != "row_id" || header.size() < 3 || header.size() % 2 == 0) {
-    throw InputError(csv.string() + ":1: expected header row_id,<name>_true,<name>_pred,...");
+  // Id columns (data.id_columns) sit between row_id and the first <name>_true column.
+  size_t first_pair = 1;
+  while (first_pair < header.size() && !ends_with(header[first_pair], kTrueSuffix)) ++first_pair;
+  if (header.empty() || header[0] != "row_id" || header.size() < first_pair + 2 || (header.size() - first_pair) % 2) {
+    throw InputError(csv.string() + ":1: expected header row_id,[id columns,]<name>_true,<name>_pred,...");
   }
   PredictionsFile file;
-  for (size_t c = 1; c < header.size(); c += 2) {
+  for (size_t c = first_pair; c < header.size(); c += 2) {
     if (!ends_with(header[c], kTrueSuffix) || !ends_with(header[c + 1], kPredSuffix) ||
         header[c].substr(0, header[c].size() - kTrueSuffix.size()) !=
             header[c + 1].substr(0, header[c + 1].size() - kPredSuffix.size())) {
@@ -90,8 +100,9 @@ PredictionsFile read_predictions_csv(const std::filesystem::path& csv) {
     if (!std::isfinite(id)) throw InputError(csv.string() + ": row " + std::to_string(i + 1) + ": missing row_id");
     out.row_ids.data_ptr<int64_t>()[i] = static_cast<int64_t>(id);
     for (int64_t j = 0; j < dims; ++j) {
-      out.targets.data_ptr<float>()[i * dims + j] = static_cast<float>(table.number(i, 1 + 2 * j));
-      out.predictions.data_ptr<float>()[i * dims + j] = static_cast<float>(table.number(i, 2 + 2 * j));
+      const auto column = first_pair + 2 * static_cast<size_t>(j);
+      out.targets.data_ptr<float>()[i * dims + j] = static_cast<float>(table.number(i, column));
+      out.predictions.data_ptr<float>()[i * dims + j] = static_cast<float>(table.number(i, column + 1));
     }
   }
   return file;

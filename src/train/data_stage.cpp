@@ -50,7 +50,7 @@ void write_features_json(const fs::path& file, const FeatureSelection& selection
 }
 
 data::Table load_table(const Config& config) {
-  if (config.data.source == data::DataSource::csv) return data::read_csv(config.data.path);
+  if (config.data.source == data::DataSource::csv) return data::read_csv(config.data.path, config::csv_roles(config));
   data::SyntheticOptions o = config.data.synthetic;
   o.seed = config.seed;
   return data::make_synthetic_arm(o);

@@ -31,7 +31,8 @@ void write_outputs(TrainingSession::State& s, RunEnd end) {
   if (s.val.epoch >= 0) splits.push_back({"val", s.val.buffer->snapshot(), s.val.metrics.get(), s.val.epoch});
   if (s.test.epoch >= 0) splits.push_back({"test", s.test.buffer->snapshot(), s.test.metrics.get(), s.test.epoch});
   try {
-    eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end), {/*memory=*/false});
+    eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end), {/*memory=*/false},
+                              s.data.ids.empty() ? nullptr : &s.data.ids);
   } catch (const std::exception& e) {
     // A plotting failure must not cost the run: checkpoints and CSVs are already on disk.
     log::error("final plots: ", e.what());

@@ -6,6 +6,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/checkpoint.hpp"
+#include "safetrain/config/derived.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/train/device.hpp"
 #include "safetrain/train/model_from_config.hpp"
@@ -32,6 +33,15 @@ torch::Tensor feature_columns(const data::Table& input, const std::vector<std::s
 }
 
 }  // namespace
+
+data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir) {
+  const auto meta = read_checkpoint_meta(checkpoint_dir);
+  const auto resolved = config::resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
+  auto roles = config::csv_roles(config::make_config(resolved.tree, resolved.file.string()));
+  roles.numeric = meta.feature_names();  // targets may be absent from the input; features may not
+  roles.numeric_prefix.clear();
+  return roles;
+}
 
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options) {
@@ -71,6 +81,7 @@ Predictions predict_table(const std::filesystem::path& checkpoint_dir, const dat
   const auto scaled = parts.empty() ? torch::zeros({0, spec.outputs}) : torch::cat(parts);
   result.values = scaled * scaling.target_std + scaling.target_mean;
   result.target_names = meta.target_names();
+  result.ids = input.ids;
   return result;
 }
 
@@ -78,6 +89,7 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
   std::ostringstream out;
   out.precision(9);
   out << "row_id";
+  for (const auto& name : p.ids.names) out << ',' << name;
   for (const auto& name : p.target_names) out << ',' << name << "_pred";
   out << '\n';
   const auto values = p.values.contiguous();
@@ -85,6 +97,7 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
   const int64_t columns = values.size(1);
   for (int64_t r = 0; r < values.size(0); ++r) {
     out << r;
+    for (const auto& column : p.ids.values) out << ',' << column[static_cast<size_t>(r)];
     for (int64_t c = 0; c < columns; ++c) out << ',' << data[r * columns + c];
     out << '\n';
   }

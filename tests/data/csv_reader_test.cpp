@@ -108,3 +108,45 @@ TEST(Csv, NumberEdgeCasesFollowAFloatCast) {
   EXPECT_TRUE(std::isinf(t.values[0][3].item<float>()) && t.values[0][3].item<float>() > 0);
   EXPECT_EQ(t.values.storage().nbytes(), static_cast<size_t>(t.values.numel() * 4));
 }
+
+namespace {
+
+std::filesystem::path write_csv(const std::string& name, const std::string& text) {
+  const auto dir = std::filesystem::path(SAFETRAIN_BINARY_DIR) / "csv-roles-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+}  // namespace
+
+TEST(CsvRoles, TextColumnsThatAreNotUsedAreSkippedIdsAreCarried) {
+  // Regression: any non-numeric column was fatal, even an ID or SMILES column nobody asked for.
+  const auto file = write_csv("roles.csv", "id,smiles,a,b,target\nm1,CCO,1,2,3\nm2,c1ccccc1,4,5,6\n");
+  CsvColumnRoles roles;
+  roles.id_columns = {"id"};
+  const auto table = read_csv(file.string(), roles);
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"a", "b", "target"}));
+  ASSERT_EQ(table.ids.names, (std::vector<std::string>{"id"}));
+  EXPECT_EQ(table.ids.values[0], (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_EQ(table.values.size(0), 2);
+  roles.ignore_columns = {"a"};
+  EXPECT_EQ(read_csv(file.string(), roles).columns, (std::vector<std::string>{"b", "target"}));
+}
+
+TEST(CsvRoles, TextInAUsedColumnStaysAnErrorWithFileLineColumn) {
+  const auto file = write_csv("used_text.csv", "a,target\n1,high\n2,3\n");
+  CsvColumnRoles roles;
+  roles.numeric = {"target"};
+  try {
+    read_csv(file.string(), roles);
+    FAIL() << "text in a target column must be refused";
+  } catch (const safetrain::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("used_text.csv:2:2: column 'target': 'high' is not a number"),
+              std::string::npos)
+        << e.what();
+  }
+  roles = {};
+  roles.id_columns = {"nope"};
+  EXPECT_THROW(read_csv(file.string(), roles), safetrain::InputError);
+}

@@ -48,7 +48,8 @@ std::string TensorRowSource::fingerprint() const {
   return out.str();
 }
 
-CsvRowSource::CsvRowSource(const std::string& path_or_glob, int64_t batch_rows) : reader_(path_or_glob, batch_rows) {}
+CsvRowSource::CsvRowSource(const std::string& path_or_glob, int64_t batch_rows, CsvColumnRoles roles)
+    : reader_(path_or_glob, batch_rows, std::move(roles)) {}
 
 std::optional<torch::Tensor> CsvRowSource::next_batch() {
   auto batch = reader_.next_batch();

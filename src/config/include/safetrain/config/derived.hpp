@@ -15,6 +15,10 @@ namespace safetrain::config {
 std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
                                       const std::string& source);
 
+// How the CSV reader treats each column: ids and ignored columns from data.*, targets and listed features
+// required numeric (text there is an error), any other text column skipped.
+data::CsvColumnRoles csv_roles(const Config& config);
+
 // descriptors.* plus the run's seed and the table's targets (never pruned).
 data::descriptors::DescriptorOptions descriptor_options(const Config& config, const std::vector<std::string>& columns,
                                                         const std::string& source);

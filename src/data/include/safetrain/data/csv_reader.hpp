@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "safetrain/data/data_options.hpp"
 #include "safetrain/data/table.hpp"
 
 namespace safetrain::data {
@@ -19,24 +20,36 @@ std::vector<std::filesystem::path> expand_glob(const std::string& pattern);
 // Rows in batches of `batch_rows`, file after file: memory is bounded by the batch.
 class CsvBatchReader {
  public:
-  CsvBatchReader(const std::string& path_or_glob, int64_t batch_rows);
+  CsvBatchReader(const std::string& path_or_glob, int64_t batch_rows, CsvColumnRoles roles = {});
   ~CsvBatchReader();
   CsvBatchReader(CsvBatchReader&&) noexcept;
   CsvBatchReader& operator=(CsvBatchReader&&) noexcept;
 
-  const std::vector<std::string>& columns() const { return columns_; }
+  const std::vector<std::string>& columns() const { return columns_; }  // the numeric columns read
+  const std::vector<std::string>& id_columns() const { return ids_.names; }
   std::optional<Table> next_batch();  // nullopt after the last row of the last file
   void rewind();                      // back to the first row of the first file
   const std::vector<std::filesystem::path>& files() const { return files_; }
 
  private:
   bool open_file(size_t index);  // false past the last file
+  void check_first_header(const std::filesystem::path& path) const;
+  void check_same_header(const std::vector<std::string>& header, const std::filesystem::path& path) const;  // throws
+  void classify_columns(const std::string& first_row);  // numeric, id or skipped, from the roles and row 1
+  bool next_line();  // the next data line into line_ (the peeked first row first); false past the last file
+  void parse_row(int64_t width, std::vector<float>& cells, TextColumns& ids) const;
   struct FileCloser { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
 
   std::string pattern_;
   int64_t batch_rows_;
   std::vector<std::filesystem::path> files_;
-  std::vector<std::string> columns_;
+  CsvColumnRoles roles_;
+  std::vector<std::string> header_;   // every column of the files
+  std::vector<std::string> columns_;  // the numeric ones
+  enum class Kind { numeric, id, skip };
+  std::vector<Kind> kinds_;           // per header column
+  TextColumns ids_;                   // names only
+  bool pending_line_ = false;         // line_ holds the first data row, read ahead to classify columns
   size_t file_index_ = 0;
   std::unique_ptr<std::FILE, FileCloser> file_;
   int64_t line_number_ = 0;
@@ -44,6 +57,6 @@ class CsvBatchReader {
 };
 
 // The whole input as one table (read once, batch by batch).
-Table read_csv(const std::string& path_or_glob);
+Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles = {});
 
 }  // namespace safetrain::data

@@ -51,11 +51,22 @@ struct SyntheticOptions {
   uint64_t seed = 0;  // not a data.* key: the run's `seed`
 };
 
+// How the CSV reader treats columns. A column that is neither numeric-required nor named here and whose first
+// data cell is not a number (a SMILES string, a name) is skipped with one log line.
+struct CsvColumnRoles {
+  std::vector<std::string> id_columns;      // read as text and carried into every predictions file
+  std::vector<std::string> ignore_columns;  // not read
+  std::vector<std::string> numeric;         // must be numeric (targets, listed features): text there is an error
+  std::string numeric_prefix;               // ... and so must every column with this prefix (targets by prefix)
+};
+
 struct DataOptions {
   DataSource source = DataSource::synthetic;
   std::string path;  // CSV file or glob
   TargetColumns targets;
   std::vector<std::string> features;  // empty = every non-target column
+  std::vector<std::string> id_columns;      // text columns carried into predictions (data.id_columns)
+  std::vector<std::string> ignore_columns;  // columns never read (data.ignore_columns)
   SplitOptions split;
   WorkerOptions workers;
   bool drop_last = false;

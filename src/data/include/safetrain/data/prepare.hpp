@@ -35,6 +35,7 @@ struct PreparedData {
   std::vector<std::string> feature_names, target_names;
   SplitTensors train, val, test;
   Standardizer feature_scaler, target_scaler;
+  TextColumns ids;  // the source's id columns, indexed by row id (the split tensors' row_ids)
 };
 
 struct SplitIndices { torch::Tensor train, val, test; };  // int64 row indices, disjoint

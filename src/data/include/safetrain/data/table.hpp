@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <string>
+
+#include "safetrain/common/text_columns.hpp"
 #include <vector>
 
 namespace safetrain::data {
@@ -11,6 +13,7 @@ struct Table {
   std::vector<std::string> columns;
   torch::Tensor values;  // float32 [rows, columns], contiguous, owns its storage
   std::string source;    // file, glob or generator, for messages
+  TextColumns ids;       // id columns, when the source has them
 };
 
 // Index of `name` in `table.columns`, or -1.

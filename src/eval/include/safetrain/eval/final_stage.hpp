@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "safetrain/common/run_layout.hpp"
+#include "safetrain/common/text_columns.hpp"
 #include "safetrain/eval/output_buffer.hpp"
 #include "safetrain/eval/run_plots.hpp"
 #include "safetrain/eval/streaming_metrics.hpp"
@@ -22,11 +23,13 @@ struct SplitResult {
 };
 
 // Writes predictions/<name>.csv per split and metrics.json ({"<name>": {...metrics.to_json(), "epoch": E,
-// "kept": n, "seen": seen}, plus every field of `summary`}), then redraw_run. Returns every file written.
+// "kept": n, "seen": seen}, plus every field of `summary`}), then redraw_run. `ids`: the source's id
+// columns, written beside row_id. Returns every file written.
 std::vector<std::filesystem::path> write_final_outputs(const RunLayout& layout,
                                                        const std::vector<std::string>& target_names,
                                                        const std::vector<SplitResult>& splits,
                                                        const nlohmann::json& summary = nlohmann::json::object(),
-                                                       const RedrawOptions& redraw = {});
+                                                       const RedrawOptions& redraw = {},
+                                                       const TextColumns* ids = nullptr);
 
 }  // namespace safetrain::eval

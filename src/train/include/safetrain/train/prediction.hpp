@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "safetrain/data/table.hpp"
+#include "safetrain/data/data_options.hpp"
 #include "safetrain/train/state_dict.hpp"
 #include "safetrain/train/training_options.hpp"
 
@@ -24,7 +25,11 @@ struct Predictions {
   std::vector<std::string> target_names;
   torch::Tensor values;          // [rows, targets], float32, CPU
   StateDictReport load_report;
+  TextColumns ids;               // the input's id columns (data.id_columns of the training config)
 };
+
+// How to read an input CSV for this checkpoint: its id and ignored columns, its features required numeric.
+data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir);
 
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options);

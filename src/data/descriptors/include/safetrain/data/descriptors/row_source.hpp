@@ -37,7 +37,7 @@ class TensorRowSource : public RowBatchSource {
 
 class CsvRowSource : public RowBatchSource {
  public:
-  CsvRowSource(const std::string& path_or_glob, int64_t batch_rows);
+  CsvRowSource(const std::string& path_or_glob, int64_t batch_rows, CsvColumnRoles roles = {});
   const std::vector<std::string>& columns() const override { return reader_.columns(); }
   std::optional<torch::Tensor> next_batch() override;
   void rewind() override { reader_.rewind(); }

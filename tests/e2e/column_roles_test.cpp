@@ -1,0 +1,64 @@
+// Column roles on a table as a chemist has it: an ID, a SMILES string, two targets of different scale.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+fs::path molecules_csv(const fs::path& dir) {
+  const fs::path csv = dir / "molecules.csv";
+  std::ofstream out(csv);
+  out << "mol_id,smiles,d1,d2,d3,target_logp,target_weight\n";
+  for (int i = 0; i < 400; ++i) {
+    const double a = std::sin(i * 0.7), b = std::cos(i * 0.3), c = (i % 11) * 0.1;
+    out << "MOL" << 1000 + i << ",C" << std::string(1 + i % 5, 'C') << "O," << a << ',' << b << ',' << c << ','
+        << 2 * a - b + 0.1 * c << ',' << 150 + 80 * b + 20 * c << '\n';
+  }
+  return csv;
+}
+
+std::string table_settings(const fs::path& csv, const std::string& more = "") {
+  return "data:\n  source: csv\n  path: " + csv.string() +
+         "\n  targets: target_\n  id_columns: [mol_id]\n" + more + "descriptors:\n  enabled: false\n";
+}
+
+}  // namespace
+
+TEST(ColumnRoles, IdsAreCarriedIntoPredictionsAndTextColumnsSkipped) {
+  // Regression: any non-numeric column (an ID, a SMILES string) was fatal in the trainer and in predict.
+  const auto dir = scratch("column_roles");
+  const auto csv = molecules_csv(dir);
+  const auto r = run({"trainer", "--config", tiny_config(dir, table_settings(csv)).string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("column 'smiles'"), std::string::npos) << r.err;  // skipped with one log line
+  const fs::path run_dir = dir / "runs" / "tiny";
+  const auto val = read_lines(run_dir / "predictions" / "val.csv");
+  ASSERT_GT(val.size(), 1u);
+  EXPECT_EQ(val[0].rfind("row_id,mol_id,target_logp_true,target_logp_pred", 0), 0u) << val[0];
+  EXPECT_NE(val[1].find(",MOL"), std::string::npos) << val[1];
+
+  const auto predicted = run({"predict", "--checkpoint", (run_dir / "checkpoints" / "best").string(), "--input",
+                              csv.string(), "--output", (dir / "out.csv").string()});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  const auto rows = read_lines(dir / "out.csv");
+  ASSERT_EQ(rows.size(), 401u);
+  EXPECT_EQ(rows[0], "row_id,mol_id,target_logp_pred,target_weight_pred");
+  EXPECT_EQ(rows[1].rfind("0,MOL1000,", 0), 0u) << rows[1];
+}
+
+TEST(ColumnRoles, TextInATargetIsAnErrorNamingTheCell) {
+  const auto dir = scratch("column_roles_text_target");
+  const fs::path csv = dir / "bad.csv";
+  std::ofstream(csv) << "a,target_y\n1,high\n2,3\n";
+  const auto r = run({"trainer", "--config", tiny_config(dir, "data:\n  source: csv\n  path: " + csv.string() +
+                                                             "\n  targets: target_\ndescriptors:\n  enabled: false\n")
+                                                 .string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("bad.csv:2:2: column 'target_y': 'high' is not a number"), std::string::npos) << r.err;
+}
