@@ -1,5 +1,7 @@
 // check_system: what this machine has, and a safe config for it.
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <algorithm>
 #include <cstdio>
 
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
   int64_t features = 64;
   app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
   app.add_option("--features", features, "input feature count to size the model for")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("check_system", [&] {
     const auto info = monitor::probe_system();
     std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);

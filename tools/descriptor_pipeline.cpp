@@ -1,5 +1,7 @@
 // descriptor_pipeline: the column pruner on its own, over CSV files.
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <filesystem>
 #include <iostream>
 
@@ -92,6 +94,6 @@ int main(int argc, char** argv) {
   app.add_flag("--prefer-gpu", a.prefer_gpu, "multiply ranks on CUDA when available (else says so and uses the CPU)");
   app.add_option("--batch-rows", a.batch_rows, "rows per streamed batch (default: descriptors.batch_rows)");
   app.add_flag("-v,--verbose", a.verbose, "also print every dropped column with its reason");
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("descriptor_pipeline", [&] { return run(a); });
 }

@@ -1,5 +1,7 @@
 // export_weights: a checkpoint's model as a tensor dictionary Python's torch.load opens.
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
@@ -19,7 +21,7 @@ int main(int argc, char** argv) {
   std::string checkpoint, output = "weights.pt";
   app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
   app.add_option("--output", output, "file to write")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("export_weights", [&] {
     const auto meta = train::read_checkpoint_meta(checkpoint);
     const auto resolved = config::resolve_from_text(meta.config_yaml, checkpoint + "/config.yaml");

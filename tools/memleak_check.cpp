@@ -1,6 +1,8 @@
 // memleak_check: N train+validate cycles in one process, memory after each,
 // PASS/FAIL on the growth per cycle (the seed's test_memory_leak, for this trainer).
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <cstdio>
 #include <unistd.h>
 
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-growth-mb", max_growth_mb, "allowed RSS growth per cycle")->capture_default_str();
   app.add_option("--set", overrides, "override a config key (repeatable)");
   app.add_flag("--keep", keep, "keep the run directory");
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
 
   return guarded_main("memleak_check", [&] {
     std::vector<config::Override> parsed;

@@ -1,6 +1,8 @@
 // plot_run RUN_DIR: redraw a finished run's plots from its CSV files.
 #include <CLI/CLI.hpp>
 
+#include "safetrain/common/cli.hpp"
+
 #include <iostream>
 
 #include "safetrain/common/error.hpp"
@@ -12,12 +14,7 @@ int main(int argc, char** argv) {
                "predictions/*.csv"};
   std::string run_dir;
   app.add_option("RUN_DIR", run_dir, "a safetrain run output directory")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints help or the parse error
-    return code == 0 ? 0 : safetrain::kExitInputError;
-  }
+  SAFETRAIN_PARSE(app, argc, argv);
   return safetrain::guarded_main("plot_run", [&] {
     for (const auto& path : safetrain::eval::redraw_run(run_dir)) std::cout << path.string() << "\n";
     return 0;

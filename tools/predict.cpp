@@ -1,5 +1,7 @@
 // predict: run a trained checkpoint over a CSV file.
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<train::DeviceSetting>()))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
     const auto table = data::read_csv(input, train::prediction_csv_roles(checkpoint));
     train::PredictOptions options;

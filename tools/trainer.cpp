@@ -1,5 +1,7 @@
 // trainer: train, validate and test a model from a YAML config.
 #include <CLI/CLI.hpp>
+
+#include "safetrain/common/cli.hpp"
 #include <iostream>
 
 #include "safetrain/common/error.hpp"
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
                  "continue the run in RUN_DIR from RUN_DIR/checkpoints/last (its stored config, plus --set)");
   app.add_flag("--print-config", print_config, "print the resolved config as YAML and exit");
   app.add_flag("--list-keys", list_keys, "print every config key with its default, range and help (markdown) and exit");
-  CLI11_PARSE(app, argc, argv);
+  SAFETRAIN_PARSE(app, argc, argv);
 
   return guarded_main("trainer", [&] {
     if (list_keys) {

@@ -53,6 +53,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"malformed", "training: {batch_size: 4\n", "malformed.yaml"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(TrainerCli, CommandLineMistakesExitTwoLikeEveryInputError) {
+  // Regression: CLI11's own codes leaked out (109 for an unknown flag, 114 for a missing required option).
+  for (const auto& args : std::vector<std::vector<std::string>>{{"trainer", "--no-such-flag"},
+                                                              {"predict", "--input", "x.csv"},
+                                                              {"descriptor_pipeline", "--input"},
+                                                              {"plot_run"}}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1 % args.size()] << ": " << r.err;
+  }
+  EXPECT_EQ(run({"trainer", "--help"}).exit_code, 0);
+}
+
 TEST(TrainerCli, MissingConfigFileExitsTwo) {
   const auto r = run({"trainer", "--config", "configs/does_not_exist.yaml"});
   EXPECT_EQ(r.exit_code, 2);
