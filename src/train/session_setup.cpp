@@ -79,7 +79,7 @@ void TrainingSession::State::save(const fs::path& dir) {
   progress_state.schedule = schedule->state();
   progress_state.early_stopping = early_stopping->state();
   CheckpointWrite contents;
-  contents.model = model.ptr().get();
+  contents.model = model.get();
   contents.optimizer = optimizer.get();
   contents.scaling = scaling();
   contents.state = progress_state;

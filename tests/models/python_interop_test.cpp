@@ -74,10 +74,10 @@ std::string run_reference(const std::vector<std::string>& args) {
 ModelSpec transformer(int64_t features, const std::string& tokens, int64_t patch, int64_t d_model,
                       int64_t heads, int64_t layers) {
   ModelSpec spec;
-  spec.type = "transformer";
+  spec.type = ModelFamily::transformer;
   spec.input_features = features;
   spec.outputs = 6;
-  spec.token_type = tokens;
+  spec.token_type = *safetrain::parse_enum<TokenType>(tokens);
   spec.patch_size = patch;
   spec.d_model = d_model;
   spec.num_heads = heads;
@@ -87,6 +87,7 @@ ModelSpec transformer(int64_t features, const std::string& tokens, int64_t patch
 
 ModelSpec mlp(int64_t features, int64_t hidden, int64_t layers) {
   ModelSpec spec;
+  spec.type = ModelFamily::mlp;
   spec.input_features = features;
   spec.outputs = 3;
   spec.hidden = hidden;
