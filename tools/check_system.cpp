@@ -4,13 +4,13 @@
 #include <cstdio>
 
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/models/parse_setting.hpp"
 #include "safetrain/monitor/system_info.hpp"
 #include "safetrain/train/config.hpp"
 #include "safetrain/train/config_loader.hpp"
-#include "safetrain/train/model_from_config.hpp"
 
 using namespace safetrain;
 
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     const auto config = train::make_config(resolved.tree, resolved.file.string());
     std::vector<std::string> targets = config.data.targets;
     if (targets.empty()) targets = {"target"};
-    const auto spec = train::model_spec_from(config, features, targets);
+    const auto spec = infer::model_spec_from(config, features, targets);
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(spec.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));

@@ -3,12 +3,8 @@
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
-#include "safetrain/models/export.hpp"
-#include "safetrain/train/checkpoint.hpp"
-#include "safetrain/train/config.hpp"
-#include "safetrain/train/config_loader.hpp"
-#include "safetrain/train/model_from_config.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/infer/inference_model.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 using namespace safetrain;
 
@@ -21,14 +17,8 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "file to write")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return guarded_main("export_weights", [&] {
-    const auto meta = train::read_checkpoint_meta(checkpoint);
-    const auto resolved = train::resolve_from_text(meta.config_yaml, checkpoint + "/config.yaml");
-    const auto config = train::make_config(resolved.tree, resolved.file.string());
-    const auto spec = train::model_spec_from(config, static_cast<int64_t>(meta.state.feature_names.size()),
-                                             meta.state.target_names);
-    auto model = train::build_checked_model(spec, config, torch::kCPU, /*training=*/false);
-    train::load_state_dict(*model, std::filesystem::path(checkpoint) / "model.pt", /*strict=*/true);
-    models::export_state_dict(*model, output);
+    const auto loaded = infer::load_for_inference(checkpoint, "cpu", /*strict=*/true);
+    models::save_state_dict(*loaded.model, output);
     std::cout << "export_weights: " << output << std::endl;
     return 0;
   });

@@ -5,7 +5,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/csv_reader.hpp"
-#include "safetrain/train/prediction.hpp"
+#include "safetrain/infer/prediction.hpp"
 
 using namespace safetrain;
 
@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
     const auto table = data::read_csv(input);
-    train::PredictOptions options;
+    infer::PredictOptions options;
     options.strict = strict;
     options.device = device;
-    const auto predictions = train::predict_table(checkpoint, table, options);
-    train::write_prediction_rows(predictions, output);
+    const auto predictions = infer::predict_table(checkpoint, table, options);
+    infer::write_prediction_rows(predictions, output);
     std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
     return 0;
   });

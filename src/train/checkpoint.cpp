@@ -12,7 +12,7 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 namespace fs = std::filesystem;
 
@@ -121,7 +121,7 @@ void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
   fs::remove_all(staging);
   fs::create_directories(staging);
 
-  save_state_dict(*c.model, staging / "model.pt");
+  models::save_state_dict(*c.model, staging / "model.pt");
   if (c.optimizer) {
     torch::serialize::OutputArchive archive;
     c.optimizer->save(archive);

@@ -12,16 +12,6 @@
 
 namespace safetrain::train {
 
-torch::Device resolve_device(const std::string& setting) {
-  const bool have_cuda = torch::cuda::is_available();
-  if (setting == "cuda" && !have_cuda) {
-    throw InputError("training.device: cuda requested, but this LibTorch build has no CUDA or no GPU is visible; "
-                     "use auto or cpu");
-  }
-  if (setting == "cpu" || !have_cuda) return torch::kCPU;
-  return torch::Device(torch::kCUDA, 0);
-}
-
 void apply_threads(int64_t threads) {
   torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
 }

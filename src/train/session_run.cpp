@@ -7,7 +7,7 @@
 #include "safetrain/common/log.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/process_memory.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "safetrain/train/stop_signals.hpp"
 #include "session_state.hpp"
 
@@ -175,7 +175,7 @@ RunOutcome TrainingSession::run() {
   if (!interrupted && s.test_loader) {
     monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::test);
     const fs::path best = s.run_dir / "checkpoints" / "best";
-    if (fs::exists(best / "model.pt")) load_state_dict(*s.model, best / "model.pt", true);
+    if (fs::exists(best / "model.pt")) models::load_state_dict(*s.model, best / "model.pt", true);
     const auto test = evaluate(s, *s.test_loader, *s.test_metrics, *s.test_buffer, max_epochs);
     s.tested = true;
     log::info("test: loss ", test.loss, "  mae ", s.test_metrics->mean_mae(), "  r2 ", s.test_metrics->mean_r2(),

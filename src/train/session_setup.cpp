@@ -6,13 +6,14 @@
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/infer/model_from_config.hpp"
+#include "safetrain/models/device.hpp"
 #include "safetrain/models/memory_estimate.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/train/config_loader.hpp"
 #include "safetrain/train/data_stage.hpp"
 #include "safetrain/train/device.hpp"
-#include "safetrain/train/model_from_config.hpp"
-#include "safetrain/train/state_dict.hpp"
 #include "session_state.hpp"
 
 namespace fs = std::filesystem;
@@ -105,7 +106,7 @@ void TrainingSession::setup() {
 
   torch::manual_seed(c.seed);
   apply_threads(c.training.threads);
-  s.device = resolve_device(c.training.device);
+  s.device = models::resolve_device(c.training.device);
   s.precision = plan_precision(c.training.precision, s.device);
   log::info("run directory: ", s.run_dir.string());
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
@@ -140,13 +141,13 @@ void TrainingSession::setup() {
   if (s.options.resume) resume = read_checkpoint_meta(*s.options.resume);
   {
     monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::build);
-    const auto spec = model_spec_from(c, s.data.feature_names.size(), s.data.target_names);
-    s.model = build_checked_model(spec, c, s.device);
+    const auto spec = infer::model_spec_from(c, s.data.feature_names.size(), s.data.target_names);
+    s.model = infer::build_checked_model(spec, c, s.device);
     if (resume) {
       if (resume->state.feature_names != s.data.feature_names || resume->state.target_names != s.data.target_names) {
         throw InputError(resume->dir.string() + ": the checkpoint was trained on other columns than this data gives");
       }
-      load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
+      models::load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
     }
   }
   s.optimizer = make_optimizer(c.training, s.model->parameters());

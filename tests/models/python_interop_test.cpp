@@ -16,6 +16,7 @@
 #include "safetrain/models/model_spec_json.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/models/regression_model.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::models;
@@ -125,7 +126,7 @@ TEST(PythonReference, ExportedWeightsLoadStrictlyAndReproduceOutputs) {
     torch::NoGradGuard no_grad;
     const auto x = torch::randn({5, spec.input_features});
     const auto y = model->forward(x);
-    export_state_dict(*model, dir / "weights.pt");
+    save_state_dict(*model, dir / "weights.pt");
     save_tensor_dict({{"x", x}, {"y", y}}, dir / "tensors.pt");
     const std::string difference = run_reference(
         {"compare", nlohmann::json(spec).dump(), (dir / "weights.pt").string(), (dir / "tensors.pt").string()});

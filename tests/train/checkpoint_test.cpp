@@ -5,11 +5,13 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/train/checkpoint.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
 using namespace safetrain::train;
+using safetrain::models::load_state_dict;
+using safetrain::models::save_state_dict;
 
 namespace {
 

@@ -1,12 +1,12 @@
-#include "safetrain/train/model_from_config.hpp"
+#include "safetrain/infer/model_from_config.hpp"
 
 #include "safetrain/models/parse_setting.hpp"
 #include "safetrain/models/safe_build.hpp"
 #include "safetrain/monitor/trim.hpp"
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
-models::ModelSpec model_spec_from(const Config& config, int64_t features, const std::vector<std::string>& targets) {
+models::ModelSpec model_spec_from(const train::Config& config, int64_t features, const std::vector<std::string>& targets) {
   const auto& m = config.model;
   models::ModelSpec spec;
   spec.type = models::parse_setting<models::ModelFamily>("model.type", m.type);
@@ -26,7 +26,7 @@ models::ModelSpec model_spec_from(const Config& config, int64_t features, const 
   return spec;
 }
 
-models::RegressionModel build_checked_model(const models::ModelSpec& spec, const Config& config,
+models::RegressionModel build_checked_model(const models::ModelSpec& spec, const train::Config& config,
                                             const torch::Device& device, bool training) {
   // Return cached memory first, as the seed's safe instantiation cleans up before it measures.
   monitor::release_cached_memory();
@@ -40,4 +40,4 @@ models::RegressionModel build_checked_model(const models::ModelSpec& spec, const
   return models::build_model_safely(spec, options);
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

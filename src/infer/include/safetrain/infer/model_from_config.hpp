@@ -8,12 +8,12 @@
 #include "safetrain/models/regression_model.hpp"
 #include "safetrain/train/config.hpp"
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
-models::ModelSpec model_spec_from(const Config& config, int64_t features, const std::vector<std::string>& targets);
+models::ModelSpec model_spec_from(const train::Config& config, int64_t features, const std::vector<std::string>& targets);
 
 // Logs the parameter count and the memory estimate; throws ResourceError when it does not fit.
-models::RegressionModel build_checked_model(const models::ModelSpec& spec, const Config& config,
+models::RegressionModel build_checked_model(const models::ModelSpec& spec, const train::Config& config,
                                             const torch::Device& device, bool training = true);
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

@@ -1,0 +1,39 @@
+#pragma once
+// Inference from a checkpoint directory, shared by `predict` and the tests:
+// the model loaded safely (inference_model.hpp), the stored feature scaling,
+// predictions in the targets' units. Links no trainer, plotting or graph library.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "safetrain/data/table.hpp"
+#include "safetrain/infer/inference_model.hpp"
+
+namespace safetrain::infer {
+
+struct PredictOptions {
+  bool strict = true;
+  std::string device = "cpu";  // "cpu" | "cuda" | "auto"
+  int64_t batch_rows = 4096;
+};
+
+struct Predictions {
+  std::vector<std::string> target_names;
+  torch::Tensor values;  // [rows, targets], float32, CPU
+  models::StateDictReport load_report;
+};
+
+// The model's feature columns of `input` (by name, any order), missing values
+// handled as in training, scaled, run in batches of `batch_rows` under no-grad.
+torch::Tensor predict_values(const InferenceModel& loaded, const data::Table& input, int64_t batch_rows);
+
+// load_for_inference + predict_values.
+Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
+                          const PredictOptions& options);
+
+// row_id,<name>_pred,... one row per input row, written atomically.
+void write_prediction_rows(const Predictions& predictions, const std::filesystem::path& csv);
+
+}  // namespace safetrain::infer
