@@ -6,12 +6,13 @@
 #include <cstdio>
 
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
+#include "safetrain/models/parse_setting.hpp"
 #include "safetrain/monitor/system_info.hpp"
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
-#include "safetrain/train/model_from_config.hpp"
 
 using namespace safetrain;
 
@@ -21,10 +22,10 @@ double mb(int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
 
 void recommend(const char* where, const models::ModelSpec& spec, const config::Config& config, int64_t free_bytes,
                bool gpu, int cores) {
-  const std::string precision = gpu ? "16" : "32";
+  const models::Precision precision = gpu ? models::Precision::fp16 : models::Precision::fp32;
   const int64_t reserve = static_cast<int64_t>(config.memory.min_free_mb * 1048576.0);
   const int64_t usable = std::max<int64_t>(0, free_bytes - reserve);
-  const int64_t largest = models::largest_batch_that_fits(spec, name_of(config.training.optimizer), precision, usable);
+  const int64_t largest = models::largest_batch_that_fits(spec, config.training.optimizer, precision, usable);
   std::printf("\nrecommended for %s (%.0f MB free, keeping memory.min_free_mb %.0f MB):\n", where, mb(free_bytes),
               config.memory.min_free_mb);
   if (largest < 1) {
@@ -34,12 +35,12 @@ void recommend(const char* where, const models::ModelSpec& spec, const config::C
   // Stay well under the largest batch that fits: activations vary with the data, the estimate is an estimate.
   const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(largest / 2, gpu ? 64 : 256));
   const int64_t accumulate = std::max<int64_t>(1, 16 / batch);
-  const auto estimate = models::estimate_memory(spec, batch, name_of(config.training.optimizer), precision, true);
+  const auto estimate = models::estimate_memory(spec, batch, config.training.optimizer, precision, true);
   std::printf("  training.batch_size: %lld   # largest that fits: %lld\n", static_cast<long long>(batch),
               static_cast<long long>(largest));
   std::printf("  training.accumulate_grad_batches: %lld   # effective batch %lld\n",
               static_cast<long long>(accumulate), static_cast<long long>(batch * accumulate));
-  std::printf("  training.precision: \"%s\"%s\n", precision.c_str(),
+  std::printf("  training.precision: \"%s\"%s\n", name_of(precision),
               gpu ? "   # fp16 autocast + loss scaling" : "   # fp16 does not help on a CPU");
   std::printf("  data.num_workers: %d\n", std::min(2, std::max(0, cores - 1)));
   std::printf("  estimate at that batch: %s\n", estimate.summary().c_str());
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
     const auto config = config::make_config(resolved.tree, resolved.file.string());
     std::vector<std::string> targets = config.data.targets.names;
     if (targets.empty()) targets = {"target"};
-    const auto spec = train::model_spec_from(config, features, targets);
+    const auto spec = infer::model_spec_from(config, features, targets);
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));

@@ -5,12 +5,8 @@
 #include <iostream>
 
 #include "safetrain/common/guarded_main.hpp"
-#include "safetrain/models/export.hpp"
-#include "safetrain/train/checkpoint.hpp"
-#include "safetrain/config/config.hpp"
-#include "safetrain/config/loader.hpp"
-#include "safetrain/train/model_from_config.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/infer/inference_model.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 using namespace safetrain;
 
@@ -23,14 +19,8 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "file to write")->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("export_weights", [&] {
-    const auto meta = train::read_checkpoint_meta(checkpoint);
-    const auto resolved = config::resolve_from_text(meta.config_yaml, checkpoint + "/config.yaml");
-    const auto config = config::make_config(resolved.tree, resolved.file.string());
-    const auto spec = train::model_spec_from(config, static_cast<int64_t>(meta.feature_names().size()),
-                                             meta.target_names());
-    auto model = train::build_checked_model(spec, config, torch::kCPU, /*training=*/false);
-    train::load_state_dict(*model, std::filesystem::path(checkpoint) / "model.pt", /*strict=*/true);
-    models::export_state_dict(*model, output);
+    const auto loaded = infer::load_for_inference(checkpoint, models::DeviceSetting::cpu, /*strict=*/true);
+    models::save_state_dict(*loaded.model, output);
     std::cout << "export_weights: " << output << std::endl;
     return 0;
   });

@@ -7,7 +7,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/csv_reader.hpp"
-#include "safetrain/train/prediction.hpp"
+#include "safetrain/infer/prediction.hpp"
 
 using namespace safetrain;
 
@@ -23,16 +23,16 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
   app.add_option("--strict", strict, "require weights to match the model exactly (false: load what matches)")
       ->capture_default_str();
-  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<train::DeviceSetting>()))
+  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<models::DeviceSetting>()))
       ->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
-    const auto table = data::read_csv(input, train::prediction_csv_roles(checkpoint));
-    train::PredictOptions options;
+    const auto table = data::read_csv(input, infer::prediction_csv_roles(checkpoint));
+    infer::PredictOptions options;
     options.strict = strict;
-    options.device = *parse_enum<train::DeviceSetting>(device);
-    const auto predictions = train::predict_table(checkpoint, table, options);
-    train::write_prediction_rows(predictions, output);
+    options.device = *parse_enum<models::DeviceSetting>(device);
+    const auto predictions = infer::predict_table(checkpoint, table, options);
+    infer::write_prediction_rows(predictions, output);
     std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
     return 0;
   });

@@ -8,7 +8,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/common/log.hpp"
-#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/config/schema.hpp"
 #include "safetrain/train/session.hpp"
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     config::ResolvedConfig resolved;
     if (!resume_dir.empty()) {
       const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
-      const auto meta = train::read_checkpoint_meta(checkpoint);
+      const auto meta = infer::read_checkpoint_meta(checkpoint);
       resolved = config::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
       options.run_dir = resume_dir;
       options.resume = checkpoint;

@@ -33,8 +33,4 @@ void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& 
   write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
-void export_state_dict(const torch::nn::Module& model, const std::filesystem::path& path) {
-  save_tensor_dict(state_dict(model), path);
-}
-
 }  // namespace safetrain::models

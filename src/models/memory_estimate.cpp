@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/models/model_registry.hpp"
 #include "safetrain/models/parameter_count.hpp"
 
 namespace safetrain::models {
@@ -15,37 +16,16 @@ constexpr double kActivationSafetyFactor = 1.5;
 constexpr int64_t kFloat32Bytes = 4;
 constexpr int64_t kLargestBatchConsidered = int64_t{1} << 24;
 
-int64_t optimizer_states_per_parameter(const std::string& optimizer) {
-  if (optimizer == "adam" || optimizer == "adamw") return 2;  // exp_avg, exp_avg_sq
-  if (optimizer == "sgd") return 1;                           // momentum buffer
-  throw InputError("training.optimizer: unknown value '" + optimizer + "' (expected adam, adamw or sgd)");
-}
-
-int64_t activation_element_bytes(const std::string& precision) {
-  if (precision == "32") return 4;
-  if (precision == "16" || precision == "bf16") return 2;
-  throw InputError("training.precision: unknown value '" + precision + "' (expected 32, 16 or bf16)");
-}
-
-// Elements kept per sample for the backward pass (training) or alive at the
-// peak of a forward pass (inference).
-int64_t activation_elements_per_sample(const ModelSpec& spec, bool training) {
-  const bool dropout = spec.dropout > 0;
-  if (spec.type == "mlp") {
-    if (!training) return 2 * std::max(spec.input_features, spec.hidden) + spec.outputs;
-    // per hidden layer: linear output, relu output, dropout mask
-    return spec.input_features + spec.mlp_layers * spec.hidden * (dropout ? 3 : 2) + 3 * spec.outputs;
+int64_t optimizer_states_per_parameter(OptimizerKind optimizer) {
+  switch (optimizer) {
+    case OptimizerKind::adam:
+    case OptimizerKind::adamw: return 2;  // exp_avg, exp_avg_sq
+    case OptimizerKind::sgd: return 1;    // momentum buffer
   }
-  const int64_t s = token_count(spec), e = spec.d_model, ff = feedforward_dim(spec), h = spec.num_heads;
-  const int64_t attention_maps = h * s * s;
-  if (!training) return 2 * std::max({s * ff, attention_maps, s * e}) + 2 * s * e;
-  // per layer: input, q/k/v, scaled q, attention output, out_proj, residuals and
-  // norms (~12 d_model-wide tensors); scores + softmax (+ dropout mask); linear1,
-  // relu (+ dropout mask) of the feed-forward width.
-  const int64_t per_layer = 12 * s * e + (dropout ? 3 : 2) * attention_maps + (dropout ? 3 : 2) * s * ff;
-  const int64_t embedding = s * token_width(spec) + 2 * s * e;
-  return embedding + spec.num_layers * per_layer + 2 * e + 3 * spec.outputs;
+  return 2;  // unreachable: every OptimizerKind is handled above
 }
+
+int64_t activation_element_bytes(Precision precision) { return precision == Precision::fp32 ? 4 : 2; }
 
 }  // namespace
 
@@ -62,8 +42,8 @@ std::string MemoryEstimate::summary() const {
          " for batch " + std::to_string(batch_size) + ")";
 }
 
-MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, const std::string& optimizer,
-                               const std::string& precision, bool training) {
+MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, OptimizerKind optimizer,
+                               Precision precision, bool training) {
   validate(spec);
   if (batch_size <= 0)
     throw InputError("training.batch_size: must be positive, got " + std::to_string(batch_size));
@@ -78,15 +58,15 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, const 
   e.gradient_bytes = training ? e.parameters * kFloat32Bytes : 0;
   e.optimizer_bytes = training ? states * e.parameters * kFloat32Bytes : 0;
   e.workspace_bytes = element_bytes < kFloat32Bytes ? e.parameters * element_bytes : 0;
-  const double per_sample = static_cast<double>(activation_elements_per_sample(spec, training)) *
+  const double per_sample = static_cast<double>(family_of(spec).activation_elements_per_sample(spec, training)) *
                             static_cast<double>(element_bytes) * kActivationSafetyFactor;
   e.activation_bytes = static_cast<int64_t>(per_sample * static_cast<double>(batch_size));
   e.total_bytes = e.parameter_bytes + e.gradient_bytes + e.optimizer_bytes + e.workspace_bytes + e.activation_bytes;
   return e;
 }
 
-int64_t largest_batch_that_fits(const ModelSpec& spec, const std::string& optimizer,
-                                const std::string& precision, int64_t available_bytes) {
+int64_t largest_batch_that_fits(const ModelSpec& spec, OptimizerKind optimizer,
+                                Precision precision, int64_t available_bytes) {
   const auto one = estimate_memory(spec, 1, optimizer, precision);
   if (one.total_bytes > available_bytes) return 0;
   const int64_t per_sample = std::max<int64_t>(1, estimate_memory(spec, 2, optimizer, precision).total_bytes -

@@ -2,6 +2,7 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/text.hpp"
+#include "safetrain/models/parse_setting.hpp"
 
 namespace safetrain::models {
 namespace {
@@ -24,17 +25,27 @@ void read_if_present(const nlohmann::json& in, const char* key, T& value) {
   }
 }
 
+// Enums are stored by name, e.g. "type": "transformer"; a wrong name is an
+// InputError naming the `model.*` key, with a did-you-mean.
+template <typename E>
+void read_enum_if_present(const nlohmann::json& in, const char* key, E& value) {
+  if (!in.contains(key)) return;
+  std::string name;
+  read_if_present(in, key, name);
+  value = parse_setting<E>(std::string("model.") + key, name);
+}
+
 }  // namespace
 
 void to_json(nlohmann::json& out, const ModelSpec& spec) {
-  out = nlohmann::json{{"type", spec.type},
+  out = nlohmann::json{{"type", name_of(spec.type)},
                        {"input_features", spec.input_features},
                        {"outputs", spec.outputs},
                        {"output_names", spec.output_names},
                        {"hidden", spec.hidden},
                        {"mlp_layers", spec.mlp_layers},
                        {"dropout", spec.dropout},
-                       {"token_type", spec.token_type},
+                       {"token_type", name_of(spec.token_type)},
                        {"patch_size", spec.patch_size},
                        {"d_model", spec.d_model},
                        {"num_heads", spec.num_heads},
@@ -55,14 +66,14 @@ void from_json(const nlohmann::json& in, ModelSpec& spec) {
     }
   }
   ModelSpec result;
-  read_if_present(in, "type", result.type);
+  read_enum_if_present(in, "type", result.type);
   read_if_present(in, "input_features", result.input_features);
   read_if_present(in, "outputs", result.outputs);
   read_if_present(in, "output_names", result.output_names);
   read_if_present(in, "hidden", result.hidden);
   read_if_present(in, "mlp_layers", result.mlp_layers);
   read_if_present(in, "dropout", result.dropout);
-  read_if_present(in, "token_type", result.token_type);
+  read_enum_if_present(in, "token_type", result.token_type);
   read_if_present(in, "patch_size", result.patch_size);
   read_if_present(in, "d_model", result.d_model);
   read_if_present(in, "num_heads", result.num_heads);

@@ -13,16 +13,6 @@
 
 namespace safetrain::train {
 
-torch::Device resolve_device(DeviceSetting setting) {
-  const bool have_cuda = torch::cuda::is_available();
-  if (setting == DeviceSetting::cuda && !have_cuda) {
-    throw InputError("training.device: cuda requested, but this LibTorch build has no CUDA or no GPU is visible; "
-                     "use auto or cpu");
-  }
-  if (setting == DeviceSetting::cpu || !have_cuda) return torch::kCPU;
-  return torch::Device(torch::kCUDA, 0);
-}
-
 void apply_threads(AutoCount threads) {
   const int64_t count = threads.is_auto() ? static_cast<int64_t>(std::thread::hardware_concurrency()) : threads.value;
   torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, count)));

@@ -23,12 +23,12 @@ nlohmann::json TrainingSession::State::components() const {
   return c;
 }
 
-void TrainingSession::State::load_components(const CheckpointMeta& meta) {
+void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) {
   if (meta.feature_names() != data.feature_names || meta.target_names() != data.target_names) {
     throw InputError(meta.dir.string() + ": the checkpoint was trained on other columns than this data gives");
   }
-  load_optimizer_state(meta.dir, *optimizer);
-  restore_rng_state(meta.dir);
+  infer::load_optimizer_state(meta.dir, *optimizer);
+  infer::restore_rng_state(meta.dir);
   try {
     counters.load_state_dict(meta.component("counters"));
     scaler->load_state_dict(meta.component("grad_scaler"));
@@ -47,14 +47,14 @@ void TrainingSession::State::load_components(const CheckpointMeta& meta) {
 
 void TrainingSession::State::save(const fs::path& dir) {
   monitor::PhaseScope phase(monitor.get(), monitor::Phase::checkpoint);
-  CheckpointWrite contents;
-  contents.model = model.ptr().get();
+  infer::CheckpointWrite contents;
+  contents.model = model.get();
   contents.optimizer = optimizer.get();
   contents.scaling = {data.feature_scaler.mean, data.feature_scaler.std, data.target_scaler.mean,
                       data.target_scaler.std};
   contents.components = components();
   contents.config_yaml = config::to_yaml(config.tree);
-  save_checkpoint(dir, contents);
+  infer::save_checkpoint(dir, contents);
 }
 
 Forward TrainingSession::State::forward() {

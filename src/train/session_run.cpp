@@ -8,7 +8,7 @@
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/callbacks.hpp"
 #include "safetrain/train/progress.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "safetrain/common/stop_signals.hpp"
 #include "session_state.hpp"
 
@@ -131,7 +131,7 @@ void TrainingSession::run_test() {
   auto& s = *state_;
   s.callbacks.call(&Callback::on_test_start, *s.context);
   if (fs::exists(s.layout.best_checkpoint() / "model.pt")) {
-    load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
+    models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
   }
   const auto* best = s.callbacks.find<CheckpointCallback>();
   s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;

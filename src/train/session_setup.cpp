@@ -9,10 +9,11 @@
 #include "safetrain/train/callbacks.hpp"
 #include "safetrain/train/data_stage.hpp"
 #include "safetrain/train/device.hpp"
-#include "safetrain/train/model_from_config.hpp"
+#include "safetrain/infer/model_from_config.hpp"
+#include "safetrain/models/device.hpp"
 #include "safetrain/train/optimization.hpp"
 #include "safetrain/train/run_files.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "session_state.hpp"
 
 namespace fs = std::filesystem;
@@ -128,7 +129,7 @@ void TrainingSession::setup() {
   write_file_atomically(s.layout.config(), config::to_yaml(c.tree));
   torch::manual_seed(c.seed);
   apply_threads(c.training.threads);
-  s.device = resolve_device(c.training.device);
+  s.device = models::resolve_device(c.training.device);
   s.precision = plan_precision(c.training.precision, s.device);
   log_runtime(s);
   if (const auto budget = apply_device_budget(s.device, c.memory.device_budget_mb); !budget.empty()) log::info(budget);
@@ -139,13 +140,13 @@ void TrainingSession::setup() {
     s.monitor->start();
   }
   load_data(s);
-  std::optional<CheckpointMeta> resume;
-  if (s.options.resume) resume = read_checkpoint_meta(*s.options.resume);
+  std::optional<infer::CheckpointMeta> resume;
+  if (s.options.resume) resume = infer::read_checkpoint_meta(*s.options.resume);
   {
     monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::build);
-    const auto spec = model_spec_from(c, static_cast<int64_t>(s.data.feature_names.size()), s.data.target_names);
-    s.model = build_checked_model(spec, c, s.device);
-    if (resume) load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
+    const auto spec = infer::model_spec_from(c, static_cast<int64_t>(s.data.feature_names.size()), s.data.target_names);
+    s.model = infer::build_checked_model(spec, c, s.device);
+    if (resume) models::load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
   }
   s.optimizer = make_optimizer(c.training, s.model->parameters());
   GradScalerOptions scaler_options;

@@ -14,7 +14,7 @@
 #include "safetrain/models/regression_model.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
 #include "safetrain/train/callback.hpp"
-#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/train/grad_scaler.hpp"
 #include "safetrain/train/precision.hpp"
 #include "safetrain/train/session.hpp"
@@ -53,7 +53,7 @@ struct TrainingSession::State {
   Forward forward();
   // Every stateful part's state_dict, by name (the checkpoint's "components").
   nlohmann::json components() const;
-  void load_components(const CheckpointMeta& meta);
+  void load_components(const infer::CheckpointMeta& meta);
   void save(const std::filesystem::path& dir);
 };
 

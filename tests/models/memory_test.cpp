@@ -5,6 +5,7 @@
 #include "safetrain/models/memory_budget.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
+#include "safetrain/models/parse_setting.hpp"
 #include "safetrain/models/safe_build.hpp"
 
 using namespace safetrain::models;
@@ -13,7 +14,7 @@ namespace {
 
 ModelSpec seed_transformer() {
   ModelSpec spec;
-  spec.type = "transformer";
+  spec.type = ModelFamily::transformer;
   spec.input_features = 64;
   spec.outputs = 6;
   return spec;  // defaults: patch 4, d_model 512, 8 heads, 4 layers
@@ -24,7 +25,7 @@ constexpr int64_t kMb = 1024 * 1024;
 }  // namespace
 
 TEST(MemoryEstimate, PartsAddUpAndScaleWithParameters) {
-  const auto e = estimate_memory(seed_transformer(), 4, "adamw", "32");
+  const auto e = estimate_memory(seed_transformer(), 4, OptimizerKind::adamw, Precision::fp32);
   const int64_t params = expected_parameter_count(seed_transformer());
   EXPECT_EQ(e.parameters, params);
   EXPECT_EQ(e.parameter_bytes, 4 * params);
@@ -37,22 +38,27 @@ TEST(MemoryEstimate, PartsAddUpAndScaleWithParameters) {
 
 TEST(MemoryEstimate, GrowsWithBatchAndOptimizerState) {
   const auto spec = seed_transformer();
-  const auto small = estimate_memory(spec, 4, "adam", "32");
-  const auto big = estimate_memory(spec, 64, "adam", "32");
+  const auto small = estimate_memory(spec, 4, OptimizerKind::adam, Precision::fp32);
+  const auto big = estimate_memory(spec, 64, OptimizerKind::adam, Precision::fp32);
   EXPECT_GT(big.activation_bytes, small.activation_bytes);
   EXPECT_GT(big.total_bytes, small.total_bytes);
-  EXPECT_GT(estimate_memory(spec, 4, "adam", "32").total_bytes, estimate_memory(spec, 4, "sgd", "32").total_bytes);
-  EXPECT_LT(estimate_memory(spec, 64, "adam", "16").activation_bytes, big.activation_bytes);
-  const auto inference = estimate_memory(spec, 4, "adam", "32", /*training=*/false);
+  EXPECT_GT(estimate_memory(spec, 4, OptimizerKind::adam, Precision::fp32).total_bytes, estimate_memory(spec, 4, OptimizerKind::sgd, Precision::fp32).total_bytes);
+  EXPECT_LT(estimate_memory(spec, 64, OptimizerKind::adam, Precision::fp16).activation_bytes, big.activation_bytes);
+  const auto inference = estimate_memory(spec, 4, OptimizerKind::adam, Precision::fp32, /*training=*/false);
   EXPECT_EQ(inference.gradient_bytes, 0);
   EXPECT_EQ(inference.optimizer_bytes, 0);
   EXPECT_LT(inference.total_bytes, small.total_bytes);
 }
 
 TEST(MemoryEstimate, UnknownNamesAreInputErrors) {
-  EXPECT_THROW(estimate_memory(seed_transformer(), 4, "lbfgs", "32"), safetrain::InputError);
-  EXPECT_THROW(estimate_memory(seed_transformer(), 4, "adam", "8"), safetrain::InputError);
-  EXPECT_THROW(estimate_memory(seed_transformer(), 0, "adam", "32"), safetrain::InputError);
+  // Names are parsed once, at load time; the parse names the key.
+  EXPECT_THROW(estimate_memory(seed_transformer(), 4, parse_setting<OptimizerKind>("training.optimizer", "lbfgs"),
+                               Precision::fp32),
+               safetrain::InputError);
+  EXPECT_THROW(estimate_memory(seed_transformer(), 4, OptimizerKind::adam,
+                               parse_setting<Precision>("training.precision", "8")),
+               safetrain::InputError);
+  EXPECT_THROW(estimate_memory(seed_transformer(), 0, OptimizerKind::adam, Precision::fp32), safetrain::InputError);
 }
 
 TEST(MemoryEstimate, ActivationsCoverTheFeedForwardTensorsAutogradKeeps) {
@@ -60,17 +66,17 @@ TEST(MemoryEstimate, ActivationsCoverTheFeedForwardTensorsAutogradKeeps) {
   // and ReLU output ([batch, tokens, 4*d_model] floats) for the backward pass.
   const int64_t batch = 8, tokens = 16, feedforward = 2048, layers = 4;
   const int64_t floor_bytes = layers * 2 * batch * tokens * feedforward * 4;
-  EXPECT_GT(estimate_memory(seed_transformer(), batch, "adam", "32").activation_bytes, floor_bytes);
+  EXPECT_GT(estimate_memory(seed_transformer(), batch, OptimizerKind::adam, Precision::fp32).activation_bytes, floor_bytes);
 }
 
 TEST(MemoryEstimate, LargestBatchThatFitsIsTight) {
   const auto spec = seed_transformer();
   const int64_t available = 400 * kMb;
-  const int64_t batch = largest_batch_that_fits(spec, "adamw", "32", available);
+  const int64_t batch = largest_batch_that_fits(spec, OptimizerKind::adamw, Precision::fp32, available);
   ASSERT_GT(batch, 0);
-  EXPECT_LE(estimate_memory(spec, batch, "adamw", "32").total_bytes, available);
-  EXPECT_GT(estimate_memory(spec, batch + 1, "adamw", "32").total_bytes, available);
-  EXPECT_EQ(largest_batch_that_fits(spec, "adamw", "32", 10 * kMb), 0);
+  EXPECT_LE(estimate_memory(spec, batch, OptimizerKind::adamw, Precision::fp32).total_bytes, available);
+  EXPECT_GT(estimate_memory(spec, batch + 1, OptimizerKind::adamw, Precision::fp32).total_bytes, available);
+  EXPECT_EQ(largest_batch_that_fits(spec, OptimizerKind::adamw, Precision::fp32, 10 * kMb), 0);
 }
 
 TEST(Budget, HostReportsPositiveFreeMemory) {
@@ -83,7 +89,7 @@ TEST(Budget, HostReportsPositiveFreeMemory) {
 }
 
 TEST(CheckFits, RefusesWithImpossibleReserveAndSuggestsAFix) {
-  const auto estimate = estimate_memory(seed_transformer(), 4, "adamw", "32");
+  const auto estimate = estimate_memory(seed_transformer(), 4, OptimizerKind::adamw, Precision::fp32);
   const auto budget = current_budget("cpu");
   EXPECT_NO_THROW(check_fits(estimate, budget, 0.0, 4));
   try {
@@ -99,8 +105,8 @@ TEST(CheckFits, RefusesWithImpossibleReserveAndSuggestsAFix) {
 
 TEST(CheckFits, SuggestsTheBatchThatWouldFit) {
   const auto spec = seed_transformer();
-  const auto estimate = estimate_memory(spec, 256, "adamw", "32");
-  const int64_t fits = largest_batch_that_fits(spec, "adamw", "32", 400 * kMb);
+  const auto estimate = estimate_memory(spec, 256, OptimizerKind::adamw, Precision::fp32);
+  const int64_t fits = largest_batch_that_fits(spec, OptimizerKind::adamw, Precision::fp32, 400 * kMb);
   const Budget budget{"cpu", 400 * kMb, "test"};
   try {
     check_fits(estimate, budget, 0.0, 256);
@@ -112,16 +118,16 @@ TEST(CheckFits, SuggestsTheBatchThatWouldFit) {
     const int64_t suggested = std::stoll(message.substr(at + 20));
     EXPECT_GE(suggested, 1);
     EXPECT_LE(suggested, fits);
-    EXPECT_LE(estimate_memory(spec, suggested, "adamw", "32").total_bytes, 400 * kMb);
+    EXPECT_LE(estimate_memory(spec, suggested, OptimizerKind::adamw, Precision::fp32).total_bytes, 400 * kMb);
   }
 }
 
 TEST(SafeBuild, RefusesBeforeAllocatingAndBuildsWhenItFits) {
   ModelSpec spec;
+  spec.type = ModelFamily::mlp;
   spec.input_features = 8;
   spec.outputs = 2;
-  SafeBuildOptions options;
-  options.min_free_mb = 1e12;
+  SafeBuildOptions options(4, OptimizerKind::adamw, Precision::fp32, /*min_free_mb=*/1e12);
   EXPECT_THROW(build_model_safely(spec, options), safetrain::ResourceError);
   options.min_free_mb = 0;
   auto model = build_model_safely(spec, options);

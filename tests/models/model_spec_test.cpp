@@ -3,6 +3,9 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/models/model_spec.hpp"
 #include "safetrain/models/model_spec_json.hpp"
+#include "safetrain/models/parse_setting.hpp"
+#include "safetrain/models/run_kinds.hpp"
+#include "safetrain/models/transformer.hpp"
 
 using safetrain::InputError;
 using namespace safetrain::models;
@@ -11,7 +14,7 @@ namespace {
 
 ModelSpec transformer_spec(int64_t features, int64_t patch) {
   ModelSpec spec;
-  spec.type = "transformer";
+  spec.type = ModelFamily::transformer;
   spec.input_features = features;
   spec.outputs = 6;
   spec.patch_size = patch;
@@ -40,7 +43,7 @@ TEST(ModelSpec, PatchSizeNotDividingFeaturesNamesTheKey) {
 
 TEST(ModelSpec, FeatureTokensAcceptAnyFeatureCount) {
   auto spec = transformer_spec(30, 4);
-  spec.token_type = "feature";
+  spec.token_type = TokenType::feature;
   EXPECT_NO_THROW(validate(spec));
   EXPECT_EQ(token_count(spec), 30);
   EXPECT_EQ(token_width(spec), 1);
@@ -53,17 +56,47 @@ TEST(ModelSpec, HeadsMustDivideDModel) {
 }
 
 TEST(ModelSpec, MisspeltTypeGetsSuggestion) {
-  ModelSpec spec;
-  spec.type = "transfomer";
-  spec.input_features = 4;
-  spec.outputs = 1;
-  const std::string message = error_of(spec);
+  // The name is parsed where it is read (a spec's JSON, or the config at load time).
+  nlohmann::json j = transformer_spec(32, 4);
+  j["type"] = "transfomer";
+  std::string message;
+  try {
+    (void)j.get<ModelSpec>();
+  } catch (const InputError& e) {
+    message = e.what();
+  }
   EXPECT_NE(message.find("model.type"), std::string::npos) << message;
-  EXPECT_NE(message.find("transformer"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean 'transformer'"), std::string::npos) << message;
+}
+
+TEST(ModelSpec, UnknownEnumNamesNameTheKey) {
+  EXPECT_EQ(parse_setting<TokenType>("model.token_type", "feature"), TokenType::feature);
+  EXPECT_EQ(parse_setting<Precision>("training.precision", "bf16"), Precision::bf16);
+  try {
+    (void)parse_setting<TokenType>("model.token_type", "featur");
+    FAIL() << "unknown token type accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("model.token_type: unknown value 'featur'"), std::string::npos) << message;
+    EXPECT_NE(message.find("did you mean 'feature'"), std::string::npos) << message;
+  }
+  EXPECT_THROW((void)parse_setting<OptimizerKind>("training.optimizer", "lbfgs"), InputError);
+}
+
+TEST(ModelSpecJson, EnumsAreStoredByName) {
+  auto spec = transformer_spec(32, 4);
+  spec.token_type = TokenType::feature;
+  const nlohmann::json j = spec;
+  EXPECT_EQ(j.at("type"), "transformer");
+  EXPECT_EQ(j.at("token_type"), "feature");
+  EXPECT_EQ(j.get<ModelSpec>().token_type, TokenType::feature);
+  spec.type = ModelFamily::mlp;
+  EXPECT_EQ(nlohmann::json(spec).get<ModelSpec>().type, ModelFamily::mlp);
 }
 
 TEST(ModelSpec, OutputNamesMustMatchOutputs) {
   ModelSpec spec;
+  spec.type = ModelFamily::mlp;
   spec.input_features = 4;
   spec.outputs = 2;
   spec.output_names = {"x"};

@@ -16,6 +16,7 @@
 #include "safetrain/models/model_spec_json.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/models/regression_model.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::models;
@@ -74,10 +75,10 @@ std::string run_reference(const std::vector<std::string>& args) {
 ModelSpec transformer(int64_t features, const std::string& tokens, int64_t patch, int64_t d_model,
                       int64_t heads, int64_t layers) {
   ModelSpec spec;
-  spec.type = "transformer";
+  spec.type = ModelFamily::transformer;
   spec.input_features = features;
   spec.outputs = 6;
-  spec.token_type = tokens;
+  spec.token_type = *safetrain::parse_enum<TokenType>(tokens);
   spec.patch_size = patch;
   spec.d_model = d_model;
   spec.num_heads = heads;
@@ -87,6 +88,7 @@ ModelSpec transformer(int64_t features, const std::string& tokens, int64_t patch
 
 ModelSpec mlp(int64_t features, int64_t hidden, int64_t layers) {
   ModelSpec spec;
+  spec.type = ModelFamily::mlp;
   spec.input_features = features;
   spec.outputs = 3;
   spec.hidden = hidden;
@@ -124,7 +126,7 @@ TEST(PythonReference, ExportedWeightsLoadStrictlyAndReproduceOutputs) {
     torch::NoGradGuard no_grad;
     const auto x = torch::randn({5, spec.input_features});
     const auto y = model->forward(x);
-    export_state_dict(*model, dir / "weights.pt");
+    save_state_dict(*model, dir / "weights.pt");
     save_tensor_dict({{"x", x}, {"y", y}}, dir / "tensors.pt");
     const std::string difference = run_reference(
         {"compare", nlohmann::json(spec).dump(), (dir / "weights.pt").string(), (dir / "tensors.pt").string()});

@@ -7,8 +7,10 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/models/export.hpp"
+#include "safetrain/models/mlp.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/models/regression_model.hpp"
+#include "safetrain/models/transformer.hpp"
 
 using namespace safetrain::models;
 
@@ -16,6 +18,7 @@ namespace {
 
 ModelSpec mlp(int64_t features, int64_t outputs, int64_t hidden, int64_t layers, double dropout = 0) {
   ModelSpec spec;
+  spec.type = ModelFamily::mlp;
   spec.input_features = features;
   spec.outputs = outputs;
   spec.hidden = hidden;
@@ -27,10 +30,10 @@ ModelSpec mlp(int64_t features, int64_t outputs, int64_t hidden, int64_t layers,
 ModelSpec transformer(int64_t features, int64_t outputs, const std::string& tokens, int64_t patch,
                       int64_t d_model, int64_t heads, int64_t layers, int64_t feedforward = 0) {
   ModelSpec spec;
-  spec.type = "transformer";
+  spec.type = ModelFamily::transformer;
   spec.input_features = features;
   spec.outputs = outputs;
-  spec.token_type = tokens;
+  spec.token_type = *safetrain::parse_enum<TokenType>(tokens);
   spec.patch_size = patch;
   spec.d_model = d_model;
   spec.num_heads = heads;
@@ -133,6 +136,18 @@ TEST(RegressionModel, MlpDropoutOnlyInTraining) {
 TEST(RegressionModel, BadSpecIsInputErrorNotCrash) {
   EXPECT_THROW(build_model(transformer(30, 6, "patch", 4, 16, 2, 1)), safetrain::InputError);
   EXPECT_THROW(build_model(mlp(0, 6, 16, 1)), safetrain::InputError);
+}
+
+TEST(ModelRegistry, EveryFamilyHasAnEntryThatBuildsItsOwnModule) {
+  for (const auto& named : kModelFamilyNames) {
+    EXPECT_EQ(family_entry(named.value).family, named.value) << named.name;
+  }
+  auto m = build_model(mlp(5, 2, 8, 2));
+  EXPECT_NE(dynamic_cast<MlpImpl*>(m.get()), nullptr);
+  auto t = build_model(transformer(8, 2, "patch", 4, 8, 2, 1));
+  EXPECT_NE(dynamic_cast<TransformerImpl*>(t.get()), nullptr);
+  EXPECT_EQ(t->spec().type, ModelFamily::transformer);
+  EXPECT_EQ(describe(m->spec()), "mlp (2 hidden layers of 8) 5 -> 2");
 }
 
 TEST(StateDict, EntriesOwnTheirStorage) {

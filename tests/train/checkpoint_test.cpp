@@ -7,12 +7,15 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/train/callback.hpp"
-#include "safetrain/train/checkpoint.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/infer/checkpoint.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
 using namespace safetrain::train;
+using namespace safetrain::infer;
+using safetrain::models::load_state_dict;
+using safetrain::models::save_state_dict;
 
 namespace {
 

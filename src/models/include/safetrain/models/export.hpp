@@ -1,7 +1,7 @@
 #pragma once
 // Weights as a tensor dictionary that Python opens with torch.load (LibTorch's
-// pickle format, torch::pickle_save of a Dict<str, Tensor>), written atomically:
-//   state = torch.load("weights.pt"); model.load_state_dict(state)
+// pickle format, torch::pickle_save of a Dict<str, Tensor>), written atomically.
+// A model's weights: save_state_dict / load_state_dict (state_dict.hpp).
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -18,7 +18,5 @@ NamedTensors state_dict(const torch::nn::Module& model);
 
 // Any named tensors (detached, moved to the CPU, contiguous) as one dictionary.
 void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& path);
-
-void export_state_dict(const torch::nn::Module& model, const std::filesystem::path& path);
 
 }  // namespace safetrain::models

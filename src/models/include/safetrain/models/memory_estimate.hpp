@@ -6,6 +6,7 @@
 #include <string>
 
 #include "safetrain/models/model_spec.hpp"
+#include "safetrain/models/run_kinds.hpp"
 
 namespace safetrain::models {
 
@@ -23,15 +24,15 @@ struct MemoryEstimate {
   std::string summary() const;
 };
 
-// optimizer: "adam" | "adamw" | "sgd" (counted with a momentum buffer, the config's default);
-// precision: "32" | "16" | "bf16". training=false: inference only (no gradients,
-// optimizer state or saved activations). Unknown names: InputError naming the key.
-MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, const std::string& optimizer,
-                               const std::string& precision, bool training = true);
+// sgd is counted with a momentum buffer (the config's default). The family's
+// activation count comes from the model registry. training=false: inference
+// only (no gradients, optimizer state or saved activations).
+MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, OptimizerKind optimizer,
+                               Precision precision, bool training = true);
 
 // The largest batch whose estimate fits in `available_bytes`; 0 when even a batch of 1 does not.
-int64_t largest_batch_that_fits(const ModelSpec& spec, const std::string& optimizer,
-                                const std::string& precision, int64_t available_bytes);
+int64_t largest_batch_that_fits(const ModelSpec& spec, OptimizerKind optimizer, Precision precision,
+                                int64_t available_bytes);
 
 // Bytes as "123.4 MB".
 std::string format_mb(int64_t bytes);

@@ -35,6 +35,13 @@ struct ModelOptions {
   int64_t patch_size = 4;
 };
 
-// MERGE-NOTE: ModelSpec (options + the data's shape) joins this header with the models registry branch.
+// What a model is, independent of its weights: the options plus the data's
+// shape. The same spec rebuilds the same module (same parameter names and
+// shapes), which is what checkpoints and export rely on.
+struct ModelSpec : ModelOptions {
+  int64_t input_features = 0;
+  int64_t outputs = 0;
+  std::vector<std::string> output_names;  // the data's target names; empty or size == outputs
+};
 
 }  // namespace safetrain::models

@@ -17,4 +17,10 @@ inline constexpr EnumName<Precision> kPrecisionNames[] = {
     {"32", Precision::fp32}, {"16", Precision::fp16}, {"bf16", Precision::bf16}};
 constexpr const auto& enum_names(Precision) { return kPrecisionNames; }
 
+// Where a model runs: auto = CUDA when LibTorch has it and a device exists.
+enum class DeviceSetting { automatic, cpu, cuda };
+inline constexpr EnumName<DeviceSetting> kDeviceSettingNames[] = {
+    {"auto", DeviceSetting::automatic}, {"cpu", DeviceSetting::cpu}, {"cuda", DeviceSetting::cuda}};
+constexpr const auto& enum_names(DeviceSetting) { return kDeviceSettingNames; }
+
 }  // namespace safetrain::models

@@ -9,8 +9,6 @@
 
 namespace safetrain::train {
 
-// "auto" = CUDA when LibTorch has it and a device exists; "cuda" without one is an InputError.
-torch::Device resolve_device(DeviceSetting setting);
 void apply_threads(AutoCount threads);  // auto = every core
 // CUDA: caps the caching allocator at budget_mb (memory fraction of the device). Returns what it did.
 std::string apply_device_budget(const torch::Device& device, double budget_mb);

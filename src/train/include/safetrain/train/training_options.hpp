@@ -31,11 +31,6 @@ enum class OnNan { skip, stop };
 inline constexpr EnumName<OnNan> kOnNanNames[] = {{"skip", OnNan::skip}, {"stop", OnNan::stop}};
 constexpr const auto& enum_names(OnNan) { return kOnNanNames; }
 
-enum class DeviceSetting { automatic, cpu, cuda };
-inline constexpr EnumName<DeviceSetting> kDeviceSettingNames[] = {
-    {"auto", DeviceSetting::automatic}, {"cpu", DeviceSetting::cpu}, {"cuda", DeviceSetting::cuda}};
-constexpr const auto& enum_names(DeviceSetting) { return kDeviceSettingNames; }
-
 enum class ProgressSetting { automatic, bar, lines, off };
 inline constexpr EnumName<ProgressSetting> kProgressSettingNames[] = {
     {"auto", ProgressSetting::automatic}, {"bar", ProgressSetting::bar}, {"lines", ProgressSetting::lines},
@@ -72,7 +67,7 @@ struct TrainingOptions {
   MonitorMetric monitor = MonitorMetric::val_loss;
   OnNan on_nan = OnNan::stop;
   AutoCount threads;  // intra-op threads; auto = all cores
-  DeviceSetting device = DeviceSetting::automatic;
+  models::DeviceSetting device = models::DeviceSetting::automatic;
   int64_t limit_train_batches = 0;  // 0 = all
 };
 

@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace safetrain::train {
+namespace safetrain::infer {
 namespace {
 
 struct FileSum {
@@ -57,4 +57,4 @@ void verify_manifest(const fs::path& dir, const nlohmann::json& files) {
   }
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

@@ -1,4 +1,4 @@
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 
 #include <fstream>
 #include <iterator>
@@ -8,7 +8,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/models/export.hpp"
 
-namespace safetrain::train {
+namespace safetrain::models {
 namespace {
 
 std::map<std::string, torch::Tensor> named_state(const torch::nn::Module& module) {
@@ -27,7 +27,7 @@ std::string shape_text(const torch::Tensor& t) {
 }  // namespace
 
 void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file) {
-  models::export_state_dict(module, file);
+  save_tensor_dict(state_dict(module), file);
 }
 
 std::string StateDictReport::summary() const {
@@ -89,4 +89,4 @@ StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem
   return report;
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::models

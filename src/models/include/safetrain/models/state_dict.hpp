@@ -1,14 +1,17 @@
 #pragma once
 // Model weights as a plain name -> tensor dictionary in LibTorch's pickle
-// format, so Python's torch.load opens a checkpoint's model.pt directly.
+// format (export.hpp), so Python's torch.load opens a checkpoint's model.pt or
+// an exported weights.pt directly:
+//   state = torch.load("weights.pt"); model.load_state_dict(state)
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-namespace safetrain::train {
+namespace safetrain::models {
 
+// Parameters and buffers under their state_dict names, written atomically.
 void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file);
 
 struct StateDictReport {
@@ -22,4 +25,4 @@ struct StateDictReport {
 // nothing is copied. Non-strict: copies what matches and reports the rest.
 StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem::path& file, bool strict);
 
-}  // namespace safetrain::train
+}  // namespace safetrain::models

@@ -8,7 +8,7 @@
 #include "safetrain/models/regression_model.hpp"
 #include "safetrain/config/config.hpp"
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
 models::ModelSpec model_spec_from(const config::Config& config, int64_t features, const std::vector<std::string>& targets);
 
@@ -16,4 +16,4 @@ models::ModelSpec model_spec_from(const config::Config& config, int64_t features
 models::RegressionModel build_checked_model(const models::ModelSpec& spec, const config::Config& config,
                                             const torch::Device& device, bool training = true);
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

@@ -1,4 +1,4 @@
-#include "safetrain/train/checkpoint.hpp"
+#include "safetrain/infer/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,12 +12,12 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
-#include "safetrain/train/state_dict.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "checkpoint_manifest.hpp"
 
 namespace fs = std::filesystem;
 
-namespace safetrain::train {
+namespace safetrain::infer {
 namespace {
 
 void fsync_file(const fs::path& file) {
@@ -95,7 +95,7 @@ void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
   fs::remove_all(staging);
   fs::create_directories(staging);
 
-  save_state_dict(*c.model, staging / "model.pt");
+  models::save_state_dict(*c.model, staging / "model.pt");
   if (c.optimizer) {
     torch::serialize::OutputArchive archive;
     c.optimizer->save(archive);
@@ -178,9 +178,9 @@ void restore_rng_state(const fs::path& dir) {
   generator.set_state(state);
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
 const nlohmann::json& CheckpointMeta::component(const std::string& name) const {
   if (!components.contains(name)) {
@@ -201,4 +201,4 @@ int64_t CheckpointMeta::epochs_completed() const {
   return component("counters").at("epochs_completed").get<int64_t>();
 }
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
 // {"model.pt": {"bytes": N, "crc32": C}, ...} for each named file of `dir` that exists.
 nlohmann::json file_manifest(const std::filesystem::path& dir, const std::vector<std::string>& names);
 // InputError naming the file when one is missing, has another size or another checksum.
 void verify_manifest(const std::filesystem::path& dir, const nlohmann::json& files);
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace safetrain::train {
+namespace safetrain::infer {
 
 inline constexpr const char* kCheckpointFormat = "safetrain-checkpoint";
 inline constexpr int kCheckpointFormatVersion = 2;
@@ -53,4 +53,4 @@ ScalingTensors read_scaling(const std::filesystem::path& dir);
 void load_optimizer_state(const std::filesystem::path& dir, torch::optim::Optimizer& optimizer);
 void restore_rng_state(const std::filesystem::path& dir);
 
-}  // namespace safetrain::train
+}  // namespace safetrain::infer
