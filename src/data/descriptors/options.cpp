@@ -28,6 +28,7 @@ void validate_options(const DescriptorOptions& o) {
   require(o.rdc_k >= 1, "rdc_k", static_cast<double>(o.rdc_k), "[1, inf)");
   require(o.rdc_s > 0, "rdc_s", o.rdc_s, "(0, inf)");
   require(o.rdc_threshold > 0 && o.rdc_threshold <= 1, "rdc_threshold", o.rdc_threshold, "(0, 1]");
+  require(o.max_working_mb >= 1, "max_working_mb", static_cast<double>(o.max_working_mb), "[1, inf)");
   parse_nan_policy(o.nan_policy);
 }
 
