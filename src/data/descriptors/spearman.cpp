@@ -68,8 +68,14 @@ torch::Tensor dense_cross(const RankedColumns& a, const RankedColumns& b, int64_
                          [&](int64_t first_row, int64_t, const torch::Tensor& product) {
                            rho.narrow(0, first_row, product.size(0)).copy_(product);
                          });
-  for (const auto& [i, row] : gap_rows(a, b, working)) rho[i].copy_(torch::tensor(row, torch::kDouble));
-  for (const auto& [j, column] : gap_rows(b, a, working)) rho.select(1, j).copy_(torch::tensor(column, torch::kDouble));
+  const bool same = a.z.is_same(b.z);
+  for (const auto& [i, row] : gap_rows(a, b, working)) {
+    rho[i].copy_(torch::tensor(row, torch::kDouble));
+    if (same) rho.select(1, i).copy_(rho[i]);  // symmetric: the column is the row
+  }
+  if (!same) {
+    for (const auto& [j, column] : gap_rows(b, a, working)) rho.select(1, j).copy_(torch::tensor(column, torch::kDouble));
+  }
   return rho.clamp_(-1.0, 1.0);
 }
 
