@@ -184,6 +184,9 @@ std::vector<KeySpec> descriptor_keys() {
       bind("descriptors.rdc_k", SAFETRAIN_FIELD(descriptors.rdc_k), R::between(1, 1000), "random projections per column"),
       bind("descriptors.rdc_s", SAFETRAIN_FIELD(descriptors.rdc_s), R::above(0.0), "projection scale"),
       nan_policy_key(),
+      bind("descriptors.max_working_mb", SAFETRAIN_FIELD(descriptors.max_working_mb), R::between(1, 1e9),
+           "MiB bound on each pass's scratch memory (rank buffers, products, feature blocks); report.json has each "
+           "pass's largest counted working set"),
       bind("descriptors.keep", SAFETRAIN_FIELD(descriptors.keep), R::any(), "columns never pruned"),
       bind("descriptors.prefer_gpu", SAFETRAIN_FIELD(descriptors.prefer_gpu), R::any(),
            "run the matrix work on CUDA when available"),

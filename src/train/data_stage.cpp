@@ -26,7 +26,7 @@ nlohmann::json decisions_json(const data::descriptors::PipelineResult& result) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& d : result.decisions) {
     out.push_back({{"column", d.column}, {"kept", d.kept}, {"pass", d.pass}, {"reason", d.reason},
-                   {"partner", d.partner}});
+                   {"partner", d.partner}, {"represented_by", d.represented_by}});
   }
   return out;
 }

@@ -23,11 +23,15 @@ TEST(Hsic, CatchesTheSquareThatSpearmanMisses) {
   EXPECT_TRUE(torch::allclose(hsic, hsic.t()));
 }
 
-TEST(Hsic, BlockedKernelsGiveTheSameScores) {
-  const auto sample = symmetric_square_sample().narrow(1, 0, 100);
-  const auto whole = hsic_matrix(sample);
-  const auto one_column_blocks = hsic_matrix(sample, 1);  // budget below one kernel: blocks of 1
-  EXPECT_TRUE(torch::allclose(whole, one_column_blocks, 1e-6, 1e-6));
+TEST(Hsic, BlockedEdgesUnderASmallBudgetEqualTheDenseScores) {
+  const auto sample = symmetric_square_sample();
+  const auto dense = hsic_matrix(sample);
+  WorkingSet tiny(int64_t{64} << 10);  // forces feature blocks of a column or two
+  ScreenStats stats;
+  const auto edges = hsic_edges(sample, 0.0, {true, true, true}, tiny, stats);
+  ASSERT_EQ(edges.size(), 3u);
+  for (const auto& e : edges) EXPECT_NEAR(e.score, dense[e.a][e.b].item<double>(), 1e-6);
+  EXPECT_EQ(stats.pairs, 3);
 }
 
 TEST(Rdc, HighForAFunctionLowerForIndependentColumns) {
@@ -38,17 +42,18 @@ TEST(Rdc, HighForAFunctionLowerForIndependentColumns) {
   EXPECT_TRUE(torch::allclose(rdc_matrix(sample, 20, 1.0 / 6.0, 7), rdc));  // seeded
 }
 
-TEST(PairPruning, StrongestPairFirstAndTheLessInformativeMemberGoes) {
+TEST(PairPruning, BestColumnFirstAndEveryDropNamesAKeptColumn) {
   auto score = torch::eye(3, torch::kDouble);
   score[0][1] = score[1][0] = 0.95;
   score[1][2] = score[2][1] = 0.99;
-  Informativeness info{{0.2, 0.5, 0.1}, {0, 0, 0}};
+  Informativeness info{{0.2, 0.5, 0.1}, {0, 0, 0}, {}, {"a", "b", "c"}};
   std::vector<ColumnDecision> decisions;
   const auto kept = drop_redundant_pairs(score, 0.9, 3, "HSIC", {"a", "b", "c"}, {false, false, false}, info, decisions);
-  // (b, c) first: c goes; then (a, b): a goes (b correlates more with the target).
+  // b correlates most with the target and stays; a and c each go for it.
   EXPECT_EQ(kept, (std::vector<int64_t>{1}));
   ASSERT_EQ(decisions.size(), 2u);
-  EXPECT_EQ(decisions[0].column, "c");
+  EXPECT_EQ(decisions[0].column, "a");
   EXPECT_EQ(decisions[0].partner, "b");
-  EXPECT_EQ(decisions[1].column, "a");
+  EXPECT_EQ(decisions[1].column, "c");
+  EXPECT_EQ(decisions[1].partner, "b");
 }

@@ -21,14 +21,16 @@ TEST(Pipeline, KnownTableEveryColumnForTheRightReason) {
   EXPECT_EQ(reason_for(r, "const").rfind("pass 1: variance", 0), 0u) << reason_for(r, "const");
   EXPECT_EQ(reason_for(r, "sparse").rfind("pass 1: missing", 0), 0u);
   EXPECT_EQ(reason_for(r, "x_dup"), "pass 1: exact duplicate of 'x'");
-  EXPECT_EQ(reason_for(r, "x_cubed").rfind("pass 2:", 0), 0u) << reason_for(r, "x_cubed");
-  EXPECT_EQ(reason_for(r, "x"), "kept");  // the most target-correlated member of its community
+  // x and x^3 have the same ranks (same target association, no missing cells): the larger variance stays.
+  EXPECT_EQ(reason_for(r, "x"), "pass 2: Spearman |rho| 1.000 with kept 'x_cubed'");
+  EXPECT_EQ(reason_for(r, "x_cubed"), "kept");
   EXPECT_EQ(reason_for(r, "x_squared").rfind("pass 3:", 0), 0u) << reason_for(r, "x_squared");
   EXPECT_EQ(reason_for(r, "other"), "kept");
-  EXPECT_EQ(r.kept_columns, (std::vector<std::string>{"x", "other"}));
+  EXPECT_EQ(r.kept_columns, (std::vector<std::string>{"x_cubed", "other"}));
   EXPECT_EQ(r.decisions.size(), 7u);  // one per feature column
   ASSERT_EQ(r.report["passes"].size(), 4u);  // 0, 1, 2, 3
-  EXPECT_EQ(r.report["passes"][2]["dropped"][0]["partner"], "x");
+  EXPECT_EQ(r.report["passes"][2]["dropped"][0]["partner"], "x_cubed");
+  EXPECT_EQ(r.report["columns"][2]["represented_by"], "x_cubed");  // x_dup: via x, dropped in pass 2
   EXPECT_TRUE(r.report["passes"][1].contains("peak_rss_mb_so_far"));
 }
 

@@ -7,7 +7,7 @@
 using namespace safetrain::data::descriptors;
 
 namespace {
-Informativeness neutral(size_t k) { return {std::vector<double>(k, 0.0), std::vector<double>(k, 0.0)}; }
+Informativeness neutral(size_t k) { return {std::vector<double>(k, 0.0), std::vector<double>(k, 0.0), {}, {}}; }
 }  // namespace
 
 TEST(SpearmanPass, MonotoneTransformIsGroupedWithItsSourceAndTheBetterOneStays) {

@@ -65,6 +65,22 @@ TEST(Ranks, TiesAreAveragedAndMissingCellsTakeTheMeanRank) {
   EXPECT_TRUE(torch::equal(average_ranks(values), torch::tensor({{1.f, 2.5f, 2.5f, 4.f, 2.5f}})));
 }
 
+TEST(Ranks, CountingAndRadixPathsMatchASortedReference) {
+  torch::manual_seed(2);
+  const auto small_integers = torch::randint(-5, 6, {500}).to(torch::kFloat);           // counting sort
+  const auto wide_integers = torch::randint(0, 1 << 20, {500}).to(torch::kFloat) - 3e5;  // radix
+  auto reals = torch::randn({500});
+  reals[0] = 0.0f;
+  reals[1] = -0.0f;  // equal to +0: one tie
+  reals.narrow(0, 2, 10).fill_(1.25f);
+  for (const auto& column : {small_integers, wide_integers, reals}) {
+    std::vector<double> v(column.data_ptr<float>(), column.data_ptr<float>() + column.numel());
+    const auto expected = reference_ranks(v);
+    const auto got = average_ranks(column.unsqueeze(0))[0];
+    for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(got[static_cast<int64_t>(i)].item<double>(), expected[i]) << i;
+  }
+}
+
 TEST(Spearman, WithTiesEqualsPearsonOfAverageRanks) {
   torch::manual_seed(3);
   const auto data = torch::randint(0, 5, {4, 200}).to(torch::kFloat);
@@ -72,15 +88,15 @@ TEST(Spearman, WithTiesEqualsPearsonOfAverageRanks) {
   auto r = average_ranks(data).to(torch::kDouble);
   r = r - r.mean(1, true);
   const auto direct = torch::mm(r, r.t()) / torch::outer(r.norm(2, 1), r.norm(2, 1));
-  EXPECT_TRUE(torch::allclose(rho, direct, 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(rho, direct, 1e-6, 1e-6));  // float32 product
 }
 
 TEST(Spearman, ChunkedProductEqualsUnchunked) {
   const auto data = tied_data_with_gaps(9, 300, 4);
   for (const auto policy : {NanPolicy::pairwise, NanPolicy::fill_mean, NanPolicy::drop_rows}) {
     const auto whole = spearman_matrix(data, policy, 1000);
-    EXPECT_TRUE(torch::allclose(spearman_matrix(data, policy, 1), whole, 1e-12, 1e-12));
-    EXPECT_TRUE(torch::allclose(spearman_matrix(data, policy, 4), whole, 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(spearman_matrix(data, policy, 1), whole, 1e-6, 1e-6));
+    EXPECT_TRUE(torch::allclose(spearman_matrix(data, policy, 4), whole, 1e-6, 1e-6));
   }
 }
 
@@ -94,7 +110,7 @@ TEST(Spearman, PairwisePolicyMatchesDirectReferenceWithTiesAndNans) {
   }
   // The cross form (features against targets) agrees with the square one.
   const auto cross = spearman_cross(data.narrow(0, 0, 5), data.narrow(0, 5, 2), NanPolicy::pairwise);
-  EXPECT_TRUE(torch::allclose(cross, rho.narrow(0, 0, 5).narrow(1, 5, 2), 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(cross, rho.narrow(0, 0, 5).narrow(1, 5, 2), 1e-6, 1e-6));
 }
 
 TEST(Spearman, DropRowsUsesOnlyCompleteObservations) {
@@ -110,7 +126,7 @@ TEST(Spearman, MonotoneTransformHasRhoOneAndSymmetricSquareNearZero) {
   torch::manual_seed(7);
   const auto x = torch::rand({2000}) * 4 - 2;
   const auto rho = spearman_matrix(torch::stack({x, torch::exp(x), x * x}));
-  EXPECT_NEAR(rho[0][1].item<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(rho[0][1].item<double>(), 1.0, 1e-6);
   EXPECT_LT(std::abs(rho[0][2].item<double>()), 0.1);
 }
 
@@ -126,5 +142,5 @@ TEST(Spearman, UnknownNanPolicyNamesTheKey) {
 TEST(Spearman, PreferGpuFallsBackOrAgrees) {
   // Without CUDA this exercises the logged fallback; with it, the device product must agree.
   const auto data = tied_data_with_gaps(6, 250, 8);
-  EXPECT_TRUE(torch::allclose(spearman_matrix(data, NanPolicy::pairwise, 2, true), spearman_matrix(data), 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(spearman_matrix(data, NanPolicy::pairwise, 2, true), spearman_matrix(data), 1e-6, 1e-6));
 }

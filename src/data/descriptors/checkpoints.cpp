@@ -28,7 +28,8 @@ std::optional<PassCheckpoint> read_pass_checkpoint(const fs::path& dir, int pass
     c.pass = pass;
     c.kept = j.at("kept").get<std::vector<std::string>>();
     for (const auto& d : j.at("dropped")) {
-      c.dropped.push_back({d.at(0).get<std::string>(), false, pass, d.at(1).get<std::string>(), d.at(2).get<std::string>()});
+      c.dropped.push_back({d.at(0).get<std::string>(), false, pass, d.at(1).get<std::string>(),
+                           d.at(2).get<std::string>(), ""});
     }
     for (const auto& a : j.at("clusters")) {
       c.clusters.push_back({a.at(0).get<std::string>(), a.at(1).get<int64_t>(), a.at(2).get<std::string>()});

@@ -1,7 +1,9 @@
 // Pass 1: drops mostly-missing, (near-)constant and exactly duplicated columns.
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "passes.hpp"
 
@@ -9,15 +11,45 @@ namespace safetrain::data::descriptors {
 
 namespace {
 
-// Verifies hash-equal candidates by streaming the data once more; NaN equals NaN.
-bool columns_identical(RowBatchSource& source, int64_t a, int64_t b) {
+// Verifies hash-equal candidate pairs in one more streaming read; NaN equals NaN.
+std::vector<bool> identical_pairs(RowBatchSource& source, const std::vector<std::pair<int64_t, int64_t>>& pairs) {
+  std::vector<bool> same(pairs.size(), true);
+  if (pairs.empty()) return same;
   source.rewind();
   while (auto batch = source.next_batch()) {
-    const auto x = batch->select(1, a), y = batch->select(1, b);
-    const auto same = (x == y) | (torch::isnan(x) & torch::isnan(y));
-    if (!same.all().item<bool>()) return false;
+    const auto values = batch->contiguous();
+    const float* data = values.data_ptr<float>();
+    const int64_t rows = values.size(0), width = values.size(1);
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      for (int64_t r = 0; r < rows && same[p]; ++r) {
+        const float x = data[r * width + pairs[p].first], y = data[r * width + pairs[p].second];
+        same[p] = x == y || (std::isnan(x) && std::isnan(y));
+      }
+    }
   }
-  return true;
+  return same;
+}
+
+// Exact duplicates: within each content-hash group (name order), a column equal to an earlier
+// kept one goes; so of identical columns the first by name stays, whatever the column order.
+void drop_duplicates(RowBatchSource& source, const std::map<uint64_t, std::vector<int64_t>>& groups,
+                     std::set<int64_t>& dropped, std::vector<ColumnDecision>& decisions) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (const auto& [hash, members] : groups) {
+    for (size_t j = 1; j < members.size(); ++j) {
+      for (size_t i = 0; i < j; ++i) pairs.push_back({members[i], members[j]});
+    }
+  }
+  const auto same = identical_pairs(source, pairs);
+  const auto& names = source.columns();
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    const auto [earlier, later] = pairs[p];
+    if (!same[p] || dropped.count(earlier) || dropped.count(later)) continue;
+    dropped.insert(later);
+    decisions.push_back({names[static_cast<size_t>(later)], false, 1,
+                         "exact duplicate of '" + names[static_cast<size_t>(earlier)] + "'",
+                         names[static_cast<size_t>(earlier)], ""});
+  }
 }
 
 }  // namespace
@@ -26,13 +58,15 @@ std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<Co
                                     const std::vector<int64_t>& candidates, const std::set<int64_t>& protected_columns,
                                     const DescriptorOptions& o, std::vector<ColumnDecision>& decisions) {
   const auto& names = source.columns();
+  std::vector<int64_t> by_name = candidates;
+  std::sort(by_name.begin(), by_name.end(),
+            [&](int64_t a, int64_t b) { return names[static_cast<size_t>(a)] < names[static_cast<size_t>(b)]; });
   std::vector<int64_t> survivors;
-  std::map<uint64_t, std::vector<int64_t>> by_hash;  // first kept column per content hash
-  for (const int64_t c : candidates) {
+  std::map<uint64_t, std::vector<int64_t>> by_hash;  // unprotected survivors per content hash, name order
+  for (const int64_t c : by_name) {
     const auto& s = stats[static_cast<size_t>(c)];
     const bool is_protected = protected_columns.count(c) > 0;
     char reason[160] = "";
-    std::string partner;
     if (s.count == 0) {
       // Nothing to learn from (a protected all-missing column is refused before this, in pipeline.cpp).
       std::snprintf(reason, sizeof reason, "every cell is missing");
@@ -42,31 +76,41 @@ std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<Co
     } else if (!is_protected && s.variance() < o.min_variance) {
       std::snprintf(reason, sizeof reason, "variance %.3g < descriptors.min_variance %.3g%s", s.variance(),
                     o.min_variance, s.min == s.max ? " (constant)" : "");
-    } else if (!is_protected) {
-      for (const int64_t earlier : by_hash[s.hash]) {
-        if (columns_identical(source, earlier, c)) {
-          std::snprintf(reason, sizeof reason, "exact duplicate of '%s'", names[static_cast<size_t>(earlier)].c_str());
-          partner = names[static_cast<size_t>(earlier)];
-          break;
-        }
-      }
     }
     if (reason[0] != '\0') {
-      decisions.push_back({names[static_cast<size_t>(c)], false, 1, reason, partner});
+      decisions.push_back({names[static_cast<size_t>(c)], false, 1, reason, "", ""});
       continue;
     }
-    by_hash[s.hash].push_back(c);
+    if (!is_protected) by_hash[s.hash].push_back(c);
     survivors.push_back(c);
   }
-  return survivors;
+  std::set<int64_t> duplicates;
+  drop_duplicates(source, by_hash, duplicates, decisions);
+  std::vector<int64_t> out;
+  for (const int64_t c : candidates) {  // input order
+    if (std::find(survivors.begin(), survivors.end(), c) != survivors.end() && !duplicates.count(c)) out.push_back(c);
+  }
+  return out;
 }
 
-torch::Tensor load_columns(RowBatchSource& source, const std::vector<int64_t>& columns) {
+torch::Tensor load_columns(RowBatchSource& source, const std::vector<int64_t>& columns, int64_t rows) {
   const auto index = torch::tensor(columns, torch::kLong);
-  std::vector<torch::Tensor> parts;
+  const auto k = static_cast<int64_t>(columns.size());
   source.rewind();
+  if (rows >= 0) {  // one allocation, filled in place: no second copy of the table
+    auto out = torch::empty({k, rows}, torch::kFloat);
+    int64_t at = 0;
+    while (auto batch = source.next_batch()) {
+      const int64_t b = batch->size(0);
+      if (at + b > rows) throw std::runtime_error("descriptors: the input grew while it was read");
+      out.narrow(1, at, b).copy_(batch->index_select(1, index).t());
+      at += b;
+    }
+    return at == rows ? out : out.narrow(1, 0, at).contiguous();
+  }
+  std::vector<torch::Tensor> parts;
   while (auto batch = source.next_batch()) parts.push_back(batch->index_select(1, index).t().contiguous());
-  if (parts.empty()) return torch::zeros({static_cast<int64_t>(columns.size()), 0});
+  if (parts.empty()) return torch::zeros({k, 0});
   return torch::cat(parts, 1);
 }
 

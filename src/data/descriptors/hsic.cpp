@@ -1,5 +1,10 @@
-// Pass 3 scores: normalised HSIC (centred kernel alignment) with Gaussian kernels.
+// Pass 3 scores: normalised HSIC (centred kernel alignment) of Gaussian kernels, from low-rank
+// Nystrom features instead of m x m kernels. For a column's centred kernel K ~ G G^T (G: m x q),
+// <K_i, K_j>_F = ||G_i^T G_j||_F^2, so all pairs are blocked products of the stacked G's followed
+// by a sum of squares: O(k^2 q^2 m) instead of O(k^2 m^2). That product is already the cheapest
+// step there is, so HSIC needs no separate pre-screen (RDC has one, see rdc.cpp).
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "passes.hpp"
@@ -7,57 +12,104 @@
 namespace safetrain::data::descriptors {
 namespace {
 
-torch::Tensor squared_distances(const torch::Tensor& xi) { return (xi.unsqueeze(0) - xi.unsqueeze(1)).pow(2); }
+constexpr int64_t kBandwidthPoints = 256;  // quantile points for the median heuristic (exact below this)
+constexpr int64_t kLandmarks = 32;         // Nystrom landmarks: quantiles of the column
 
-// Median heuristic: the kernel width of each row of x [k, m] is the median positive squared distance.
-// Computed once per column, since the blocked Gram below rebuilds kernels several times.
-std::vector<double> median_bandwidths(const torch::Tensor& x) {
-  std::vector<double> medians;
-  for (int64_t i = 0; i < x.size(0); ++i) {
-    const auto distances = squared_distances(x[i]);
-    const auto positive = distances.masked_select(distances > 0);
-    medians.push_back(positive.numel() > 0 ? positive.median().item<double>() : 1.0);
+// Median heuristic over quantile points of the sorted column: the median positive squared distance.
+double median_bandwidth(const std::vector<double>& sorted) {
+  const auto m = static_cast<int64_t>(sorted.size());
+  std::vector<double> points;
+  const int64_t s = std::min(m, kBandwidthPoints);
+  for (int64_t i = 0; i < s; ++i) points.push_back(sorted[static_cast<size_t>(s == m ? i : i * (m - 1) / (s - 1))]);
+  std::vector<double> distances;
+  for (size_t i = 0; i < points.size(); ++i) {
+    for (size_t j = i + 1; j < points.size(); ++j) {
+      const double d = (points[i] - points[j]) * (points[i] - points[j]);
+      if (d > 0) distances.push_back(d);
+    }
   }
-  return medians;
+  if (distances.empty()) return 1.0;
+  const auto middle = distances.begin() + static_cast<long>((distances.size() - 1) / 2);
+  std::nth_element(distances.begin(), middle, distances.end());
+  return *middle;
 }
 
-// One centred, unit-norm Gaussian kernel per row of x [b, m], flattened to [b, m*m] floats.
-torch::Tensor centred_kernels(const torch::Tensor& x, const double* medians) {
-  const int64_t b = x.size(0), m = x.size(1);
-  auto flat = torch::empty({b, m * m}, torch::kFloat);
-  for (int64_t i = 0; i < b; ++i) {
-    // Float: the kernel is stored as float anyway, and building it dominates the pass.
-    const auto kernel = torch::exp(-squared_distances(x[i].to(torch::kFloat)) / (2.0 * medians[i]));
-    // H K H without forming H: subtract row and column means, add back the grand mean.
-    const auto centred = kernel - kernel.mean(0, true) - kernel.mean(1, true) + kernel.mean();
-    flat[i].copy_(centred.flatten() / centred.norm().clamp_min(1e-12));
+// Rank-q features G of one standardised column x [m] (double): G G^T ~ H K H, scaled so ||G^T G||_F = 1.
+torch::Tensor column_features(const torch::Tensor& x) {
+  const int64_t m = x.size(0);
+  const auto sorted_tensor = std::get<0>(x.sort()).contiguous();
+  const std::vector<double> sorted(sorted_tensor.data_ptr<double>(), sorted_tensor.data_ptr<double>() + m);
+  const double width = 2.0 * median_bandwidth(sorted);
+  std::vector<double> landmarks;
+  for (int64_t i = 0; i < kLandmarks; ++i) {
+    const double v = sorted[static_cast<size_t>(i * (m - 1) / (kLandmarks - 1))];
+    if (landmarks.empty() || v != landmarks.back()) landmarks.push_back(v);
   }
-  return flat;
+  const auto l = torch::tensor(landmarks, torch::kDouble);
+  const auto cross = torch::exp(-(x.unsqueeze(1) - l.unsqueeze(0)).pow(2) / width);     // [m, p]
+  const auto inner = torch::exp(-(l.unsqueeze(1) - l.unsqueeze(0)).pow(2) / width);     // [p, p]
+  const auto [e, v] = torch::linalg_eigh(inner);
+  const auto inv_sqrt = torch::where(e > e.max() * 1e-10, e.clamp_min(1e-300).rsqrt(), torch::zeros_like(e));
+  auto phi = torch::mm(cross, v * inv_sqrt.unsqueeze(0));  // K ~ phi phi^T
+  phi = phi - phi.mean(0, true);                           // H K H ~ (H phi)(H phi)^T
+  const auto [u, s, vt] = torch::linalg_svd(phi, false);
+  const int64_t q = std::min<int64_t>(kHsicRank, s.size(0));
+  auto g = torch::zeros({m, kHsicRank}, torch::kDouble);
+  const double norm4 = s.narrow(0, 0, q).pow(4).sum().item<double>();
+  if (norm4 > 1e-24) g.narrow(1, 0, q).copy_(u.narrow(1, 0, q) * s.narrow(0, 0, q) / std::pow(norm4, 0.25));
+  return g;
+}
+
+torch::Tensor standardise(const torch::Tensor& sample) {
+  auto x = sample.to(torch::kDouble);
+  return (x - x.mean(1, true)) / x.std(1, true, true).clamp_min(1e-12);
+}
+
+// [m, count * q] float32 features of columns first..first+count.
+torch::Tensor block_features(const torch::Tensor& x, int64_t first, int64_t count) {
+  auto out = torch::empty({x.size(1), count * kHsicRank}, torch::kFloat);
+  for (int64_t i = 0; i < count; ++i) out.narrow(1, i * kHsicRank, kHsicRank).copy_(column_features(x[first + i]));
+  return out;
+}
+
+// Scores [ca, cb] from a Gram block: per pair the squared Frobenius norm of its q x q sub-block.
+torch::Tensor pair_scores(const torch::Tensor& gram, int64_t ca, int64_t cb) {
+  return gram.view({ca, kHsicRank, cb, kHsicRank}).to(torch::kDouble).pow(2).sum({1, 3}).clamp_(0.0, 1.0);
 }
 
 }  // namespace
 
-torch::Tensor hsic_matrix(const torch::Tensor& sample, int64_t block_bytes) {
-  const int64_t k = sample.size(0), m = sample.size(1);
-  auto x = sample.to(torch::kDouble);
-  x = (x - x.mean(1, true)) / x.std(1, true, true).clamp_min(1e-12);
-  // HSIC(i, j) / sqrt(HSIC(i, i) HSIC(j, j)) is the inner product of the normalised centred kernels.
-  // Two blocks of kernels are alive at once (m^2 floats per column), so blocks hold half the budget.
-  const int64_t block = std::max<int64_t>(1, block_bytes / std::max<int64_t>(1, 2 * m * m * 4));
-  const auto medians = median_bandwidths(x);
-  auto score = torch::empty({k, k}, torch::kDouble);
-  for (int64_t a = 0; a < k; a += block) {
-    const int64_t rows_a = std::min(block, k - a);
-    const auto ka = centred_kernels(x.narrow(0, a, rows_a), medians.data() + a);
-    for (int64_t b = a; b < k; b += block) {
-      const int64_t rows_b = std::min(block, k - b);
-      const auto kb = b == a ? ka : centred_kernels(x.narrow(0, b, rows_b), medians.data() + b);
-      const auto gram = torch::mm(ka, kb.t()).to(torch::kDouble);
-      score.narrow(0, a, rows_a).narrow(1, b, rows_b).copy_(gram);
-      score.narrow(0, b, rows_b).narrow(1, a, rows_a).copy_(gram.t());
+std::vector<Edge> hsic_edges(const torch::Tensor& sample, double threshold, const std::vector<bool>& judged,
+                             WorkingSet& working, ScreenStats& stats) {
+  const auto x = standardise(sample);
+  const int64_t k = x.size(0), m = x.size(1);
+  FeatureScorer scorer;
+  scorer.width = kHsicRank;
+  scorer.features = [&](int64_t first, int64_t count) {
+    Scratch per_column(working, m * (3 * kLandmarks + kHsicRank + 2) * 8);  // cross, phi, u, g, x sorted
+    return block_features(x, first, count);
+  };
+  scorer.score = [&](const torch::Tensor& gram, int64_t a, int64_t b, std::vector<Edge>& edges) {
+    const int64_t ca = gram.size(0) / kHsicRank, cb = gram.size(1) / kHsicRank;
+    const auto scores = pair_scores(gram, ca, cb).contiguous();
+    const auto s = scores.accessor<double, 2>();
+    for (int64_t i = 0; i < ca; ++i) {
+      for (int64_t j = 0; j < cb; ++j) {
+        const int64_t gi = a + i, gj = b + j;
+        if (gj <= gi || !judged[static_cast<size_t>(gi)] || !judged[static_cast<size_t>(gj)]) continue;
+        ++stats.pairs;
+        if (s[i][j] >= threshold) edges.push_back({gi, gj, s[i][j]});
+      }
     }
-  }
-  return score.clamp_(0.0, 1.0);
+  };
+  return blocked_pair_scores(k, m, scorer, working);
+}
+
+torch::Tensor hsic_matrix(const torch::Tensor& sample) {
+  const auto x = standardise(sample);
+  const int64_t k = x.size(0);
+  const auto features = block_features(x, 0, k);
+  return pair_scores(torch::mm(features.t(), features), k, k);
 }
 
 }  // namespace safetrain::data::descriptors

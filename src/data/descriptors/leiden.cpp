@@ -36,24 +36,18 @@ struct Graph {
 
 }  // namespace
 
-std::vector<int64_t> leiden_membership(const torch::Tensor& rho, double threshold, double resolution, uint64_t seed) {
-  const int64_t k = rho.size(0);
-  const auto absolute = rho.abs().to(torch::kDouble).contiguous();
-  const auto a = absolute.accessor<double, 2>();
+std::vector<int64_t> leiden_membership(int64_t k, const std::vector<Edge>& edge_list, double resolution,
+                                       uint64_t seed) {
   IntVector edges(0);
   RealVector weights(0), strength(k);
   double total = 0.0;
-  for (int64_t i = 0; i < k; ++i) {
-    for (int64_t j = i + 1; j < k; ++j) {
-      const double w = a[i][j];
-      if (w < threshold) continue;
-      igraph_vector_int_push_back(&edges.v, i);
-      igraph_vector_int_push_back(&edges.v, j);
-      igraph_vector_push_back(&weights.v, w);
-      VECTOR(strength.v)[i] += w;
-      VECTOR(strength.v)[j] += w;
-      total += w;
-    }
+  for (const auto& e : edge_list) {
+    igraph_vector_int_push_back(&edges.v, e.a);
+    igraph_vector_int_push_back(&edges.v, e.b);
+    igraph_vector_push_back(&weights.v, e.score);
+    VECTOR(strength.v)[e.a] += e.score;
+    VECTOR(strength.v)[e.b] += e.score;
+    total += e.score;
   }
   Graph graph(edges, k);
   IntVector membership(k);
@@ -72,6 +66,10 @@ std::vector<int64_t> leiden_membership(const torch::Tensor& rho, double threshol
   std::vector<int64_t> out(static_cast<size_t>(k));
   for (int64_t i = 0; i < k; ++i) out[static_cast<size_t>(i)] = VECTOR(membership.v)[i];
   return out;
+}
+
+std::vector<int64_t> leiden_membership(const torch::Tensor& rho, double threshold, double resolution, uint64_t seed) {
+  return leiden_membership(rho.size(0), edges_at_or_above(rho, threshold), resolution, seed);
 }
 
 }  // namespace safetrain::data::descriptors

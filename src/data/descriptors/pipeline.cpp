@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "checkpoints.hpp"
 #include "passes.hpp"
+#include "survivors.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/text.hpp"
@@ -30,33 +32,7 @@ int64_t column_index(const std::vector<std::string>& columns, const std::string&
   return at - columns.begin();
 }
 
-std::vector<int64_t> indices_of(const std::vector<std::string>& all, const std::vector<std::string>& names) {
-  std::vector<int64_t> out;
-  for (const auto& n : names) out.push_back(column_index(all, n, "descriptors checkpoint"));
-  return out;
-}
-
-// A row sample of the survivors for the kernel passes, missing cells filled with the column mean.
-torch::Tensor row_sample(const torch::Tensor& values, int64_t rows, uint64_t seed) {
-  auto generator = at::detail::createCPUGenerator(seed);
-  const int64_t n = values.size(1);
-  const auto picked =
-      n <= rows ? values : values.index_select(1, torch::randperm(n, generator, torch::kLong).narrow(0, 0, rows));
-  const auto present = torch::isnan(picked).logical_not();
-  const auto means = torch::where(present, picked, torch::zeros_like(picked)).sum(1, true) /
-                     present.sum(1, true).clamp_min(1).to(picked.scalar_type());
-  return torch::where(present, picked, means.expand_as(picked));
-}
-
 double megabytes(int64_t bytes) { return bytes < 0 ? -1.0 : static_cast<double>(bytes) / (1024.0 * 1024.0); }
-
-// Survivors of the passes so far, with what the later passes need per column.
-struct Survivors {
-  std::vector<std::string> names;
-  Informativeness info;
-  std::vector<bool> is_protected;
-  torch::Tensor values;  // [names.size(), rows], owned
-};
 
 class PassRunner {
  public:
@@ -89,8 +65,8 @@ class PassRunner {
 
   // Records a finished pass: report entry (with memory figures), checkpoint, progress callback.
   void finish(int pass, const char* name, size_t input, const std::vector<std::string>& kept, Clock::time_point start,
-              size_t decisions_before, const std::vector<ClusterAssignment>& clusters, const torch::Tensor& held,
-              nlohmann::json* earlier_entry = nullptr) {
+              size_t decisions_before, const std::vector<ClusterAssignment>& clusters, int64_t held_bytes,
+              const nlohmann::json& extra, nlohmann::json* earlier_entry = nullptr) {
     nlohmann::json dropped = nlohmann::json::array();
     PassCheckpoint checkpoint;
     checkpoint.pass = pass;
@@ -108,10 +84,11 @@ class PassRunner {
                          {"kept", kept.size()},
                          {"dropped", dropped},
                          {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-                         {"held_columns_mb", held.defined() ? megabytes(held.nbytes()) : 0.0},
+                         {"held_columns_mb", megabytes(held_bytes)},
                          {"rss_mb_after", megabytes(monitor::current_rss_bytes())},
                          {"peak_rss_mb_so_far", megabytes(monitor::peak_rss_bytes())},
                          {"resumed", false}};
+    entry.update(extra);
     const auto device = monitor::cuda_memory();
     if (device.reserved >= 0) entry["device_reserved_mb_after"] = megabytes(device.reserved);
     if (earlier_entry) checkpoint.reports.push_back(*earlier_entry);
@@ -129,46 +106,6 @@ class PassRunner {
   std::string key_;
   PipelineResult& result_;
 };
-
-// Keeps only `positions` of the survivors (an owned copy of their rows; the old tensor is freed).
-void narrow_survivors(Survivors& s, const std::vector<int64_t>& positions) {
-  Survivors next;
-  for (const int64_t p : positions) {
-    const auto u = static_cast<size_t>(p);
-    next.names.push_back(s.names[u]);
-    next.info.target_rho.push_back(s.info.target_rho[u]);
-    next.info.missing_fraction.push_back(s.info.missing_fraction[u]);
-    next.is_protected.push_back(s.is_protected[u]);
-  }
-  next.values = s.values.index_select(0, torch::tensor(positions, torch::kLong));
-  s = std::move(next);
-}
-
-// Loads the survivors (all rows: the bound of passes 2-4) and scores them against the targets.
-Survivors load_survivors(RowBatchSource& source, const std::vector<std::string>& kept,
-                         const std::vector<int64_t>& target_columns, const std::set<int64_t>& protected_columns,
-                         NanPolicy policy, bool prefer_gpu) {
-  Survivors s;
-  s.names = kept;
-  const auto indices = indices_of(source.columns(), kept);
-  s.values = load_columns(source, indices);
-  const auto missing = torch::isnan(s.values).to(torch::kDouble).mean(1).contiguous();
-  s.info.missing_fraction.assign(missing.data_ptr<double>(), missing.data_ptr<double>() + missing.numel());
-  s.info.target_rho.assign(kept.size(), 0.0);
-  if (!target_columns.empty()) {
-    const auto targets = load_columns(source, target_columns);
-    const auto rho = spearman_cross(s.values, targets, policy, 0, prefer_gpu).abs().amax(1).contiguous();
-    s.info.target_rho.assign(rho.data_ptr<double>(), rho.data_ptr<double>() + rho.numel());
-  }
-  for (const int64_t c : indices) s.is_protected.push_back(protected_columns.count(c) > 0);
-  if (policy == NanPolicy::drop_rows) {
-    s.values = complete_observations(s.values);
-    if (s.values.size(1) < 2) {
-      throw InputError("descriptors.nan_policy drop_rows: fewer than 2 rows have every surviving column present");
-    }
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -196,12 +133,15 @@ PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) 
   std::vector<std::string> kept;
   const int resumed_through = runner.resume(kept);
 
+  std::vector<ColumnStats> stats;
+  int64_t total_rows = -1;
   if (resumed_through < 1) {
     auto start = Clock::now();
-    const auto stats = compute_stats(source);
+    stats = compute_stats(source);
     if (stats.empty() || stats.front().count + stats.front().missing == 0) {
       throw InputError("descriptors: the input has no data rows");
     }
+    total_rows = stats.front().count + stats.front().missing;
     for (const int64_t c : target_columns) {
       if (stats[static_cast<size_t>(c)].count == 0) {
         throw InputError("descriptors: target column '" + columns[static_cast<size_t>(c)] + "' has no values (all NaN)");
@@ -231,56 +171,47 @@ PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) 
         log::warn("descriptors: column '", result.decisions[i].column, "' has no values (all NaN); dropped");
       }
     }
-    runner.finish(1, "filter", candidates.size(), kept, start, before, {}, {}, &stats_entry);
+    const nlohmann::json batch_figures{
+        {"working_set_mb", megabytes(o.batch_rows * static_cast<int64_t>(columns.size()) * 4 +
+                                     static_cast<int64_t>(stats.size() * sizeof(ColumnStats)))}};
+    stats_entry.update(batch_figures);
+    runner.finish(1, "filter", candidates.size(), kept, start, before, {}, 0, batch_figures, &stats_entry);
   }
 
   bool later = false;
   for (int pass = std::max(2, resumed_through + 1); pass <= 4; ++pass) later = later || runner.enabled(pass);
+  const bool associate = !target_columns.empty();
+  std::optional<Survivors> s;
+  if ((later && kept.size() > 1) || (associate && !kept.empty())) {
+    WorkingSet loading(o.max_working_mb << 20);
+    const SurvivorSetup setup{&target_columns, &protected_columns, stats.empty() ? nullptr : &stats, policy,
+                              later && (o.hsic || o.rdc), total_rows};
+    s = load_survivors(source, kept, o, setup, loading);
+    result.report["load_working_set_mb"] = megabytes(loading.peak());
+  }
   if (later && kept.size() > 1) {
-    // Passes 2-4 hold the survivors' rows (kept.size() x rows floats); freed at the end of this scope.
-    auto s = load_survivors(source, kept, target_columns, protected_columns, policy, o.prefer_gpu);
     if (o.spearman && resumed_through < 2) {
       const auto start = Clock::now();
-      const size_t input = s.names.size(), before = result.decisions.size();
+      const size_t input = s->names.size(), before = result.decisions.size();
+      const int64_t held = s->held_bytes();
+      WorkingSet working(o.max_working_mb << 20);
       std::vector<ClusterAssignment> clusters;
-      std::vector<int64_t> positions;
-      {
-        const auto rho = spearman_matrix(s.values, policy, 0, o.prefer_gpu);  // k x k doubles, freed at scope end
-        const auto pass = spearman_pass(rho, s.names, s.is_protected, s.info, o, result.decisions);
-        for (size_t i = 0; i < input; ++i) {
-          clusters.push_back({s.names[i], pass.community[i], s.names[static_cast<size_t>(pass.representative[i])]});
-        }
-        positions = pass.kept;
-      }
-      narrow_survivors(s, positions);
+      const auto outcome = run_spearman_pass(*s, o, result.decisions, clusters, working);
+      narrow_survivors(*s, outcome.positions);
       result.clusters.insert(result.clusters.end(), clusters.begin(), clusters.end());
-      runner.finish(2, "spearman+leiden", input, s.names, start, before, clusters, s.values);
+      runner.finish(2, "spearman+leiden", input, s->names, start, before, clusters, held, outcome.extra);
     }
-    if (o.hsic && resumed_through < 3 && s.names.size() > 1) {
+    for (const int pass : {3, 4}) {
+      if (!runner.enabled(pass) || resumed_through >= pass || s->names.size() < 2) continue;
       const auto start = Clock::now();
-      const size_t input = s.names.size(), before = result.decisions.size();
-      std::vector<int64_t> positions;
-      {
-        const auto score = hsic_matrix(row_sample(s.values, o.hsic_sample_rows, o.seed));
-        positions = drop_redundant_pairs(score, o.hsic_threshold, 3, "normalised HSIC", s.names, s.is_protected,
-                                         s.info, result.decisions);
-      }
-      narrow_survivors(s, positions);
-      runner.finish(3, "hsic", input, s.names, start, before, {}, s.values);
+      const size_t input = s->names.size(), before = result.decisions.size();
+      WorkingSet working(o.max_working_mb << 20);
+      const auto outcome = run_kernel_pass(pass, *s, o, result.decisions, working);
+      narrow_survivors(*s, outcome.positions);
+      runner.finish(pass, pass == 3 ? "hsic" : "rdc", input, s->names, start, before, {}, s->held_bytes(),
+                    outcome.extra);
     }
-    if (o.rdc && resumed_through < 4 && s.names.size() > 1) {
-      const auto start = Clock::now();
-      const size_t input = s.names.size(), before = result.decisions.size();
-      std::vector<int64_t> positions;
-      {
-        const auto score = rdc_matrix(row_sample(s.values, o.hsic_sample_rows, o.seed + 1), o.rdc_k, o.rdc_s, o.seed);
-        positions =
-            drop_redundant_pairs(score, o.rdc_threshold, 4, "RDC", s.names, s.is_protected, s.info, result.decisions);
-      }
-      narrow_survivors(s, positions);
-      runner.finish(4, "rdc", input, s.names, start, before, {}, s.values);
-    }
-    kept = s.names;
+    kept = s->names;
   }
   monitor::release_cached_memory();
 
@@ -290,16 +221,10 @@ PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) 
     const auto& name = columns[static_cast<size_t>(c)];
     if (kept_set.count(name)) {
       result.kept_columns.push_back(name);
-      result.decisions.push_back({name, true, -1, "kept", ""});
+      result.decisions.push_back({name, true, -1, "kept", "", ""});
     }
   }
-  nlohmann::json columns_report = nlohmann::json::array();
-  for (const auto& d : result.decisions) {
-    columns_report.push_back(
-        {{"column", d.column}, {"kept", d.kept}, {"pass", d.pass}, {"reason", d.reason}, {"partner", d.partner}});
-  }
-  result.report["kept_columns"] = result.kept_columns;
-  result.report["columns"] = columns_report;
+  complete_report(result, o, s ? &*s : nullptr);
   return result;
 }
 

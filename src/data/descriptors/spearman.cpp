@@ -1,7 +1,8 @@
-// Spearman rho: average ranks, then one matrix product of standardised ranks (run in row blocks,
-// on CUDA with prefer_gpu); missing cells handled by the NaN policy.
+// Spearman rho: standardised ranks (ranked_columns.cpp), then one float32 matrix product run in
+// row blocks sized from the working budget (on CUDA with prefer_gpu); missing cells by the NaN policy.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <mutex>
 
 #include "passes.hpp"
@@ -10,22 +11,6 @@
 
 namespace safetrain::data::descriptors {
 namespace {
-
-// Ranks centred and scaled to unit norm per row: the dot product of two rows is their Spearman rho.
-// Ranked in blocks of rows so that the sort's temporaries cover one block, not the table: the
-// peak is the input plus the result (k x n doubles) plus one block.
-torch::Tensor standardised_ranks(const torch::Tensor& values) {
-  constexpr int64_t kRowsPerBlock = 64;
-  const int64_t k = values.size(0);
-  auto z = torch::empty({k, values.size(1)}, torch::kDouble);
-  for (int64_t start = 0; start < k; start += kRowsPerBlock) {
-    const int64_t rows = std::min(kRowsPerBlock, k - start);
-    auto block = average_ranks(values.narrow(0, start, rows)).to(torch::kDouble);
-    block -= block.mean(1, true);
-    z.narrow(0, start, rows).copy_(block / block.norm(2, 1, true).clamp_min(1e-12));
-  }
-  return z;
-}
 
 torch::Device product_device(bool prefer_gpu) {
   if (!prefer_gpu) return torch::kCPU;
@@ -43,44 +28,55 @@ torch::Device product_device(bool prefer_gpu) {
   return torch::kCPU;
 }
 
-// za [ka, n] x zb [kb, n]^T in row blocks, so the device holds one block of the result at a time.
-torch::Tensor blocked_product(const torch::Tensor& za, const torch::Tensor& zb, int64_t block, bool prefer_gpu) {
+using BlockVisitor = std::function<void(int64_t first_row, int64_t first_column, const torch::Tensor& block)>;
+
+// za [ka, n] x zb [kb, n]^T in row blocks; `symmetric` computes only columns >= the block's first row.
+// Each block [rows, columns] float32 is visited on the CPU and freed before the next.
+void for_each_product_block(const torch::Tensor& za, const torch::Tensor& zb, bool symmetric, int64_t block,
+                            bool prefer_gpu, WorkingSet& working, const BlockVisitor& visit) {
   const int64_t ka = za.size(0), kb = zb.size(0);
-  if (block <= 0) block = std::max<int64_t>(1, (int64_t{64} << 20) / (8 * std::max<int64_t>(kb, 1)));
-  auto rho = torch::empty({ka, kb}, torch::kDouble);
+  if (block <= 0) {
+    block = std::max<int64_t>(1, working.budget() / 4 / (4 * std::max<int64_t>(kb, 1)));
+    // At least ~4 blocks when symmetric, so the upper triangle saves about a third of the product.
+    if (symmetric) block = std::min(block, std::max<int64_t>(64, (ka + 3) / 4));
+  }
   const auto device = product_device(prefer_gpu);
-  const auto a = za.to(device), b = za.is_same(zb) ? a : zb.to(device);
+  const auto a = za.to(device), b = symmetric ? a : zb.to(device);
   for (int64_t start = 0; start < ka; start += block) {
     const int64_t rows = std::min(block, ka - start);
-    rho.narrow(0, start, rows).copy_(torch::mm(a.narrow(0, start, rows), b.t()));  // copy_ brings it back owned
+    const int64_t first_column = symmetric ? start : 0;
+    Scratch counted(working, rows * (kb - first_column) * 4 * (device.is_cpu() ? 1 : 2));
+    const auto product = torch::mm(a.narrow(0, start, rows), b.narrow(0, first_column, kb - first_column).t());
+    visit(start, first_column, product.to(torch::kCPU).contiguous());
   }
-  return rho;
 }
 
-// Spearman of x [n] with every row of ys [k, n], each pair over the rows where both are present.
-torch::Tensor pairwise_row(const torch::Tensor& x, const torch::Tensor& ys) {
-  const auto present = torch::nonzero(torch::isnan(x).logical_not()).squeeze(1);
-  auto out = torch::zeros({ys.size(0)}, torch::kDouble);
-  if (present.numel() < 2) return out;  // no evidence of dependence
-  const auto xs = x.index_select(0, present).unsqueeze(0);
-  const auto sub = ys.index_select(1, present);
-  const auto has_nan = torch::isnan(sub).any(1);
-  const auto clean = torch::nonzero(has_nan.logical_not()).squeeze(1);
-  if (clean.numel() > 0) {
-    // Rows complete on x's support share x's ranks: one matrix-vector product.
-    const auto zx = standardised_ranks(xs);
-    out.index_copy_(0, clean, torch::mm(standardised_ranks(sub.index_select(0, clean)), zx.t()).squeeze(1));
+// Pairwise rows for the columns with gaps (a few columns: their rows are small).
+std::map<int64_t, std::vector<double>> gap_rows(const RankedColumns& a, const RankedColumns& b, WorkingSet& working) {
+  std::map<int64_t, std::vector<double>> rows;
+  for (int64_t i = 0; i < a.size(); ++i) {
+    if (a.has_missing(i)) rows.emplace(i, pairwise_rho(a, i, b, working));
   }
-  const auto gaps = torch::nonzero(has_nan).squeeze(1);
-  const auto gap_rows = gaps.accessor<int64_t, 1>();
-  for (int64_t g = 0; g < gaps.size(0); ++g) {
-    const int64_t j = gap_rows[g];
-    const auto both = torch::nonzero(torch::isnan(sub[j]).logical_not()).squeeze(1);
-    if (both.numel() < 2) continue;
-    const auto z = standardised_ranks(torch::stack({xs[0].index_select(0, both), sub[j].index_select(0, both)}));
-    out[j] = torch::dot(z[0], z[1]);
+  return rows;
+}
+
+// [ka, kb] rho, pairwise where a column has gaps.
+torch::Tensor dense_cross(const RankedColumns& a, const RankedColumns& b, int64_t block, bool prefer_gpu,
+                          WorkingSet& working) {
+  auto rho = torch::empty({a.size(), b.size()}, torch::kDouble);
+  for_each_product_block(a.z, b.z, false, block, prefer_gpu, working,
+                         [&](int64_t first_row, int64_t, const torch::Tensor& product) {
+                           rho.narrow(0, first_row, product.size(0)).copy_(product);
+                         });
+  const bool same = a.z.is_same(b.z);
+  for (const auto& [i, row] : gap_rows(a, b, working)) {
+    rho[i].copy_(torch::tensor(row, torch::kDouble));
+    if (same) rho.select(1, i).copy_(rho[i]);  // symmetric: the column is the row
   }
-  return out;
+  if (!same) {
+    for (const auto& [j, column] : gap_rows(b, a, working)) rho.select(1, j).copy_(torch::tensor(column, torch::kDouble));
+  }
+  return rho.clamp_(-1.0, 1.0);
 }
 
 }  // namespace
@@ -97,40 +93,50 @@ torch::Tensor complete_observations(const torch::Tensor& values) {
   return values.index_select(1, complete);
 }
 
+std::vector<Edge> spearman_edges(const RankedColumns& r, double threshold, bool prefer_gpu, WorkingSet& working) {
+  const auto gaps = gap_rows(r, r, working);
+  Scratch counted(working, static_cast<int64_t>(gaps.size()) * r.size() * 8);
+  std::vector<Edge> edges;
+  for_each_product_block(r.z, r.z, true, 0, prefer_gpu, working,
+                         [&](int64_t first_row, int64_t first_column, const torch::Tensor& block) {
+                           const auto p = block.accessor<float, 2>();
+                           for (int64_t i = first_row; i < first_row + block.size(0); ++i) {
+                             const auto gi = gaps.find(i);
+                             for (int64_t j = i + 1; j < first_column + block.size(1); ++j) {
+                               double rho = p[i - first_row][j - first_column];
+                               if (gi != gaps.end()) {
+                                 rho = gi->second[static_cast<size_t>(j)];
+                               } else if (r.has_missing(j)) {
+                                 rho = gaps.at(j)[static_cast<size_t>(i)];
+                               }
+                               if (std::abs(rho) >= threshold) edges.push_back({i, j, std::min(1.0, std::abs(rho))});
+                             }
+                           }
+                         });
+  return edges;
+}
+
+torch::Tensor ranked_cross(const RankedColumns& a, const RankedColumns& b, WorkingSet& working) {
+  return dense_cross(a, b, 0, false, working);
+}
+
 torch::Tensor spearman_cross(const torch::Tensor& a, const torch::Tensor& b, NanPolicy policy, int64_t block,
                              bool prefer_gpu) {
   const bool same = a.is_same(b);
   if (policy == NanPolicy::drop_rows) {
-    if (same) {
-      const auto complete = complete_observations(a);
-      return spearman_cross(complete, complete, NanPolicy::fill_mean, block, prefer_gpu);
-    }
-    const auto joint = complete_observations(torch::cat({a, b}, 0));
-    return spearman_cross(joint.narrow(0, 0, a.size(0)), joint.narrow(0, a.size(0), b.size(0)), NanPolicy::fill_mean,
-                          block, prefer_gpu);
+    const auto joint = complete_observations(same ? a : torch::cat({a, b}, 0));
+    const auto ca = joint.narrow(0, 0, a.size(0));
+    return same ? spearman_cross(joint, joint, NanPolicy::fill_mean, block, prefer_gpu)
+                : spearman_cross(ca, joint.narrow(0, a.size(0), b.size(0)), NanPolicy::fill_mean, block, prefer_gpu);
   }
-  torch::Tensor rho;
-  {
-    const auto za = standardised_ranks(a);
-    rho = blocked_product(za, same ? za : standardised_ranks(b), block, prefer_gpu);
-  }  // the ranks (k x n doubles) are freed here
-  if (policy == NanPolicy::pairwise) {
-    const auto a_gaps = torch::nonzero(torch::isnan(a).any(1)).squeeze(1);
-    for (int64_t g = 0; g < a_gaps.size(0); ++g) {
-      const int64_t i = a_gaps[g].item<int64_t>();
-      const auto row = pairwise_row(a[i], b);
-      rho[i].copy_(row);
-      if (same) rho.select(1, i).copy_(row);
-    }
-    if (!same) {
-      const auto b_gaps = torch::nonzero(torch::isnan(b).any(1)).squeeze(1);
-      for (int64_t g = 0; g < b_gaps.size(0); ++g) {
-        const int64_t j = b_gaps[g].item<int64_t>();
-        rho.select(1, j).copy_(pairwise_row(b[j], a));
-      }
-    }
+  WorkingSet working(int64_t{256} << 20);
+  auto ra = rank_in_place(a.to(torch::kFloat).clone(), working);
+  auto rb = same ? ra : rank_in_place(b.to(torch::kFloat).clone(), working);
+  if (policy == NanPolicy::fill_mean) {  // missing cells keep the mean rank: no pairwise redo
+    for (auto& p : ra.present) p = torch::Tensor();
+    for (auto& p : rb.present) p = torch::Tensor();
   }
-  return rho.clamp_(-1.0, 1.0);
+  return dense_cross(ra, rb, block, prefer_gpu, working);
 }
 
 torch::Tensor spearman_matrix(const torch::Tensor& values, NanPolicy policy, int64_t block, bool prefer_gpu) {

@@ -31,6 +31,7 @@ struct DescriptorOptions {
   std::vector<std::string> keep;     // never pruned
   std::vector<std::string> targets;  // not a key: resolved from the data.targets rules; never pruned
   uint64_t seed = 0;  // not a descriptors.* key: the run's seed
+  int64_t max_working_mb = 256;  // scratch bound of every pass (rank buffers, product/kernel blocks)
   bool prefer_gpu = false;
   std::filesystem::path checkpoint_dir;  // not a key (--checkpoint); empty: no per-pass checkpoints
   // Called after each finished pass (its report entry); progress output, and tests interrupt with it.

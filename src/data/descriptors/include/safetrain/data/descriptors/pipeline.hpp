@@ -4,9 +4,12 @@
 //   -> 2 Spearman + Leiden communities -> 3 HSIC -> 4 RDC
 // Memory bound (rows n, batch b, columns c, pass-1 survivors k, HSIC/RDC sample m):
 //   passes 0-1: one batch (b x c floats) plus per-column accumulators (O(c));
-//   passes 2-4: all rows of the survivors and targets (k x n floats), for pass 2 their ranks
-//   (k x n doubles) and rho (k x k doubles); pass 3 a block of centred kernels (<= 256 MiB);
-//   pass 4 k bases of m x rdc_k doubles. Each pass's buffers are scoped and freed before the next.
+//   passes 2-4 hold the survivors once (k x n float32, ranked in place) and the row sample
+//   (k x m floats); every other buffer (rank scratch, product blocks, feature and Gram blocks,
+//   pairwise re-ranks) is counted and sized from max_working_mb, and each pass reports its largest
+//   counted working set. Scores are kept only as pairs at or above a threshold, never k x k.
+// Decisions do not depend on column order: survivors are processed in name order and every choice
+// between columns uses a total order (target association, missing fraction, variance, name).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -25,7 +28,8 @@ struct ColumnDecision {
   bool kept = true;
   int pass = -1;        // the pass that dropped it (-1 when kept)
   std::string reason;
-  std::string partner;  // the column it was redundant with, if any
+  std::string partner;  // the column it was redundant with, if any (kept when that pass ended)
+  std::string represented_by;  // the finally kept column that stands for it (partners followed), if any
 };
 
 struct ClusterAssignment {  // pass 2: which Leiden community a column fell in and who represents it

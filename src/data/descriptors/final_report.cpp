@@ -1,0 +1,68 @@
+// The report's closing parts: who stands for each dropped column, association with each target.
+#include <map>
+
+#include "survivors.hpp"
+
+namespace safetrain::data::descriptors {
+namespace {
+
+// Follows partners through later drops to a kept column ("" when the drop had no partner).
+std::string stand_in(const std::string& column, const std::map<std::string, const ColumnDecision*>& by_name) {
+  std::string at = column;
+  for (size_t hops = 0; hops <= by_name.size(); ++hops) {
+    const auto it = by_name.find(at);
+    if (it == by_name.end()) return "";
+    if (it->second->kept) return at;
+    if (it->second->partner.empty()) return "";
+    at = it->second->partner;
+  }
+  return "";
+}
+
+}  // namespace
+
+void complete_report(PipelineResult& result, const DescriptorOptions& o, const Survivors* survivors) {
+  std::map<std::string, const ColumnDecision*> by_name;
+  for (const auto& d : result.decisions) by_name[d.column] = &d;
+  nlohmann::json columns = nlohmann::json::array();
+  for (auto& d : result.decisions) {
+    if (!d.kept) d.represented_by = stand_in(d.column, by_name);
+    columns.push_back({{"column", d.column},
+                       {"kept", d.kept},
+                       {"pass", d.pass},
+                       {"reason", d.reason},
+                       {"partner", d.partner},
+                       {"represented_by", d.represented_by}});
+  }
+  result.report["kept_columns"] = result.kept_columns;
+  result.report["columns"] = columns;
+  if (survivors && survivors->target_rho.defined()) {
+    nlohmann::json association = nlohmann::json::object();
+    const auto rho = survivors->target_rho.contiguous();
+    for (size_t i = 0; i < survivors->names.size(); ++i) {
+      nlohmann::json per_target = nlohmann::json::object();
+      for (size_t t = 0; t < o.targets.size(); ++t) {
+        per_target[o.targets[t]] = rho[static_cast<int64_t>(i)][static_cast<int64_t>(t)].item<double>();
+      }
+      association[survivors->names[i]] = per_target;
+    }
+    result.report["target_association"] = association;  // signed Spearman rho; the order uses max |rho|
+  }
+  result.report["settings"] = {{"max_missing_fraction", o.max_missing_fraction},
+                               {"min_variance", o.min_variance},
+                               {"spearman", o.spearman},
+                               {"spearman_threshold", o.spearman_threshold},
+                               {"leiden_resolution", o.leiden_resolution},
+                               {"nan_policy", o.nan_policy},
+                               {"hsic", o.hsic},
+                               {"hsic_sample_rows", o.hsic_sample_rows},
+                               {"hsic_threshold", o.hsic_threshold},
+                               {"rdc", o.rdc},
+                               {"rdc_k", o.rdc_k},
+                               {"rdc_s", o.rdc_s},
+                               {"rdc_threshold", o.rdc_threshold},
+                               {"max_working_mb", o.max_working_mb},
+                               {"seed", o.seed}};
+}
+
+}  // namespace safetrain::data::descriptors
