@@ -109,115 +109,143 @@ class PassRunner {
 
 }  // namespace
 
+namespace {
+
+// Which input columns are targets, protected (descriptors.keep) and candidates for pruning.
+struct ColumnPlan {
+  std::vector<int64_t> targets;
+  std::set<int64_t> protected_columns;
+  std::vector<int64_t> candidates;
+};
+
+ColumnPlan plan_columns(const std::vector<std::string>& columns, const DescriptorOptions& o) {
+  ColumnPlan plan;
+  for (const auto& name : o.targets) plan.targets.push_back(column_index(columns, name, "descriptors targets"));
+  for (const auto& name : o.keep) plan.protected_columns.insert(column_index(columns, name, "descriptors.keep"));
+  for (int64_t c = 0; c < static_cast<int64_t>(columns.size()); ++c) {
+    if (std::find(plan.targets.begin(), plan.targets.end(), c) == plan.targets.end()) plan.candidates.push_back(c);
+  }
+  if (plan.candidates.empty()) {
+    throw InputError("descriptors: the input has no feature columns besides the " +
+                     std::to_string(plan.targets.size()) + " target column(s)");
+  }
+  return plan;
+}
+
+void require_values(const std::vector<ColumnStats>& stats, const std::vector<std::string>& columns,
+                    const ColumnPlan& plan) {
+  if (stats.empty() || stats.front().count + stats.front().missing == 0) {
+    throw InputError("descriptors: the input has no data rows");
+  }
+  for (const int64_t c : plan.targets) {
+    if (stats[static_cast<size_t>(c)].count == 0) {
+      throw InputError("descriptors: target column '" + columns[static_cast<size_t>(c)] + "' has no values (all NaN)");
+    }
+  }
+  for (const int64_t c : plan.protected_columns) {
+    if (stats[static_cast<size_t>(c)].count == 0) {
+      throw InputError("descriptors.keep: column '" + columns[static_cast<size_t>(c)] + "' has no values (all NaN)");
+    }
+  }
+}
+
+// Passes 0 (streaming statistics) and 1 (missing, constant, duplicate columns); returns the row count.
+int64_t run_stats_and_filter(RowBatchSource& source, const ColumnPlan& plan, const DescriptorOptions& o,
+                             PassRunner& runner, PipelineResult& result, std::vector<ColumnStats>& stats,
+                             std::vector<std::string>& kept) {
+  const auto& columns = source.columns();
+  auto start = Clock::now();
+  stats = compute_stats(source);
+  require_values(stats, columns, plan);
+  nlohmann::json stats_entry{{"pass", 0},
+                             {"name", "stats"},
+                             {"input_columns", plan.candidates.size()},
+                             {"kept", plan.candidates.size()},
+                             {"dropped", nlohmann::json::array()},
+                             {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
+                             {"rss_mb_after", megabytes(monitor::current_rss_bytes())},
+                             {"peak_rss_mb_so_far", megabytes(monitor::peak_rss_bytes())},
+                             {"resumed", false}};
+  start = Clock::now();
+  const size_t before = result.decisions.size();
+  for (const int64_t c : filter_columns(source, stats, plan.candidates, plan.protected_columns, o, result.decisions)) {
+    kept.push_back(columns[static_cast<size_t>(c)]);
+  }
+  for (size_t i = before; i < result.decisions.size(); ++i) {
+    if (result.decisions[i].reason == "every cell is missing") {
+      log::warn("descriptors: column '", result.decisions[i].column, "' has no values (all NaN); dropped");
+    }
+  }
+  const nlohmann::json batch_figures{
+      {"working_set_mb", megabytes(o.batch_rows * static_cast<int64_t>(columns.size()) * 4 +
+                                   static_cast<int64_t>(stats.size() * sizeof(ColumnStats)))}};
+  stats_entry.update(batch_figures);
+  runner.finish(1, "filter", plan.candidates.size(), kept, start, before, {}, 0, batch_figures, &stats_entry);
+  return stats.front().count + stats.front().missing;
+}
+
+// Passes 2 (Spearman + Leiden), 3 (HSIC) and 4 (RDC) over the loaded survivors; narrows them in place.
+void run_redundancy_passes(Survivors& s, const DescriptorOptions& o, int resumed_through, PassRunner& runner,
+                           PipelineResult& result) {
+  if (o.spearman && resumed_through < 2) {
+    const auto start = Clock::now();
+    const size_t input = s.names.size(), before = result.decisions.size();
+    const int64_t held = s.held_bytes();
+    WorkingSet working(o.max_working_mb << 20);
+    std::vector<ClusterAssignment> clusters;
+    const auto outcome = run_spearman_pass(s, o, result.decisions, clusters, working);
+    narrow_survivors(s, outcome.positions);
+    result.clusters.insert(result.clusters.end(), clusters.begin(), clusters.end());
+    runner.finish(2, "spearman+leiden", input, s.names, start, before, clusters, held, outcome.extra);
+  }
+  for (const int pass : {3, 4}) {
+    if (!runner.enabled(pass) || resumed_through >= pass || s.names.size() < 2) continue;
+    const auto start = Clock::now();
+    const size_t input = s.names.size(), before = result.decisions.size();
+    WorkingSet working(o.max_working_mb << 20);
+    const auto outcome = run_kernel_pass(pass, s, o, result.decisions, working);
+    narrow_survivors(s, outcome.positions);
+    runner.finish(pass, pass == 3 ? "hsic" : "rdc", input, s.names, start, before, {}, s.held_bytes(), outcome.extra);
+  }
+}
+
+}  // namespace
+
 PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) {
   const auto policy = parse_nan_policy(o.nan_policy);
   const auto& columns = source.columns();
   const std::string key = cache_key(source, o);
-  std::vector<int64_t> target_columns;
-  std::set<int64_t> protected_columns;
-  for (const auto& name : o.targets) target_columns.push_back(column_index(columns, name, "descriptors targets"));
-  for (const auto& name : o.keep) protected_columns.insert(column_index(columns, name, "descriptors.keep"));
-  std::vector<int64_t> candidates;
-  for (int64_t c = 0; c < static_cast<int64_t>(columns.size()); ++c) {
-    if (std::find(target_columns.begin(), target_columns.end(), c) == target_columns.end()) candidates.push_back(c);
-  }
-  if (candidates.empty()) {
-    throw InputError("descriptors: the input has no feature columns besides the " +
-                     std::to_string(target_columns.size()) + " target column(s)");
-  }
-
+  const ColumnPlan plan = plan_columns(columns, o);
   PipelineResult result;
-  result.report = {{"input_columns", candidates.size()}, {"targets", o.targets}, {"cache_key", key},
-                   {"nan_policy", o.nan_policy},           {"passes", nlohmann::json::array()}};
+  result.report = {{"input_columns", plan.candidates.size()}, {"targets", o.targets}, {"cache_key", key},
+                   {"nan_policy", o.nan_policy},                {"passes", nlohmann::json::array()}};
   PassRunner runner(o, key, result);
   std::vector<std::string> kept;
   const int resumed_through = runner.resume(kept);
-
   std::vector<ColumnStats> stats;
-  int64_t total_rows = -1;
-  if (resumed_through < 1) {
-    auto start = Clock::now();
-    stats = compute_stats(source);
-    if (stats.empty() || stats.front().count + stats.front().missing == 0) {
-      throw InputError("descriptors: the input has no data rows");
-    }
-    total_rows = stats.front().count + stats.front().missing;
-    for (const int64_t c : target_columns) {
-      if (stats[static_cast<size_t>(c)].count == 0) {
-        throw InputError("descriptors: target column '" + columns[static_cast<size_t>(c)] + "' has no values (all NaN)");
-      }
-    }
-    for (const int64_t c : protected_columns) {
-      if (stats[static_cast<size_t>(c)].count == 0) {
-        throw InputError("descriptors.keep: column '" + columns[static_cast<size_t>(c)] + "' has no values (all NaN)");
-      }
-    }
-    nlohmann::json stats_entry{{"pass", 0},
-                               {"name", "stats"},
-                               {"input_columns", candidates.size()},
-                               {"kept", candidates.size()},
-                               {"dropped", nlohmann::json::array()},
-                               {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-                               {"rss_mb_after", megabytes(monitor::current_rss_bytes())},
-                               {"peak_rss_mb_so_far", megabytes(monitor::peak_rss_bytes())},
-                               {"resumed", false}};
-    start = Clock::now();
-    const size_t before = result.decisions.size();
-    for (const int64_t c : filter_columns(source, stats, candidates, protected_columns, o, result.decisions)) {
-      kept.push_back(columns[static_cast<size_t>(c)]);
-    }
-    for (size_t i = before; i < result.decisions.size(); ++i) {
-      if (result.decisions[i].reason == "every cell is missing") {
-        log::warn("descriptors: column '", result.decisions[i].column, "' has no values (all NaN); dropped");
-      }
-    }
-    const nlohmann::json batch_figures{
-        {"working_set_mb", megabytes(o.batch_rows * static_cast<int64_t>(columns.size()) * 4 +
-                                     static_cast<int64_t>(stats.size() * sizeof(ColumnStats)))}};
-    stats_entry.update(batch_figures);
-    runner.finish(1, "filter", candidates.size(), kept, start, before, {}, 0, batch_figures, &stats_entry);
-  }
+  const int64_t total_rows =
+      resumed_through < 1 ? run_stats_and_filter(source, plan, o, runner, result, stats, kept) : -1;
 
   bool later = false;
   for (int pass = std::max(2, resumed_through + 1); pass <= 4; ++pass) later = later || runner.enabled(pass);
-  const bool associate = !target_columns.empty();
+  const bool associate = !plan.targets.empty();
   std::optional<Survivors> s;
   if ((later && kept.size() > 1) || (associate && !kept.empty())) {
     WorkingSet loading(o.max_working_mb << 20);
-    const SurvivorSetup setup{&target_columns, &protected_columns, stats.empty() ? nullptr : &stats, policy,
+    const SurvivorSetup setup{&plan.targets, &plan.protected_columns, stats.empty() ? nullptr : &stats, policy,
                               later && (o.hsic || o.rdc), total_rows};
     s = load_survivors(source, kept, o, setup, loading);
     result.report["load_working_set_mb"] = megabytes(loading.peak());
   }
   if (later && kept.size() > 1) {
-    if (o.spearman && resumed_through < 2) {
-      const auto start = Clock::now();
-      const size_t input = s->names.size(), before = result.decisions.size();
-      const int64_t held = s->held_bytes();
-      WorkingSet working(o.max_working_mb << 20);
-      std::vector<ClusterAssignment> clusters;
-      const auto outcome = run_spearman_pass(*s, o, result.decisions, clusters, working);
-      narrow_survivors(*s, outcome.positions);
-      result.clusters.insert(result.clusters.end(), clusters.begin(), clusters.end());
-      runner.finish(2, "spearman+leiden", input, s->names, start, before, clusters, held, outcome.extra);
-    }
-    for (const int pass : {3, 4}) {
-      if (!runner.enabled(pass) || resumed_through >= pass || s->names.size() < 2) continue;
-      const auto start = Clock::now();
-      const size_t input = s->names.size(), before = result.decisions.size();
-      WorkingSet working(o.max_working_mb << 20);
-      const auto outcome = run_kernel_pass(pass, *s, o, result.decisions, working);
-      narrow_survivors(*s, outcome.positions);
-      runner.finish(pass, pass == 3 ? "hsic" : "rdc", input, s->names, start, before, {}, s->held_bytes(),
-                    outcome.extra);
-    }
+    run_redundancy_passes(*s, o, resumed_through, runner, result);
     kept = s->names;
   }
   monitor::release_cached_memory();
 
   // Kept columns in input order; one decision per feature column.
   const std::set<std::string> kept_set(kept.begin(), kept.end());
-  for (const int64_t c : candidates) {
+  for (const int64_t c : plan.candidates) {
     const auto& name = columns[static_cast<size_t>(c)];
     if (kept_set.count(name)) {
       result.kept_columns.push_back(name);
