@@ -5,14 +5,20 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <memory>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace safetrain::data {
 namespace {
+
+const std::string kUtf8Bom = "\xEF\xBB\xBF";
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -38,18 +44,65 @@ bool is_missing(std::string_view cell) {
          cell == "NAN" || cell == "null";
 }
 
+// One line without its "\n" / "\r\n", NUL bytes included (fgets would stop at them and lose the
+// rest of the line silently).
 bool read_line(std::FILE* file, std::string& line) {
-  line.clear();
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, file)) {
-    line += buffer;
-    if (!line.empty() && line.back() == '\n') {
-      line.pop_back();
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      return true;
-    }
+  char* raw = nullptr;
+  size_t capacity = 0;
+  const ssize_t length = ::getline(&raw, &capacity, file);
+  const std::unique_ptr<char, decltype(&std::free)> owned(raw, &std::free);
+  if (length < 0) return false;
+  line.assign(raw, static_cast<size_t>(length));
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
+// 1-based cell number of byte `offset` in `line`.
+size_t cell_of(const std::string& line, size_t offset) {
+  return 1 + static_cast<size_t>(std::count(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(offset), ','));
+}
+
+void refuse_nul(const std::string& line, const std::string& where) {
+  const size_t nul = line.find('\0');
+  if (nul == std::string::npos) return;
+  throw InputError(where + ":" + std::to_string(cell_of(line, nul)) +
+                   ": NUL byte in the line (binary data or a UTF-16 file; save the CSV as UTF-8 text)");
+}
+
+// Parses one numeric cell; InputError at `where` for text and for values float32 cannot hold.
+float parse_cell(std::string_view cell, const std::string& where, const std::string& column) {
+  double value = 0;
+  // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
+  const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
+  const char* begin = cell.data() + (plus ? 1 : 0);
+  const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
+  if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
+    throw InputError(where + ": column '" + column + "': '" + std::string(cell) + "' is not a number");
   }
-  return !line.empty();
+  // from_chars reports an underflow (1e-400) as out of range too: that is a zero, not an error.
+  const std::string_view digits(begin, static_cast<size_t>(end - begin));
+  const bool underflow = error == std::errc::result_out_of_range &&
+                         (digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos);
+  if (underflow) return 0.0f;
+  // inf, nan spelt as a number, and anything beyond float32 would poison the training (loss inf/nan).
+  if (error == std::errc::result_out_of_range || !std::isfinite(value) ||
+      std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw InputError(where + ": column '" + column + "': '" + std::string(cell) +
+                     "' is not a finite 32-bit number (the limit is +-3.4e38; write NA for a missing value)");
+  }
+  return static_cast<float>(value);
+}
+
+void refuse_invalid_utf8(const std::vector<std::string>& names, const fs::path& path) {
+  for (size_t c = 0; c < names.size(); ++c) {
+    const size_t bad = text::invalid_utf8_offset(names[c]);
+    if (bad == std::string::npos) continue;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(names[c][bad]));
+    throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": column name is not valid UTF-8 (byte " +
+                     byte + " at offset " + std::to_string(bad) + "); save the CSV as UTF-8");
+  }
 }
 
 std::vector<std::string> header_of(const std::string& line) {
@@ -98,7 +151,11 @@ bool CsvBatchReader::open_file(size_t index) {
   if (!read_line(file_.get(), line_) || trim(line_).empty()) {
     throw InputError(path.string() + ": empty file (expected a header line of column names)");
   }
+  // A UTF-8 byte-order mark would otherwise become part of the first column's name.
+  if (line_.rfind(kUtf8Bom, 0) == 0) line_.erase(0, kUtf8Bom.size());
+  refuse_nul(line_, path.string() + ":1");
   auto header = header_of(line_);
+  refuse_invalid_utf8(header, path);
   if (index == 0) {
     columns_ = std::move(header);
     for (size_t c = 0; c < columns_.size(); ++c) {
@@ -132,9 +189,10 @@ std::optional<Table> CsvBatchReader::next_batch() {
       continue;
     }
     ++line_number_;
+    const std::string where = files_[file_index_].string() + ":" + std::to_string(line_number_);
+    refuse_nul(line_, where);
     if (trim(line_).empty()) continue;  // blank lines (e.g. a trailing one) carry no row
     const auto parts = split_cells(line_);
-    const std::string where = files_[file_index_].string() + ":" + std::to_string(line_number_);
     if (static_cast<int64_t>(parts.size()) != width) {
       throw InputError(where + ": expected " + std::to_string(width) + " cells (as in the header), found " +
                        std::to_string(parts.size()));
@@ -145,25 +203,7 @@ std::optional<Table> CsvBatchReader::next_batch() {
         cells.push_back(std::numeric_limits<float>::quiet_NaN());
         continue;
       }
-      // Parsed as double, then narrowed: values beyond float range become +-inf and tiny ones 0, as in
-      // a float cast, instead of from_chars' out-of-range error.
-      double value = 0;
-      // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
-      const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
-      const char* begin = cell.data() + (plus ? 1 : 0);
-      const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
-      if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
-        throw InputError(where + ":" + std::to_string(c + 1) + ": column '" + columns_[static_cast<size_t>(c)] +
-                         "': '" + std::string(cell) + "' is not a number");
-      }
-      if (error == std::errc::result_out_of_range) {
-        // Beyond even double: the exponent's sign says overflow (inf) or underflow (0).
-        const bool tiny = std::string_view(begin, static_cast<size_t>(end - begin)).find("e-") != std::string_view::npos ||
-                          std::string_view(begin, static_cast<size_t>(end - begin)).find("E-") != std::string_view::npos;
-        const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-        value = *begin == '-' ? -magnitude : magnitude;
-      }
-      cells.push_back(static_cast<float>(value));
+      cells.push_back(parse_cell(cell, where + ":" + std::to_string(c + 1), columns_[static_cast<size_t>(c)]));
     }
     ++rows;
   }

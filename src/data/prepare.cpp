@@ -47,6 +47,18 @@ void refuse_missing(const torch::Tensor& values, const std::vector<std::string>&
                    "mostly-empty columns");
 }
 
+// A constant target has nothing to learn (its standard deviation is 0): legal, but usually a wrong column.
+void warn_constant_targets(const torch::Tensor& train_y, const std::vector<std::string>& names) {
+  if (train_y.size(0) < 2) return;
+  const auto low = std::get<0>(train_y.min(0)), high = std::get<0>(train_y.max(0));
+  for (size_t t = 0; t < names.size(); ++t) {
+    const auto i = static_cast<int64_t>(t);
+    if (low[i].item<float>() != high[i].item<float>()) continue;
+    log::warn("data: target '", names[t], "' is constant (", low[i].item<float>(), ") in all ", train_y.size(0),
+              " training rows: the model can only learn that value; check data.targets");
+  }
+}
+
 }  // namespace
 
 NanPolicy parse_nan_policy(const std::string& text) {
@@ -137,6 +149,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   x = torch::Tensor();  // the splits own copies: drop the full-width selection before scaling
   y = torch::Tensor();
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
+  warn_constant_targets(out.train.y, out.target_names);
 
   out.feature_scaler = Standardizer::fit(out.train.x);
   out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y)
