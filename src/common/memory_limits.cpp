@@ -15,8 +15,8 @@ namespace {
 
 constexpr int64_t kMb = 1024 * 1024;
 // See runtime_address_space_bytes.
-constexpr int64_t kRuntimeBaseBytes = 256 * kMb;
-constexpr int64_t kRuntimePerThreadBytes = 80 * kMb;
+constexpr int64_t kRuntimeBaseBytes = 850 * kMb;
+constexpr int64_t kRuntimePerThreadBytes = 190 * kMb;
 
 // A single integer read from a file; -1 when absent or "max" (no limit).
 int64_t read_integer_file(const std::string& path) {
@@ -103,9 +103,11 @@ int blas_threads() {
 }
 
 int64_t runtime_address_space_bytes(int threads) {
-  // Measured on Debian 12 (LibTorch 1.13.1, OpenBLAS pthread), prlimit --as on the trainer with
-  // the tiny config: see docs in the commit and tests/e2e/limits_test.cpp. Each extra thread adds
-  // glibc's 64 MB malloc arena reservation, its stack and OpenBLAS's per-thread buffer.
+  // Measured on Debian 12 (LibTorch 1.13.1, OpenBLAS pthread): VmPeak of a 500-row quickstart run
+  // was 1027 MB with 1 thread and 1227 MB with 2 (training.threads = OPENBLAS_NUM_THREADS). Loading
+  // the libraries alone needs ~550 MB (below, the loader fails); under 1 GB with 1 thread the run
+  // hung at 100 % CPU in the first BLAS call. Each thread adds glibc's malloc arena reservation,
+  // its stack and OpenBLAS's buffer (~200 MB of address space, little of it ever touched).
   return kRuntimeBaseBytes + static_cast<int64_t>(std::max(1, threads)) * kRuntimePerThreadBytes;
 }
 

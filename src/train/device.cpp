@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/memory_limits.hpp"
 
 #ifdef SAFETRAIN_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -23,6 +24,10 @@ torch::Device resolve_device(const std::string& setting) {
 }
 
 void apply_threads(int64_t threads) {
+  // Before any thread pool starts: under a tight ulimit -v LibTorch and OpenBLAS spin forever
+  // trying to map their per-thread buffers instead of failing.
+  const int pools = std::max(static_cast<int>(std::max<int64_t>(1, threads)), blas_threads());
+  refuse_small_address_space(read_memory_limits(), pools);
   torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
 }
 

@@ -11,6 +11,8 @@ namespace safetrain::train {
 
 // "auto" = CUDA when LibTorch has it and a device exists; "cuda" without one is an InputError.
 torch::Device resolve_device(const std::string& setting);
+// Sets the intra-op threads; first refuses (ResourceError, exit 3) when RLIMIT_AS cannot hold
+// the thread pools of LibTorch and OpenBLAS (see refuse_small_address_space).
 void apply_threads(int64_t threads);
 // CUDA: caps the caching allocator at budget_mb (memory fraction of the device). Returns what it did.
 std::string apply_device_budget(const torch::Device& device, double budget_mb);
