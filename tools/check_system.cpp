@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     const auto info = monitor::probe_system();
     std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
     std::printf("RAM:      %.0f MB total, %.0f MB available\n", mb(info.ram_total_bytes), mb(info.ram_available_bytes));
+    std::printf("Limits:   %s\n", info.limits.summary().c_str());
     std::printf("LibTorch: %s, CUDA %s\n", info.torch_version.c_str(), info.torch_has_cuda ? "yes" : "no");
     std::printf("BLAS:     %s\n", info.blas.c_str());
     std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));
-    recommend("the CPU", spec, config, info.ram_available_bytes, false, info.logical_cores);
+    recommend("the CPU", spec, config, info.usable_memory_bytes(), false, info.logical_cores);
     for (const auto& gpu : info.gpus) recommend(gpu.name.c_str(), spec, config, gpu.free_bytes, true, info.logical_cores);
     if (info.gpus.empty()) {
       std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");

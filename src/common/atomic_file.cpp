@@ -4,23 +4,24 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
+#include <cstdio>
+
+#include "safetrain/common/checked_write.hpp"
 
 namespace safetrain {
 namespace {
 
 void fsync_path(const std::filesystem::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) {
-    throw std::runtime_error("cannot open " + path.string() + " to sync: " + std::strerror(errno));
-  }
+  if (fd < 0) throw_write_error(path, errno, "cannot open to sync");
   const int rc = ::fsync(fd);
+  const int sync_error = errno;
   ::close(fd);
-  if (rc != 0) {
-    throw std::runtime_error("fsync failed on " + path.string() + ": " + std::strerror(errno));
-  }
+  if (rc != 0) throw_write_error(path, sync_error, "cannot sync");
+}
+
+void rename_checked(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) throw_write_error(to, errno, "cannot rename " + from.string() + " to");
 }
 
 std::filesystem::path temporary_sibling(const std::filesystem::path& target) {
@@ -40,7 +41,7 @@ void replace_file_atomically(const std::filesystem::path& target,
   try {
     write_to(temp);
     fsync_path(temp, O_RDONLY);
-    std::filesystem::rename(temp, target);
+    rename_checked(temp, target);
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temp, ignored);
@@ -50,12 +51,19 @@ void replace_file_atomically(const std::filesystem::path& target,
 }
 
 void write_file_atomically(const std::filesystem::path& target, const std::string& contents) {
-  replace_file_atomically(target, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + temp.string());
-  });
+  const auto temp = temporary_sibling(target);
+  try {
+    CheckedFile file(temp, CheckedFile::Mode::kTruncate);
+    file.write(contents);
+    file.sync();
+    file.close();
+    rename_checked(temp, target);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw;
+  }
+  fsync_directory(target.parent_path());
 }
 
 }  // namespace safetrain

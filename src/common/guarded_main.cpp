@@ -2,10 +2,12 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/stop_signals.hpp"
+#include "safetrain/common/output_status.hpp"
 
 namespace safetrain {
 namespace {
@@ -17,11 +19,39 @@ std::string first_line(const char* message) {
   return newline == std::string::npos ? text : text.substr(0, newline);
 }
 
+constexpr const char* kMemorySettings =
+    "lower training.batch_size, the model size (model.hidden, model.mlp_layers, model.d_model, model.num_layers), "
+    "data.synthetic.rows or the CSV's size, or raise the memory limit (ulimit -v, the container's memory.max)";
+
+int refuse(const char* tool, const std::string& message) {
+  std::fprintf(stderr, "%s: refused: %s\n", tool, message.c_str());
+  return kExitResourceError;
+}
+
 }  // namespace
 
+std::optional<std::string> allocation_refusal(const std::string& what) {
+  static const std::string marker = "DefaultCPUAllocator: can't allocate memory";
+  if (what.find(marker) == std::string::npos) return std::nullopt;
+  std::string asked = "an unknown amount";
+  static const std::string prefix = "you tried to allocate ";
+  const auto at = what.find(prefix);
+  if (at != std::string::npos) {
+    try {
+      const double bytes = std::stod(what.substr(at + prefix.size()));
+      char text[64];
+      std::snprintf(text, sizeof text, "%.1f MB", bytes / (1024.0 * 1024.0));
+      asked = text;
+    } catch (const std::exception&) {
+    }
+  }
+  return "out of memory: LibTorch could not allocate " + asked + " on the CPU; " + kMemorySettings;
+}
+
 int guarded_main(const char* tool, const std::function<int()>& body) {
+  int code = kExitRuntimeError;
   try {
-    return body();
+    code = body();
   } catch (const InputError& e) {
     std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
     return kExitInputError;
@@ -29,12 +59,20 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
     std::fprintf(stderr, "%s: %s\n", tool, e.what());
     return 128 + e.signal_number();
   } catch (const ResourceError& e) {
-    std::fprintf(stderr, "%s: refused: %s\n", tool, e.what());
-    return kExitResourceError;
+    return refuse(tool, e.what());
+  } catch (const std::bad_alloc&) {
+    return refuse(tool, std::string("out of memory (std::bad_alloc); ") + kMemorySettings);
   } catch (const std::exception& e) {
+    if (const auto refusal = allocation_refusal(e.what())) return refuse(tool, *refusal);
     std::fprintf(stderr, "%s: failed: %s\n", tool, first_line(e.what()).c_str());
     return kExitRuntimeError;
   }
+  if (code == kExitOk && output_write_failed()) {
+    std::fprintf(stderr, "%s: failed: an output could not be written: %s\n", tool,
+                 first_output_write_failure().c_str());
+    return kExitRuntimeError;
+  }
+  return code;
 }
 
 }  // namespace safetrain

@@ -6,13 +6,17 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
+#include "safetrain/common/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -43,46 +47,83 @@ bool is_missing(std::string_view cell) {
          cell == "NAN" || cell == "null";
 }
 
+// One line without its "\n" / "\r\n", NUL bytes included (fgets would stop at them and lose the
+// rest of the line silently).
 bool read_line(std::FILE* file, std::string& line) {
-  line.clear();
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, file)) {
-    line += buffer;
-    if (!line.empty() && line.back() == '\n') {
-      line.pop_back();
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      return true;
-    }
-  }
-  return !line.empty();
+  char* raw = nullptr;
+  size_t capacity = 0;
+  const ssize_t length = ::getline(&raw, &capacity, file);
+  const std::unique_ptr<char, decltype(&std::free)> owned(raw, &std::free);
+  if (length < 0) return false;
+  line.assign(raw, static_cast<size_t>(length));
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
 }
 
-// A cell as float32, or nullopt when it is not a number (missing cells are NaN).
-std::optional<float> parse_number(std::string_view cell) {
+const std::string kUtf8Bom = "\xEF\xBB\xBF";
+
+// 1-based cell number of byte `offset` in `line`.
+size_t cell_of(const std::string& line, size_t offset) {
+  return 1 + static_cast<size_t>(std::count(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(offset), ','));
+}
+
+void refuse_nul(const std::string& line, const std::string& where) {
+  const size_t nul = line.find('\0');
+  if (nul == std::string::npos) return;
+  throw InputError(where + ":" + std::to_string(cell_of(line, nul)) +
+                   ": NUL byte in the line (binary data or a UTF-16 file; save the CSV as UTF-8 text)");
+}
+
+void refuse_invalid_utf8(const std::vector<std::string>& names, const fs::path& path) {
+  for (size_t c = 0; c < names.size(); ++c) {
+    const size_t bad = text::invalid_utf8_offset(names[c]);
+    if (bad == std::string::npos) continue;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(names[c][bad]));
+    throw InputError(path.string() + ":1:" + std::to_string(c + 1) + ": column name is not valid UTF-8 (byte " +
+                     byte + " at offset " + std::to_string(bad) + "); save the CSV as UTF-8");
+  }
+}
+
+// True when the whole cell reads as a number (whatever its magnitude); the sign of text columns.
+bool parses_as_number(std::string_view cell) {
+  if (is_missing(cell)) return true;
+  double value = 0;
+  const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
+  const char* begin = cell.data() + (plus ? 1 : 0);
+  const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
+  return end == cell.data() + cell.size() && (error == std::errc() || error == std::errc::result_out_of_range);
+}
+
+// Parses one numeric cell; InputError at `where` for text and for values float32 cannot hold.
+float parse_cell(std::string_view cell, const std::string& where, const std::string& column) {
   if (is_missing(cell)) return std::numeric_limits<float>::quiet_NaN();
-  // Parsed as double, then narrowed: values beyond float range become +-inf and tiny ones 0, as in
-  // a float cast, instead of from_chars' out-of-range error.
   double value = 0;
   // from_chars rejects a leading '+', which CSV writers do emit; skip one, but never before a sign ("+-1").
   const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
   const char* begin = cell.data() + (plus ? 1 : 0);
   const auto [end, error] = std::from_chars(begin, cell.data() + cell.size(), value);
   if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
-    return std::nullopt;
+    throw InputError(where + ": column '" + column + "': '" + std::string(cell) + "' is not a number");
   }
-  if (error == std::errc::result_out_of_range) {
-    // Beyond even double: the exponent's sign says overflow (inf) or underflow (0).
-    const std::string_view digits(begin, static_cast<size_t>(end - begin));
-    const bool tiny = digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos;
-    const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-    value = *begin == '-' ? -magnitude : magnitude;
+  // from_chars reports an underflow (1e-400) as out of range too: that is a zero, not an error.
+  const std::string_view digits(begin, static_cast<size_t>(end - begin));
+  const bool underflow = error == std::errc::result_out_of_range &&
+                         (digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos);
+  if (underflow) return 0.0f;
+  // inf, nan spelt as a number, and anything beyond float32 would poison the training (loss inf/nan).
+  if (error == std::errc::result_out_of_range || !std::isfinite(value) ||
+      std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw InputError(where + ": column '" + column + "': '" + std::string(cell) +
+                     "' is not a finite 32-bit number (the limit is +-3.4e38; write NA for a missing value)");
   }
   return static_cast<float>(value);
 }
 
 // Words, IDs and SMILES strings have letters; a malformed number ("1.2.3", "1;2") does not and stays an error.
 bool looks_like_text(std::string_view cell) {
-  if (parse_number(cell)) return false;
+  if (parses_as_number(cell)) return false;
   return std::any_of(cell.begin(), cell.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
 }
 
@@ -139,7 +180,11 @@ bool CsvBatchReader::open_file(size_t index) {
   if (!read_line(file_.get(), line_) || trim(line_).empty()) {
     throw InputError(path.string() + ": empty file (expected a header line of column names)");
   }
+  // A UTF-8 byte-order mark would otherwise become part of the first column's name (a target leak).
+  if (line_.rfind(kUtf8Bom, 0) == 0) line_.erase(0, kUtf8Bom.size());
+  refuse_nul(line_, path.string() + ":1");
   auto header = header_of(line_);
+  refuse_invalid_utf8(header, path);
   if (index > 0) {
     if (header != header_) check_same_header(header, path);
     return true;
@@ -149,6 +194,7 @@ bool CsvBatchReader::open_file(size_t index) {
   std::string first_row;
   while (read_line(file_.get(), first_row)) {
     ++line_number_;
+    refuse_nul(first_row, path.string() + ":" + std::to_string(line_number_));
     if (trim(first_row).empty()) continue;
     line_ = first_row;
     pending_line_ = true;
@@ -214,6 +260,7 @@ bool CsvBatchReader::next_line() {
       continue;
     }
     ++line_number_;
+    refuse_nul(line_, files_[file_index_].string() + ":" + std::to_string(line_number_));
     if (!trim(line_).empty()) return true;  // blank lines (e.g. a trailing one) carry no row
   }
   return false;
@@ -235,12 +282,7 @@ void CsvBatchReader::parse_row(int64_t width, std::vector<float>& cells, TextCol
       ids.values[id++].emplace_back(cell);
       continue;
     }
-    const auto value = parse_number(cell);
-    if (!value) {
-      throw InputError(where + ":" + std::to_string(c + 1) + ": column '" + header_[static_cast<size_t>(c)] +
-                       "': '" + std::string(cell) + "' is not a number");
-    }
-    cells.push_back(*value);
+    cells.push_back(parse_cell(cell, where + ":" + std::to_string(c + 1), header_[static_cast<size_t>(c)]));
   }
 }
 

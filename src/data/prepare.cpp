@@ -72,6 +72,18 @@ std::vector<std::string> default_features(const Table& table, const std::vector<
   return features;
 }
 
+// A constant target has nothing to learn (its standard deviation is 0): legal, but usually a wrong column.
+void warn_constant_targets(const torch::Tensor& train_y, const std::vector<std::string>& names) {
+  if (train_y.size(0) < 2) return;
+  const auto low = std::get<0>(train_y.min(0)), high = std::get<0>(train_y.max(0));
+  for (size_t t = 0; t < names.size(); ++t) {
+    const auto i = static_cast<int64_t>(t);
+    if (low[i].item<float>() != high[i].item<float>()) continue;
+    log::warn("data: target '", names[t], "' is constant (", low[i].item<float>(), ") in all ", train_y.size(0),
+              " training rows: the model can only learn that value; check data.targets");
+  }
+}
+
 }  // namespace
 
 Standardizer Standardizer::fit(const torch::Tensor& x) {
@@ -168,6 +180,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   x = torch::Tensor();  // the splits own copies: drop the full-width selection before scaling
   y = torch::Tensor();
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
+  warn_constant_targets(out.train.y, out.target_names);
 
   out.ids = table.ids;
   out.feature_scaler = Standardizer::fit(out.train.x);

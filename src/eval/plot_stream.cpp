@@ -3,12 +3,16 @@
 #include <plplot.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
-#include <system_error>
 
 #include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
 
 namespace safetrain::eval {
@@ -32,6 +36,28 @@ bool pngcairo_available() {
   return available;
 }
 
+// PLplot's cairo driver does not report write errors: on a full disk it leaves a truncated PNG and
+// returns normally. A complete PNG starts with the 8-byte signature and ends with the IEND chunk.
+void check_complete_png(const std::filesystem::path& png) {
+  static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const unsigned char kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  std::ifstream in(png, std::ios::binary | std::ios::ate);
+  const auto size = static_cast<int64_t>(in.tellg());
+  unsigned char head[8] = {}, tail[12] = {};
+  if (in && size >= 20) {
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(head), sizeof head);
+    in.seekg(size - 12);
+    in.read(reinterpret_cast<char*>(tail), sizeof tail);
+  }
+  if (in && size >= 20 && std::memcmp(head, kSignature, 8) == 0 && std::memcmp(tail, kIend, 12) == 0) return;
+  // The truncated file still holds the space it got, so a disk that filled up shows (almost) nothing free.
+  const double free_mb = free_megabytes(png);
+  if (free_mb >= 0 && free_mb < 1.0) throw_write_error(png, ENOSPC);
+  throw_write_error(png, EIO, "PLplot wrote a truncated PNG (" + std::to_string(std::max<int64_t>(0, size)) +
+                                  " bytes, no IEND chunk):");
+}
+
 }  // namespace
 
 PlotStream::PlotStream(const std::filesystem::path& png, int width_px, int height_px, int subpages_x,
@@ -44,11 +70,8 @@ PlotStream::PlotStream(const std::filesystem::path& png, int width_px, int heigh
   const auto dir = png.has_parent_path() ? png.parent_path() : std::filesystem::path(".");
   std::filesystem::create_directories(dir);
   temporary_ = dir / ("." + png.filename().string() + ".tmp." + std::to_string(::getpid()));
-  {
-    // PLplot calls exit() when it cannot open its output file, so check here first.
-    std::ofstream probe(temporary_, std::ios::binary | std::ios::trunc);
-    if (!probe) throw std::system_error(errno, std::generic_category(), "cannot write " + temporary_.string());
-  }
+  // PLplot calls exit() when it cannot open its output file, so check here first.
+  CheckedFile(temporary_, CheckedFile::Mode::kTruncate).close();
   PLINT previous = 0, created = 0;
   plgstrm(&previous);
   plmkstrm(&created);
@@ -80,7 +103,13 @@ void PlotStream::end_stream() {
 
 void PlotStream::finish() {
   end_stream();
-  std::filesystem::rename(temporary_, target_);
+  check_complete_png(temporary_);
+  CheckedFile written(temporary_, CheckedFile::Mode::kAppend);
+  written.sync();
+  written.close();
+  if (std::rename(temporary_.c_str(), target_.c_str()) != 0) {
+    throw_write_error(target_, errno, "cannot rename " + temporary_.string() + " to");
+  }
   fsync_directory(target_.has_parent_path() ? target_.parent_path() : std::filesystem::path("."));
   finished_ = true;
 }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/models/state_dict.hpp"
 #include "checkpoint_manifest.hpp"
@@ -20,11 +21,27 @@ namespace fs = std::filesystem;
 namespace safetrain::infer {
 namespace {
 
-void fsync_file(const fs::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY);
-  if (fd < 0) throw std::runtime_error("cannot open " + file.string() + " to fsync");
-  ::fsync(fd);
-  ::close(fd);
+// Serialised in memory, then written by our checked writer: LibTorch's file writer throws again
+// from its destructor on a full disk (std::terminate, exit 134). This callback cannot fail, so
+// the archive writer never has an error to rethrow; running out of memory is reported afterwards.
+std::string archive_bytes(torch::serialize::OutputArchive& archive) {
+  std::string bytes;
+  bool out_of_memory = false;
+  archive.save_to([&](const void* data, size_t size) -> size_t {
+    try {
+      if (!out_of_memory) bytes.append(static_cast<const char*>(data), size);
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+    }
+    return size;
+  });
+  if (out_of_memory) throw std::bad_alloc();
+  return bytes;
+}
+
+// Renames and removals of the staging directory report failures as IoError naming the path.
+[[noreturn]] void rethrow_as_io_error(const fs::filesystem_error& e) {
+  throw_write_error(e.path2().empty() ? e.path1() : e.path2(), e.code().value(), "cannot write checkpoint");
 }
 
 std::string read_file(const fs::path& file) {
@@ -90,35 +107,45 @@ void swap_into_place(const fs::path& fresh, const fs::path& target) {
 
 void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
   const fs::path parent = dir.parent_path();
-  fs::create_directories(parent);
   const fs::path staging = parent / ("." + dir.filename().string() + ".partial");
-  fs::remove_all(staging);
-  fs::create_directories(staging);
-
-  models::save_state_dict(*c.model, staging / "model.pt");
-  if (c.optimizer) {
-    torch::serialize::OutputArchive archive;
-    c.optimizer->save(archive);
-    archive.save_to((staging / "optimizer.pt").string());
+  // Any failure below leaves the previous checkpoint untouched (it is only replaced by the
+  // final swap), removes the half-written staging directory and throws IoError/DiskFullError.
+  try {
+    fs::create_directories(parent);
+    fs::remove_all(staging);
+    fs::create_directories(staging);
+    models::save_state_dict(*c.model, staging / "model.pt");
+    if (c.optimizer) {
+      torch::serialize::OutputArchive archive;
+      c.optimizer->save(archive);
+      write_file_atomically(staging / "optimizer.pt", archive_bytes(archive));
+    }
+    torch::serialize::OutputArchive scaling;
+    scaling.write("feature_mean", c.scaling.feature_mean);
+    scaling.write("feature_std", c.scaling.feature_std);
+    scaling.write("target_mean", c.scaling.target_mean);
+    scaling.write("target_std", c.scaling.target_std);
+    write_file_atomically(staging / "scaling.pt", archive_bytes(scaling));
+    torch::serialize::OutputArchive rng;
+    rng.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
+    write_file_atomically(staging / "rng.pt", archive_bytes(rng));
+    write_file_atomically(staging / "config.yaml", c.config_yaml);
+    const nlohmann::json state = {{"format", kCheckpointFormat},
+                                  {"format_version", kCheckpointFormatVersion},
+                                  {"components", c.components},
+                                  {"files", file_manifest(staging, kCheckpointFiles)}};
+    write_file_atomically(staging / "state.json", state.dump(2) + "\n");
+    fsync_directory(staging);
+    swap_into_place(staging, dir);
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    rethrow_as_io_error(e);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
   }
-  torch::serialize::OutputArchive scaling;
-  scaling.write("feature_mean", c.scaling.feature_mean);
-  scaling.write("feature_std", c.scaling.feature_std);
-  scaling.write("target_mean", c.scaling.target_mean);
-  scaling.write("target_std", c.scaling.target_std);
-  scaling.save_to((staging / "scaling.pt").string());
-  torch::serialize::OutputArchive rng;
-  rng.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
-  rng.save_to((staging / "rng.pt").string());
-  write_file_atomically(staging / "config.yaml", c.config_yaml);
-  const nlohmann::json state = {{"format", kCheckpointFormat},
-                                {"format_version", kCheckpointFormatVersion},
-                                {"components", c.components},
-                                {"files", file_manifest(staging, kCheckpointFiles)}};
-  write_file_atomically(staging / "state.json", state.dump(2) + "\n");
-  for (const auto& entry : fs::directory_iterator(staging)) fsync_file(entry.path());
-  fsync_directory(staging);
-  swap_into_place(staging, dir);
   fsync_directory(parent);
 }
 

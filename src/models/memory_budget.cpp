@@ -11,6 +11,7 @@
 #endif
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/memory_limits.hpp"
 
 namespace safetrain::models {
 namespace {
@@ -30,38 +31,20 @@ int64_t meminfo_available() {
   return -1;
 }
 
-// A single integer read from a file; -1 when absent or "max" (no limit).
-int64_t read_integer_file(const std::string& path) {
-  std::ifstream in(path);
-  std::string word;
-  if (!(in >> word) || word == "max") return -1;
-  try {
-    return std::stoll(word);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
-// Room left under the cgroup memory limit (v2, then v1), or -1 without a limit.
-int64_t cgroup_remaining() {
-  int64_t limit = read_integer_file("/sys/fs/cgroup/memory.max");
-  int64_t usage = read_integer_file("/sys/fs/cgroup/memory.current");
-  if (limit < 0) {
-    limit = read_integer_file("/sys/fs/cgroup/memory/memory.limit_in_bytes");
-    usage = read_integer_file("/sys/fs/cgroup/memory/memory.usage_in_bytes");
-  }
-  // cgroup v1 reports "no limit" as a huge page-aligned number.
-  if (limit < 0 || usage < 0 || limit >= (int64_t{1} << 60)) return -1;
-  return std::max<int64_t>(0, limit - usage);
-}
-
 Budget host_budget() {
   Budget budget{"cpu", meminfo_available(), "/proc/meminfo MemAvailable"};
   if (budget.free_bytes < 0) throw ResourceError("cannot read MemAvailable from /proc/meminfo");
-  const int64_t in_cgroup = cgroup_remaining();
+  // A container's memory limit and the address-space rlimit (ulimit -v) can both be tighter than RAM.
+  const MemoryLimits limits = read_memory_limits();
+  const int64_t in_cgroup = limits.cgroup_left();
   if (in_cgroup >= 0 && in_cgroup < budget.free_bytes) {
     budget.free_bytes = in_cgroup;
-    budget.source = "cgroup memory limit minus usage";
+    budget.source = "cgroup memory limit minus usage, " + limits.cgroup_source;
+  }
+  const int64_t address_space = limits.address_space_left();
+  if (address_space >= 0 && address_space < budget.free_bytes) {
+    budget.free_bytes = address_space;
+    budget.source = "address-space limit (ulimit -v / RLIMIT_AS) minus this process's size";
   }
   return budget;
 }

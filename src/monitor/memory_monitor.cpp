@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/monitor/nvml.hpp"
 #include "safetrain/monitor/process_memory.hpp"
@@ -19,9 +19,11 @@ double now_s() {
 }
 double to_mb(int64_t bytes) { return bytes < 0 ? -1.0 : static_cast<double>(bytes) / kMb; }
 
-void write_optional(std::FILE* f, double v) {
-  if (v >= 0) std::fprintf(f, ",%.1f", v);
-  else std::fputc(',', f);
+void append_optional(std::string& out, double v) {
+  char text[32];
+  if (v >= 0) std::snprintf(text, sizeof text, ",%.1f", v);
+  else std::snprintf(text, sizeof text, ",");
+  out += text;
 }
 
 }  // namespace
@@ -33,11 +35,33 @@ MemoryMonitor::MemoryMonitor(MonitorOptions options)
   ring_.reserve(static_cast<size_t>(options_.ring_capacity));
   start_time_ = now_s();
   trim_hook_ = release_cached_memory;
-  if (!options_.csv_path.empty()) {
-    const bool append = std::filesystem::exists(options_.csv_path);  // a resumed run continues its file
-    csv_.reset(std::fopen(options_.csv_path.c_str(), append ? "a" : "w"));
-    if (csv_ && !append) std::fprintf(csv_.get(), "%s\n", kMemoryCsvHeader);
+  if (!options_.csv_path.empty()) open_csv();
+}
+
+void MemoryMonitor::open_csv() {
+  const bool append = std::filesystem::exists(options_.csv_path);  // a resumed run continues its file
+  try {
+    csv_ = std::make_unique<CheckedFile>(options_.csv_path, append ? CheckedFile::Mode::kAppend
+                                                                   : CheckedFile::Mode::kTruncate);
+  } catch (const IoError& e) {
+    log::error("memory.csv: ", e.what(), "; memory samples are not written");
+    return;
   }
+  if (!append) {
+    csv_pending_ = std::string(kMemoryCsvHeader) + "\n";
+    flush_csv();
+  }
+}
+
+void MemoryMonitor::flush_csv() {
+  if (!csv_ || csv_pending_.empty()) return;
+  try {
+    csv_->write(csv_pending_);
+  } catch (const IoError& e) {
+    log::error("memory.csv: ", e.what(), "; memory samples are no longer written");
+    csv_.reset();
+  }
+  csv_pending_.clear();
 }
 
 MemoryMonitor::~MemoryMonitor() { stop(); }
@@ -58,7 +82,7 @@ void MemoryMonitor::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mutex_);
-  if (csv_) std::fflush(csv_.get());
+  flush_csv();
 }
 
 void MemoryMonitor::run() {
@@ -99,14 +123,18 @@ void MemoryMonitor::push(const Sample& sample) {
   ++samples_taken_;
   peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
   if (!csv_) return;
-  std::FILE* f = csv_.get();
-  std::fprintf(f, "%.3f,%.1f,%.1f,%.1f", sample.t_s, sample.rss_mb, sample.peak_rss_mb, sample.available_mb);
-  write_optional(f, sample.cuda_allocated_mb);
-  write_optional(f, sample.cuda_reserved_mb);
-  write_optional(f, sample.nvml_used_mb);
-  write_optional(f, sample.nvml_total_mb);
-  std::fprintf(f, ",%s,%lld,%s\n", phase_name(sample.phase), static_cast<long long>(sample.epoch), sample.event.c_str());
-  if (samples_taken_ % 5 == 0 || !sample.event.empty()) std::fflush(f);
+  char text[160];
+  std::snprintf(text, sizeof text, "%.3f,%.1f,%.1f,%.1f", sample.t_s, sample.rss_mb, sample.peak_rss_mb,
+                sample.available_mb);
+  csv_pending_ += text;
+  append_optional(csv_pending_, sample.cuda_allocated_mb);
+  append_optional(csv_pending_, sample.cuda_reserved_mb);
+  append_optional(csv_pending_, sample.nvml_used_mb);
+  append_optional(csv_pending_, sample.nvml_total_mb);
+  std::snprintf(text, sizeof text, ",%s,%lld,", phase_name(sample.phase), static_cast<long long>(sample.epoch));
+  csv_pending_ += text;
+  csv_pending_ += sample.event + "\n";
+  if (samples_taken_ % 5 == 0 || !sample.event.empty()) flush_csv();
 }
 
 void MemoryMonitor::sample_now(const std::string& event) {

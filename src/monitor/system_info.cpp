@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -40,6 +41,14 @@ std::string blas_in_use() {
   return path;
 }
 
+int64_t SystemInfo::usable_memory_bytes() const {
+  int64_t usable = ram_available_bytes;
+  for (const int64_t room : {limits.cgroup_left(), limits.address_space_left()}) {
+    if (room >= 0) usable = std::min(usable, room);
+  }
+  return usable;
+}
+
 SystemInfo probe_system() {
   SystemInfo info;
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -53,6 +62,7 @@ SystemInfo probe_system() {
   info.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
   info.ram_total_bytes = mem_total_bytes();
   info.ram_available_bytes = mem_available_bytes();
+  info.limits = read_memory_limits();
   info.torch_version = TORCH_VERSION;
   info.torch_has_cuda = torch::cuda::is_available();
 #ifdef SAFETRAIN_WITH_CUDA

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/memory_limits.hpp"
 
 #ifdef SAFETRAIN_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -15,6 +16,10 @@ namespace safetrain::train {
 
 void apply_threads(AutoCount threads) {
   const int64_t count = threads.is_auto() ? static_cast<int64_t>(std::thread::hardware_concurrency()) : threads.value;
+  // Before any thread pool starts: under a tight ulimit -v LibTorch and OpenBLAS spin forever
+  // trying to map their per-thread buffers instead of failing.
+  const int pools = std::max(static_cast<int>(std::max<int64_t>(1, count)), blas_threads());
+  refuse_small_address_space(read_memory_limits(), pools);
   torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, count)));
 }
 

@@ -1,7 +1,5 @@
 #include "safetrain/train/run_files.hpp"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -9,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/run_layout.hpp"
 #include "safetrain/train/callback.hpp"
@@ -17,7 +16,20 @@ namespace fs = std::filesystem;
 
 namespace safetrain::train {
 
+void check_run_name(const std::string& name) {
+  const bool safe_characters = name.find_first_not_of(
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
+  if (!safe_characters || name == "." || name == ".." || name.size() > kMaxRunNameLength) {
+    const std::string shown =
+        name.size() > 60 ? name.substr(0, 60) + "... (" + std::to_string(name.size()) + " characters)" : name;
+    throw InputError("output.run_name: '" + shown + "' is not a valid run name: use one folder name of at most " +
+                     std::to_string(kMaxRunNameLength) +
+                     " characters from A-Z a-z 0-9 . _ - (not '.' or '..'); the run is created inside output.dir");
+  }
+}
+
 fs::path create_run_dir(const std::string& output_dir, const std::string& run_name) {
+  if (!run_name.empty()) check_run_name(run_name);
   std::string name = run_name;
   if (name.empty()) {
     const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -52,14 +64,15 @@ MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to) {
       }
     }
   }
-  file_.reset(std::fopen(csv.c_str(), "w"));
-  if (!file_) throw std::runtime_error("cannot write " + csv.string());
-  std::string header;
-  for (const char* column : kMetricsColumns) header += (header.empty() ? "" : ",") + std::string(column);
-  std::fprintf(file_.get(), "%s\n", header.c_str());
-  for (const auto& line : kept) std::fprintf(file_.get(), "%s\n", line.c_str());
-  std::fflush(file_.get());
+  file_ = std::make_unique<CheckedFile>(csv, CheckedFile::Mode::kTruncate);
+  std::string text;
+  for (const char* column : kMetricsColumns) text += (text.empty() ? "" : ",") + std::string(column);
+  text += "\n";
+  for (const auto& line : kept) text += line + "\n";
+  file_->write(text);
 }
+
+MetricsLog::~MetricsLog() = default;
 
 void MetricsLog::append(const EpochRecord& r) {
   auto optional = [](const std::optional<double>& v) {
@@ -69,11 +82,12 @@ void MetricsLog::append(const EpochRecord& r) {
     out << *v;
     return out.str();
   };
-  std::fprintf(file_.get(), "%lld,%.9g,%s,%s,%s,%.9g,%s,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch),
-               r.train_loss, optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(),
-               r.lr, optional(r.grad_norm).c_str(), r.seconds, r.samples_per_s, r.rss_mb);
-  std::fflush(file_.get());
-  ::fsync(fileno(file_.get()));
+  char line[512];
+  std::snprintf(line, sizeof line, "%lld,%.9g,%s,%s,%s,%.9g,%s,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch),
+                r.train_loss, optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(),
+                r.lr, optional(r.grad_norm).c_str(), r.seconds, r.samples_per_s, r.rss_mb);
+  file_->write(line);
+  file_->sync();
 }
 
 }  // namespace safetrain::train

@@ -28,3 +28,17 @@ TEST(Split, KeepsEmptyFields) {
 }
 
 }  // namespace safetrain::text
+
+namespace safetrain::text {
+
+TEST(Utf8, FindsTheFirstInvalidByte) {
+  EXPECT_EQ(invalid_utf8_offset("plain"), std::string::npos);
+  EXPECT_EQ(invalid_utf8_offset("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), std::string::npos);
+  EXPECT_EQ(invalid_utf8_offset("ab\xFF"), 2u);           // never valid
+  EXPECT_EQ(invalid_utf8_offset("ab\xE9t\xE9"), 2u);      // Latin-1 é
+  EXPECT_EQ(invalid_utf8_offset("x\xC0\xAF"), 1u);        // overlong '/'
+  EXPECT_EQ(invalid_utf8_offset("x\xED\xA0\x80"), 1u);    // UTF-16 surrogate
+  EXPECT_EQ(invalid_utf8_offset("x\xE2\x82"), 1u);        // cut short
+}
+
+}  // namespace safetrain::text

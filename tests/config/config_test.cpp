@@ -6,6 +6,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -16,8 +17,7 @@ namespace {
 const fs::path kConfigs = fs::path(SAFETRAIN_SOURCE_DIR) / "configs";
 
 fs::path write_temp(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / "safetrain_config_test";
-  fs::create_directories(dir);
+  static const fs::path dir = safetrain::testing_support::scratch_dir("config_test");
   const fs::path file = dir / name;
   std::ofstream(file) << text;
   return file;

@@ -4,6 +4,7 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/data/csv_reader.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -12,10 +13,7 @@ using namespace safetrain::data;
 namespace {
 
 fs::path dir_for(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "safetrain_csv_test" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return safetrain::testing_support::scratch_dir("csv_test/" + name);
 }
 
 fs::path write(const fs::path& file, const std::string& text) {
@@ -36,7 +34,7 @@ std::string error_of(const std::string& pattern) {
 
 TEST(Csv, ReadsNumbersAndMissingCellsAsNaN) {
   const auto dir = dir_for("basic");
-  const auto file = write(dir / "a.csv", "a,b,target\n1,2.5,3\n-4e-1, NA ,\n\"7\",nan,inf\n");
+  const auto file = write(dir / "a.csv", "a,b,target\n1,2.5,3\n-4e-1, NA ,\n\"7\",nan,-2e3\n");
   const auto t = read_csv(file.string());
   EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b", "target"}));
   ASSERT_EQ(t.values.sizes(), (std::vector<int64_t>{3, 3}));
@@ -44,7 +42,7 @@ TEST(Csv, ReadsNumbersAndMissingCellsAsNaN) {
   EXPECT_TRUE(std::isnan(t.values[1][1].item<float>()));
   EXPECT_TRUE(std::isnan(t.values[1][2].item<float>()));
   EXPECT_FLOAT_EQ(t.values[2][0].item<float>(), 7.0f);
-  EXPECT_TRUE(std::isinf(t.values[2][2].item<float>()));
+  EXPECT_FLOAT_EQ(t.values[2][2].item<float>(), -2000.0f);  // inf is refused: tests/hostile/csv
 }
 
 TEST(Csv, GlobReadsEveryFileInOrder) {
@@ -98,15 +96,25 @@ TEST(Csv, BatchReaderCoversEveryRowAndRewinds) {
   }
 }
 
-TEST(Csv, NumberEdgeCasesFollowAFloatCast) {
+TEST(Csv, NumberEdgeCasesUnderflowToZeroOverflowIsRefused) {
   const auto dir = dir_for("numbers");
-  const auto file = write(dir / "n.csv", "a,b,c,d\n+1.5,1e-50,-1e50,1e999\r\n");
+  const auto file = write(dir / "n.csv", "a,b,c,d\n+1.5,1e-50,-1e-400,3.4e38\r\n");
   const auto t = read_csv(file.string());
   EXPECT_FLOAT_EQ(t.values[0][0].item<float>(), 1.5f);
   EXPECT_EQ(t.values[0][1].item<float>(), 0.0f);
-  EXPECT_TRUE(std::isinf(t.values[0][2].item<float>()) && t.values[0][2].item<float>() < 0);
-  EXPECT_TRUE(std::isinf(t.values[0][3].item<float>()) && t.values[0][3].item<float>() > 0);
+  EXPECT_EQ(t.values[0][2].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(t.values[0][3].item<float>(), 3.4e38f);
   EXPECT_EQ(t.values.storage().nbytes(), static_cast<size_t>(t.values.numel() * 4));
+  // Beyond float32 (or double) the value would train as inf: refused, with its place.
+  const auto big = write(dir / "big.csv", "a,b\n1,2\n-1e50,1\n");
+  try {
+    read_csv(big.string());
+    FAIL() << "-1e50 must be refused";
+  } catch (const safetrain::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.csv:3:1: column 'a': '-1e50' is not a finite 32-bit number"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 namespace {

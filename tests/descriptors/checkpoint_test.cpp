@@ -2,6 +2,7 @@
 
 #include "known_tables.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
+#include "../support/scratch_dir.hpp"
 
 using namespace safetrain::data::descriptors;
 
@@ -10,8 +11,7 @@ struct Interrupted {};
 }  // namespace
 
 TEST(Checkpoints, InterruptedRunResumesAfterTheLastFinishedPass) {
-  const auto dir = std::filesystem::temp_directory_path() / "safetrain_descriptor_resume";
-  std::filesystem::remove_all(dir);
+  const auto dir = safetrain::testing_support::scratch_dir("descriptor_resume");
   DescriptorOptions o;
   o.targets = {"target"};
   o.hsic_threshold = 0.25;

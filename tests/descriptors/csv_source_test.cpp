@@ -4,6 +4,7 @@
 
 #include "known_tables.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
+#include "../support/scratch_dir.hpp"
 
 using namespace safetrain::data::descriptors;
 namespace fs = std::filesystem;
@@ -39,9 +40,7 @@ TEST(CsvRowSource, PipelineOverCsvPrunesTheKnownColumns) {
 }
 
 TEST(CsvRowSource, FingerprintFollowsTheFiles) {
-  const auto dir = fs::temp_directory_path() / "safetrain_descriptor_csv";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = safetrain::testing_support::scratch_dir("descriptor_csv");
   const auto file = dir / "t.csv";
   std::ofstream(file) << "a,b\n1,2\n3,4\n";
   const auto before = CsvRowSource(file.string(), 8).fingerprint();

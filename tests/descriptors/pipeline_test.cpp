@@ -6,6 +6,7 @@
 #include "known_tables.hpp"
 #include "passes.hpp"
 #include "safetrain/common/error.hpp"
+#include "../support/scratch_dir.hpp"
 
 using namespace safetrain::data::descriptors;
 using known_tables::contains;
@@ -112,8 +113,7 @@ TEST(Pipeline, OutputsAndCacheKey) {
   DescriptorOptions o;
   o.targets = {"target"};
   const auto r = run_pipeline(source, o);
-  const auto dir = std::filesystem::temp_directory_path() / "safetrain_descriptor_outputs";
-  std::filesystem::remove_all(dir);
+  const auto dir = safetrain::testing_support::scratch_dir("descriptor_outputs");
   write_outputs(r, dir);
   std::ifstream json(dir / "selected_columns.json");
   EXPECT_EQ(nlohmann::json::parse(json).get<std::vector<std::string>>(), r.kept_columns);

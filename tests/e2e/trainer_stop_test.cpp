@@ -65,12 +65,13 @@ TEST(CleanStop, SigtermSavesCheckpointWritesPlotsExits143) { expect_stopped_clea
 
 TEST(CleanStop, NonFiniteLossSkipsOrStops) {
   const auto dir = scratch("nan");
-  // Ten infinite targets, so the training split surely holds one; one batch per epoch meets it.
+  // Ten huge targets (finite in float32, so the CSV reader accepts them; their squared error overflows
+  // to inf), so the training split surely holds one; one batch per epoch meets it.
   const fs::path csv = dir / "rows.csv";
   {
     std::ofstream out(csv);
     out << "a,b,target\n";
-    for (int i = 0; i < 400; ++i) out << i * 0.01 << ',' << (i % 7) * 0.1 << ',' << (i % 40 == 5 ? "inf" : std::to_string(i * 0.02)) << '\n';
+    for (int i = 0; i < 400; ++i) out << i * 0.01 << ',' << (i % 7) * 0.1 << ',' << (i % 40 == 5 ? "3e38" : std::to_string(i * 0.02)) << '\n';
   }
   const std::string data = "data:\n  source: csv\n  path: " + csv.string() +
                            "\n  targets: [target]\n  train_fraction: 0.98\n  val_fraction: 0.01\n  test_fraction: 0.01\n"

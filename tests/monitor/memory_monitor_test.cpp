@@ -9,14 +9,14 @@
 #include "safetrain/monitor/nvml.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/system_info.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::monitor;
 
 namespace {
 fs::path temp_file(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "safetrain_monitor_test";
-  fs::create_directories(dir);
+  static const fs::path dir = safetrain::testing_support::scratch_dir("monitor_test");
   fs::remove(dir / name);
   return dir / name;
 }

@@ -5,10 +5,13 @@
 
 #include <fstream>
 
+#include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/output_status.hpp"
 #include "safetrain/train/callback.hpp"
 #include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/models/state_dict.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -25,10 +28,7 @@ struct Net : torch::nn::Module {
 };
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("safetrain_checkpoint_test_" + std::to_string(::getpid())) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return safetrain::testing_support::scratch_dir("checkpoint_test/" + name);
 }
 
 CheckpointWrite contents_for(const Net& net, torch::optim::Optimizer* optimizer, int64_t epochs) {
@@ -82,6 +82,35 @@ TEST(Checkpoint, ReplacingLeavesOneCompleteDirectoryAndNoStaging) {
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(root)) ++entries;
   EXPECT_EQ(entries, 1);  // no .partial or .old left behind
+}
+
+// Full disk while writing each file of the checkpoint in turn: a DiskFullError naming the file
+// (LibTorch's own file writer used to abort the process from a destructor here), the previous
+// checkpoint intact and loadable, no staging directory left.
+TEST(Checkpoint, FullDiskKeepsThePreviousCheckpointAndRemovesTheStaging) {
+  for (const char* failing : {"model.pt", "optimizer.pt", "scaling.pt", "rng.pt", "state.json", "config.yaml"}) {
+    SCOPED_TRACE(failing);
+    const auto root = fresh_dir(std::string("full_") + failing);
+    Net net(3, 2);
+    torch::optim::Adam optimizer(net.parameters(), torch::optim::AdamOptions(0.01));
+    save_checkpoint(root / "last", contents_for(net, &optimizer, 1));
+    inject_write_fault(WriteFault{ENOSPC, 7, failing});
+    try {
+      save_checkpoint(root / "last", contents_for(net, &optimizer, 2));
+      ADD_FAILURE() << "expected DiskFullError";
+    } catch (const DiskFullError& e) {
+      EXPECT_NE(std::string(e.what()).find("disk full at " + root.string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(failing), std::string::npos) << e.what();
+    }
+    inject_write_fault(std::nullopt);
+    reset_output_write_failures();
+    EXPECT_EQ(read_checkpoint_meta(root / "last").epochs_completed(), 1);
+    Net other(3, 2);
+    EXPECT_TRUE(load_state_dict(other, root / "last" / "model.pt", true).clean());
+    torch::optim::Adam other_optimizer(other.parameters(), torch::optim::AdamOptions(0.01));
+    load_optimizer_state(root / "last", other_optimizer);
+    EXPECT_FALSE(fs::exists(root / ".last.partial"));
+  }
 }
 
 TEST(Checkpoint, CorruptOrMissingFilesAreInputErrors) {

@@ -2,6 +2,8 @@
 // Crash-safe file replacement: write to a temporary file in the same
 // directory, fsync it, rename it over the target, fsync the directory.
 // A reader sees either the old file or the new one, never a torn write.
+// Every step is checked: failures throw IoError / DiskFullError (checked_write.hpp)
+// naming the file and the reason, and the temporary file is removed.
 #include <filesystem>
 #include <functional>
 #include <string>

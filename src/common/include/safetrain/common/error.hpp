@@ -1,6 +1,7 @@
 #pragma once
 // Error types shared by every layer. The executables map them to exit codes:
-// InputError (bad config, bad data, bad flags) -> 2, anything else -> 1.
+// InputError (bad config, bad data, bad flags) -> 2, ResourceError -> 3,
+// anything else (IoError included) -> 1.
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,20 @@ class InputError : public std::runtime_error {
 class ResourceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A file could not be written (or synced, closed, renamed). The message names
+// the file and the reason (strerror). Exit code 1: the run's work is lost or
+// incomplete, not the user's input at fault.
+class IoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ENOSPC / EDQUOT: "disk full at PATH (N MB free)".
+class DiskFullError : public IoError {
+ public:
+  using IoError::IoError;
 };
 
 inline constexpr int kExitOk = 0;

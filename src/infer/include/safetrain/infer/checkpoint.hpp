@@ -34,6 +34,10 @@ struct CheckpointWrite {
   std::string config_yaml;
 };
 
+// Every file is serialised in memory and written with checked writes, fsynced, then the
+// directory is swapped into place. On failure the previous checkpoint at `dir` is kept, the
+// staging directory removed, and IoError (DiskFullError on ENOSPC: "disk full at PATH (N MB
+// free)") is thrown; std::bad_alloc when memory runs out while serialising.
 void save_checkpoint(const std::filesystem::path& dir, const CheckpointWrite& contents);
 
 struct CheckpointMeta {

@@ -15,7 +15,8 @@ struct Budget {
 };
 
 // "cpu": MemAvailable from /proc/meminfo, lowered to the cgroup's remaining
-// limit when the process runs in a tighter container. "cuda" / "cuda:N": the
+// limit when the process runs in a tighter container, and to the address space
+// left under RLIMIT_AS (ulimit -v, prlimit --as). "cuda" / "cuda:N": the
 // device's free memory (cudaMemGetInfo); an InputError in a build without CUDA
 // or for a missing device.
 Budget current_budget(const std::string& device);

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "safetrain/common/checked_write.hpp"
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/monitor/phase.hpp"
@@ -79,8 +80,13 @@ class MemoryMonitor {
   std::vector<Sample> ring_;
   size_t ring_next_ = 0;
   int64_t samples_taken_ = 0;
-  struct FileCloser { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
-  std::unique_ptr<std::FILE, FileCloser> csv_;
+  // memory.csv: rows are collected in csv_pending_ and written by flush_csv(). A failed write
+  // is logged once and recorded as an output-write failure (the run then cannot exit 0);
+  // sampling and the alarms carry on without the file.
+  void open_csv();
+  void flush_csv();  // caller holds mutex_ (or is the constructor)
+  std::unique_ptr<CheckedFile> csv_;
+  std::string csv_pending_;
   double start_time_ = 0;
   Phase phase_ = Phase::idle;
   int64_t epoch_ = 0;

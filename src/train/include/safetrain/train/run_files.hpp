@@ -1,28 +1,36 @@
 #pragma once
 // The run directory and its per-epoch metrics.csv.
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
+namespace safetrain {
+class CheckedFile;
+}
+
 namespace safetrain::train {
 
 struct EpochRecord;
+inline constexpr size_t kMaxRunNameLength = 100;
+// InputError naming output.run_name unless `name` is one path component of
+// [A-Za-z0-9._-], not "." or "..", at most kMaxRunNameLength characters.
+void check_run_name(const std::string& name);
 
 // Creates OUTPUT_DIR/RUN_NAME (timestamp when empty; a suffix when taken) and its sub-folders.
 std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& run_name);
 
 // Appends one flushed line per epoch, like Lightning's CSVLogger. On resume
-// it keeps only the rows of epochs the checkpoint holds.
+// it keeps only the rows of epochs the checkpoint holds. Writes are checked:
+// IoError / DiskFullError naming metrics.csv (checked_write.hpp).
 class MetricsLog {
  public:
   MetricsLog(const std::filesystem::path& csv, int64_t keep_epochs_up_to = -1);
+  ~MetricsLog();
   void append(const EpochRecord& row);  // the columns of kMetricsColumns (run_layout.hpp)
 
  private:
-  struct Closer { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
-  std::unique_ptr<std::FILE, Closer> file_;
+  std::unique_ptr<CheckedFile> file_;
 };
 
 }  // namespace safetrain::train
