@@ -158,7 +158,7 @@ fix_up() {
     [ -f "$pc" ] || continue
     local up='${pcfiledir}/../../..'
     [[ "$pc" == */usr/share/pkgconfig/* ]] && up='${pcfiledir}/../..'
-    sed -i -e "s|^prefix=/usr\$|prefix=$up|" \
+    sed -i -E -e "s|^([a-z_]*prefix)=/usr\$|\1=$up|" \
       -e "s|/usr/lib/x86_64-linux-gnu|$up/lib/x86_64-linux-gnu|g" \
       -e "s|\"/usr/include|\"$up/include|g; s|=/usr/include|=$up/include|g" "$pc"
     sed -i -e 's|-L"[^"]*gcc/x86_64-linux-gnu/[0-9]*"||g' "$pc"
@@ -308,7 +308,7 @@ main() {
   for package in "${packages[@]}"; do
     compgen -G "$debs/${package}_*.deb" >/dev/null || missing+=("$package")
   done
-  [ ${#missing[@]} -eq 0 ] || (cd "$debs" && apt-get download -qq "${missing[@]}")
+  [ ${#missing[@]} -eq 0 ] || (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "${missing[@]}")
   rm -rf "$bundle" "$carry"
   mkdir -p "$bundle" "$carry/reference"
   for package in "${packages[@]}"; do

@@ -60,7 +60,11 @@ step() {
   [ "$cap" -gt "$left" ] && cap=$left
   local start=$SECONDS status note=""
   echo "== $name (up to ${cap}s)"
-  timeout --kill-after=10 "$cap" "$@" >"$logs/$name.log" 2>&1
+  if declare -F "$1" >/dev/null; then
+    timeout --kill-after=10 "$cap" bash -c '"$@"' _ "$@" >"$logs/$name.log" 2>&1
+  else
+    timeout --kill-after=10 "$cap" "$@" >"$logs/$name.log" 2>&1
+  fi
   status=$?
   if [ $status -eq 0 ]; then
     results+=("| $name | pass | $((SECONDS - start)) | |")
@@ -178,19 +182,19 @@ phase_runs() {
   local common=(--set training.device=cuda --set memory.device_budget_mb=4096 --set logging.progress=off)
   step budget_4gb 150 trainer "${common[@]}" --set output.run_name=budget_4gb --set training.max_epochs=6 \
     --set training.early_stopping=false --set data.synthetic.rows=8000
-  step budget_4gb_check 20 analyze budget "$work/runs/budget_4gb" && figure "$(analyze budget "$work/runs/budget_4gb" --markdown)"
+  step budget_4gb_check 20 analyze budget "$work/runs/budget_4gb"; figure "$(analyze budget "$work/runs/budget_4gb" --markdown)"
   local small=(--set training.max_epochs=6 --set training.early_stopping=false --set data.synthetic.rows=2000)
   step leak_run 90 trainer "${common[@]}" "${small[@]}" --set output.run_name=leak \
     --set debug.plant_leak_mb_per_epoch=8
-  step leak_check 20 analyze leak "$work/runs/leak" && figure "$(analyze leak "$work/runs/leak" --markdown)"
+  step leak_check 20 analyze leak "$work/runs/leak"; figure "$(analyze leak "$work/runs/leak" --markdown)"
   step clean_run 90 trainer "${common[@]}" "${small[@]}" --set output.run_name=clean
-  step clean_check 20 analyze clean "$work/runs/clean" && figure "$(analyze clean "$work/runs/clean" --markdown)"
+  step clean_check 20 analyze clean "$work/runs/clean"; figure "$(analyze clean "$work/runs/clean" --markdown)"
   # Exit 3 (clean stop, checkpoint saved) is the expected outcome: the wrapper turns it into a pass.
   step oom_run 90 bash -c "'$build/tools/trainer' --config configs/safe_training.yaml --set output.dir='$work/runs' \
     --set output.run_name=oom --set training.device=cuda --set memory.device_budget_mb=4096 \
     --set logging.progress=off --set training.batch_size=8192 --set training.max_epochs=1 \
     --set data.synthetic.rows=20000; code=\$?; echo \"trainer exit \$code\"; [ \$code -eq 3 ]"
-  step oom_check 20 analyze oom "$work/runs/oom" "$logs/oom_run.log" &&
+  step oom_check 20 analyze oom "$work/runs/oom" "$logs/oom_run.log"
     figure "$(analyze oom "$work/runs/oom" "$logs/oom_run.log" --markdown)"
   step bench 240 python3 bench/gpu_side_by_side.py --build-dir "$build" --out "$OUT/bench.json" \
     --markdown "$work/logs/bench.md"
@@ -203,6 +207,10 @@ phase_ctest() {
   figure "- ctest: $(grep -E 'tests passed|tests failed' "$logs/ctest.log" | tail -1)"
   cp "$logs/ctest.log" "$OUT/ctest.log" 2>/dev/null
 }
+
+# step runs its command under `timeout`, which runs programs only: the helpers above go through bash.
+export -f env_report unpack_bundle cudnn_hints configure check_libraries trainer analyze
+export repo build logs work OUT
 
 # Every mode starts with the build phase: on a machine still warm from an earlier call it finds
 # build-cuda up to date in seconds; on a fresh one it builds again.

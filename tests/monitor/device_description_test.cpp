@@ -110,7 +110,9 @@ TEST(CudaDevice, DescriptionAndAllocatorFiguresAgree) {
   const auto budget = device_memory_budget(device, read_host_memory());
   EXPECT_EQ(budget.shared_with_host, device.integrated) << budget.source;
   EXPECT_EQ(during.shared_with_host, device.integrated);
-  if (!device.integrated) EXPECT_LE(during.free, device.total_bytes);
+  if (!device.integrated) {
+    EXPECT_LE(during.free, device.total_bytes);
+  }
 }
 
 TEST(CudaDevice, MonitorReportsTheAllocatorPeaks) {
