@@ -266,13 +266,12 @@ int main(int argc, char** argv) {
   plenv(0, 1, 0, 1, 0, 0);
   pllab("x", "y", "bundle probe");
   plend();
-  std::printf("probe: yaml %d, json %s, igraph edges %d, png %s
-", YAML::Load("a: 3")["a"].as<int>(),
+  std::printf("probe: yaml %d, json %s, igraph edges %d, png %s\n", YAML::Load("a: 3")["a"].as<int>(),
               nlohmann::json{{"k", 1}}.dump().c_str(), static_cast<int>(edges), png_get_libpng_ver(nullptr));
   return argc > 2 ? RUN_ALL_TESTS() : 0;
 }
 CPP
-  local libdirs="$bundle/usr/lib/x86_64-linux-gnu/pkgconfig:$bundle/usr/share/pkgconfig"
+  local libdirs="$bundle/usr/lib/x86_64-linux-gnu/pkgconfig:$bundle/usr/share/pkgconfig" status=0
   (
     # shellcheck disable=SC1091
     source "$bundle/env.sh"
@@ -288,9 +287,8 @@ CPP
       ! grep -v "$bundle" "$probe/ldd.log" &&
       grep 'probe:' "$probe/configure.log" &&
       [ -s "$probe/probe.png" ] && echo "gpu_bundle: probe drew $(stat -c %s "$probe/probe.png") bytes of PNG"
-  )
-  local status=$?
-  [ $status -eq 0 ] || cat "$probe"/*.log
+  ) || status=$?
+  [ $status -eq 0 ] || { echo "gpu_bundle: the probe failed:"; tail -n 30 "$probe"/*.log; }
   rm -rf "$probe"
   return $status
 }
@@ -320,9 +318,15 @@ main() {
   fix_up
   drop_unreachable_libraries
   write_env
-  for script in "$repo"/../shared/bench/*.py "$repo"/shared/bench/*.py; do
-    [ -f "$script" ] && cp "$script" "$carry/reference/"
+  local shared
+  for shared in "${SAFETRAIN_SHARED:-}" "$repo/shared" "$repo/../shared" "$repo/../../shared"; do
+    [ -n "$shared" ] && [ -f "$shared/bench/torch_reference.py" ] && break
   done
+  if [ -f "$shared/bench/torch_reference.py" ]; then
+    cp "$shared"/bench/*.py "$carry/reference/"
+  else
+    echo "gpu_bundle: shared/bench/torch_reference.py not found (set SAFETRAIN_SHARED): the benchmark will lack it" >&2
+  fi
   tar -C "$repo" -cJf "$carry/bundle.tar.xz" gpu_bundle
   echo "gpu_bundle: ${#packages[@]} packages; unpacked $(du -sh "$bundle" | cut -f1)," \
     "carried $(du -sh "$carry" | cut -f1) ($carry)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gpu_check.sh: issue 20's GPU checks in one device call (docs/GPU.md says how to launch it).
 #
-#   tools/gpu_check.sh [all|build|runs|ctest]     from the repository root, on the GPU machine
+#   tools/gpu_check.sh [all|configure|build|runs|ctest]   from the repository root, on the GPU machine
 #
+#   configure  unpack the bundle, configure only (a quick diagnosis)
 #   build  unpack the bundle, configure against the pip CUDA LibTorch, build everything, CUDA tests
 #   runs   the 4 GB-card run, planted device leak, clean run, forced OOM, side-by-side benchmark
 #   ctest  the whole ctest suite
@@ -13,6 +14,8 @@
 # $OUT/logs.tar.gz (the device returns at most 8 files). A failed step never stops the next one;
 # steps that need the build are skipped, and say so, when it failed. SAFETRAIN_GPU_DEADLINE_S
 # (default 540) bounds the whole script: each step's timeout is cut to what is left.
+# SAFETRAIN_TORCH_PREFIX overrides the LibTorch CMake prefix and SAFETRAIN_GPU_ALLOW_CPU=1 accepts a
+# CPU LibTorch: both only for dry runs of the script on a machine without a GPU.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -135,7 +138,7 @@ PY
 
 configure() {
   local torch_prefix
-  torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
+  torch_prefix=${SAFETRAIN_TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')} || return 1
   local arch
   arch=$(python3 -c 'import torch; m, n = torch.cuda.get_device_capability(0); print(f"{m}.{n}")' 2>/dev/null || echo 9.0)
   export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$arch}
@@ -143,8 +146,8 @@ configure() {
   [ -d /usr/local/cuda ] && cuda_root="-DCUDAToolkit_ROOT=/usr/local/cuda"
   # shellcheck disable=SC2046
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -C gpu_bundle/bundle.cmake \
-    -DCMAKE_PREFIX_PATH="$torch_prefix;$repo/gpu_bundle/usr" $cuda_root $(cudnn_hints) || return 1
-  grep -q 'CUDA code paths: ON' "$build/CMakeCache.txt" "$logs/configure.log" 2>/dev/null ||
+    -DCMAKE_PREFIX_PATH="$repo/gpu_bundle/usr;$torch_prefix" $cuda_root $(cudnn_hints) || return 1
+  grep -q 'CUDA code paths: ON' "$logs/configure.log" 2>/dev/null || [ -n "${SAFETRAIN_GPU_ALLOW_CPU:-}" ] ||
     { echo "configured, but CUDA code paths are OFF"; return 1; }
 }
 
@@ -160,10 +163,11 @@ check_libraries() {
 
 phase_build() {
   step env 60 env_report
-  step bundle 90 unpack_bundle || return
+  step bundle 180 unpack_bundle || return
   # shellcheck disable=SC1091
   source gpu_bundle/env.sh  # PKG_CONFIG_PATH, PLPLOT_DRV_DIR/PLPLOT_LIB, FONTCONFIG_FILE, ninja on PATH
   step configure 120 configure || return
+  [ "$mode" = configure ] && return
   step build 420 cmake --build "$build" -j "$(nproc)" || return
   build_ok=1
   step libraries 30 check_libraries
@@ -216,7 +220,7 @@ export repo build logs work OUT
 # build-cuda up to date in seconds; on a fresh one it builds again.
 mode=${1:-all}
 case "$mode" in
-  build) phase_build ;;
+  configure | build) phase_build ;;
   runs) phase_build; phase_runs ;;
   ctest) phase_build; phase_ctest ;;
   all) phase_build; phase_runs; phase_ctest ;;
