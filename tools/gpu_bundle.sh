@@ -5,7 +5,9 @@
 #   tools/gpu_bundle.sh            # run on a Debian 12 machine that reaches the archive
 #
 # Writes (both ignored by git):
-#   gpu_bundle/usr/...             the unpacked tree, for checking here (tools/gpu_bundle.sh --verify)
+#   gpu_bundle/usr/...             the unpacked tree, for checking here (tools/gpu_bundle.sh --verify:
+#                                  libraries resolve, and a probe project builds against it alone;
+#                                  --verify-libs: the first half only)
 #   gpu_carry/bundle.tar.xz        the same tree packed: the one path a device `run` carries
 #   gpu_carry/reference/*.py       ../shared/bench (the reference trainer), which does not travel
 #   gpu_debs/*.deb                 the downloaded packages, reused by the next run
@@ -295,6 +297,7 @@ CPP
 
 main() {
   if [ "${1:-}" = "--verify" ]; then verify && probe_cmake; return; fi
+  if [ "${1:-}" = "--verify-libs" ]; then verify; return; fi
   if [ "${1:-}" = "--list" ]; then resolve_packages; return; fi
   command -v apt-get >/dev/null || { echo "gpu_bundle: needs a Debian 12 machine with apt-get" >&2; exit 1; }
   local packages
