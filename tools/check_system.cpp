@@ -4,12 +4,14 @@
 #include "safetrain/common/cli.hpp"
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
 #include "safetrain/models/parse_setting.hpp"
+#include "safetrain/monitor/device_description.hpp"
 #include "safetrain/monitor/system_info.hpp"
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
@@ -20,20 +22,29 @@ namespace {
 
 double mb(int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
 
-void recommend(const char* where, const models::ModelSpec& spec, const config::Config& config, int64_t free_bytes,
-               bool gpu, int cores) {
-  const models::Precision precision = gpu ? models::Precision::fp16 : models::Precision::fp32;
+// Where a recommendation is sized for: the CPU, a discrete GPU, or an integrated GPU whose
+// memory is the host's (Jetson-class boards), where loader batches and the CUDA context come out
+// of the same MemAvailable as the model.
+struct Target {
+  std::string name;
+  int64_t free_bytes = 0;
+  bool gpu = false, shares_host_memory = false;
+};
+
+void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores) {
+  const models::Precision precision = target.gpu ? models::Precision::fp16 : models::Precision::fp32;
   const int64_t reserve = static_cast<int64_t>(config.memory.min_free_mb * 1048576.0);
-  const int64_t usable = std::max<int64_t>(0, free_bytes - reserve);
+  const int64_t usable = std::max<int64_t>(0, target.free_bytes - reserve);
   const int64_t largest = models::largest_batch_that_fits(spec, config.training.optimizer, precision, usable);
-  std::printf("\nrecommended for %s (%.0f MB free, keeping memory.min_free_mb %.0f MB):\n", where, mb(free_bytes),
+  std::printf("\nrecommended for %s (%.0f MB %s, keeping memory.min_free_mb %.0f MB):\n", target.name.c_str(),
+              mb(target.free_bytes), target.shares_host_memory ? "MemAvailable, shared by CPU and GPU" : "free",
               config.memory.min_free_mb);
   if (largest < 1) {
     std::printf("  this model does not fit: lower model.d_model / model.num_layers, or free memory\n");
     return;
   }
   // Stay well under the largest batch that fits: activations vary with the data, the estimate is an estimate.
-  const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(largest / 2, gpu ? 64 : 256));
+  const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(largest / 2, target.gpu ? 64 : 256));
   const int64_t accumulate = std::max<int64_t>(1, 16 / batch);
   const auto estimate = models::estimate_memory(spec, batch, config.training.optimizer, precision, true);
   std::printf("  training.batch_size: %lld   # largest that fits: %lld\n", static_cast<long long>(batch),
@@ -41,9 +52,30 @@ void recommend(const char* where, const models::ModelSpec& spec, const config::C
   std::printf("  training.accumulate_grad_batches: %lld   # effective batch %lld\n",
               static_cast<long long>(accumulate), static_cast<long long>(batch * accumulate));
   std::printf("  training.precision: \"%s\"%s\n", name_of(precision),
-              gpu ? "   # fp16 autocast + loss scaling" : "   # fp16 does not help on a CPU");
-  std::printf("  data.num_workers: %d\n", std::min(2, std::max(0, cores - 1)));
+              target.gpu ? "   # fp16 autocast + loss scaling" : "   # fp16 does not help on a CPU");
+  if (target.shares_host_memory) {
+    std::printf("  data.num_workers: 0   # prefetched batches would take from the GPU's memory too\n");
+    std::printf("  memory.device_budget_mb: 0   # the cap is MemAvailable itself (monitor.min_available_mb guards it)\n");
+  } else {
+    std::printf("  data.num_workers: %d\n", std::min(2, std::max(0, cores - 1)));
+  }
   std::printf("  estimate at that batch: %s\n", estimate.summary().c_str());
+}
+
+// The integrated GPU to size for: --integrated-available-mb fakes one (to plan for a board from
+// another machine), else CUDA device 0 when it reports cudaDevAttrIntegrated.
+std::optional<Target> integrated_target(double assumed_available_mb) {
+  monitor::DeviceDescription device = monitor::describe_cuda_device(0);
+  monitor::HostMemory host = monitor::read_host_memory();
+  if (assumed_available_mb > 0) {
+    const auto bytes = static_cast<int64_t>(assumed_available_mb * 1048576.0);
+    device = {true, true, -1, -1, "a shared-memory board (--integrated-available-mb)"};
+    host = {bytes, -1};
+  }
+  if (!device.integrated) return std::nullopt;
+  std::printf("\n%s\n", monitor::shared_memory_note(device).c_str());
+  const auto budget = monitor::device_memory_budget(device, host);
+  return Target{device.name, budget.free_bytes, true, budget.shared_with_host};
 }
 
 }  // namespace
@@ -55,6 +87,11 @@ int main(int argc, char** argv) {
   int64_t features = 64;
   app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
   app.add_option("--features", features, "input feature count to size the model for")->capture_default_str();
+  double integrated_available_mb = 0;
+  app.add_option("--integrated-available-mb", integrated_available_mb,
+                 "also size for an integrated GPU (Jetson-class board) whose shared memory has this much "
+                 "MemAvailable, e.g. 3000 for a headless 4 GB board")
+      ->check(CLI::NonNegativeNumber);
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("check_system", [&] {
     const auto info = monitor::probe_system();
@@ -75,9 +112,11 @@ int main(int argc, char** argv) {
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));
-    recommend("the CPU", spec, config, info.usable_memory_bytes(), false, info.logical_cores);
-    for (const auto& gpu : info.gpus) recommend(gpu.name.c_str(), spec, config, gpu.free_bytes, true, info.logical_cores);
-    if (info.gpus.empty()) {
+    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, info.logical_cores);
+    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, info.logical_cores);
+    const auto integrated = integrated_target(integrated_available_mb);
+    if (integrated) recommend(*integrated, spec, config, info.logical_cores);
+    if (info.gpus.empty() && !integrated) {
       std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
     }
     return 0;

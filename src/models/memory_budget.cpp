@@ -5,10 +5,6 @@
 #include <sstream>
 
 #include <torch/torch.h>
-#ifdef SAFETRAIN_WITH_CUDA
-#include <c10/cuda/CUDAGuard.h>
-#include <cuda_runtime_api.h>
-#endif
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/memory_limits.hpp"
@@ -65,12 +61,9 @@ Budget device_budget(const std::string& device) {
   if (index >= static_cast<int64_t>(torch::cuda::device_count()))
     throw InputError("training.device: " + device + " does not exist (" +
                      std::to_string(torch::cuda::device_count()) + " CUDA devices)");
-  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
-  size_t free_bytes = 0, total_bytes = 0;
-  const cudaError_t status = cudaMemGetInfo(&free_bytes, &total_bytes);
-  if (status != cudaSuccess)
-    throw ResourceError(std::string("cudaMemGetInfo failed on ") + device + ": " + cudaGetErrorString(status));
-  return {"cuda:" + std::to_string(index), static_cast<int64_t>(free_bytes), "cudaMemGetInfo free"};
+  const auto description = monitor::describe_cuda_device(static_cast<int>(index));
+  if (!description.cuda) throw ResourceError("cannot read the free memory of " + device + " (cudaMemGetInfo failed)");
+  return device_budget_from("cuda:" + std::to_string(index), description, monitor::read_host_memory());
 #else
   (void)index;
   throw InputError("training.device: " + device +
@@ -79,6 +72,12 @@ Budget device_budget(const std::string& device) {
 }
 
 }  // namespace
+
+Budget device_budget_from(const std::string& name, const monitor::DeviceDescription& device,
+                          const monitor::HostMemory& host) {
+  const auto budget = monitor::device_memory_budget(device, host);
+  return {name, budget.free_bytes, budget.source};
+}
 
 Budget current_budget(const std::string& device) {
   if (device == "cpu") return host_budget();

@@ -36,6 +36,7 @@ MemoryMonitor::MemoryMonitor(MonitorOptions options)
   start_time_ = now_s();
   trim_hook_ = release_cached_memory;
   if (!options_.csv_path.empty()) open_csv();
+  describe_device(describe_cuda_device(0));
 }
 
 void MemoryMonitor::open_csv() {
@@ -62,6 +63,15 @@ void MemoryMonitor::flush_csv() {
     csv_.reset();
   }
   csv_pending_.clear();
+}
+
+void MemoryMonitor::describe_device(const DeviceDescription& device) {
+  const auto budget = device_memory_budget(device, read_host_memory());
+  const std::string note = shared_memory_note(device);
+  if (!note.empty()) log::info("memory: ", note);
+  std::lock_guard<std::mutex> lock(mutex_);
+  device_shares_host_memory_ = budget.shared_with_host;
+  device_memory_source_ = device.cuda ? budget.source : "";
 }
 
 MemoryMonitor::~MemoryMonitor() { stop(); }
@@ -186,8 +196,9 @@ void MemoryMonitor::check_thresholds(const Sample& sample) {
     std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.critical_device_mb %.0f after a trim",
                   device_again, options_.critical_device_mb);
   } else if (options_.min_available_mb > 0 && again.available_mb >= 0 && again.available_mb < options_.min_available_mb) {
-    std::snprintf(text, sizeof text, "system MemAvailable %.0f MB below monitor.min_available_mb %.0f after a trim",
-                  again.available_mb, options_.min_available_mb);
+    std::snprintf(text, sizeof text, "system MemAvailable %.0f MB below monitor.min_available_mb %.0f after a trim%s",
+                  again.available_mb, options_.min_available_mb,
+                  device_shares_host_memory_ ? " (host and integrated GPU memory)" : "");
   } else {
     if (rss_warn && !warned_rss_) {
       warned_rss_ = true;

@@ -12,6 +12,9 @@ namespace {
 constexpr double kMb = 1048576.0;
 double round1(double v) { return std::round(v * 10.0) / 10.0; }
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+nlohmann::json optional_mb(int64_t bytes) {
+  return bytes >= 0 ? nlohmann::json(round1(static_cast<double>(bytes) / kMb)) : nlohmann::json(nullptr);
+}
 
 }  // namespace
 
@@ -31,11 +34,17 @@ nlohmann::json MemoryMonitor::report() const {
   else if (!judged) verdict = "too short to judge (fewer than warm-up + 3 epochs)";
   else if (host_detector_.warned() || device_detector_.warned()) verdict = "growing";
   else verdict = "flat";
+  const auto device = cuda_memory(0);
   return {{"peak_rss_mb", round1(static_cast<double>(peak_rss_bytes()) / kMb)},
           {"final_rss_mb", round1(static_cast<double>(current_rss_bytes()) / kMb)},
           {"peak_device_allocated_mb", peak_device_mb_ >= 0 ? nlohmann::json(round1(peak_device_mb_)) : nlohmann::json(nullptr)},
           {"growth_mb_per_epoch", round3(host_detector_.slope())},
           {"device_growth_mb_per_epoch", round3(device_detector_.slope())},
+          {"device_max_allocated_mb", optional_mb(device.peak_allocated)},
+          {"device_max_reserved_mb", optional_mb(device.peak_reserved)},
+          {"device_memory_source", device_memory_source_.empty() ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(device_memory_source_)},
+          {"device_shares_host_memory", device_shares_host_memory_},
           {"warmup_epochs", options_.warmup_epochs},
           {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
           {"epoch_end_rss_mb", epoch_end_mb_},

@@ -1,5 +1,7 @@
 #include "safetrain/monitor/process_memory.hpp"
 
+#include "safetrain/monitor/device_description.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -57,10 +59,19 @@ DeviceMemory cuda_memory([[maybe_unused]] int device) {
   // Index 0 is StatType::AGGREGATE; the enum moved namespaces in LibTorch 2.5, its value did not.
   m.allocated = stats.allocated_bytes[0].current;
   m.reserved = stats.reserved_bytes[0].current;
+  m.peak_allocated = stats.allocated_bytes[0].peak;  // torch.cuda.max_memory_allocated
+  m.peak_reserved = stats.reserved_bytes[0].peak;    // torch.cuda.max_memory_reserved
   size_t free_bytes = 0, total_bytes = 0;
-  if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
-    m.free = static_cast<int64_t>(free_bytes);
-    m.total = static_cast<int64_t>(total_bytes);
+  int integrated = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess &&
+      cudaDeviceGetAttribute(&integrated, cudaDevAttrIntegrated, device) == cudaSuccess) {
+    // On an integrated GPU the free figure is MemAvailable (device_memory_budget says why).
+    const DeviceDescription description{true, integrated != 0, static_cast<int64_t>(free_bytes),
+                                        static_cast<int64_t>(total_bytes), ""};
+    const auto budget = device_memory_budget(description, integrated ? read_host_memory() : HostMemory{});
+    m.free = budget.free_bytes;
+    m.total = budget.total_bytes;
+    m.shared_with_host = budget.shared_with_host;
   }
 #endif
   return m;

@@ -83,6 +83,18 @@ TEST(Tools, CheckSystemReportsWithoutAGpu) {
   }
 }
 
+// A 4 GB Jetson-class board planned from this machine: the recommendation budgets against the
+// shared MemAvailable, keeps loader threads off that pool and uses fp16.
+TEST(Tools, CheckSystemSizesASharedMemoryBoard) {
+  const auto r = run({"check_system", "--integrated-available-mb", "3000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line : {"integrated GPU", "3000 MB MemAvailable, shared by CPU and GPU", "training.batch_size:",
+                           "training.precision: \"16\"", "data.num_workers: 0"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+  EXPECT_NE(run({"check_system", "--integrated-available-mb", "-1"}).exit_code, 0);
+}
+
 TEST(Tools, DescriptorPipelineWritesTheSelection) {
   const auto dir = scratch("descriptor_tool");
   std::ofstream csv(dir / "table.csv");

@@ -133,3 +133,43 @@ TEST(SafeBuild, RefusesBeforeAllocatingAndBuildsWhenItFits) {
   auto model = build_model_safely(spec, options);
   EXPECT_EQ(count_parameters(*model), expected_parameter_count(spec));
 }
+
+// A Jetson-class board (faked): cudaMemGetInfo says half of what the seed model needs is free
+// (page cache fills the pool), MemAvailable says 2900 MB. The safe-instantiation check must budget
+// against MemAvailable there, and name it when refusing.
+TEST(DeviceBudget, IntegratedGpuBudgetsAgainstMemAvailable) {
+  using safetrain::monitor::DeviceDescription;
+  using safetrain::monitor::HostMemory;
+  const auto estimate = estimate_memory(seed_transformer(), 4, OptimizerKind::adamw, Precision::fp16);
+  const int64_t cuda_free = estimate.total_bytes / 2;
+  const HostMemory host{2900 * kMb, 3956 * kMb};
+  const DeviceDescription board{true, true, cuda_free, 3956 * kMb, "Orin (faked)"};
+  const DeviceDescription card{true, false, cuda_free, 4096 * kMb, "discrete (faked)"};
+
+  const auto shared = device_budget_from("cuda:0", board, host);
+  EXPECT_EQ(shared.free_bytes, 2900 * kMb);
+  EXPECT_NE(shared.source.find("MemAvailable"), std::string::npos) << shared.source;
+  ASSERT_LT(estimate.total_bytes, 2900 * kMb - 1200 * kMb);
+  EXPECT_NO_THROW(check_fits(estimate, shared, 1200, 4));
+
+  const auto discrete = device_budget_from("cuda:0", card, host);
+  EXPECT_EQ(discrete.free_bytes, cuda_free);
+  EXPECT_THROW(check_fits(estimate, discrete, 0, 4), safetrain::ResourceError);
+  try {
+    check_fits(estimate, shared, 2800, 4);
+    FAIL() << "a reserve larger than MemAvailable was accepted";
+  } catch (const safetrain::ResourceError& e) {
+    EXPECT_NE(std::string(e.what()).find("integrated GPU"), std::string::npos) << e.what();
+  }
+}
+
+// CUDA-only (skipped without a device): the safe-instantiation budget of a real device.
+TEST(CudaBudget, DeviceBudgetComesFromTheDescription) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const auto budget = current_budget("cuda");
+  EXPECT_EQ(budget.device, "cuda:0");
+  EXPECT_GT(budget.free_bytes, 0);
+  const auto device = safetrain::monitor::describe_cuda_device(0);
+  EXPECT_EQ(budget.source.find("MemAvailable") != std::string::npos, device.integrated) << budget.source;
+  EXPECT_THROW(current_budget("cuda:4096"), safetrain::InputError);
+}

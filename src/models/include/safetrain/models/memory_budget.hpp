@@ -5,6 +5,7 @@
 #include <string>
 
 #include "safetrain/models/memory_estimate.hpp"
+#include "safetrain/monitor/device_description.hpp"
 
 namespace safetrain::models {
 
@@ -14,10 +15,16 @@ struct Budget {
   std::string source;      // where the figure came from, e.g. "/proc/meminfo MemAvailable"
 };
 
+// The budget of CUDA device `name` from its description and /proc/meminfo: cudaMemGetInfo on a
+// discrete GPU, MemAvailable on an integrated one (Jetson-class boards share the host's memory);
+// `source` says which. Pure: current_budget's CUDA branch and the tests use it.
+Budget device_budget_from(const std::string& name, const monitor::DeviceDescription& device,
+                          const monitor::HostMemory& host);
+
 // "cpu": MemAvailable from /proc/meminfo, lowered to the cgroup's remaining
 // limit when the process runs in a tighter container, and to the address space
 // left under RLIMIT_AS (ulimit -v, prlimit --as). "cuda" / "cuda:N": the
-// device's free memory (cudaMemGetInfo); an InputError in a build without CUDA
+// device's free memory (device_budget_from); an InputError in a build without CUDA
 // or for a missing device.
 Budget current_budget(const std::string& device);
 

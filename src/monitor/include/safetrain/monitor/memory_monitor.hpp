@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "safetrain/common/checked_write.hpp"
+#include "safetrain/monitor/device_description.hpp"
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/monitor/phase.hpp"
@@ -60,6 +61,10 @@ class MemoryMonitor {
   void write_report(const std::filesystem::path& path) const;
   std::string verdict_line() const;
   void set_trim_hook(std::function<void()> hook);
+  // The device the run uses (the constructor describes CUDA device 0; tests pass a faked one). An
+  // integrated GPU shares the host's memory: the monitor says so once, its MemAvailable floor then
+  // guards both, and the report's device_memory_source names MemAvailable.
+  void describe_device(const DeviceDescription& device);
   int64_t ring_bytes() const;
   // One sampling step (the thread calls it; tests call it directly).
   void sample_now(const std::string& event = "");
@@ -99,6 +104,8 @@ class MemoryMonitor {
   bool stop_requested_ = false;
   std::string stop_reason_;
   bool warned_rss_ = false, warned_device_ = false;
+  bool device_shares_host_memory_ = false;
+  std::string device_memory_source_;
   double peak_device_mb_ = 0;
   int64_t trims_ = 0;
   std::function<void()> trim_hook_;

@@ -11,8 +11,11 @@ int64_t mem_total_bytes();      // MemTotal
 
 struct DeviceMemory {
   int64_t allocated = -1, reserved = -1, free = -1, total = -1;  // -1: unknown (no CUDA)
+  int64_t peak_allocated = -1, peak_reserved = -1;                // the allocator's peaks since start
+  bool shared_with_host = false;  // integrated GPU: free/total are MemAvailable/MemTotal
 };
-// Caching-allocator statistics and cudaMemGetInfo; all -1 without CUDA.
+// Caching-allocator statistics and cudaMemGetInfo (MemAvailable on an integrated GPU); all -1
+// without CUDA.
 DeviceMemory cuda_memory(int device = 0);
 
 }  // namespace safetrain::monitor
