@@ -37,13 +37,13 @@ torch::Tensor complete_rows(const torch::Tensor& x, const torch::Tensor& y, cons
 }
 
 void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, int64_t rows,
-                    const std::string& what) {
+                    const std::string& what, const char* split = "training") {
   const auto counts = torch::isnan(values).sum(0);
   const int64_t worst = counts.argmax().item<int64_t>();
   const int64_t count = counts[worst].item<int64_t>();
   if (count == 0) return;
   throw InputError("data: " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
-                   std::to_string(count) + " missing values in " + std::to_string(rows) + " training rows (" +
+                   std::to_string(count) + " missing values in " + std::to_string(rows) + " " + split + " rows (" +
                    std::to_string(100 * count / std::max<int64_t>(1, rows)) +
                    "%); set data.nan_policy to drop_rows or fill_mean, or leave the column out of data.features");
 }
@@ -158,8 +158,13 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   auto split = split_indices(table.values.size(0), o);
 
   if (o.nan_policy == NanPolicy::error) {
-    refuse_missing(x.index_select(0, split.train), out.feature_names, split.train.size(0), "feature");
-    refuse_missing(y.index_select(0, split.train), out.target_names, split.train.size(0), "target");
+    // Validation and test rows too: one NaN there made every val_loss NaN and no best checkpoint, with exit 0.
+    const std::pair<const torch::Tensor*, const char*> splits[] = {
+        {&split.train, "training"}, {&split.val, "validation"}, {&split.test, "test"}};
+    for (const auto& [rows, name] : splits) {
+      refuse_missing(x.index_select(0, *rows), out.feature_names, rows->size(0), "feature", name);
+      refuse_missing(y.index_select(0, *rows), out.target_names, rows->size(0), "target", name);
+    }
   } else {
     if (o.nan_policy == NanPolicy::fill_mean) {
       const auto train_x = x.index_select(0, split.train);

@@ -139,6 +139,25 @@ TEST(Prepare, AnUnchosenTargetLikeColumnIsNeverAFeature) {
   EXPECT_EQ(prepare(table, selection, SplitOptions{}).feature_names, selection.features);
 }
 
+TEST(Prepare, AMissingCellInAValidationOrTestRowIsRefusedToo) {
+  // Regression: nan_policy only looked at training rows; one NA in a validation row made every val_loss NaN.
+  auto table = small_table(200);
+  SplitOptions o;
+  const auto split = split_indices(200, o);
+  table.values[split.val[0].item<int64_t>()][0] = NAN;
+  ColumnSelection selection;
+  selection.targets = {"target_a"};
+  try {
+    prepare(table, selection, o);
+    FAIL() << "a missing validation cell must be refused under nan_policy: error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("validation rows"), std::string::npos) << e.what();
+  }
+  o.nan_policy = NanPolicy::drop_rows;
+  const auto dropped = prepare(table, selection, o);
+  EXPECT_FALSE(torch::isnan(dropped.val.x).any().item<bool>());
+}
+
 TEST(Split, FractionsAreValidated) {
   SplitOptions o;
   o.train_fraction = 0.9;
