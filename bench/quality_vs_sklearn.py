@@ -24,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -96,7 +97,7 @@ def run_safetrain(trainer, csv_path, targets, seed, workdir, run_name, extra_set
         rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir).returncode
     if rc != 0:
         sys.exit(f"trainer exited {rc} for {run_name}; see {log}")
-    return workdir / "runs" / run_name
+    return workdir / "runs" / run_name, log
 
 
 def r2_score(y_true, y_pred):
@@ -105,7 +106,7 @@ def r2_score(y_true, y_pred):
     return (1.0 if sse == 0 else 0.0) if ss_tot <= 0 else 1.0 - sse / ss_tot
 
 
-def read_run(run_dir, n_rows, targets, problems):
+def read_run(run_dir, log_path, n_rows, targets, problems):
     """The split (train/test row ids) and safetrain's test R² from its files, cross-checked."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
     val = pd.read_csv(run_dir / "predictions" / "val.csv")
@@ -118,13 +119,19 @@ def read_run(run_dir, n_rows, targets, problems):
     if len(val_ids) != len(val) or len(test_ids) != len(test) or val_ids & test_ids:
         problems.append(f"{name}: repeated or shared row ids between val and test")
     train_ids = np.array(sorted(set(range(n_rows)) - val_ids - test_ids))
+    # metrics.json has no train count: the trainer's log line says how many rows it trained on.
+    logged = re.search(r"split: (\d+) train / (\d+) val / (\d+) test", (log_path).read_text())
+    if not logged or tuple(map(int, logged.groups())) != (len(train_ids), len(val_ids), len(test_ids)):
+        problems.append(f"{name}: trainer's split line {logged.group(0) if logged else 'missing'} != "
+                        f"{len(train_ids)} train (every other row) / {len(val_ids)} val / {len(test_ids)} test")
     r2_files, r2_metrics = {}, {}
     for t in targets:
         r2_files[t] = r2_score(test[f"{t}_true"].to_numpy(), test[f"{t}_pred"].to_numpy())
         r2_metrics[t] = metrics["test"]["targets"][t]["r2"]
         if abs(r2_files[t] - r2_metrics[t]) > R2_AGREEMENT:
             problems.append(f"{name}/{t}: R² from test.csv {r2_files[t]:.6f} != metrics.json {r2_metrics[t]:.6f}")
-    used = json.loads((run_dir / "features.json").read_text()).get("features", [])
+    features_json = run_dir / "features.json"  # absent before main's 712762c
+    used = json.loads(features_json.read_text()).get("features", []) if features_json.exists() else None
     return dict(train=train_ids, test=test.row_id.to_numpy(), test_frame=test, r2=r2_metrics, r2_files=r2_files,
                 counts=(len(train_ids), len(val_ids), len(test_ids)), best_epoch=metrics.get("best_epoch"),
                 epochs=metrics.get("epochs_completed"), features_used=used)
@@ -136,10 +143,10 @@ def sklearn_predictions(df, targets, train_ids, test_ids, seed):
     # One thread: on a shared 2-core machine OpenMP/BLAS pools spinning against the load made
     # these tiny fits 200x slower in wall time (105 s vs 0.5 s for wine); results do not change.
     with threadpool_limits(1):
-        return _fit_and_score(df, targets, train_ids, test_ids, seed)
+        return _fit_and_predict(df, targets, train_ids, test_ids, seed)
 
 
-def _fit_and_score(df, targets, train_ids, test_ids, seed):
+def _fit_and_predict(df, targets, train_ids, test_ids, seed):
     features = [c for c in df.columns if c not in targets]
     scaler = StandardScaler().fit(df.loc[train_ids, features])
     x_train, x_test = scaler.transform(df.loc[train_ids, features]), scaler.transform(df.loc[test_ids, features])
@@ -227,13 +234,14 @@ def main():
         df = pd.read_csv(csv_path)  # both sides see exactly the values in the file
         results[table] = []
         for seed in args.seeds:
-            run = read_run(run_safetrain(args.trainer, csv_path, targets, seed, workdir, f"{table}_s{seed}",
-                                         args.extra_sets), len(df), targets, problems)
+            run_dir, log = run_safetrain(args.trainer, csv_path, targets, seed, workdir, f"{table}_s{seed}",
+                                         args.extra_sets)
+            run = read_run(run_dir, log, len(df), targets, problems)
             preds = sklearn_predictions(df, targets, run["train"], run["test"], seed)
             preds["safetrain"] = run["test_frame"][[f"{t}_pred" for t in targets]].to_numpy()
             y_test = df.loc[run["test"], targets].to_numpy()
             ref = {m: {t: r2_score(y_test[:, j], preds[m][:, j]) for j, t in enumerate(targets)} for m in MODELS}
-            dropped = sorted(set(df.columns) - set(targets) - set(run["features_used"]))
+            dropped = sorted(set(df.columns) - set(targets) - set(run["features_used"] or df.columns))
             print(f"{table} seed {seed}: split {run['counts'][0]}/{run['counts'][1]}/{run['counts'][2]}, "
                   f"best epoch {run['best_epoch']} of {run['epochs']}, "
                   f"R² safetrain {' '.join(f'{v:.3f}' for v in run['r2'].values())}"
@@ -248,7 +256,7 @@ def main():
         args.json.write_text(json.dumps(dict(extra_sets=args.extra_sets, per_seed=results, summary=rows), indent=1))
     for msg in problems:
         print("CHECK FAILED:", msg)
-    print("checks: split counts match metrics.json, R² from test.csv matches metrics.json"
+    print("checks: split counts match metrics.json and the trainer log, R² from test.csv matches metrics.json"
           if not problems else f"{len(problems)} check(s) failed")
     return 1 if problems else 0
 
