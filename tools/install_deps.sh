@@ -13,6 +13,7 @@ packages=(
   libpng-dev              # tests decode the PNGs we write
   zlib1g-dev              # checksums of checkpoint files
   python3 python3-torch python3-numpy python3-pandas   # bench/ reference side
+  python3-sklearn         # quality benchmark only (bench/quality_vs_sklearn.py)
 )
 
 missing=()
