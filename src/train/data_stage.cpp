@@ -31,7 +31,8 @@ data::Table load_table(const Config& config) {
   return data::make_synthetic_arm(o);
 }
 
-FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir) {
+FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir,
+                                 monitor::MemoryMonitor* monitor) {
   if (!config.data.features.empty()) return {config.data.features, "features: as listed in data.features"};
   if (!config.descriptors.enabled) return {{}, "features: every non-target column (descriptors.enabled is false)"};
 
@@ -54,7 +55,10 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
   }
   log::info("descriptor pipeline: pruning ", table.columns.size() - targets.size(), " feature columns over ",
             split.train.size(0), " training rows");
-  const auto result = data::descriptors::run_pipeline(source, options);
+  const auto result = [&] {
+    monitor::PhaseScope phase(monitor, monitor::Phase::descriptors);
+    return data::descriptors::run_pipeline(source, options);
+  }();
   fs::create_directories(cache_dir);
   write_file_atomically(cache_file, nlohmann::json{{"kept_columns", result.kept_columns}}.dump() + "\n");
   return {result.kept_columns, "features: " + std::to_string(result.kept_columns.size()) + " of " +
