@@ -82,7 +82,7 @@ void write_importance_plot(const ImportanceResult& result, const std::filesystem
                                " validation rows; whiskers ±1 std";
   plmtex("t", 2.6, 0.5, 0.5, title.c_str());
   plmtex("t", 1.1, 0.5, 0.5, subtitle.c_str());
-  pllab(("rise in " + plplot_text(loss_name) + " when the feature is shuffled").c_str(), "", "");
+  pllab(("rise of the loss (" + plplot_text(loss_name) + ") when the feature is shuffled").c_str(), "", "");
   stream.finish();
 }
 

@@ -146,7 +146,7 @@ void draw_series(const std::vector<Drawn>& drawn, std::vector<LegendEntry>& lege
 
 // Epoch ends: short grey ticks up from the bottom edge; other routine events (trims): down from the top edge.
 void draw_ticks(const std::vector<double>& at, bool from_top, const Frame& frame) {
-  const double length = frame.y_hi * 0.03;
+  const double length = frame.y_hi * 0.05;  // longer than the axis ticks
   PlotStream::use_colour(kTickColourIndex, kTickColour);
   for (double x : at) pljoin(x, from_top ? frame.y_hi : 0.0, x, from_top ? frame.y_hi - length : length);
 }
@@ -173,8 +173,8 @@ void draw_events(const CsvTable& table, const std::vector<double>& t, const Fram
   }
   draw_ticks(epoch_ends, false, frame);
   draw_ticks(routine, true, frame);
-  if (!epoch_ends.empty()) legend.push_back({"epoch end (tick, bottom)", kTickColourIndex});
-  if (!routine.empty()) legend.push_back({"cache trim (tick, top)", kTickColourIndex});
+  if (!epoch_ends.empty()) legend.push_back({"epoch end (bottom)", kTickColourIndex});
+  if (!routine.empty()) legend.push_back({"cache trim (top)", kTickColourIndex});
   if (alarm_t.empty()) return;
   PlotStream::use_colour(kWarningColourIndex, kWarningColour);
   plschr(0, 1.4);
@@ -198,7 +198,7 @@ void write_memory_curve(const std::filesystem::path& memory_csv, const std::file
 
   PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
   pladv(0);
-  plvpor(0.08, 0.74, 0.12, 0.9);  // the right quarter holds the legend, off the data
+  plvpor(0.1, 0.7, 0.12, 0.9);  // the right quarter holds the legend, off the data
   plwind(frame.x_lo, frame.x_hi, 0.0, frame.y_hi);
   std::vector<LegendEntry> legend;
   draw_phase_bands(table, t, frame, legend);

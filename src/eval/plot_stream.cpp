@@ -151,9 +151,11 @@ void draw_legend(const std::vector<LegendEntry>& entries, LegendPlacement placem
   PLFLT width = 0, height = 0;
   plscol0a(15, 255, 255, 255, 0.85);
   const bool outside = placement == LegendPlacement::outside_right;
-  const PLINT position = PL_POSITION_RIGHT | PL_POSITION_TOP | (outside ? PL_POSITION_OUTSIDE : PL_POSITION_INSIDE);
+  // Outside: right of the viewport, vertically centred (RIGHT|TOP|OUTSIDE would sit above the top-right corner).
+  const PLINT position = outside ? PL_POSITION_RIGHT | PL_POSITION_OUTSIDE
+                                 : PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE;
   if (outside) plschr(0, 0.8);
-  pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, outside ? 0.01 : 0.02, 0.02,
+  pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, outside ? 0.015 : 0.02, outside ? 0.0 : 0.02,
            0.08, 15, 1, 1, 0, 0, n, opts.data(), 1.0, 0.8, 2.0, 0.0,
            text_colours.data(), texts.data(), box_colours.data(), box_patterns.data(), box_scales.data(),
            box_line_widths.data(), line_colours.data(), line_styles.data(), line_widths.data(),
