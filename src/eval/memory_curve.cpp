@@ -27,12 +27,13 @@ constexpr MemorySeries kSeries[] = {
     {"cuda_reserved_mb", "CUDA reserved (MB)", {130, 60, 170}, 2},
     {"nvml_used_mb", "device used, NVML (MB)", {230, 120, 20}, 3},
 };
+// One colour per phase the monitor knows (monitor::Phase has 8 besides idle), so no two share a colour.
 constexpr Rgb kPhaseColours[] = {{255, 221, 170}, {187, 221, 255}, {204, 238, 204}, {238, 204, 238}, {238, 238, 187},
-                                 {221, 221, 221}};
+                                 {221, 221, 221}, {255, 204, 204}, {204, 238, 238}, {230, 215, 195}};
 constexpr Rgb kWarningColour{210, 30, 30};
 constexpr Rgb kTickColour{150, 150, 150};
 constexpr int kTickColourIndex = 6, kWarningColourIndex = 7;
-constexpr int kFirstPhaseColourIndex = 8;
+constexpr int kFirstPhaseColourIndex = 16;  // above PLplot's 16 default slots (15: legend background)
 
 struct PhaseSpan {
   std::string name;
@@ -53,8 +54,9 @@ std::vector<PhaseSpan> phase_spans(const CsvTable& table, const std::vector<doub
       spans.push_back({phase, t[i], t[i]});
     }
   }
-  spans.erase(std::remove_if(spans.begin(), spans.end(), [](const PhaseSpan& s) { return s.name.empty(); }),
-              spans.end());
+  // Idle is the absence of a phase: left unshaded.
+  const auto unshaded = [](const PhaseSpan& s) { return s.name.empty() || s.name == "idle"; };
+  spans.erase(std::remove_if(spans.begin(), spans.end(), unshaded), spans.end());
   return spans;
 }
 
@@ -197,6 +199,7 @@ void write_memory_curve(const std::filesystem::path& memory_csv, const std::file
   if (drawn.empty()) throw InputError(memory_csv.string() + ": column 'rss_mb' has no numeric samples");
 
   PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
+  plscmap0n(kFirstPhaseColourIndex + static_cast<int>(std::size(kPhaseColours)));
   pladv(0);
   plvpor(0.1, 0.7, 0.12, 0.9);  // the right quarter holds the legend, off the data
   plwind(frame.x_lo, frame.x_hi, 0.0, frame.y_hi);

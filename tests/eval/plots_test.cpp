@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "png_reader.hpp"
@@ -240,4 +241,27 @@ TEST(MemoryCurve, RoutineEventsAreNotAlarmsAndTheLegendStaysOffTheData) {
   write_memory_csv(dir / "alarm.csv", alarmed);
   write_memory_curve(dir / "alarm.csv", dir / "alarm.png");
   EXPECT_GT(count_pixels(read_png(dir / "alarm.png"), is_alarm_red), 100u);
+}
+
+TEST(MemoryCurve, EveryPhaseGetsItsOwnColour) {
+  const auto dir = fresh_dir("memory_phases");
+  const std::vector<std::string> phases{"load", "descriptors", "build", "train", "validate", "test", "checkpoint", "plot"};
+  {
+    std::ofstream out(dir / "memory.csv");
+    out << "t_s,rss_mb,phase,event\n";
+    for (size_t i = 0; i < phases.size() * 10; ++i) out << i << ",300," << phases[i / 10] << ",\n";
+  }
+  write_memory_curve(dir / "memory.csv", dir / "memory.png");
+  const Image image = read_png(dir / "memory.png");
+  // t runs 0..79, padded by 5% each side, over the viewport's x 10%..70% of the width; sample each band's
+  // middle in the lower half of the plot, below the RSS line.
+  const double t_lo = -0.05 * 79, t_hi = 79 * 1.05;
+  std::set<unsigned> colours;
+  for (size_t k = 0; k < phases.size(); ++k) {
+    const double t = 10.0 * k + 5;
+    const int x = static_cast<int>(image.width * (0.1 + 0.6 * (t - t_lo) / (t_hi - t_lo)));
+    const unsigned char* p = image.at(x, static_cast<int>(image.height * 0.6));
+    colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
+  }
+  EXPECT_EQ(colours.size(), phases.size()) << "phases sharing a band colour cannot be told apart";
 }
