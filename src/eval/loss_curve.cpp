@@ -12,6 +12,7 @@ namespace safetrain::eval {
 namespace {
 
 constexpr double kLogScaleRatio = 20.0;  // beyond this spread a linear axis flattens the tail
+constexpr Rgb kBestColour{20, 140, 60};
 
 struct Series {
   std::vector<double> x, y;
@@ -28,10 +29,12 @@ Series series_of(const std::vector<EpochRow>& rows, double EpochRow::*loss, bool
   return s;
 }
 
-}  // namespace
+struct Ranges {
+  bool log_y;
+  std::pair<double, double> x, y;
+};
 
-void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::path& png) {
-  if (rows.empty()) throw std::invalid_argument("write_loss_curve: no epochs");
+Ranges ranges_of(const std::vector<EpochRow>& rows) {
   double lo = INFINITY, hi = -INFINITY, positive_lo = INFINITY;
   double first_epoch = INFINITY, last_epoch = -INFINITY;
   for (const auto& row : rows) {
@@ -45,34 +48,66 @@ void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::
     }
   }
   const bool log_y = std::isfinite(positive_lo) && lo > 0 && hi / positive_lo > kLogScaleRatio;
-  const Series train = series_of(rows, &EpochRow::train_loss, log_y);
-  const Series val = series_of(rows, &EpochRow::val_loss, log_y);
-  const auto [y_lo, y_hi] = log_y ? padded_range(std::log10(lo), std::log10(hi)) : padded_range(lo, hi);
-  const auto [x_lo, x_hi] = padded_range(first_epoch, last_epoch);
+  return {log_y, padded_range(first_epoch, last_epoch),
+          log_y ? padded_range(std::log10(lo), std::log10(hi)) : padded_range(lo, hi)};
+}
+
+void draw_series(const Series& s, int colour_index, Rgb colour, const char* symbol, double symbol_scale) {
+  PlotStream::use_colour(colour_index, colour);
+  if (s.x.size() > 1) plline(static_cast<PLINT>(s.x.size()), s.x.data(), s.y.data());
+  plschr(0, symbol_scale);
+  if (!s.x.empty()) plstring(static_cast<PLINT>(s.x.size()), s.x.data(), s.y.data(), symbol);
+  plschr(0, 1.0);
+}
+
+// A dashed vertical line at the best epoch and a ring on its validation point; returns whether it was drawn.
+bool draw_best_epoch(const std::vector<EpochRow>& rows, int64_t best_epoch, const Series& val, const Ranges& r) {
+  const auto row = std::find_if(rows.begin(), rows.end(), [&](const EpochRow& e) { return e.epoch == best_epoch; });
+  if (best_epoch < 0 || row == rows.end()) return false;
+  const auto x = static_cast<double>(best_epoch);
+  PlotStream::use_colour(5, kBestColour);
+  pllsty(2);
+  const PLFLT xs[2] = {x, x}, ys[2] = {r.y.first, r.y.second};
+  plline(2, xs, ys);
+  pllsty(1);
+  for (size_t i = 0; i < val.x.size(); ++i) {
+    if (val.x[i] != x) continue;
+    plschr(0, 1.6);
+    plstring(1, &val.x[i], &val.y[i], "○");
+    plschr(0, 1.0);
+  }
+  return true;
+}
+
+}  // namespace
+
+void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::path& png,
+                      const LossCurveOptions& options) {
+  if (rows.empty()) throw std::invalid_argument("write_loss_curve: no epochs");
+  const Ranges r = ranges_of(rows);
+  const Series train = series_of(rows, &EpochRow::train_loss, r.log_y);
+  const Series val = series_of(rows, &EpochRow::val_loss, r.log_y);
 
   PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
   pladv(0);
   plvpor(0.1, 0.95, 0.12, 0.9);
-  plwind(x_lo, x_hi, y_lo, y_hi);
+  plwind(r.x.first, r.x.second, r.y.first, r.y.second);
   PlotStream::use_colour(3, {215, 215, 215});
-  plbox("g", 0, 0, log_y ? "gl" : "g", 0, 0);
+  plbox("g", 0, 0, r.log_y ? "gl" : "g", 0, 0);
   PlotStream::use_colour(1, {0, 0, 0});
-  plbox("bcnst", 0, 0, log_y ? "bcnstvl" : "bcnstv", 0, 0);
-  pllab("epoch", log_y ? "loss (log scale)" : "loss", "Training and validation loss");
+  plbox("bcnst", 0, 0, r.log_y ? "bcnstvl" : "bcnstv", 0, 0);
+  const std::string y_label = plplot_text(options.loss_name) + (r.log_y ? " (log scale)" : "");
+  pllab("epoch", y_label.c_str(), "Training and validation loss");
 
   plwidth(2.0);
-  PlotStream::use_colour(2, {30, 90, 200});
-  if (train.x.size() > 1) plline(static_cast<PLINT>(train.x.size()), train.x.data(), train.y.data());
-  if (!train.x.empty()) plstring(static_cast<PLINT>(train.x.size()), train.x.data(), train.y.data(), "•");
-  PlotStream::use_colour(4, {230, 120, 20});
-  if (val.x.size() > 1) plline(static_cast<PLINT>(val.x.size()), val.x.data(), val.y.data());
-  plschr(0, 0.6);
-  if (!val.x.empty()) plstring(static_cast<PLINT>(val.x.size()), val.x.data(), val.y.data(), "●");
-  plschr(0, 1.0);
+  draw_series(train, 2, {30, 90, 200}, "•", 1.0);
+  draw_series(val, 4, {230, 120, 20}, "●", 0.6);
   plwidth(1.0);
+  const bool best_drawn = draw_best_epoch(rows, options.best_epoch, val, r);
 
   std::vector<LegendEntry> legend{{"train loss", 2}};
   if (!val.x.empty()) legend.push_back({"val loss", 4});
+  if (best_drawn) legend.push_back({"best epoch " + std::to_string(options.best_epoch), 5, LegendEntry::kLine, 2});
   draw_legend(legend);
   stream.finish();
 }

@@ -1,9 +1,11 @@
-// plots/memory.png: the monitor's samples over time, phases shaded, warnings marked.
+// plots/memory.png: the monitor's samples over time, phases shaded, routine events as grey ticks,
+// warnings and alarms as red markers, the legend to the right of the data.
 #include <plplot.h>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 
 #include "csv_table.hpp"
 #include "plot_stream.hpp"
@@ -25,10 +27,13 @@ constexpr MemorySeries kSeries[] = {
     {"cuda_reserved_mb", "CUDA reserved (MB)", {130, 60, 170}, 2},
     {"nvml_used_mb", "device used, NVML (MB)", {230, 120, 20}, 3},
 };
+// One colour per phase the monitor knows (monitor::Phase has 8 besides idle), so no two share a colour.
 constexpr Rgb kPhaseColours[] = {{255, 221, 170}, {187, 221, 255}, {204, 238, 204}, {238, 204, 238}, {238, 238, 187},
-                                 {221, 221, 221}};
+                                 {221, 221, 221}, {255, 204, 204}, {204, 238, 238}, {230, 215, 195}};
 constexpr Rgb kWarningColour{210, 30, 30};
-constexpr int kFirstPhaseColourIndex = 8;
+constexpr Rgb kTickColour{150, 150, 150};
+constexpr int kTickColourIndex = 6, kWarningColourIndex = 7;
+constexpr int kFirstPhaseColourIndex = 16;  // above PLplot's 16 default slots (15: legend background)
 
 struct PhaseSpan {
   std::string name;
@@ -49,26 +54,36 @@ std::vector<PhaseSpan> phase_spans(const CsvTable& table, const std::vector<doub
       spans.push_back({phase, t[i], t[i]});
     }
   }
-  spans.erase(std::remove_if(spans.begin(), spans.end(), [](const PhaseSpan& s) { return s.name.empty(); }),
-              spans.end());
+  // Idle is the absence of a phase: left unshaded.
+  const auto unshaded = [](const PhaseSpan& s) { return s.name.empty() || s.name == "idle"; };
+  spans.erase(std::remove_if(spans.begin(), spans.end(), unshaded), spans.end());
   return spans;
 }
 
-}  // namespace
+// What a row's `event` cell says, decided once per row. Phase entries/exits are already the bands' edges.
+enum class EventKind { none, phase_boundary, epoch_end, routine, alarm };
 
-void write_memory_curve(const std::filesystem::path& memory_csv, const std::filesystem::path& png) {
-  const CsvTable table = CsvTable::read(memory_csv);
-  if (table.rows() == 0) throw InputError(memory_csv.string() + ": no samples after the header");
-  const size_t t_column = table.required_column("t_s");
-  table.required_column("rss_mb");
-  std::vector<double> t(table.rows());
-  for (size_t i = 0; i < table.rows(); ++i) t[i] = table.number(i, t_column);
+EventKind event_kind(const std::string& event) {
+  if (event.empty()) return EventKind::none;
+  if (event.rfind("enter ", 0) == 0 || event.rfind("exit ", 0) == 0) return EventKind::phase_boundary;
+  if (event == "epoch end") return EventKind::epoch_end;
+  for (const char* word : {"warning", "alarm", "critical"}) {
+    if (event.find(word) != std::string::npos) return EventKind::alarm;
+  }
+  return EventKind::routine;  // cache trims and anything else the monitor notes in passing
+}
 
-  // Series with at least one finite value are drawn; absent/empty device columns are skipped.
-  struct Drawn {
-    const MemorySeries* spec;
-    std::vector<double> x, y;
-  };
+struct Drawn {
+  const MemorySeries* spec;
+  std::vector<double> x, y;
+};
+
+struct Frame {
+  double x_lo, x_hi, y_hi;
+};
+
+// Series with at least one finite value; absent/empty device columns are skipped.
+std::vector<Drawn> read_series(const CsvTable& table, const std::vector<double>& t, Frame& frame) {
   std::vector<Drawn> drawn;
   double y_max = 0, t_lo = INFINITY, t_hi = -INFINITY;
   for (const auto& spec : kSeries) {
@@ -86,18 +101,15 @@ void write_memory_curve(const std::filesystem::path& memory_csv, const std::file
     }
     drawn.push_back(std::move(d));
   }
-  if (drawn.empty()) throw InputError(memory_csv.string() + ": column 'rss_mb' has no numeric samples");
-  const auto [x_lo, x_hi] = padded_range(t_lo, t_hi);
-  const double y_hi = y_max > 0 ? y_max * 1.15 : 1.0;
+  std::tie(frame.x_lo, frame.x_hi) = padded_range(t_lo, t_hi);
+  frame.y_hi = y_max > 0 ? y_max * 1.15 : 1.0;
+  return drawn;
+}
 
-  PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
-  pladv(0);
-  plvpor(0.1, 0.95, 0.12, 0.9);
-  plwind(x_lo, x_hi, 0.0, y_hi);
-
-  // Phase bands first, so lines draw over them; one colour per distinct phase name.
+// Phase bands first, so lines draw over them; one colour per distinct phase name.
+void draw_phase_bands(const CsvTable& table, const std::vector<double>& t, const Frame& frame,
+                      std::vector<LegendEntry>& legend) {
   std::vector<std::string> phase_names;
-  std::vector<LegendEntry> legend;
   for (const auto& span : phase_spans(table, t)) {
     auto it = std::find(phase_names.begin(), phase_names.end(), span.name);
     const auto slot = static_cast<size_t>(it - phase_names.begin());
@@ -105,19 +117,18 @@ void write_memory_curve(const std::filesystem::path& memory_csv, const std::file
     if (it == phase_names.end()) {
       phase_names.push_back(span.name);
       if (phase_names.size() <= std::size(kPhaseColours)) {
-        legend.push_back({plplot_text(span.name), colour_index, LegendEntry::kBox});
+        legend.push_back({"phase: " + plplot_text(span.name), colour_index, LegendEntry::kBox});
       }
     }
     PlotStream::use_colour(colour_index, kPhaseColours[slot % std::size(kPhaseColours)], 0.6);
-    const double end = span.end > span.start ? span.end : span.start + (x_hi - x_lo) * 0.002;
+    const double end = span.end > span.start ? span.end : span.start + (frame.x_hi - frame.x_lo) * 0.002;
     const PLFLT xs[4] = {span.start, end, end, span.start};
-    const PLFLT ys[4] = {0.0, 0.0, y_hi, y_hi};
+    const PLFLT ys[4] = {0.0, 0.0, frame.y_hi, frame.y_hi};
     plfill(4, xs, ys);
   }
+}
 
-  PlotStream::use_colour(1, {0, 0, 0});
-  plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-  pllab("time (s)", "memory (MB)", "Memory during the run");
+void draw_series(const std::vector<Drawn>& drawn, std::vector<LegendEntry>& legend) {
   int colour_index = 2;
   for (const auto& d : drawn) {
     PlotStream::use_colour(colour_index, d.spec->colour);
@@ -133,26 +144,73 @@ void write_memory_curve(const std::filesystem::path& memory_csv, const std::file
   }
   pllsty(1);
   plwidth(1.0);
+}
 
-  // Warnings and alarms: a red marker on the RSS curve at each row with an event.
-  if (const auto event_column = table.column("event")) {
-    const size_t rss_column = table.required_column("rss_mb");
-    std::vector<double> ex, ey;
-    for (size_t i = 0; i < table.rows(); ++i) {
-      if (table.text(i, *event_column).empty() || !std::isfinite(t[i])) continue;
-      const double rss = table.number(i, rss_column);
-      ex.push_back(t[i]);
-      ey.push_back(std::isfinite(rss) ? rss : 0.0);
-    }
-    if (!ex.empty()) {
-      PlotStream::use_colour(7, kWarningColour);
-      plschr(0, 1.4);
-      plstring(static_cast<PLINT>(ex.size()), ex.data(), ey.data(), "▲");
-      plschr(0, 1.0);
-      legend.push_back({"warning / event", 7, LegendEntry::kSymbol, 1, "▲"});
+// Epoch ends: short grey ticks up from the bottom edge; other routine events (trims): down from the top edge.
+void draw_ticks(const std::vector<double>& at, bool from_top, const Frame& frame) {
+  const double length = frame.y_hi * 0.05;  // longer than the axis ticks
+  PlotStream::use_colour(kTickColourIndex, kTickColour);
+  for (double x : at) pljoin(x, from_top ? frame.y_hi : 0.0, x, from_top ? frame.y_hi - length : length);
+}
+
+void draw_events(const CsvTable& table, const std::vector<double>& t, const Frame& frame,
+                 std::vector<LegendEntry>& legend) {
+  const auto event_column = table.column("event");
+  if (!event_column) return;
+  const size_t rss_column = table.required_column("rss_mb");
+  std::vector<double> epoch_ends, routine, alarm_t, alarm_rss;
+  for (size_t i = 0; i < table.rows(); ++i) {
+    if (!std::isfinite(t[i])) continue;
+    switch (event_kind(table.text(i, *event_column))) {
+      case EventKind::none:
+      case EventKind::phase_boundary: break;
+      case EventKind::epoch_end: epoch_ends.push_back(t[i]); break;
+      case EventKind::routine: routine.push_back(t[i]); break;
+      case EventKind::alarm: {
+        const double rss = table.number(i, rss_column);
+        alarm_t.push_back(t[i]);
+        alarm_rss.push_back(std::isfinite(rss) ? rss : 0.0);
+      }
     }
   }
-  draw_legend(legend);
+  draw_ticks(epoch_ends, false, frame);
+  draw_ticks(routine, true, frame);
+  if (!epoch_ends.empty()) legend.push_back({"epoch end (bottom)", kTickColourIndex});
+  if (!routine.empty()) legend.push_back({"cache trim (top)", kTickColourIndex});
+  if (alarm_t.empty()) return;
+  PlotStream::use_colour(kWarningColourIndex, kWarningColour);
+  plschr(0, 1.4);
+  plstring(static_cast<PLINT>(alarm_t.size()), alarm_t.data(), alarm_rss.data(), "▲");
+  plschr(0, 1.0);
+  legend.push_back({"memory warning / alarm", kWarningColourIndex, LegendEntry::kSymbol, 1, "▲"});
+}
+
+}  // namespace
+
+void write_memory_curve(const std::filesystem::path& memory_csv, const std::filesystem::path& png) {
+  const CsvTable table = CsvTable::read(memory_csv);
+  if (table.rows() == 0) throw InputError(memory_csv.string() + ": no samples after the header");
+  const size_t t_column = table.required_column("t_s");
+  table.required_column("rss_mb");
+  std::vector<double> t(table.rows());
+  for (size_t i = 0; i < table.rows(); ++i) t[i] = table.number(i, t_column);
+  Frame frame{};
+  const std::vector<Drawn> drawn = read_series(table, t, frame);
+  if (drawn.empty()) throw InputError(memory_csv.string() + ": column 'rss_mb' has no numeric samples");
+
+  PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
+  plscmap0n(kFirstPhaseColourIndex + static_cast<int>(std::size(kPhaseColours)));
+  pladv(0);
+  plvpor(0.1, 0.7, 0.12, 0.9);  // the right quarter holds the legend, off the data
+  plwind(frame.x_lo, frame.x_hi, 0.0, frame.y_hi);
+  std::vector<LegendEntry> legend;
+  draw_phase_bands(table, t, frame, legend);
+  PlotStream::use_colour(1, {0, 0, 0});
+  plbox("bcnst", 0, 0, "bcnstv", 0, 0);
+  pllab("time (s)", "memory (MB)", "Memory during the run");
+  draw_series(drawn, legend);
+  draw_events(table, t, frame, legend);
+  draw_legend(legend, LegendPlacement::outside_right);
   stream.finish();
 }
 

@@ -153,7 +153,7 @@ std::pair<double, double> padded_range(double lo, double hi) {
   return {lo - pad, hi + pad};
 }
 
-void draw_legend(const std::vector<LegendEntry>& entries) {
+void draw_legend(const std::vector<LegendEntry>& entries, LegendPlacement placement) {
   if (entries.empty()) return;
   const auto n = static_cast<PLINT>(entries.size());
   std::vector<PLINT> opts, text_colours, box_colours, box_patterns, line_colours, line_styles, symbol_colours,
@@ -179,11 +179,17 @@ void draw_legend(const std::vector<LegendEntry>& entries) {
   }
   PLFLT width = 0, height = 0;
   plscol0a(15, 255, 255, 255, 0.85);
-  pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP |
-           PL_POSITION_INSIDE, 0.02, 0.02, 0.08, 15, 1, 1, 0, 0, n, opts.data(), 1.0, 0.8, 2.0, 0.0,
+  const bool outside = placement == LegendPlacement::outside_right;
+  // Outside: right of the viewport, vertically centred (RIGHT|TOP|OUTSIDE would sit above the top-right corner).
+  const PLINT position = outside ? PL_POSITION_RIGHT | PL_POSITION_OUTSIDE
+                                 : PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE;
+  if (outside) plschr(0, 0.8);
+  pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, outside ? 0.015 : 0.02, outside ? 0.0 : 0.02,
+           0.08, 15, 1, 1, 0, 0, n, opts.data(), 1.0, 0.8, 2.0, 0.0,
            text_colours.data(), texts.data(), box_colours.data(), box_patterns.data(), box_scales.data(),
            box_line_widths.data(), line_colours.data(), line_styles.data(), line_widths.data(),
            symbol_colours.data(), symbol_scales.data(), symbol_numbers.data(), symbols.data());
+  plschr(0, 1.0);
 }
 
 }  // namespace safetrain::eval

@@ -52,7 +52,10 @@ struct LegendEntry {
   int line_style = 1;
   std::string symbol = "●";
 };
-// A legend in the top-right corner of the current viewport.
-void draw_legend(const std::vector<LegendEntry>& entries);
+enum class LegendPlacement { inside_top_right, outside_right };
+// A legend in the top-right corner of the current viewport, or to its right (outside: off the data; the
+// caller leaves room with a narrower viewport).
+void draw_legend(const std::vector<LegendEntry>& entries,
+                 LegendPlacement placement = LegendPlacement::inside_top_right);
 
 }  // namespace safetrain::eval

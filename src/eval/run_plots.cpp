@@ -73,6 +73,19 @@ MetricSummary summary_for(const PredictionsFile& file, const nlohmann::json* sav
   return MetricSummary::from(metrics);
 }
 
+// The trainer's run summary in metrics.json names the best epoch and the loss ("loss_units").
+LossCurveOptions loss_curve_options(const nlohmann::json& saved) {
+  LossCurveOptions options;
+  if (!saved.is_object()) return options;
+  if (saved.contains("best_epoch") && saved["best_epoch"].is_number_integer()) {
+    options.best_epoch = saved["best_epoch"].get<int64_t>();
+  }
+  if (saved.contains("loss_units") && saved["loss_units"].is_string()) {
+    options.loss_name = saved["loss_units"].get<std::string>();
+  }
+  return options;
+}
+
 }  // namespace
 
 SplitTitleSource split_title_source(const fs::path& run_dir, const std::string& split) {
@@ -101,11 +114,15 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& r
     }
   };
 
+  nlohmann::json saved_metrics;
+  attempt("metrics.json", [&] {
+    if (fs::exists(layout.metrics_json())) saved_metrics = read_json_file(layout.metrics_json());
+  });
   attempt("loss curve", [&] {
     if (!fs::exists(layout.metrics_csv())) return;
     const auto rows = read_epoch_rows(layout.metrics_csv());
     if (rows.empty()) return;
-    write_loss_curve(rows, layout.plot("loss"));
+    write_loss_curve(rows, layout.plot("loss"), loss_curve_options(saved_metrics));
     written.push_back(layout.plot("loss"));
   });
   attempt("memory curve", [&] {
@@ -114,10 +131,6 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& r
     written.push_back(layout.plot("memory"));
   });
 
-  nlohmann::json saved_metrics;
-  attempt("metrics.json", [&] {
-    if (fs::exists(layout.metrics_json())) saved_metrics = read_json_file(layout.metrics_json());
-  });
   for (const char* split : {"val", "test"}) {
     attempt(split, [&] {
       const fs::path csv = layout.predictions_csv(split);

@@ -158,9 +158,15 @@ void MemoryMonitor::sample_now(const std::string& event) {
   if (event.empty()) check_thresholds(sample);
 }
 
+// Called with mutex_ held. The message goes to the log and the report; memory.csv gets a row with the
+// event "warning" (or "alarm" when the run is asked to stop) so plots can mark it in time.
 void MemoryMonitor::warn(const std::string& message) {
   warnings_.push_back(message);
   log::warn("memory: ", message);
+  Sample marker = take_sample(stop_requested_ ? "alarm" : "warning");
+  marker.phase = phase_;
+  marker.epoch = epoch_;
+  push(marker);
 }
 
 void MemoryMonitor::check_thresholds(const Sample& sample) {
@@ -223,6 +229,7 @@ void MemoryMonitor::enter(Phase phase) {
   const double rss = to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    outer_phases_.push_back(phase_);
     phase_ = phase;
     entry_rss_[phase] = rss;
   }
@@ -242,7 +249,8 @@ void MemoryMonitor::exit(Phase phase) {
     totals.growth_mb += growth;
     totals.largest_growth_mb = totals.entries == 1 ? growth : std::max(totals.largest_growth_mb, growth);
     epoch_phase_growth_[phase_name(phase)] += growth;
-    phase_ = Phase::idle;
+    phase_ = outer_phases_.empty() ? Phase::idle : outer_phases_.back();
+    if (!outer_phases_.empty()) outer_phases_.pop_back();
   }
   sample_now(std::string("exit ") + phase_name(phase));
 }

@@ -80,6 +80,7 @@ const char* phase_name(Phase phase) {
     case Phase::test: return "test";
     case Phase::plot: return "plot";
     case Phase::checkpoint: return "checkpoint";
+    case Phase::descriptors: return "descriptors";
   }
   return "?";
 }

@@ -56,7 +56,8 @@ data::Table load_table(const Config& config) {
   return data::make_synthetic_arm(o);
 }
 
-FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir) {
+FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir,
+                                 monitor::MemoryMonitor* monitor) {
   if (!config.data.features.empty()) {
     return {config.data.features, "features: as listed in data.features", "data.features"};
   }
@@ -85,7 +86,10 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
   }
   log::info("descriptor pipeline: pruning ", table.columns.size() - targets.size(), " feature columns over ",
             split.train.size(0), " training rows");
-  const auto result = data::descriptors::run_pipeline(source, options);
+  const auto result = [&] {
+    monitor::PhaseScope phase(monitor, monitor::Phase::descriptors);
+    return data::descriptors::run_pipeline(source, options);
+  }();
   fs::create_directories(cache_dir);
   const auto decisions = decisions_json(result);
   write_file_atomically(cache_file,

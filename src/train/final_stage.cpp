@@ -2,6 +2,7 @@
 // the same path as plot_run, then the memory report and its plot once the monitor has stopped.
 #include "safetrain/common/log.hpp"
 #include "safetrain/eval/final_stage.hpp"
+#include "safetrain/eval/importance.hpp"
 #include "safetrain/eval/plots.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/trim.hpp"
@@ -11,10 +12,16 @@
 namespace safetrain::train {
 namespace {
 
+// The training loss's name for loss.png and importance.png.
+std::string loss_units(const TrainingSession::State& s) {
+  return s.config.data.split.standardize_targets ? "MSE, standardised targets" : "MSE";
+}
+
 nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
   const auto* best = s.callbacks.find<CheckpointCallback>();
   return {{"end", run_end_name(end)},
           {"best_epoch", best ? best->best_epoch() : -1},
+          {"loss_units", loss_units(s)},
           {"monitor", name_of(s.config.training.monitor)},
           {"epochs_completed", s.counters.epochs_completed},
           {"nan_batches_skipped", s.counters.nan_skipped},
@@ -23,6 +30,20 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
            {{"capacity", s.config.memory.max_validation_outputs},
             {"largest_rows", s.largest_val_buffer_rows},
             {"largest_bytes", s.largest_val_buffer_bytes}}}};
+}
+
+// Permutation importance of the final model (best weights after the test) on the validation split.
+void write_importance(TrainingSession::State& s) {
+  if (s.data.val.size() == 0 || s.data.feature_names.empty()) return;
+  torch::NoGradGuard no_grad;
+  s.model->eval();
+  eval::ImportanceOptions options;
+  options.seed = s.config.seed;
+  const auto forward = s.forward();
+  const auto result = eval::permutation_importance([&](const torch::Tensor& x) { return forward(x.to(s.device)); },
+                                                   s.data.val.x, s.data.val.y, s.data.feature_names, options);
+  eval::write_importance_csv(result, s.layout.importance_csv());
+  eval::write_importance_plot(result, s.layout.plot("importance"), 20, loss_units(s));
 }
 
 void write_outputs(TrainingSession::State& s, RunEnd end) {
@@ -36,6 +57,12 @@ void write_outputs(TrainingSession::State& s, RunEnd end) {
   } catch (const std::exception& e) {
     // A plotting failure must not cost the run: checkpoints and CSVs are already on disk.
     log::error("final plots: ", e.what());
+  }
+  if (end != RunEnd::completed && end != RunEnd::early_stopped) return;  // a stopped run leaves at once
+  try {
+    write_importance(s);
+  } catch (const std::exception& e) {
+    log::error("feature importance: ", e.what());
   }
 }
 

@@ -85,7 +85,7 @@ void load_data(TrainingSession::State& s) {
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::load);
   const auto table = load_table(c);
   log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
-  const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors");
+  const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
   log::info(selection.summary);
   s.data = prepare_data(c, table, selection);
   record_features(s, selection);

@@ -80,9 +80,10 @@ TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
   for (const char* file : {"config.yaml", "metrics.csv", "memory.csv", "memory_report.json", "metrics.json",
                            "checkpoints/last/model.pt", "checkpoints/best/state.json", "predictions/val.csv",
                            "predictions/test.csv", "plots/loss.png", "plots/val_scatter_grid.png",
-                           "plots/memory.png"}) {
+                           "plots/memory.png", "importance.csv", "plots/importance.png"}) {
     EXPECT_TRUE(fs::exists(run_dir / file)) << file;
   }
+  EXPECT_EQ(read_lines(run_dir / "importance.csv").at(0), "feature,importance_mean,importance_std");
   const auto metrics = read_lines(run_dir / "metrics.csv");
   ASSERT_EQ(metrics.size(), 3u);
   EXPECT_EQ(metrics[0], "epoch,train_loss,val_loss,val_mae,val_r2,lr,grad_norm,seconds,samples_per_s,rss_mb");

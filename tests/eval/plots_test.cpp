@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "png_reader.hpp"
@@ -176,4 +177,91 @@ TEST(MemoryCurve, DrawsSeriesPhasesAndEventsAndRejectsBadFiles) {
   }
   EXPECT_THROW(write_memory_curve(dir / "missing.csv", dir / "m.png"), safetrain::InputError);
   EXPECT_FALSE(fs::exists(dir / "bad.png"));
+}
+
+namespace {
+size_t count_pixels(const Image& image, bool (*match)(const unsigned char*), int x_from = 0) {
+  size_t n = 0;
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = x_from; x < image.width; ++x) n += match(image.at(x, y));
+  }
+  return n;
+}
+bool is_best_green(const unsigned char* p) { return p[1] > p[0] + 60 && p[1] > p[2] + 40; }
+bool is_alarm_red(const unsigned char* p) { return p[0] > 170 && p[1] < 90 && p[2] < 90; }
+bool is_dark(const unsigned char* p) { return p[0] < 100 && p[1] < 100 && p[2] < 100; }
+
+void write_memory_csv(const fs::path& csv, const std::vector<std::string>& events) {
+  std::ofstream out(csv);
+  out << "t_s,rss_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,"
+         "epoch,event\n";
+  for (size_t i = 0; i < 60; ++i) {
+    const char* phase = i < 10 ? "load" : i < 20 ? "descriptors" : "train";
+    out << i * 0.5 << "," << 300 + i * 0.1 << ",,8000,,,,," << phase << "," << i / 10 << ","
+        << (i < events.size() ? events[i] : "") << "\n";
+  }
+}
+}  // namespace
+
+TEST(LossCurve, MarksTheBestEpochOnlyWhenGiven) {
+  const auto dir = fresh_dir("loss_best");
+  std::vector<EpochRow> rows;
+  for (int e = 1; e <= 12; ++e) rows.push_back({e, 1.0 / e, 1.2 / e + (e > 8 ? 0.05 * (e - 8) : 0.0)});
+  write_loss_curve(rows, dir / "plain.png");
+  write_loss_curve(rows, dir / "best.png", {8, "MSE, standardised targets"});
+  write_loss_curve(rows, dir / "absent.png", {40, "MSE"});  // not one of the epochs: nothing marked
+  EXPECT_EQ(count_pixels(read_png(dir / "plain.png"), is_best_green), 0u);
+  EXPECT_GT(count_pixels(read_png(dir / "best.png"), is_best_green), 200u);
+  EXPECT_EQ(count_pixels(read_png(dir / "absent.png"), is_best_green), 0u);
+}
+
+TEST(MemoryCurve, RoutineEventsAreNotAlarmsAndTheLegendStaysOffTheData) {
+  const auto dir = fresh_dir("memory_events");
+  std::vector<std::string> routine(60);
+  for (size_t i = 0; i < routine.size(); ++i) routine[i] = i % 10 == 9 ? "epoch end" : i % 7 == 3 ? "trim" : "";
+  routine[10] = "enter descriptors";
+  write_memory_csv(dir / "routine.csv", routine);
+  write_memory_curve(dir / "routine.csv", dir / "routine.png");
+  const Image quiet = read_png(dir / "routine.png");
+  EXPECT_EQ(count_pixels(quiet, is_alarm_red), 0u) << "trims and epoch ends are grey ticks, not red markers";
+  // The legend (dark text and frame) lies right of the data area (viewport x 10%..70%, y 12%..90% from the
+  // bottom): nothing dark inside the frame, away from its tick marks; dark legend text right of it.
+  size_t dark_inside = 0;
+  for (int y = static_cast<int>(quiet.height * 0.1) + 15; y < static_cast<int>(quiet.height * 0.88) - 15; ++y) {
+    for (int x = static_cast<int>(quiet.width * 0.1) + 15; x < static_cast<int>(quiet.width * 0.7) - 15; ++x) {
+      dark_inside += is_dark(quiet.at(x, y));
+    }
+  }
+  EXPECT_EQ(dark_inside, 0u);
+  EXPECT_GT(count_pixels(quiet, is_dark, static_cast<int>(kCurveWidthPx * 0.72)), 300u);
+
+  auto alarmed = routine;
+  alarmed[30] = "warning";
+  alarmed[50] = "alarm";
+  write_memory_csv(dir / "alarm.csv", alarmed);
+  write_memory_curve(dir / "alarm.csv", dir / "alarm.png");
+  EXPECT_GT(count_pixels(read_png(dir / "alarm.png"), is_alarm_red), 100u);
+}
+
+TEST(MemoryCurve, EveryPhaseGetsItsOwnColour) {
+  const auto dir = fresh_dir("memory_phases");
+  const std::vector<std::string> phases{"load", "descriptors", "build", "train", "validate", "test", "checkpoint", "plot"};
+  {
+    std::ofstream out(dir / "memory.csv");
+    out << "t_s,rss_mb,phase,event\n";
+    for (size_t i = 0; i < phases.size() * 10; ++i) out << i << ",300," << phases[i / 10] << ",\n";
+  }
+  write_memory_curve(dir / "memory.csv", dir / "memory.png");
+  const Image image = read_png(dir / "memory.png");
+  // t runs 0..79, padded by 5% each side, over the viewport's x 10%..70% of the width; sample each band's
+  // middle in the lower half of the plot, below the RSS line.
+  const double t_lo = -0.05 * 79, t_hi = 79 * 1.05;
+  std::set<unsigned> colours;
+  for (size_t k = 0; k < phases.size(); ++k) {
+    const double t = 10.0 * k + 5;
+    const int x = static_cast<int>(image.width * (0.1 + 0.6 * (t - t_lo) / (t_hi - t_lo)));
+    const unsigned char* p = image.at(x, static_cast<int>(image.height * 0.6));
+    colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
+  }
+  EXPECT_EQ(colours.size(), phases.size()) << "phases sharing a band colour cannot be told apart";
 }

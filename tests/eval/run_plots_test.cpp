@@ -144,3 +144,26 @@ TEST(FinalStage, WritesPredictionsExactMetricsAndPlots) {
   EXPECT_EQ(source.epoch, 6);
   EXPECT_FALSE(split_title_source(run, "test").exact);
 }
+
+TEST(RedrawRun, LossCurveMarksTheBestEpochFromMetricsJson) {
+  const fs::path run = make_run("run_best");
+  redraw_run(run);
+  const auto count_green = [](const png_test::Image& image) {
+    size_t n = 0;
+    for (int y = 0; y < image.height; ++y) {
+      for (int x = 0; x < image.width; ++x) {
+        const unsigned char* p = image.at(x, y);
+        n += p[1] > p[0] + 60 && p[1] > p[2] + 40;
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(count_green(png_test::read_png(run / "plots" / "loss.png")), 0u);  // metrics.json has no best_epoch
+  std::ifstream in(run / "metrics.json");
+  auto json = nlohmann::json::parse(in);
+  json["best_epoch"] = 5;
+  json["loss_units"] = "MSE, standardised targets";
+  write_metrics_json(json, run / "metrics.json");
+  redraw_run(run);
+  EXPECT_GT(count_green(png_test::read_png(run / "plots" / "loss.png")), 200u);
+}

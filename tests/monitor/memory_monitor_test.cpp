@@ -112,6 +112,30 @@ TEST(MemoryMonitor, WarnLevelTrimsAndWarnsOnceWithoutStopping) {
   EXPECT_FALSE(monitor.stop_requested());
 }
 
+TEST(MemoryMonitor, NestedPhaseRestoresTheOuterOneAndWarningsGetARow) {
+  MonitorOptions options;
+  options.warn_rss_mb = 1;  // the first threshold check warns
+  MemoryMonitor monitor(options);
+  {
+    PhaseScope load(&monitor, Phase::load);
+    { PhaseScope descriptors(&monitor, Phase::descriptors); }
+    monitor.sample_now();
+  }
+  const auto samples = monitor.recent_samples();
+  const auto with_event = [&](const std::string& event) {
+    for (const auto& s : samples) {
+      if (s.event == event) return s;
+    }
+    ADD_FAILURE() << "no sample with event " << event;
+    return Sample{};
+  };
+  EXPECT_EQ(with_event("enter descriptors").phase, Phase::descriptors);
+  EXPECT_EQ(with_event("exit descriptors").phase, Phase::load);  // back in the outer phase, not idle
+  EXPECT_EQ(with_event("warning").phase, Phase::load);           // memory.csv marks the warning in time
+  EXPECT_EQ(with_event("exit load").phase, Phase::idle);
+  EXPECT_STREQ(phase_name(Phase::descriptors), "descriptors");
+}
+
 TEST(SystemProbe, WorksWithoutAGpu) {
   const auto info = probe_system();
   EXPECT_GT(info.logical_cores, 0);

@@ -17,6 +17,7 @@ class RunLayout {
   std::filesystem::path memory_csv() const { return root_ / "memory.csv"; }
   std::filesystem::path memory_report() const { return root_ / "memory_report.json"; }
   std::filesystem::path features_json() const { return root_ / "features.json"; }
+  std::filesystem::path importance_csv() const { return root_ / "importance.csv"; }
   std::filesystem::path checkpoints() const { return root_ / "checkpoints"; }
   std::filesystem::path last_checkpoint() const { return checkpoints() / "last"; }
   std::filesystem::path best_checkpoint() const { return checkpoints() / "best"; }

@@ -40,8 +40,13 @@ struct EpochRow {
   int64_t epoch;
   double train_loss, val_loss;  // NaN when absent (e.g. not validated that epoch)
 };
+struct LossCurveOptions {
+  int64_t best_epoch = -1;        // marked (line and ring) when it is one of the rows' epochs; -1: none
+  std::string loss_name = "loss";  // names the y axis, e.g. "MSE, standardised targets"
+};
 // Train and validation loss per epoch; log y axis when the positive range spans more than 20x.
-void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::path& png);
+void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::path& png,
+                      const LossCurveOptions& options = {});
 
 // RSS (and device memory columns when present) against time from the monitor's memory.csv,
 // phases shaded, rows with a non-empty `event` marked. Throws InputError on a malformed file.

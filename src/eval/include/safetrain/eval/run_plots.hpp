@@ -6,7 +6,7 @@
 namespace safetrain::eval {
 
 // Redraws RUN_DIR/plots/* from the run's files, each only when present:
-//   metrics.csv            -> plots/loss.png
+//   metrics.csv            -> plots/loss.png (best epoch and loss name from metrics.json: "best_epoch", "loss_units")
 //   memory.csv             -> plots/memory.png
 //   predictions/val.csv    -> plots/val_scatter_<name>.png + plots/val_scatter_grid.png
 //   predictions/test.csv   -> plots/test_scatter_*.png

@@ -94,6 +94,7 @@ class MemoryMonitor {
   std::string csv_pending_;
   double start_time_ = 0;
   Phase phase_ = Phase::idle;
+  std::vector<Phase> outer_phases_;  // phases entered before the current one (nested scopes)
   int64_t epoch_ = 0;
   std::map<Phase, double> entry_rss_;
   std::map<Phase, PhaseTotals> phases_;

@@ -4,7 +4,8 @@
 
 namespace safetrain::monitor {
 
-enum class Phase { idle, load, build, train, validate, test, plot, checkpoint };
+// descriptors: the descriptor pruner, inside load; a scope inside another restores the outer phase on exit.
+enum class Phase { idle, load, build, train, validate, test, plot, checkpoint, descriptors };
 const char* phase_name(Phase phase);
 
 class MemoryMonitor;

@@ -10,6 +10,7 @@
 #include "safetrain/data/prepare.hpp"
 #include "safetrain/data/table.hpp"
 #include "safetrain/config/config.hpp"
+#include "safetrain/monitor/phase.hpp"
 
 namespace safetrain::train {
 
@@ -28,9 +29,10 @@ void write_features_json(const std::filesystem::path& file, const FeatureSelecti
                          const data::PreparedData& data);
 
 // Runs (or reuses from `cache_dir`) the descriptor pipeline over the training rows only,
-// so validation and test rows never influence which columns are kept.
+// so validation and test rows never influence which columns are kept. The pruner runs in the monitor's
+// `descriptors` phase (monitor may be null).
 FeatureSelection select_features(const config::Config& config, const data::Table& table,
-                                 const std::filesystem::path& cache_dir);
+                                 const std::filesystem::path& cache_dir, monitor::MemoryMonitor* monitor = nullptr);
 
 data::PreparedData prepare_data(const config::Config& config, const data::Table& table, const FeatureSelection& selection);
 
