@@ -51,19 +51,11 @@ void replace_file_atomically(const std::filesystem::path& target,
 }
 
 void write_file_atomically(const std::filesystem::path& target, const std::string& contents) {
-  const auto temp = temporary_sibling(target);
-  try {
+  replace_file_atomically(target, [&](const std::filesystem::path& temp) {
     CheckedFile file(temp, CheckedFile::Mode::kTruncate);
     file.write(contents);
-    file.sync();
-    file.close();
-    rename_checked(temp, target);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    throw;
-  }
-  fsync_directory(target.parent_path());
+    file.close();  // replace_file_atomically fsyncs it before the rename
+  });
 }
 
 }  // namespace safetrain
