@@ -21,7 +21,7 @@ struct GradScalerOptions {
 };
 
 struct GradScalerState {
-  double scale = 65536.0;
+  double scale = 0;  // set from GradScalerOptions::init_scale
   int64_t growth_tracker = 0;
   int64_t skipped_steps = 0;
 };
@@ -41,8 +41,6 @@ class GradScaler {
 
   double current_scale() const { return state_.scale; }
   int64_t skipped_steps() const { return state_.skipped_steps; }
-  GradScalerState state() const { return state_; }
-  void load_state(const GradScalerState& state) { state_ = state; }
   nlohmann::json state_dict() const;
   void load_state_dict(const nlohmann::json& state);
 
