@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <sstream>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
@@ -36,16 +37,24 @@ torch::Tensor complete_rows(const torch::Tensor& x, const torch::Tensor& y, cons
   return rows.masked_select(missing.logical_not());
 }
 
-void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, int64_t rows,
-                    const std::string& what, const char* split = "training") {
-  const auto counts = torch::isnan(values).sum(0);
+// InputError naming the table, the column with the most missing cells in `rows` of the split and
+// the first such row (row_id, as in the predictions files).
+void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, const torch::Tensor& rows,
+                    const std::string& what, const char* split, const std::string& source) {
+  const auto missing = torch::isnan(values);
+  const auto counts = missing.sum(0);
   const int64_t worst = counts.argmax().item<int64_t>();
   const int64_t count = counts[worst].item<int64_t>();
   if (count == 0) return;
-  throw InputError("data: " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
-                   std::to_string(count) + " missing values in " + std::to_string(rows) + " " + split + " rows (" +
-                   std::to_string(100 * count / std::max<int64_t>(1, rows)) +
-                   "%); set data.nan_policy to drop_rows or fill_mean, or leave the column out of data.features");
+  const int64_t first = rows.masked_select(missing.select(1, worst)).min().item<int64_t>();
+  std::ostringstream share;
+  share.precision(2);
+  share << 100.0 * static_cast<double>(count) / static_cast<double>(std::max<int64_t>(1, rows.size(0)));
+  throw InputError(source + ": " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
+                   std::to_string(count) + " missing value(s) in " + std::to_string(rows.size(0)) + " " + split +
+                   " rows (" + share.str() + "%), the first in row_id " + std::to_string(first) +
+                   " (data row, from 0); set data.nan_policy to drop_rows or fill_mean" +
+                   (what == "feature" ? ", or leave the column out of data.features" : ""));
 }
 
 bool starts_with(const std::string& text, const std::string& prefix) {
@@ -70,6 +79,21 @@ std::vector<std::string> default_features(const Table& table, const std::vector<
     log::info("data: not using target-like columns as features: ", list, " (list them in data.features to use them)");
   }
   return features;
+}
+
+// A constant feature carries nothing (the descriptor stage drops it when enabled); it is harmless for the
+// scaler, so one warning naming the first few is enough.
+void warn_constant_features(const torch::Tensor& train_x, const std::vector<std::string>& names) {
+  if (train_x.size(0) < 2) return;
+  const auto constant = (std::get<0>(train_x.min(0)) == std::get<0>(train_x.max(0))).nonzero().flatten();
+  if (constant.numel() == 0) return;
+  std::string list;
+  for (int64_t i = 0; i < constant.numel() && i < 5; ++i) {
+    list += (i ? ", '" : "'") + names[static_cast<size_t>(constant[i].item<int64_t>())] + "'";
+  }
+  if (constant.numel() > 5) list += ", ...";
+  log::warn("data: ", constant.numel(), " feature(s) constant in all ", train_x.size(0), " training rows (", list,
+            "): they carry no information; descriptors.enabled: true drops them");
 }
 
 // A constant target has nothing to learn (its standard deviation is 0): legal, but usually a wrong column.
@@ -162,8 +186,8 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
     const std::pair<const torch::Tensor*, const char*> splits[] = {
         {&split.train, "training"}, {&split.val, "validation"}, {&split.test, "test"}};
     for (const auto& [rows, name] : splits) {
-      refuse_missing(x.index_select(0, *rows), out.feature_names, rows->size(0), "feature", name);
-      refuse_missing(y.index_select(0, *rows), out.target_names, rows->size(0), "target", name);
+      refuse_missing(x.index_select(0, *rows), out.feature_names, *rows, "feature", name, table.source);
+      refuse_missing(y.index_select(0, *rows), out.target_names, *rows, "target", name, table.source);
     }
   } else {
     if (o.nan_policy == NanPolicy::fill_mean) {
@@ -186,6 +210,7 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
   y = torch::Tensor();
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
   warn_constant_targets(out.train.y, out.target_names);
+  warn_constant_features(out.train.x, out.feature_names);
 
   out.ids = table.ids;
   out.feature_scaler = Standardizer::fit(out.train.x);

@@ -64,13 +64,13 @@ void record_features(TrainingSession::State& s, const FeatureSelection& selectio
 }
 
 // Metrics on a handful of rows mislead (R² -2143 on 2 test rows): refuse a split under 2 rows, warn under 30.
-void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& split) {
+void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& split, const std::string& source) {
   const std::pair<const char*, int64_t> sizes[] = {
       {"train", d.train.size()}, {"val", d.val.size()}, {"test", split.test_fraction > 0 ? d.test.size() : -1}};
   for (const auto& [name, rows] : sizes) {
     if (rows < 0) continue;
     if (rows < 2) {
-      throw InputError(std::string("data: the ") + name + " split has " + std::to_string(rows) +
+      throw InputError(source + ": the " + name + " split has " + std::to_string(rows) +
                        " row(s); at least 2 are needed: add rows or raise data." + name + "_fraction");
     }
     if (rows < 30) {
@@ -91,7 +91,7 @@ void load_data(TrainingSession::State& s) {
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
-  check_split_sizes(s.data, c.data.split);
+  check_split_sizes(s.data, c.data.split, table.source);
   s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device));
   s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device));
   if (s.data.test.size() > 0) {

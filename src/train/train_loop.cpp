@@ -49,7 +49,10 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
     auto batch = pass->next();
     if (!batch) break;
-    BatchEnd end{epoch, b + 1, batches};
+    BatchEnd end;
+    end.epoch = epoch;
+    end.batch = b + 1;
+    end.batches = batches;
     try {
       const auto loss = batch_loss(parts, *batch);
       const double loss_value = loss.item<double>();

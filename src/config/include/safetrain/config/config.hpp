@@ -37,4 +37,8 @@ struct Config {
 // source needs a path, ...) with an InputError naming the keys.
 Config make_config(const YAML::Node& resolved_tree, const std::string& source);
 
+// Every documented key with the value the run uses (read back from the typed
+// members, so `010` prints as 10), nested by section: `trainer --print-config`.
+std::string typed_yaml(const Config& config);
+
 }  // namespace safetrain::config
