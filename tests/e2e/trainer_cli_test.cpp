@@ -119,6 +119,22 @@ TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
   EXPECT_NE(read_text(run_dir / "config.yaml").find(features["features"][0].get<std::string>()), std::string::npos);
 }
 
+TEST(TrainerRun, ImportanceFollowsItsConfigSection) {
+  const auto dir = scratch("importance_keys");
+  const auto sampled = run({"trainer", "--config", tiny_config(dir).string(), "--set", "training.max_epochs=1",
+                            "--set", "importance.max_rows=50", "--set", "importance.repeats=2", "--set",
+                            "importance.batch_rows=20"});
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.err;
+  EXPECT_NE(sampled.err.find(" validation rows x 2 shuffles, batches of <= 20 rows"), std::string::npos) << sampled.err;
+  EXPECT_NE(sampled.err.find("features, 50 validation rows"), std::string::npos) << sampled.err;
+  EXPECT_TRUE(fs::exists(dir / "runs" / "tiny" / "importance.csv"));
+  const auto off = run({"trainer", "--config", tiny_config(dir).string(), "--set", "training.max_epochs=1", "--set",
+                        "importance.enabled=false", "--set", "output.run_name=off"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_FALSE(fs::exists(dir / "runs" / "off" / "importance.csv"));
+  EXPECT_FALSE(fs::exists(dir / "runs" / "off" / "plots" / "importance.png"));
+}
+
 TEST(TrainerRun, ImpossibleFreeMemoryRequirementIsRefusedWithAdvice) {
   const auto dir = scratch("refused");
   const auto r = run({"trainer", "--config", tiny_config(dir).string(), "--set", "memory.min_free_mb=100000000"});

@@ -10,6 +10,7 @@
 
 #include "safetrain/data/data_options.hpp"
 #include "safetrain/data/descriptors/options.hpp"
+#include "safetrain/eval/importance_options.hpp"
 #include "safetrain/models/model_options.hpp"
 #include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/train/training_options.hpp"
@@ -28,6 +29,7 @@ struct Config {
   train::MemoryOptions memory;
   monitor::MonitorOptions monitor;
   data::descriptors::DescriptorOptions descriptors;
+  eval::ImportanceOptions importance;
   train::LoggingOptions logging;
   train::DebugOptions debug;
 };
