@@ -32,15 +32,23 @@ fs::path write_rows(const fs::path& dir) {
   return csv;
 }
 
+// Trains the tiny model on `csv` (targets t1, t2, no pruning) with `data_extra` lines under `data:`
+// and `extra` sections after; returns the run directory.
+fs::path train_on(const fs::path& dir, const fs::path& csv, const std::string& data_extra = "",
+                  const std::string& extra = "") {
+  const std::string yaml = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" + data_extra +
+                           "descriptors:\n  enabled: false\n" + extra;
+  const auto r = run({"trainer", "--config", tiny_config(dir, yaml).string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir / "runs" / "tiny";
+}
+
 }  // namespace
 
 TEST(Predict, ReproducesTheTrainersTestPredictions) {
   const auto dir = scratch("predict");
   const auto csv = write_rows(dir);
-  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
-                           "  standardize_targets: true\ndescriptors:\n  enabled: false\n";
-  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
-  const fs::path run_dir = dir / "runs" / "tiny";
+  const fs::path run_dir = train_on(dir, csv, "  standardize_targets: true\n");
   const auto r = run({"predict", "--checkpoint", (run_dir / "checkpoints/best").string(), "--input", csv.string(),
                       "--output", (dir / "preds.csv").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -62,10 +70,7 @@ TEST(Predict, ReproducesTheTrainersTestPredictions) {
 TEST(Predict, WrongColumnsAndCorruptWeightsAreClearErrors) {
   const auto dir = scratch("predict_errors");
   const auto csv = write_rows(dir);
-  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
-                           "descriptors:\n  enabled: false\ntraining:\n  max_epochs: 1\n";
-  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
-  const fs::path best = dir / "runs/tiny/checkpoints/best";
+  const fs::path best = train_on(dir, csv, "", "training:\n  max_epochs: 1\n") / "checkpoints/best";
   const fs::path other = dir / "other.csv";
   std::ofstream(other) << "f1,f9\n1,2\n";
   const auto wrong = run({"predict", "--checkpoint", best.string(), "--input", other.string(), "--output",
@@ -78,10 +83,7 @@ TEST(Predict, WrongColumnsAndCorruptWeightsAreClearErrors) {
 TEST(Predict, ScoresAnInputThatHoldsTheTargetsAndSaysSo) {
   const auto dir = scratch("predict_scores");
   const auto csv = write_rows(dir);
-  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
-                           "descriptors:\n  enabled: false\n";
-  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
-  const fs::path best = dir / "runs/tiny/checkpoints/best";
+  const fs::path best = train_on(dir, csv) / "checkpoints/best";
   const auto scored = run({"predict", "--checkpoint", best.string(), "--input", csv.string(), "--output",
                            (dir / "scored.csv").string()});
   ASSERT_EQ(scored.exit_code, 0) << scored.err;
@@ -115,17 +117,15 @@ TEST(Predict, ScoresAnInputThatHoldsTheTargetsAndSaysSo) {
 TEST(Predict, AModelTrainedWithDropRowsSkipsIncompleteRowsAndListsThem) {
   const auto dir = scratch("predict_drop_rows");
   const auto csv = write_rows(dir);
-  const std::string data = "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: [t1, t2]\n" +
-                           "  nan_policy: drop_rows\ndescriptors:\n  enabled: false\n";
-  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, data).string()}).exit_code, 0);
+  const fs::path best = train_on(dir, csv, "  nan_policy: drop_rows\n") / "checkpoints/best";
   const fs::path holes = dir / "holes.csv";
   {
     std::ofstream out(holes);
     out << "f1,f2,f3\n";
     for (int i = 0; i < 12; ++i) out << (i == 3 ? "" : "0.5") << ',' << (i == 10 ? "NA" : "0.25") << ",0.1\n";
   }
-  const auto r = run({"predict", "--checkpoint", (dir / "runs/tiny/checkpoints/best").string(), "--input",
-                      holes.string(), "--output", (dir / "p.csv").string()});
+  const auto r = run({"predict", "--checkpoint", best.string(), "--input", holes.string(), "--output",
+                      (dir / "p.csv").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("skipped 2 row(s) with a missing feature (data.nan_policy: drop_rows), row_id 3, 10"),
             std::string::npos)
