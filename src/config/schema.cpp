@@ -216,6 +216,9 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec sigint_test = bind("debug.sigint_at_test", SAFETRAIN_FIELD(debug.sigint_at_test), R::any(),
                              "test hook: raise SIGINT when the final test starts");
   sigint_test.hidden = true;
+  KeySpec sigint_validation = bind("debug.sigint_at_validation", SAFETRAIN_FIELD(debug.sigint_at_validation),
+                                   R::between(0, 1e9), "test hook: raise SIGINT as this epoch's validation starts");
+  sigint_validation.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
@@ -224,6 +227,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
       leak,
       sigint_batch,
       sigint_test,
+      sigint_validation,
   };
 }
 
