@@ -113,6 +113,28 @@ TEST(Spearman, PairwisePolicyMatchesDirectReferenceWithTiesAndNans) {
   EXPECT_TRUE(torch::allclose(cross, rho.narrow(0, 0, 5).narrow(1, 5, 2), 1e-6, 1e-6));
 }
 
+TEST(Spearman, GapColumnsAgainstCompleteOnesMatchTheReference) {
+  // A column with a few gaps and one with many (60 % missing) against continuous, tied and constant
+  // complete columns, both ways round.
+  torch::manual_seed(11);
+  const int64_t n = 3000;
+  auto data = torch::randn({6, n});
+  data[1] = torch::round(data[0] * 3 + torch::randn({n}));  // ties, correlated with 0
+  data[2].fill_(4.0f);                                        // constant
+  data[3] = data[0] + 0.5 * torch::randn({n});
+  data[3].masked_fill_(torch::rand({n}) < 0.03, NAN);  // a few gaps
+  data[4] = torch::round(data[1] / 2);
+  data[4].masked_fill_(torch::rand({n}) < 0.6, NAN);  // mostly gaps
+  const auto rho = spearman_matrix(data, NanPolicy::pairwise);
+  for (const int64_t gap : {3, 4}) {
+    for (int64_t j = 0; j < 6; ++j) {
+      const double expected = j == 2 ? 0.0 : reference_spearman(data[gap], data[j]);
+      EXPECT_NEAR(rho[gap][j].item<double>(), expected, 1e-5) << gap << "," << j;
+      EXPECT_NEAR(rho[j][gap].item<double>(), expected, 1e-5) << j << "," << gap;
+    }
+  }
+}
+
 TEST(Spearman, DropRowsUsesOnlyCompleteObservations) {
   const auto data = tied_data_with_gaps(4, 300, 6);
   const auto complete = complete_observations(data);
