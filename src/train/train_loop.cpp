@@ -100,7 +100,8 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
     auto batch = pass->next();
     if (!batch) break;
-    BatchEnd end{epoch, b + 1, batches};
+    BatchEnd end;
+    end.epoch = epoch, end.batch = b + 1, end.batches = batches;
     const auto work = forward_backward(parts, step, *batch, epoch, b, window_size(b, batches, accumulate), options.on_nan);
     result.nan_skipped += work.skipped ? 1 : 0;
     if (parts.sync) {
