@@ -115,7 +115,7 @@ std::vector<KeySpec> training_keys() {
            "single process, or data-parallel ranks (implied when WORLD_SIZE > 1; under srun set ddp)"),
       bind("training.ddp_backend", SAFETRAIN_FIELD(training.ddp_backend), R::any(),
            "ddp: collective backend; auto = nccl on CUDA, gloo on CPU"),
-      bind("training.ddp_timeout_s", SAFETRAIN_FIELD(training.ddp_timeout_s), R::between(1.0, 86400.0),
+      bind("training.ddp_timeout_s", SAFETRAIN_FIELD(training.ddp_timeout_s), R::between(1, 86400),
            "ddp: seconds to wait for the other ranks (rendezvous, each collective) before exiting with a message"),
       bind("training.ddp_bucket_mb", SAFETRAIN_FIELD(training.ddp_bucket_mb), R::between(0.001, 4096.0),
            "ddp: gradients are averaged in flat buckets of about this size, one all-reduce each"),

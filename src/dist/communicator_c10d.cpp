@@ -105,9 +105,10 @@ class C10dCommunicator : public Communicator {
 c10::intrusive_ptr<c10d::TCPStore> rendezvous(const ConnectOptions& o) {
   c10d::TCPStoreOptions store_options;
   store_options.port = static_cast<uint16_t>(o.env.master_port);
-  store_options.isServer = o.env.rank == 0;
-  store_options.numWorkers = static_cast<size_t>(o.env.world_size);
-  store_options.waitWorkers = true;
+  // Under torchrun the agent hosts the store at MASTER_PORT; otherwise rank 0 does and waits for everyone.
+  store_options.isServer = o.env.rank == 0 && !o.env.agent_store;
+  if (!o.env.agent_store) store_options.numWorkers = static_cast<size_t>(o.env.world_size);
+  store_options.waitWorkers = !o.env.agent_store;
   store_options.timeout = o.timeout;
   return c10::make_intrusive<c10d::TCPStore>(o.env.master_addr, store_options);
 }

@@ -51,6 +51,7 @@ LaunchEnv read_launch_env(const EnvLookup& env) {
     e.world_size = parse_int("WORLD_SIZE", *world, 1, kMaxWorld);
     e.rank = int_or(env, "RANK", 0, 0, kMaxWorld);
     e.local_rank = int_or(env, "LOCAL_RANK", 0, 0, kMaxWorld);
+    e.agent_store = env("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
     if (e.world_size > 1 && !env("RANK")) throw InputError("environment: WORLD_SIZE is set but RANK is not");
     check_rank(e, "RANK");
     return e;

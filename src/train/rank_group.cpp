@@ -66,7 +66,7 @@ std::unique_ptr<RankGroup> RankGroup::from_environment(const config::Config& con
   options.backend = backend == DdpBackend::nccl || (backend == DdpBackend::automatic && cuda && dist::nccl_available())
                         ? dist::Backend::nccl
                         : dist::Backend::gloo;
-  options.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.training.ddp_timeout_s * 1000.0));
+  options.timeout = std::chrono::seconds(config.training.ddp_timeout_s);
   group->timeout_ = options.timeout;
   group->communicator_ = dist::connect(options);
   return group;

@@ -41,7 +41,6 @@ void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) 
   if (meta.feature_names() != data.feature_names || meta.target_names() != data.target_names) {
     throw InputError(meta.dir.string() + ": the checkpoint was trained on other columns than this data gives");
   }
-  check_world_size(meta);
   infer::load_optimizer_state(meta.dir, *optimizer);
   infer::restore_rng_state(meta.dir);
   try {

@@ -189,6 +189,11 @@ void TrainingSession::setup() {
   s.device = models::resolve_device(c.training.device);
   s.ranks = RankGroup::from_environment(c, s.device.is_cuda());
   if (s.device.is_cuda() && s.ranks->distributed()) s.device = torch::Device(torch::kCUDA, s.ranks->local_rank());
+  std::optional<infer::CheckpointMeta> resume;
+  if (s.options.resume) {
+    resume = infer::read_checkpoint_meta(*s.options.resume);
+    s.check_world_size(*resume);  // before anything is written into the run
+  }
   open_run_dir(s);
   torch::manual_seed(c.seed);
   apply_rank_threads(s);
@@ -202,8 +207,6 @@ void TrainingSession::setup() {
     s.monitor->start();
   }
   load_data(s);
-  std::optional<infer::CheckpointMeta> resume;
-  if (s.options.resume) resume = infer::read_checkpoint_meta(*s.options.resume);
   build_model(s, resume);
   GradScalerOptions scaler_options;
   scaler_options.enabled = s.precision.loss_scaling;

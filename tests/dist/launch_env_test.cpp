@@ -38,6 +38,9 @@ TEST(LaunchEnv, TorchrunVariables) {
   EXPECT_EQ(e.master_addr, "node7");
   EXPECT_EQ(e.master_port, 29611);
   EXPECT_TRUE(e.distributed());
+  EXPECT_FALSE(e.agent_store);
+  EXPECT_TRUE(read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}))
+                  .agent_store);
 }
 
 TEST(LaunchEnv, TorchrunWinsOverSlurm) {

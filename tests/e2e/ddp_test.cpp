@@ -33,9 +33,10 @@ int free_port() {
 }
 
 // Deterministic on CPU: one thread, in-thread loading, no dropout; windows of two batches.
-fs::path ddp_config(const fs::path& dir, const std::string& extra = "") {
-  return tiny_config(dir, "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  max_epochs: 3\n  early_stopping: false\n"
-                          "  accumulate_grad_batches: 2\n  ddp_timeout_s: 20\n" + extra);
+fs::path ddp_config(const fs::path& dir, const std::string& extra = "", int max_epochs = 3, int timeout_s = 20) {
+  return tiny_config(dir, "data:\n  num_workers: 0\ntraining:\n  threads: 1\n  early_stopping: false\n"
+                          "  accumulate_grad_batches: 2\n  max_epochs: " + std::to_string(max_epochs) +
+                          "\n  ddp_timeout_s: " + std::to_string(timeout_s) + "\n" + extra);
 }
 
 struct Ranks {
@@ -178,7 +179,7 @@ TEST(Ddp, SigtermOnOneRankStopsBothThenTwoRanksResume) {
 
 TEST(Ddp, ARankKilledWithSigkillEndsTheOtherWithinTheTimeout) {
   const auto dir = scratch("ddp_sigkill");
-  const auto config = ddp_config(dir, "  max_epochs: 500\n  ddp_timeout_s: 15\n");
+  const auto config = ddp_config(dir, "", /*max_epochs=*/500, /*timeout_s=*/15);
   const auto ranks = start_ranks(dir, 2, {"trainer", "--config", config.string()});
   const fs::path metrics = dir / "runs" / "tiny" / "metrics.csv";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -186,6 +187,7 @@ TEST(Ddp, ARankKilledWithSigkillEndsTheOtherWithinTheTimeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   kill(ranks.pids[1], SIGKILL);
+  ASSERT_TRUE(fs::exists(metrics) && read_lines(metrics).size() >= 2) << logs(ranks);
   wait_exit(ranks.pids[1]);
   const auto start = std::chrono::steady_clock::now();
   const int code = wait_exit_within(ranks.pids[0], std::chrono::seconds(15 + 10));

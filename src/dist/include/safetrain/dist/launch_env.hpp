@@ -18,6 +18,7 @@ struct LaunchEnv {
   std::string master_addr = "127.0.0.1";
   int master_port = kDefaultMasterPort;
   std::string launcher = "none";  // "torchrun" (or a plain shell loop setting the same names), "slurm", "none"
+  bool agent_store = false;  // torchrun's agent already hosts the TCPStore (TORCHELASTIC_USE_AGENT_STORE=True)
   bool distributed() const { return world_size > 1; }
 };
 

@@ -81,7 +81,7 @@ struct TrainingOptions {
   int64_t limit_train_batches = 0;  // 0 = all
   Strategy strategy = Strategy::single;  // ddp is implied when WORLD_SIZE > 1 (SLURM_NTASKS needs ddp set)
   DdpBackend ddp_backend = DdpBackend::automatic;  // auto: nccl on CUDA, gloo on CPU
-  double ddp_timeout_s = 300;  // rendezvous and every collective; a dead rank ends the others within it
+  int64_t ddp_timeout_s = 300;  // rendezvous and every collective; a dead rank ends the others within it
   double ddp_bucket_mb = 25;   // gradient all-reduce bucket size (DistributedDataParallel's default)
 };
 
