@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-parallel scaling on this machine: 1 rank vs 2 ranks (Gloo over loopback), 1 intra-op thread each.
 
-Trains the MLP workload (64 features -> 256-256 -> 6 targets on synthetic rows, Adam, validation every
+Trains the MLP workload (72 features -> 256-256 -> 6 targets on synthetic rows, Adam, validation every
 epoch) with the trainer three ways, alternating repeats so machine noise is shared:
   1 rank,  batch 64
   2 ranks, batch 32 per rank (the same global batch of 64: same steps, half the rows per rank)
@@ -40,6 +40,7 @@ output:
   dir: {out_dir}
 data:
   num_workers: 0
+  nan_policy: fill_mean
   synthetic:
     rows: {rows}
     descriptor_columns: 58
