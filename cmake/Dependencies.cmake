@@ -30,3 +30,14 @@ message(STATUS "safetrain: LibTorch ${Torch_VERSION}, CUDA code paths: ${SAFETRA
 # run time, so the binary runs with and without a driver.
 find_path(SAFETRAIN_NVML_INCLUDE_DIR nvml.h
   HINTS /usr/local/cuda/include /usr/local/cuda/targets/x86_64-linux/include)
+
+# Data-parallel training: c10d's NCCL backend exists only in CUDA builds of LibTorch (2.x); its header
+# compiles only with USE_C10D_NCCL, which LibTorch does not export to consumers, so src/dist defines it.
+set(SAFETRAIN_WITH_NCCL OFF)
+if(SAFETRAIN_WITH_CUDA)
+  find_file(SAFETRAIN_NCCL_PG_HEADER torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp HINTS ${TORCH_INCLUDE_DIRS})
+  if(SAFETRAIN_NCCL_PG_HEADER)
+    set(SAFETRAIN_WITH_NCCL ON)
+  endif()
+endif()
+message(STATUS "safetrain: c10d NCCL backend: ${SAFETRAIN_WITH_NCCL}")

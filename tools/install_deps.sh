@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential make cmake ninja-build pkg-config ccache git
   libtorch-dev            # LibTorch 1.13 (CPU)
+  libgloo-dev             # Gloo headers for c10d's ProcessGroupGloo (data-parallel training, src/dist)
   libopenblas0-pthread    # without it LibTorch's BLAS is the reference one, 5-8x slower
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libgtest-dev
   libigraph-dev           # Leiden communities for the descriptor pipeline

@@ -66,7 +66,11 @@ int main(int argc, char** argv) {
     train::TrainingSession session(std::move(config), options);
     session.setup();
     const auto outcome = session.run();
-    std::cout << outcome.summary << std::endl;
+    if (outcome.is_writer) {
+      std::cout << outcome.summary << std::endl;
+    } else {
+      log::info(outcome.summary);  // the other ranks of a data-parallel run only log
+    }
     return outcome.exit_code();
   });
 }

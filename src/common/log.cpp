@@ -9,6 +9,7 @@ namespace safetrain::log {
 namespace {
 std::atomic<Level> g_level{Level::kInfo};
 std::mutex g_mutex;
+std::string g_prefix;  // guarded by g_mutex
 const auto g_start = std::chrono::steady_clock::now();
 
 const char* name(Level level) {
@@ -23,13 +24,17 @@ const char* name(Level level) {
 }  // namespace
 
 void set_level(Level level) { g_level = level; }
+void set_prefix(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_prefix = prefix;
+}
 Level level() { return g_level; }
 
 void write(Level level, const std::string& message) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "[%8.2fs %-5s] %s\n", seconds, name(level), message.c_str());
+  std::fprintf(stderr, "%s[%8.2fs %-5s] %s\n", g_prefix.c_str(), seconds, name(level), message.c_str());
   std::fflush(stderr);
 }
 

@@ -51,6 +51,10 @@ const char* StopSignals::signal_name() {
   }
 }
 void StopSignals::reset() { g_signal.store(0); }
+void StopSignals::adopt(int signal) {
+  int expected = 0;
+  g_signal.compare_exchange_strong(expected, signal);
+}
 
 void throw_if_stop_requested(const char* where) {
   if (const int signal = g_signal.load()) throw StopRequested(signal, where);

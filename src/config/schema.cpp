@@ -111,6 +111,14 @@ std::vector<KeySpec> training_keys() {
       bind("training.device", SAFETRAIN_FIELD(training.device), R::any(), "auto = CUDA when available"),
       bind("training.limit_train_batches", SAFETRAIN_FIELD(training.limit_train_batches), R::between(0, 1e9),
            "train on at most N batches per epoch; 0 = all"),
+      bind("training.strategy", SAFETRAIN_FIELD(training.strategy), R::any(),
+           "single process, or data-parallel ranks (implied when WORLD_SIZE > 1; under srun set ddp)"),
+      bind("training.ddp_backend", SAFETRAIN_FIELD(training.ddp_backend), R::any(),
+           "ddp: collective backend; auto = nccl on CUDA, gloo on CPU"),
+      bind("training.ddp_timeout_s", SAFETRAIN_FIELD(training.ddp_timeout_s), R::between(1, 86400),
+           "ddp: seconds to wait for the other ranks (rendezvous, each collective) before exiting with a message"),
+      bind("training.ddp_bucket_mb", SAFETRAIN_FIELD(training.ddp_bucket_mb), R::between(0.001, 4096.0),
+           "ddp: gradients are averaged in flat buckets of about this size, one all-reduce each"),
   };
 }
 
@@ -219,6 +227,12 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec sigint_validation = bind("debug.sigint_at_validation", SAFETRAIN_FIELD(debug.sigint_at_validation),
                                    R::between(0, 1e9), "test hook: raise SIGINT as this epoch's validation starts");
   sigint_validation.hidden = true;
+  KeySpec sigterm_batch = bind("debug.sigterm_at_batch", SAFETRAIN_FIELD(debug.sigterm_at_batch), R::between(0, 1e12),
+                               "test hook: raise SIGTERM after this training batch of the run");
+  sigterm_batch.hidden = true;
+  KeySpec signal_rank = bind("debug.signal_rank", SAFETRAIN_FIELD(debug.signal_rank), R::between(-1, 1e6),
+                             "test hook: only this rank raises the debug signals (-1 = every rank)");
+  signal_rank.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
@@ -228,6 +242,8 @@ std::vector<KeySpec> logging_and_debug_keys() {
       sigint_batch,
       sigint_test,
       sigint_validation,
+      sigterm_batch,
+      signal_rank,
   };
 }
 

@@ -28,7 +28,7 @@ Loader::Loader(SplitTensors data, LoaderOptions options) : data_(std::move(data)
 }
 
 int64_t Loader::batches_per_epoch() const {
-  const int64_t n = data_.size();
+  const int64_t n = samples();
   if (n == 0) return 0;
   return options_.drop_last && n >= options_.batch_size ? n / options_.batch_size
                                                         : (n + options_.batch_size - 1) / options_.batch_size;
@@ -42,8 +42,9 @@ std::unique_ptr<EpochPass> Loader::epoch(int64_t epoch_index) const {
   } else {
     order = torch::arange(data_.size(), torch::kLong);
   }
+  order = shard_order(order, options_.shard);
   auto options = options_;
-  if (options.drop_last && data_.size() >= options.batch_size) {
+  if (options.drop_last && order.size(0) >= options.batch_size) {
     order = order.narrow(0, 0, batches_per_epoch() * options.batch_size);
   }
   return std::make_unique<EpochPass>(data_, order, options, workers_);

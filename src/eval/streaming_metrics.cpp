@@ -136,6 +136,34 @@ nlohmann::json StreamingMetrics::to_json() const {
   return out;
 }
 
+std::vector<double> StreamingMetrics::accumulators() const {
+  std::vector<double> out{static_cast<double>(count_)};
+  for (const auto& acc : targets_) {
+    out.insert(out.end(), {acc.squared_error.sum, acc.squared_error.compensation, acc.absolute_error.sum,
+                           acc.absolute_error.compensation, acc.target_mean, acc.target_m2});
+  }
+  return out;
+}
+
+void StreamingMetrics::merge(const std::vector<double>& other) {
+  if (other.size() != 1 + 6 * targets_.size()) throw std::invalid_argument("StreamingMetrics::merge: wrong size");
+  const double n_b = other[0];
+  if (n_b <= 0) return;
+  const double n_a = static_cast<double>(count_), total = n_a + n_b;
+  for (size_t j = 0; j < targets_.size(); ++j) {
+    const double* b = other.data() + 1 + 6 * j;
+    auto& acc = targets_[j];
+    acc.squared_error.add(b[0]);
+    acc.squared_error.compensation += b[1];
+    acc.absolute_error.add(b[2]);
+    acc.absolute_error.compensation += b[3];
+    const double delta = b[4] - acc.target_mean;
+    acc.target_mean += delta * n_b / total;
+    acc.target_m2 += b[5] + delta * delta * n_a * n_b / total;
+  }
+  count_ += static_cast<int64_t>(n_b);
+}
+
 MetricSummary MetricSummary::from(const StreamingMetrics& metrics) {
   return MetricSummary{metrics.count(), metrics.mae(), metrics.r2()};
 }

@@ -1,5 +1,6 @@
 // The end-of-training stage, run once (also after a clean stop): predictions, metrics.json, every plot through
 // the same path as plot_run, then the memory report and its plot once the monitor has stopped.
+#include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/eval/final_stage.hpp"
 #include "safetrain/eval/importance.hpp"
@@ -7,6 +8,7 @@
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/callbacks.hpp"
+#include "safetrain/train/rank_reports.hpp"
 #include "session_state.hpp"
 
 namespace safetrain::train {
@@ -50,9 +52,16 @@ void write_importance(TrainingSession::State& s) {
 
 void write_outputs(TrainingSession::State& s, RunEnd end) {
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::plot);
+  // Rank 0 merges every rank's bounded sample into one of the same cap; the others only send theirs.
   std::vector<eval::SplitResult> splits;
-  if (s.val.epoch >= 0) splits.push_back({"val", s.val.buffer->snapshot(), s.val.metrics.get(), s.val.epoch});
-  if (s.test.epoch >= 0) splits.push_back({"test", s.test.buffer->snapshot(), s.test.metrics.get(), s.test.epoch});
+  if (s.val.epoch >= 0) {
+    splits.push_back({"val", s.ranks->merged_sample(*s.val.buffer, "val", s.config.seed), s.val.metrics.get(), s.val.epoch});
+  }
+  if (s.test.epoch >= 0) {
+    splits.push_back(
+        {"test", s.ranks->merged_sample(*s.test.buffer, "test", s.config.seed + 1), s.test.metrics.get(), s.test.epoch});
+  }
+  if (!s.ranks->is_writer()) return;
   try {
     eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end), {/*memory=*/false},
                               s.data.ids.empty() ? nullptr : &s.data.ids);
@@ -77,9 +86,19 @@ void write_final_stage(TrainingSession::State& s, RunEnd end) {
   monitor::release_cached_memory();
   if (!s.monitor) return;
   s.monitor->stop();
-  s.monitor->write_report(s.layout.memory_report());
+  if (s.ranks->distributed()) {
+    // Every rank's report goes to rank 0: per-rank peaks and growth, the worst rank's verdict.
+    const auto reports = s.ranks->gather_to_writer("memory_report", s.monitor->report());
+    if (!s.ranks->is_writer()) {
+      log::info(s.monitor->verdict_line());
+      return;
+    }
+    write_file_atomically(s.layout.memory_report(), combine_rank_reports(reports).dump(2) + "\n");
+  } else {
+    s.monitor->write_report(s.layout.memory_report());
+  }
   try {
-    eval::write_memory_curve(s.layout.memory_csv(), s.layout.plot("memory"));
+    eval::write_memory_curve(s.layout.memory_csv(s.ranks->rank(), s.ranks->world_size()), s.layout.plot("memory"));
   } catch (const std::exception& e) {
     log::error("memory plot: ", e.what());
   }

@@ -16,11 +16,25 @@ nlohmann::json TrainingSession::State::components() const {
   c["data"] = {{"feature_names", data.feature_names}, {"target_names", data.target_names}};
   c["model"] = {{"type", name_of(config.model.type)}};
   c["grad_scaler"] = scaler->state_dict();
+  if (ranks->distributed()) c["distributed"] = {{"world_size", ranks->world_size()}};
   for (const auto& callback : callbacks.all()) {
     auto state = callback->state_dict();
     if (!state.is_null()) c[callback->name()] = std::move(state);
   }
   return c;
+}
+
+// The ranks' shards, steps per epoch and the sampler's padding depend on the world size, so a run
+// resumes only with the one it was written with (a checkpoint without the component: one process).
+void TrainingSession::State::check_world_size(const infer::CheckpointMeta& meta) const {
+  int64_t written_by = 1;
+  if (meta.components.contains("distributed")) written_by = meta.components.at("distributed").value("world_size", 1);
+  if (written_by != ranks->world_size()) {
+    throw InputError(meta.dir.string() + ": this checkpoint was written by a run of " + std::to_string(written_by) +
+                     " rank(s); this run has " + std::to_string(ranks->world_size()) +
+                     ": resume with the same world size (WORLD_SIZE / --nproc-per-node / srun -n " +
+                     std::to_string(written_by) + ")");
+  }
 }
 
 void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) {
@@ -46,6 +60,7 @@ void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) 
 }
 
 void TrainingSession::State::save(const fs::path& dir) {
+  if (!ranks->is_writer()) return;  // rank 0 writes the one set of checkpoints
   monitor::PhaseScope phase(monitor.get(), monitor::Phase::checkpoint);
   infer::CheckpointWrite contents;
   contents.model = model.get();
@@ -62,7 +77,7 @@ Forward TrainingSession::State::forward() {
 }
 
 StepParts TrainingSession::State::step_parts() {
-  return StepParts{*model, forward(), *optimizer, *scaler, precision, device};
+  return StepParts{*model, forward(), *optimizer, *scaler, precision, device, ranks->step_sync()};
 }
 
 }  // namespace safetrain::train

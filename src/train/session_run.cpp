@@ -57,10 +57,11 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   record.epoch = epoch + 1;
   record.batches = planned_batches(*s.train_loader, options);
   s.callbacks.call(&Callback::on_train_epoch_start, ctx, record);
-  const auto pass = train_one_epoch(
+  auto pass = train_one_epoch(
       s.step_parts(), *s.train_loader, epoch, options,
       [&](const BatchEnd& batch) { s.callbacks.call(&Callback::on_train_batch_end, ctx, batch); },
       [&] { return stop_requested(s.callbacks); });
+  s.ranks->combine(pass);  // the loss and samples of every rank's shard
   s.counters.global_step += pass.steps;
   s.counters.nan_skipped += pass.nan_skipped;
   record.train_loss = pass.mean_loss;
@@ -80,7 +81,7 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   result.val_buffer_size = s.val.buffer->size();
   s.largest_val_buffer_bytes = std::max(s.largest_val_buffer_bytes, result.val_buffer_bytes);
   s.largest_val_buffer_rows = std::max(s.largest_val_buffer_rows, result.val_buffer_size);
-  result.stop = stop_requested(s.callbacks);
+  result.stop = s.ranks->agree_on_stop(stop_requested(s.callbacks));  // every rank ends at the same epoch
   return result;
 }
 
@@ -90,12 +91,17 @@ bool TrainingSession::validate_epoch(EpochRecord& record) {
   auto& s = *state_;
   const auto start = std::chrono::steady_clock::now();
   s.callbacks.call(&Callback::on_validation_start, *s.context);
-  const auto stop = [&] {
-    const auto reason = stop_requested(s.callbacks);
-    return reason && *reason != RunEnd::early_stopped;
-  };
-  const auto eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
-                             *s.val.metrics, *s.val.buffer, record.epoch, stop);
+  // One process stops validation between batches; ranks validate to the end (a local break would
+  // leave the others waiting in the metrics all-reduce) and agree on the stop at the next step.
+  std::function<bool()> stop;
+  if (!s.ranks->distributed()) {
+    stop = [&] {
+      const auto reason = stop_requested(s.callbacks);
+      return reason && *reason != RunEnd::early_stopped;
+    };
+  }
+  auto eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
+                       *s.val.metrics, *s.val.buffer, record.epoch, stop);
   if (eval.interrupted) {
     s.val.epoch = -1;  // the buffer holds part of a pass: no validation plots from it
     log::warn("validation of epoch ", record.epoch, " stopped after ", eval.samples,
@@ -103,6 +109,7 @@ bool TrainingSession::validate_epoch(EpochRecord& record) {
     s.callbacks.call(&Callback::on_validation_end, *s.context, record);
     return false;
   }
+  s.ranks->combine(eval, *s.val.metrics);  // exact metrics over every rank's rows
   s.val.epoch = record.epoch;
   record.validated = true;
   record.val_loss = eval.loss;
@@ -149,10 +156,12 @@ void TrainingSession::run_test() {
   if (fs::exists(s.layout.best_checkpoint() / "model.pt")) {
     models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
   }
+  s.ranks->broadcast_module(*s.model);  // rank 0's best weights, also where the other ranks cannot read them
   const auto* best = s.callbacks.find<CheckpointCallback>();
   s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
-  const auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
-                             *s.test.metrics, *s.test.buffer, s.test.epoch);
+  auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
+                       *s.test.metrics, *s.test.buffer, s.test.epoch);
+  s.ranks->combine(test, *s.test.metrics);
   log::info("test: loss ", test.loss, " (as trained)  mse ", s.test.metrics->loss(), "  mae ",
             s.test.metrics->mean_mae(), " (target units)  r2 ", s.test.metrics->mean_r2(), " over ", test.samples,
             " rows");
@@ -187,6 +196,7 @@ RunOutcome TrainingSession::run() {
   }
   s.callbacks.call(&Callback::on_fit_end, *s.context, outcome.end);
   outcome.run_dir = s.layout.root();
+  outcome.is_writer = s.ranks->is_writer();
   outcome.epochs_completed = s.counters.epochs_completed;
   if (const auto* best = s.callbacks.find<CheckpointCallback>()) outcome.best_metric = best->best_metric();
   outcome.summary = summary_line(s, outcome.end,

@@ -1,5 +1,7 @@
 // TrainingSession: construction and setup (data, model, optimizer, callbacks, monitor, resume).
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
@@ -30,7 +32,7 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-data::LoaderOptions loader_options(const Config& c, bool shuffle, const torch::Device& device) {
+data::LoaderOptions loader_options(const Config& c, bool shuffle, const torch::Device& device, const RankGroup& ranks) {
   data::LoaderOptions o;
   o.batch_size = c.training.batch_size;
   o.shuffle = shuffle;
@@ -38,6 +40,8 @@ data::LoaderOptions loader_options(const Config& c, bool shuffle, const torch::D
   o.workers = c.data.workers;
   o.seed = c.seed;
   o.pin_memory = device.is_cuda();
+  // Training pads the ranks' shards to equal length (the same steps everywhere); evaluation counts each row once.
+  o.shard = {ranks.rank(), ranks.world_size(), /*pad=*/shuffle};
   return o;
 }
 
@@ -51,7 +55,7 @@ void log_runtime(const TrainingSession::State& s) {
 // features.json, and the resolved config names the features actually used (not `features: []`), so the
 // saved config.yaml and every checkpoint rebuild the same inputs without rerunning the pruner.
 void record_features(TrainingSession::State& s, const FeatureSelection& selection) {
-  write_features_json(s.layout.features_json(), selection, s.data);
+  if (s.ranks->is_writer()) write_features_json(s.layout.features_json(), selection, s.data);
   log::info("features (", s.data.feature_names.size(), "): ", join(s.data.feature_names), "; targets: ",
             join(s.data.target_names));
   if (!s.config.data.features.empty()) return;
@@ -60,7 +64,7 @@ void record_features(TrainingSession::State& s, const FeatureSelection& selectio
   for (const auto& name : s.data.feature_names) list.push_back(name);
   list.SetStyle(YAML::EmitterStyle::Flow);
   s.config.tree["data"]["features"] = list;
-  write_file_atomically(s.layout.config(), config::to_yaml(s.config.tree));
+  if (s.ranks->is_writer()) write_file_atomically(s.layout.config(), config::to_yaml(s.config.tree));
 }
 
 // Metrics on a handful of rows mislead (R² -2143 on 2 test rows): refuse a split under 2 rows, warn under 30.
@@ -80,22 +84,38 @@ void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& sp
   }
 }
 
+// The descriptor stage runs on rank 0 alone; the other ranks wait for its selection (it may take long).
+FeatureSelection shared_selection(TrainingSession::State& s, const data::Table& table) {
+  const auto& c = s.config;
+  const auto text = s.ranks->share_from_writer(
+      "feature_selection",
+      [&] {
+        const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
+        return nlohmann::json{{"features", selection.features}, {"summary", selection.summary},
+                              {"selected_by", selection.selected_by}, {"decisions", selection.decisions}}.dump();
+      },
+      std::chrono::hours(24));
+  const auto json = nlohmann::json::parse(text);
+  return {json.at("features").get<std::vector<std::string>>(), json.at("summary").get<std::string>(),
+          json.at("selected_by").get<std::string>(), json.at("decisions")};
+}
+
 void load_data(TrainingSession::State& s) {
   const auto& c = s.config;
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::load);
   const auto table = load_table(c);
   log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
-  const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
+  const auto selection = shared_selection(s, table);
   log::info(selection.summary);
   s.data = prepare_data(c, table, selection);
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
   check_split_sizes(s.data, c.data.split, table.source);
-  s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device));
-  s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device));
+  s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device, *s.ranks));
+  s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device, *s.ranks));
   if (s.data.test.size() > 0) {
-    s.test_loader = std::make_unique<data::Loader>(s.data.test, loader_options(c, false, s.device));
+    s.test_loader = std::make_unique<data::Loader>(s.data.test, loader_options(c, false, s.device, *s.ranks));
   }
 }
 
@@ -106,6 +126,48 @@ void make_meters(TrainingSession::State& s) {
   s.test.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_test_outputs, targets, c.seed + 1);
   s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
   s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
+}
+
+// Rank 0 creates (or, on --resume, reuses) the run directory and names it to the other ranks, which write
+// only their memory CSV there.
+void open_run_dir(TrainingSession::State& s) {
+  const auto& c = s.config;
+  const auto root = s.ranks->share_from_writer(
+      "run_dir",
+      [&] {
+        return (s.options.run_dir.empty() ? create_run_dir(c.output.dir, c.output.run_name) : s.options.run_dir).string();
+      },
+      std::chrono::minutes(10));
+  s.layout = RunLayout(root);
+  if (!s.ranks->is_writer()) {
+    fs::create_directories(s.layout.root());  // another machine may not share the file system
+    return;
+  }
+  s.layout.create_directories();
+  write_file_atomically(s.layout.config(), config::to_yaml(c.tree));
+}
+
+// Ranks on one machine share its cores: with threads auto, each takes its share (torchrun's LOCAL_WORLD_SIZE).
+void apply_rank_threads(const TrainingSession::State& s) {
+  AutoCount threads = s.config.training.threads;
+  const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
+  if (s.ranks->distributed() && threads.is_auto() && local_world && std::atoi(local_world) > 1) {
+    threads.value = std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()) / std::atoi(local_world));
+  }
+  apply_threads(threads);
+}
+
+void build_model(TrainingSession::State& s, const std::optional<infer::CheckpointMeta>& resume) {
+  const auto& c = s.config;
+  {
+    monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::build);
+    const auto spec = infer::model_spec_from(c, static_cast<int64_t>(s.data.feature_names.size()), s.data.target_names);
+    s.model = infer::build_checked_model(spec, c, s.device);
+    if (resume) models::load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
+  }
+  s.ranks->broadcast_module(*s.model);  // every rank starts from rank 0's weights
+  s.optimizer = make_optimizer(c.training, s.model->parameters());
+  s.ranks->attach_parameters(s.model->parameters(), c.training.ddp_bucket_mb);
 }
 
 }  // namespace
@@ -124,35 +186,33 @@ void TrainingSession::add_callback(std::unique_ptr<Callback> callback) { state_-
 void TrainingSession::setup() {
   auto& s = *state_;
   const auto& c = s.config;
-  s.layout = RunLayout(s.options.run_dir.empty() ? create_run_dir(c.output.dir, c.output.run_name) : s.options.run_dir);
-  s.layout.create_directories();
-  write_file_atomically(s.layout.config(), config::to_yaml(c.tree));
-  torch::manual_seed(c.seed);
-  apply_threads(c.training.threads);
   s.device = models::resolve_device(c.training.device);
+  s.ranks = RankGroup::from_environment(c, s.device.is_cuda());
+  if (s.device.is_cuda() && s.ranks->distributed()) s.device = torch::Device(torch::kCUDA, s.ranks->local_rank());
+  std::optional<infer::CheckpointMeta> resume;
+  if (s.options.resume) {
+    resume = infer::read_checkpoint_meta(*s.options.resume);
+    s.check_world_size(*resume);  // before anything is written into the run
+  }
+  open_run_dir(s);
+  torch::manual_seed(c.seed);
+  apply_rank_threads(s);
   s.precision = plan_precision(c.training.precision, s.device);
   log_runtime(s);
   if (const auto budget = apply_device_budget(s.device, c.memory.device_budget_mb); !budget.empty()) log::info(budget);
   if (c.monitor.enabled) {
     auto options = c.monitor;
-    options.csv_path = s.layout.memory_csv();
+    options.csv_path = s.layout.memory_csv(s.ranks->rank(), s.ranks->world_size());
     s.monitor = std::make_unique<monitor::MemoryMonitor>(options);
     s.monitor->start();
   }
   load_data(s);
-  std::optional<infer::CheckpointMeta> resume;
-  if (s.options.resume) resume = infer::read_checkpoint_meta(*s.options.resume);
-  {
-    monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::build);
-    const auto spec = infer::model_spec_from(c, static_cast<int64_t>(s.data.feature_names.size()), s.data.target_names);
-    s.model = infer::build_checked_model(spec, c, s.device);
-    if (resume) models::load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
-  }
-  s.optimizer = make_optimizer(c.training, s.model->parameters());
+  build_model(s, resume);
   GradScalerOptions scaler_options;
   scaler_options.enabled = s.precision.loss_scaling;
   s.scaler = std::make_unique<GradScaler>(scaler_options);
-  s.callbacks = default_callbacks(c, *s.optimizer);
+  s.callbacks = default_callbacks(c, *s.optimizer, {s.ranks->rank(), s.ranks->is_writer()});
+  if (s.ranks->distributed()) s.callbacks.add(std::make_unique<DistributedCallback>(*s.ranks));
   s.context = std::make_unique<FitContext>(FitContext{c, s.layout, s.monitor.get(), *s.model, s.device, s.counters,
                                                       [&s](const fs::path& dir) { s.save(dir); }});
   if (resume) s.load_components(*resume);

@@ -17,6 +17,7 @@
 #include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/train/grad_scaler.hpp"
 #include "safetrain/train/precision.hpp"
+#include "safetrain/train/rank_group.hpp"
 #include "safetrain/train/session.hpp"
 #include "safetrain/train/train_loop.hpp"
 
@@ -32,6 +33,7 @@ struct SplitMeters {
 struct TrainingSession::State {
   config::Config config;
   SessionOptions options;
+  std::unique_ptr<RankGroup> ranks = std::make_unique<RankGroup>();  // one process until setup() connects
   RunLayout layout{""};
   torch::Device device{torch::kCPU};
   PrecisionPlan precision;
@@ -54,6 +56,7 @@ struct TrainingSession::State {
   // Every stateful part's state_dict, by name (the checkpoint's "components").
   nlohmann::json components() const;
   void load_components(const infer::CheckpointMeta& meta);
+  void check_world_size(const infer::CheckpointMeta& meta) const;
   void save(const std::filesystem::path& dir);
 };
 

@@ -34,6 +34,56 @@ int64_t planned_batches(const data::Loader& loader, const TrainLoopOptions& opti
   return options.limit_batches > 0 ? std::min(batches, options.limit_batches) : batches;
 }
 
+namespace {
+
+// What one batch's forward and backward left: its loss, or a skip, or a stop (the window's gradients are
+// then already discarded).
+struct BatchWork {
+  double loss = 0;
+  bool skipped = false;
+  std::optional<RunEnd> stop;
+};
+
+std::optional<RunEnd> out_of_memory_stop(OptimizerStep& step, int64_t batch_size) {
+  step.discard_gradients();
+  monitor::release_cached_memory();
+  log::error("out of memory in a training step at batch_size ", batch_size,
+             ": try a smaller training.batch_size with training.accumulate_grad_batches to keep the effective "
+             "batch, or training.precision 16 on a GPU");
+  return RunEnd::out_of_memory;
+}
+
+BatchWork forward_backward(const StepParts& parts, OptimizerStep& step, const data::Batch& batch, int64_t epoch,
+                           int64_t b, int64_t window, OnNan on_nan) {
+  BatchWork work;
+  try {
+    const auto loss = batch_loss(parts, batch);
+    work.loss = loss.item<double>();
+    if (!std::isfinite(work.loss)) {
+      if (on_nan == OnNan::skip) {
+        log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
+        work.skipped = true;
+        return work;
+      }
+      log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
+                 ": stopping (training.on_nan: stop); the last good checkpoint is kept");
+      step.discard_gradients();
+      work.stop = RunEnd::nan_loss;
+      return work;
+    }
+    step.backward(loss, window);
+  } catch (const c10::Error& e) {
+    if (!is_out_of_memory(e)) throw;
+    work.stop = out_of_memory_stop(step, batch.x.size(0));
+  }
+  return work;
+}
+
+}  // namespace
+
+// In a data-parallel run (parts.sync) every rank takes the same branches: after each batch's backward the
+// ranks agree on whether to stop (a skipped batch still joins its window, contributing no gradient), and
+// gradients are averaged at each window's end. A single process keeps its own order: skip, stop, step.
 TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t epoch, const TrainLoopOptions& options,
                           const std::function<void(const BatchEnd&)>& on_batch_end,
                           const std::function<std::optional<RunEnd>()>& should_stop) {
@@ -46,6 +96,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   OptimizerStep step(parts.model.parameters(), parts.optimizer, parts.scaler, options.step);
   parts.optimizer.zero_grad();
   double loss_sum = 0.0;
+  std::optional<RunEnd> pending;  // a rank's own stop from a failed step, agreed at the next batch
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
     auto batch = pass->next();
     if (!batch) break;
@@ -53,44 +104,42 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
     end.epoch = epoch;
     end.batch = b + 1;
     end.batches = batches;
-    try {
-      const auto loss = batch_loss(parts, *batch);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        if (options.on_nan == OnNan::skip) {
-          ++result.nan_skipped;
-          log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
-          continue;
-        }
-        log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
-                   ": stopping (training.on_nan: stop); the last good checkpoint is kept");
-        step.discard_gradients();
-        result.stop = RunEnd::nan_loss;
+    const auto work = forward_backward(parts, step, *batch, epoch, b, window_size(b, batches, accumulate), options.on_nan);
+    result.nan_skipped += work.skipped ? 1 : 0;
+    if (parts.sync) {
+      auto local = work.stop ? work.stop : pending;
+      if (!local) local = should_stop();
+      if ((result.stop = parts.sync->agree_on_stop(local))) {
+        step.discard_gradients();  // the unfinished window is dropped on every rank
         break;
       }
-      step.backward(loss, window_size(b, batches, accumulate));
-      if ((b + 1) % accumulate == 0 || b + 1 == batches) {
+    } else if ((result.stop = work.stop)) {
+      break;
+    } else if (work.skipped) {
+      continue;
+    }
+    if ((b + 1) % accumulate == 0 || b + 1 == batches) {
+      try {
+        if (parts.sync) parts.sync->average_gradients();
         end.stepped = step.finish_window();
         end.grad_norm = step.last_gradient_norm();
         ++result.steps;
+      } catch (const c10::Error& e) {
+        if (!is_out_of_memory(e)) throw;
+        pending = out_of_memory_stop(step, batch->x.size(0));
+        if (!parts.sync && (result.stop = pending)) break;
       }
-      loss_sum += loss_value * static_cast<double>(batch->x.size(0));
+    }
+    if (!work.skipped) {
+      loss_sum += work.loss * static_cast<double>(batch->x.size(0));
       result.samples += batch->x.size(0);
-    } catch (const c10::Error& e) {
-      if (!is_out_of_memory(e)) throw;
-      step.discard_gradients();
-      monitor::release_cached_memory();
-      log::error("out of memory in a training step at batch_size ", batch->x.size(0),
-                 ": try a smaller training.batch_size with training.accumulate_grad_batches to keep the effective "
-                 "batch, or training.precision 16 on a GPU");
-      result.stop = RunEnd::out_of_memory;
-      break;
     }
     end.samples = result.samples;
     end.mean_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, result.samples));
     on_batch_end(end);
-    if ((result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
+    if (!parts.sync && (result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
   }
+  result.loss_sum = loss_sum;
   result.loader_wait_seconds = pass->wait_seconds();
   result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   result.seconds = seconds_since(start);
@@ -129,6 +178,7 @@ EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const Precis
     }
   }
   model.train();
+  result.loss_sum = loss_sum;
   result.loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   return result;
 }

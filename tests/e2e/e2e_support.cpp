@@ -23,7 +23,8 @@ fs::path scratch(const std::string& test_name) {
   return dir;
 }
 
-int spawn(const std::vector<std::string>& args, const fs::path& dir, const fs::path& cwd) {
+int spawn(const std::vector<std::string>& args, const fs::path& dir, const fs::path& cwd,
+          const std::vector<std::string>& extra_env) {
   std::vector<std::string> full = args;
   full[0] = binary(args[0]).string();
   std::vector<char*> argv;
@@ -35,7 +36,18 @@ int spawn(const std::vector<std::string>& args, const fs::path& dir, const fs::p
   posix_spawn_file_actions_addopen(&actions, 2, (dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  std::vector<std::string> env_text = extra_env;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    bool overridden = false;
+    for (const auto& extra : extra_env) overridden = overridden || extra.rfind(name, 0) == 0;
+    if (!overridden) env_text.push_back(entry);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + full[0]);
   return pid;

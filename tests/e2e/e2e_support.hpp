@@ -19,8 +19,9 @@ Result run(const std::vector<std::string>& args);
 // The same with another working directory.
 Result run_in(const std::filesystem::path& cwd, const std::vector<std::string>& args);
 // Starts without waiting; returns the pid; stdout/stderr go to files in `dir`.
+// `extra_env` ("NAME=value") is added to (and overrides) this process's environment.
 int spawn(const std::vector<std::string>& args, const std::filesystem::path& dir,
-          const std::filesystem::path& cwd = SAFETRAIN_SOURCE_DIR);
+          const std::filesystem::path& cwd = SAFETRAIN_SOURCE_DIR, const std::vector<std::string>& extra_env = {});
 int wait_exit(int pid);  // exit code, or 128 + signal
 
 // A tiny config (MLP on small synthetic data) extending configs/quickstart.yaml.

@@ -3,7 +3,7 @@
 
 namespace safetrain::train {
 
-CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer) {
+CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer, const RankRole& role) {
   CallbackList list;
   list.add(std::make_unique<LearningRateCallback>(config.training, optimizer));
   list.add(std::make_unique<GradNormCallback>());
@@ -11,16 +11,19 @@ CallbackList default_callbacks(const config::Config& config, torch::optim::Optim
     list.add(std::make_unique<LeakPlanterCallback>(config.debug.plant_leak_mb_per_epoch));
   }
   const auto& debug = config.debug;
-  if (debug.sigint_at_batch > 0 || debug.sigint_at_test || debug.sigint_at_validation > 0) {
+  const bool signals_here = debug.signal_rank < 0 || debug.signal_rank == role.rank;
+  const bool any_signal = debug.sigint_at_batch > 0 || debug.sigint_at_test || debug.sigterm_at_batch > 0 ||
+                          debug.sigint_at_validation > 0;
+  if (signals_here && any_signal) {
     list.add(std::make_unique<SignalInjectorCallback>(config.debug));
   }
   list.add(std::make_unique<EarlyStoppingCallback>(config.training));
   list.add(std::make_unique<CheckpointCallback>(config.training.min_delta));
-  list.add(std::make_unique<MetricsCsvCallback>());
+  if (role.writer) list.add(std::make_unique<MetricsCsvCallback>());
   list.add(std::make_unique<MemoryTrimCallback>(config.memory.empty_cache_every_n_batches));
   // After the trim, so the epoch-end sample the leak detector judges is the settled figure.
   list.add(std::make_unique<MemoryMonitorCallback>());
-  list.add(std::make_unique<ProgressCallback>(config));
+  if (role.writer) list.add(std::make_unique<ProgressCallback>(config));
   return list;
 }
 

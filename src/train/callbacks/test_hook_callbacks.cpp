@@ -14,7 +14,9 @@ void LeakPlanterCallback::on_validation_end(FitContext& c, EpochRecord&) {
 }
 
 void SignalInjectorCallback::on_train_batch_end(FitContext&, const BatchEnd&) {
-  if (debug_.sigint_at_batch > 0 && ++batches_ == debug_.sigint_at_batch) std::raise(SIGINT);
+  ++batches_;
+  if (debug_.sigint_at_batch > 0 && batches_ == debug_.sigint_at_batch) std::raise(SIGINT);
+  if (debug_.sigterm_at_batch > 0 && batches_ == debug_.sigterm_at_batch) std::raise(SIGTERM);
 }
 
 void SignalInjectorCallback::on_validation_start(FitContext& c) {

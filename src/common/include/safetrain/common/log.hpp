@@ -11,6 +11,8 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 void set_level(Level level);
 Level level();
 void write(Level level, const std::string& message);
+// Text put before every message, e.g. "[rank 1] " in a data-parallel run; empty by default.
+void set_prefix(const std::string& prefix);
 
 template <typename... Args>
 std::string concat(const Args&... args) {

@@ -21,6 +21,10 @@ class RunLayout {
   std::filesystem::path metrics_csv() const { return root_ / "metrics.csv"; }
   std::filesystem::path metrics_json() const { return root_ / "metrics.json"; }
   std::filesystem::path memory_csv() const { return root_ / "memory.csv"; }
+  // A data-parallel run's ranks each sample their own memory: memory.rank<N>.csv (memory.csv for one process).
+  std::filesystem::path memory_csv(int rank, int world_size) const {
+    return world_size > 1 ? root_ / ("memory.rank" + std::to_string(rank) + ".csv") : memory_csv();
+  }
   std::filesystem::path memory_report() const { return root_ / "memory_report.json"; }
   std::filesystem::path features_json() const { return root_ / "features.json"; }
   std::filesystem::path importance_csv() const { return root_ / "importance.csv"; }

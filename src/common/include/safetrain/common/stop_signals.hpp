@@ -19,6 +19,8 @@ class StopSignals {
   static int signal_number();  // 0 when none arrived
   static const char* signal_name();
   static void reset();         // tests and in-process reruns (memleak_check)
+  // Another rank of a data-parallel run received `signal`: this one stops as if it had (same exit code).
+  static void adopt(int signal);
 };
 
 // Thrown where work stops early after a signal; guarded_main turns it into exit 128 + signal.

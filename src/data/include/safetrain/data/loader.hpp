@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "safetrain/data/distributed_sampler.hpp"
 #include "safetrain/data/prepare.hpp"
 
 namespace safetrain::data {
@@ -25,6 +26,7 @@ struct LoaderOptions {
   WorkerOptions workers;     // data.num_workers, data.max_workers, data.prefetch_batches
   uint64_t seed = 0;         // the run's seed
   bool pin_memory = false;   // honoured only in CUDA builds
+  ShardOptions shard;        // this rank's share of the rows (data-parallel runs)
 };
 
 struct Batch {
@@ -65,7 +67,7 @@ class Loader {
  public:
   Loader(SplitTensors data, LoaderOptions options);
   int64_t batches_per_epoch() const;
-  int64_t samples() const { return data_.size(); }
+  int64_t samples() const { return shard_rows(data_.size(), options_.shard); }  // this rank's rows per epoch
   int64_t effective_workers() const { return workers_; }
   // A pass over the data; shuffled from seed and epoch_index, so reproducible.
   std::unique_ptr<EpochPass> epoch(int64_t epoch_index) const;

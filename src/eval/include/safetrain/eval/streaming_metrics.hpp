@@ -30,6 +30,13 @@ class StreamingMetrics {
   nlohmann::json to_json() const;
   const std::vector<std::string>& target_names() const { return names_; }
 
+  // The accumulators as numbers - count, then per target the squared- and absolute-error sums with their
+  // compensations, the target mean and M2 - which data-parallel ranks exchange to combine exactly.
+  std::vector<double> accumulators() const;
+  // Adds the accumulators of another pass over other rows (Chan's merge for the target's mean and M2):
+  // the result is the metrics of the union of both passes' rows.
+  void merge(const std::vector<double>& accumulators);
+
  private:
   // A double sum with Kahan-Babuska (Neumaier) compensation.
   struct CompensatedSum {

@@ -15,6 +15,7 @@
 #include "safetrain/train/callback.hpp"
 #include "safetrain/train/optimization.hpp"
 #include "safetrain/train/progress.hpp"
+#include "safetrain/train/rank_group.hpp"
 #include "safetrain/train/run_files.hpp"
 
 namespace safetrain::train {
@@ -160,7 +161,27 @@ class ProgressCallback : public Callback {
   int64_t max_epochs_;
 };
 
-// The trainer's callbacks for this config, in the order above.
-CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer);
+// Data-parallel runs: logs the all-reduce share of each training pass and the weights' checksum after
+// each epoch (the same on every rank).
+class DistributedCallback : public Callback {
+ public:
+  explicit DistributedCallback(RankGroup& ranks) : ranks_(ranks) {}
+  std::string name() const override { return "distributed"; }
+  void on_train_epoch_start(FitContext& c, EpochRecord& record) override;
+  void on_train_end(FitContext& c, EpochRecord& record) override;
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+
+ private:
+  RankGroup& ranks_;
+};
+
+// The trainer's callbacks for this config, in the order above. Only rank 0 of a data-parallel run writes
+// metrics.csv and shows progress; the debug signals fire on debug.signal_rank (-1: every rank).
+struct RankRole {
+  int rank = 0;
+  bool writer = true;
+};
+CallbackList default_callbacks(const config::Config& config, torch::optim::Optimizer& optimizer,
+                               const RankRole& role = {});
 
 }  // namespace safetrain::train

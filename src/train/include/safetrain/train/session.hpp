@@ -30,7 +30,8 @@ struct RunOutcome {
   std::filesystem::path run_dir;
   int64_t epochs_completed = 0;
   double best_metric = 0;
-  std::string summary;  // the final line printed on stdout
+  std::string summary;  // the final line printed on stdout (by rank 0 of a data-parallel run)
+  bool is_writer = true;  // false on the other ranks of a data-parallel run
   int exit_code() const;
 };
 

@@ -19,6 +19,17 @@ namespace safetrain::train {
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
+// A data-parallel run's agreement between ranks inside the epoch (null in a single process). Every rank
+// calls both at the same points of the loop, so their collectives pair up.
+class StepSync {
+ public:
+  virtual ~StepSync() = default;
+  // Called once per batch after its backward: the stop every rank takes (the most severe request of any).
+  virtual std::optional<RunEnd> agree_on_stop(std::optional<RunEnd> local) = 0;
+  // Called at each accumulation window's end: every gradient becomes its mean over the ranks.
+  virtual void average_gradients() = 0;
+};
+
 // What a training step needs.
 struct StepParts {
   torch::nn::Module& model;
@@ -27,6 +38,7 @@ struct StepParts {
   GradScaler& scaler;
   const PrecisionPlan& precision;
   torch::Device device;
+  StepSync* sync = nullptr;  // data-parallel ranks only
 };
 
 struct TrainLoopOptions {
@@ -37,6 +49,7 @@ struct TrainLoopOptions {
 
 struct TrainPass {
   double mean_loss = NAN;
+  double loss_sum = 0;  // sum over samples of the batch-mean loss x batch rows
   int64_t samples = 0, steps = 0, nan_skipped = 0;
   double seconds = 0, loader_wait_seconds = 0;
   std::optional<RunEnd> stop;  // the pass ended early
@@ -54,6 +67,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
 
 struct EvalPass {
   double loss = NAN;  // MSE in the model's (standardised) units
+  double loss_sum = 0;  // loss x samples
   int64_t samples = 0;
   bool interrupted = false;
 };

@@ -37,6 +37,16 @@ inline constexpr EnumName<ProgressSetting> kProgressSettingNames[] = {
     {"off", ProgressSetting::off}};
 constexpr const auto& enum_names(ProgressSetting) { return kProgressSettingNames; }
 
+// Data parallelism (src/dist): one process, or one process per rank launched by torchrun, srun or a shell loop.
+enum class Strategy { single, ddp };
+inline constexpr EnumName<Strategy> kStrategyNames[] = {{"single", Strategy::single}, {"ddp", Strategy::ddp}};
+constexpr const auto& enum_names(Strategy) { return kStrategyNames; }
+
+enum class DdpBackend { automatic, gloo, nccl };
+inline constexpr EnumName<DdpBackend> kDdpBackendNames[] = {
+    {"auto", DdpBackend::automatic}, {"gloo", DdpBackend::gloo}, {"nccl", DdpBackend::nccl}};
+constexpr const auto& enum_names(DdpBackend) { return kDdpBackendNames; }
+
 // A count where 0 means "choose for me" (written `auto` in a config).
 struct AutoCount {
   int64_t value = 0;
@@ -69,6 +79,10 @@ struct TrainingOptions {
   AutoCount threads;  // intra-op threads; auto = all cores
   models::DeviceSetting device = models::DeviceSetting::automatic;
   int64_t limit_train_batches = 0;  // 0 = all
+  Strategy strategy = Strategy::single;  // ddp is implied when WORLD_SIZE > 1 (SLURM_NTASKS needs ddp set)
+  DdpBackend ddp_backend = DdpBackend::automatic;  // auto: nccl on CUDA, gloo on CPU
+  int64_t ddp_timeout_s = 300;  // rendezvous and every collective; a dead rank ends the others within it
+  double ddp_bucket_mb = 25;   // gradient all-reduce bucket size (DistributedDataParallel's default)
 };
 
 struct MemoryOptions {
@@ -95,6 +109,8 @@ struct DebugOptions {
   int64_t sigint_at_batch = 0;         // raise SIGINT after this training batch of the run (1-based; 0 = never)
   bool sigint_at_test = false;         // raise SIGINT when the final test starts
   int64_t sigint_at_validation = 0;    // raise SIGINT as this epoch's validation starts (1-based; 0 = never)
+  int64_t sigterm_at_batch = 0;        // raise SIGTERM after this training batch of the run (0 = never)
+  int64_t signal_rank = -1;            // only this rank raises the signals above (-1 = every rank)
 };
 
 }  // namespace safetrain::train
