@@ -83,11 +83,11 @@ void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& sp
 void load_data(TrainingSession::State& s) {
   const auto& c = s.config;
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::load);
-  const auto table = load_table(c);
+  auto table = load_table(c);
   log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
   const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
   log::info(selection.summary);
-  s.data = prepare_data(c, table, selection);
+  s.data = prepare_data(c, std::move(table), selection);
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
