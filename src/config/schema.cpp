@@ -106,6 +106,8 @@ std::vector<KeySpec> training_keys() {
            "metric for best checkpoint, plateau and early stopping (lower is better)"),
       bind("training.on_nan", SAFETRAIN_FIELD(training.on_nan), R::any(),
            "non-finite loss: skip the batch, or save and stop"),
+      bind("training.on_oom", SAFETRAIN_FIELD(training.on_oom), R::any(),
+           "out of memory in a training step: save and stop, or shrink (halve the micro-batch, accumulate x2, retry)"),
       bind("training.threads", SAFETRAIN_FIELD(training.threads), R::between(1, 1024),
            "intra-op threads; auto = all cores"),
       bind("training.device", SAFETRAIN_FIELD(training.device), R::any(), "auto = CUDA when available"),
@@ -203,6 +205,9 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec sigint_test = bind("debug.sigint_at_test", SAFETRAIN_FIELD(debug.sigint_at_test), R::any(),
                              "test hook: raise SIGINT when the final test starts");
   sigint_test.hidden = true;
+  KeySpec inject_oom = bind("debug.inject_oom_at_step", SAFETRAIN_FIELD(debug.inject_oom_at_step), R::between(0, 1e12),
+                            "test hook: an out-of-memory error in this optimizer step of the run");
+  inject_oom.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
@@ -211,6 +216,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
       leak,
       sigint_batch,
       sigint_test,
+      inject_oom,
   };
 }
 

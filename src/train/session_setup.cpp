@@ -92,6 +92,7 @@ void load_data(TrainingSession::State& s) {
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
   check_split_sizes(s.data, c.data.split);
+  if (s.monitor) s.monitor->set_known_bytes("data", data_bytes(s.data));
   s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device));
   s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device));
   if (s.data.test.size() > 0) {

@@ -1,11 +1,13 @@
 // One training epoch: forward under autocast, the loss, backward into the accumulation window, the optimizer
-// step at the window's end; non-finite losses and out-of-memory errors end the step cleanly.
+// step at the window's end; non-finite losses and out-of-memory errors end the step cleanly (or, with
+// training.on_oom: shrink, the step is retried in smaller micro-batches: micro_batches.cpp).
 #include <chrono>
 #include <cmath>
 
 #include "safetrain/common/log.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/device.hpp"
+#include "safetrain/train/micro_batches.hpp"
 #include "safetrain/train/train_loop.hpp"
 
 namespace safetrain::train {
@@ -18,13 +20,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
   // Pinned host batches (CUDA builds) make this copy asynchronous.
   return device.is_cpu() ? t : t.to(device, /*non_blocking=*/true);
-}
-
-torch::Tensor batch_loss(const StepParts& parts, const data::Batch& batch) {
-  const auto x = to_device(batch.x, parts.device);
-  const auto y = to_device(batch.y, parts.device);
-  AutocastScope autocast(parts.precision, parts.device);
-  return torch::mse_loss(parts.forward(x).to(torch::kFloat), y);
 }
 
 }  // namespace
@@ -44,6 +39,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   const int64_t batches = planned_batches(loader, options);
   const int64_t accumulate = options.step.accumulate_grad_batches;
   OptimizerStep step(parts.model.parameters(), parts.optimizer, parts.scaler, options.step);
+  MicroBatchStepper stepper(parts, step, options.on_oom, options.micro_batch);
   parts.optimizer.zero_grad();
   double loss_sum = 0.0;
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
@@ -51,9 +47,14 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
     if (!batch) break;
     BatchEnd end{epoch, b + 1, batches};
     try {
-      const auto loss = batch_loss(parts, *batch);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
+      const bool inject = b % accumulate == 0 && options.steps_before + result.steps + 1 == options.inject_oom_at_step;
+      const auto outcome = stepper.run(*batch, window_size(b, batches, accumulate), inject);
+      if (outcome.out_of_memory) {
+        step.discard_gradients();
+        result.stop = RunEnd::out_of_memory;
+        break;
+      }
+      if (!outcome.finite) {
         if (options.on_nan == OnNan::skip) {
           ++result.nan_skipped;
           log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
@@ -65,21 +66,19 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
         result.stop = RunEnd::nan_loss;
         break;
       }
-      step.backward(loss, window_size(b, batches, accumulate));
       if ((b + 1) % accumulate == 0 || b + 1 == batches) {
         end.stepped = step.finish_window();
         end.grad_norm = step.last_gradient_norm();
+        stepper.end_window();
         ++result.steps;
       }
-      loss_sum += loss_value * static_cast<double>(batch->x.size(0));
+      loss_sum += outcome.loss * static_cast<double>(batch->x.size(0));
       result.samples += batch->x.size(0);
-    } catch (const c10::Error& e) {
+    } catch (const c10::Error& e) {  // the optimizer step itself (its moments) ran out of memory
       if (!is_out_of_memory(e)) throw;
       step.discard_gradients();
       monitor::release_cached_memory();
-      log::error("out of memory in a training step at batch_size ", batch->x.size(0),
-                 ": try a smaller training.batch_size with training.accumulate_grad_batches to keep the effective "
-                 "batch, or training.precision 16 on a GPU");
+      log::error("out of memory in the optimizer step: try a smaller model, or training.precision 16 on a GPU");
       result.stop = RunEnd::out_of_memory;
       break;
     }
@@ -88,6 +87,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
     on_batch_end(end);
     if ((result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
   }
+  result.micro_batch = stepper.micro_batch();
   result.loader_wait_seconds = pass->wait_seconds();
   result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   result.seconds = seconds_since(start);

@@ -31,6 +31,11 @@ enum class OnNan { skip, stop };
 inline constexpr EnumName<OnNan> kOnNanNames[] = {{"skip", OnNan::skip}, {"stop", OnNan::stop}};
 constexpr const auto& enum_names(OnNan) { return kOnNanNames; }
 
+// Out of memory in a training step: save and stop, or halve the micro-batch (accumulation x2) and retry.
+enum class OnOom { stop, shrink };
+inline constexpr EnumName<OnOom> kOnOomNames[] = {{"stop", OnOom::stop}, {"shrink", OnOom::shrink}};
+constexpr const auto& enum_names(OnOom) { return kOnOomNames; }
+
 enum class ProgressSetting { automatic, bar, lines, off };
 inline constexpr EnumName<ProgressSetting> kProgressSettingNames[] = {
     {"auto", ProgressSetting::automatic}, {"bar", ProgressSetting::bar}, {"lines", ProgressSetting::lines},
@@ -66,6 +71,7 @@ struct TrainingOptions {
   double min_delta = 0.0;
   MonitorMetric monitor = MonitorMetric::val_loss;
   OnNan on_nan = OnNan::stop;
+  OnOom on_oom = OnOom::stop;
   AutoCount threads;  // intra-op threads; auto = all cores
   models::DeviceSetting device = models::DeviceSetting::automatic;
   int64_t limit_train_batches = 0;  // 0 = all
@@ -94,6 +100,7 @@ struct DebugOptions {
   double plant_leak_mb_per_epoch = 0;  // keep this much memory per validation
   int64_t sigint_at_batch = 0;         // raise SIGINT after this training batch of the run (1-based; 0 = never)
   bool sigint_at_test = false;         // raise SIGINT when the final test starts
+  int64_t inject_oom_at_step = 0;      // an out-of-memory error in optimizer step N of the run (1-based; 0 = never)
 };
 
 }  // namespace safetrain::train
