@@ -127,7 +127,7 @@ def check_estimate(data_dir, workdir):
         data = make_csv(rows, data_dir)
         ours(data, 1, workdir, f"est_{name}", extra)
         log = (workdir / f"est_{name}.log").read_text()
-        m = re.search(r"memory estimate: ~([\d.]+) MB \(parameters ([\d.]+) MB, gradients ([\d.]+) MB, "
+        m = re.search(r"memory estimate: ~([\d.]+) MB \(\d+ parameters ([\d.]+) MB, gradients ([\d.]+) MB, "
                       r"optimizer ([\d.]+) MB", log)
         report = json.load(open(workdir / "runs" / f"est_{name}" / "memory_report.json"))["peak_breakdown"]
         est_total, est_state = float(m.group(1)), sum(float(m.group(i)) for i in (2, 3, 4))
@@ -161,7 +161,8 @@ def show(rows, data_mb, ref, own):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000],
+                   help="table sizes; none with --check-estimate runs only the estimate check")
     p.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "safetrain-bench-data"))
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--check-estimate", action="store_true", help="also check the model memory estimate")

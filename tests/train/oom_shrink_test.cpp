@@ -21,7 +21,7 @@ config::Config oom_config(const std::string& name, std::vector<config::Override>
   // 800 rows: 640 training rows, whole batches of 64 and of 32 (the same rows in the same order).
   std::vector<config::Override> sets = {
       {"output.dir", out.string()},    {"output.run_name", "run"},      {"data.synthetic.rows", "800"},
-      {"data.synthetic.descriptor_columns", "8"}, {"data.num_workers", "0"}, {"model.hidden", "32"},
+      {"data.synthetic.descriptor_columns", "0"}, {"data.num_workers", "0"}, {"model.hidden", "32"},
       {"training.threads", "1"},       {"training.early_stopping", "false"}, {"training.max_epochs", "2"},
       {"monitor.enabled", "false"},    {"logging.progress", "off"},     {"descriptors.enabled", "false"},
   };
