@@ -18,11 +18,14 @@ esac
 BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="${JOBS:-2}"
 
+stage() { echo "safetrain.sh: $1 done at $((SECONDS / 60)) min $((SECONDS % 60)) s"; }
 tools/install_deps.sh
+stage "install"
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"
+stage "build"
 
 if [ "$command" = train ]; then
   # Without a GPU the GTX 1650 profile takes hours: train the CPU-sized quickstart instead.
@@ -37,5 +40,7 @@ if [ "$command" = train ]; then
   exec "$BUILD_DIR/tools/trainer" --config "$CONFIG" "$@"
 fi
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
-# The LibTorch-free suites once more under AddressSanitizer + UBSan + LeakSanitizer.
-exec tools/sanitize.sh
+stage "ctest"
+# The threaded suites once more under AddressSanitizer + UBSan + LeakSanitizer, then ThreadSanitizer.
+tools/sanitize.sh
+stage "sanitizers"

@@ -4,9 +4,12 @@
 #include "safetrain/common/cli.hpp"
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <optional>
 
+#include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/data/csv_reader.hpp"
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
@@ -31,7 +34,31 @@ struct Target {
   bool gpu = false, shares_host_memory = false;
 };
 
-void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores) {
+// An epoch should take at least this many optimizer steps: a batch as large as the table would
+// give one noisy step per epoch and make early stopping meaningless.
+constexpr int64_t kMinStepsPerEpoch = 8;
+
+// Data rows of the config's table: --rows, else the synthetic size, else the CSV's line count
+// (a byte scan, no parsing) less each file's header.
+int64_t table_rows(const config::Config& config, int64_t rows_flag) {
+  if (rows_flag > 0) return rows_flag;
+  if (config.data.source == data::DataSource::synthetic) return config.data.synthetic.rows;
+  int64_t rows = 0;
+  for (const auto& file : data::expand_glob(config.data.path)) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw InputError(file.string() + ": cannot open");
+    std::vector<char> chunk(1 << 20);
+    int64_t lines = 0;
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+      lines += std::count(chunk.data(), chunk.data() + in.gcount(), '\n');
+    }
+    rows += std::max<int64_t>(0, lines - 1);
+  }
+  return rows;
+}
+
+void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores,
+               int64_t train_rows) {
   const models::Precision precision = target.gpu ? models::Precision::fp16 : models::Precision::fp32;
   const int64_t reserve = static_cast<int64_t>(config.memory.min_free_mb * 1048576.0);
   const int64_t usable = std::max<int64_t>(0, target.free_bytes - reserve);
@@ -44,11 +71,17 @@ void recommend(const Target& target, const models::ModelSpec& spec, const config
     return;
   }
   // Stay well under the largest batch that fits: activations vary with the data, the estimate is an estimate.
-  const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(largest / 2, target.gpu ? 64 : 256));
-  const int64_t accumulate = std::max<int64_t>(1, 16 / batch);
+  const int64_t by_memory = std::max<int64_t>(1, std::min<int64_t>(largest / 2, target.gpu ? 64 : 256));
+  const int64_t by_data = std::max<int64_t>(1, train_rows / kMinStepsPerEpoch);
+  const int64_t batch = std::min(by_memory, by_data);
+  const int64_t accumulate = std::max<int64_t>(1, std::min<int64_t>(16 / batch, by_data / batch));
   const auto estimate = models::estimate_memory(spec, batch, config.training.optimizer, precision, true);
-  std::printf("  training.batch_size: %lld   # largest that fits: %lld\n", static_cast<long long>(batch),
-              static_cast<long long>(largest));
+  std::printf("  training.batch_size: %lld   # largest that fits: %lld%s\n", static_cast<long long>(batch),
+              static_cast<long long>(largest),
+              batch < by_memory ? ("; capped by the data: " + std::to_string(train_rows) + " training rows, >= " +
+                                   std::to_string(kMinStepsPerEpoch) + " steps per epoch")
+                                      .c_str()
+                                : "");
   std::printf("  training.accumulate_grad_batches: %lld   # effective batch %lld\n",
               static_cast<long long>(accumulate), static_cast<long long>(batch * accumulate));
   std::printf("  training.precision: \"%s\"%s\n", name_of(precision),
@@ -87,6 +120,9 @@ int main(int argc, char** argv) {
   int64_t features = 64;
   app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
   app.add_option("--features", features, "input feature count to size the model for")->capture_default_str();
+  int64_t rows = 0;
+  app.add_option("--rows", rows, "data rows to size the batch for (default: the config's table)")
+      ->check(CLI::PositiveNumber);
   double integrated_available_mb = 0;
   app.add_option("--integrated-available-mb", integrated_available_mb,
                  "also size for an integrated GPU (Jetson-class board) whose shared memory has this much "
@@ -112,10 +148,15 @@ int main(int argc, char** argv) {
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));
-    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, info.logical_cores);
-    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, info.logical_cores);
+    const auto train_rows =
+        static_cast<int64_t>(static_cast<double>(table_rows(config, rows)) * config.data.split.train_fraction);
+    std::printf("data:     %lld training rows (data.train_fraction %.2f)\n", static_cast<long long>(train_rows),
+                config.data.split.train_fraction);
+    const int cores = info.logical_cores;
+    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, cores, train_rows);
+    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, cores, train_rows);
     const auto integrated = integrated_target(integrated_available_mb);
-    if (integrated) recommend(*integrated, spec, config, info.logical_cores);
+    if (integrated) recommend(*integrated, spec, config, cores, train_rows);
     if (info.gpus.empty() && !integrated) {
       std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
     }

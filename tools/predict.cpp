@@ -15,13 +15,20 @@ int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
                "eval mode, no grad), applies the stored feature scaling and writes one prediction row per\n"
-               "input row: row_id,<target>_pred,... Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
-  std::string checkpoint, input, output = "predictions.csv", device = "cpu";
+               "input row: row_id,[id columns,]<target>_pred,... When the input holds the target columns it also\n"
+               "prints and writes the exact metrics (MSE, MAE, R2 per target). A model trained with\n"
+               "data.nan_policy: drop_rows skips rows with a missing feature and lists them.\n"
+               "Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
+  std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
   bool strict = true;
   app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
   app.add_option("--input", input, "CSV file (or glob) with the feature columns the model was trained on")->required();
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
-  app.add_option("--strict", strict, "require weights to match the model exactly (false: load what matches)")
+  app.add_option("--metrics", metrics_path,
+                 "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json)");
+  app.add_option("--strict", strict,
+                 "require weights to match the model exactly (false: tolerate missing or extra names; shapes must "
+                 "still match)")
       ->capture_default_str();
   app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<models::DeviceSetting>()))
       ->capture_default_str();
@@ -34,6 +41,13 @@ int main(int argc, char** argv) {
     const auto predictions = infer::predict_table(checkpoint, table, options);
     infer::write_prediction_rows(predictions, output);
     std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
+    for (const auto& line : infer::prediction_report_lines(predictions)) std::cout << "predict: " << line << std::endl;
+    if (predictions.metrics) {
+      const auto json = metrics_path.empty() ? std::filesystem::path(output).replace_extension(".metrics.json")
+                                             : std::filesystem::path(metrics_path);
+      infer::write_prediction_metrics(predictions, json);
+      std::cout << "predict: metrics -> " << json.string() << std::endl;
+    }
     return 0;
   });
 }

@@ -36,13 +36,16 @@ tsan_suites=(test_monitor test_data)
 
 configure "$ASAN_DIR" SAFETRAIN_SANITIZE
 nice -n 10 cmake --build "$ASAN_DIR" -j "$JOBS" --target "${asan_suites[@]}"
+echo "sanitize: ASan tree built at ${SECONDS} s"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export LSAN_OPTIONS="suppressions=$SUPPRESSIONS/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 run_suites "$ASAN_DIR" "${asan_suites[@]}"
 
 configure "$TSAN_DIR" SAFETRAIN_SANITIZE_THREAD
+echo "sanitize: ASan suites ran at ${SECONDS} s"
 nice -n 10 cmake --build "$TSAN_DIR" -j "$JOBS" --target "${tsan_suites[@]}"
+echo "sanitize: TSan tree built at ${SECONDS} s"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPPRESSIONS/tsan.supp:print_suppressions=0"
 run_suites "$TSAN_DIR" "${tsan_suites[@]}"
 echo "sanitize: no reports"

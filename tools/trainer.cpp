@@ -57,11 +57,11 @@ int main(int argc, char** argv) {
     } else {
       resolved = config::load_config(config_path, parsed);
     }
-    if (print_config) {
-      std::cout << config::to_yaml(resolved.tree);
+    auto config = config::make_config(resolved.tree, resolved.file.string());
+    if (print_config) {  // after the cross-key rules, as the run would see it
+      std::cout << config::typed_yaml(config);
       return kExitOk;
     }
-    auto config = config::make_config(resolved.tree, resolved.file.string());
     StopSignals signals;
     train::TrainingSession session(std::move(config), options);
     session.setup();

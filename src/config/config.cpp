@@ -1,7 +1,10 @@
 #include "safetrain/config/config.hpp"
 
+#include <sstream>
+
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/common/text.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/config/schema.hpp"
@@ -19,16 +22,28 @@ void check_split(const Config& c) {
   const auto& s = c.data.split;
   const double sum = s.train_fraction + s.val_fraction + s.test_fraction;
   if (sum > 1.0 + 1e-9) {
+    std::ostringstream got;
+    got << s.train_fraction << " + " << s.val_fraction << " + " << s.test_fraction << " = " << sum;
     throw InputError(c.source + ": data.train_fraction + data.val_fraction + data.test_fraction must be <= 1, got " +
-                     std::to_string(sum));
+                     got.str());
   }
   if (s.val_fraction <= 0.0) {
     throw InputError(c.source + ": data.val_fraction: must be > 0 (validation drives checkpoints and plots)");
   }
 }
 
+void check_run_name_in(const Config& c) {
+  if (c.output.run_name.empty()) return;  // a timestamp is chosen
+  try {
+    check_run_name(c.output.run_name);
+  } catch (const InputError& e) {
+    throw InputError(c.source + ": " + e.what());
+  }
+}
+
 void check_cross_key_rules(const Config& c) {
   check_split(c);
+  check_run_name_in(c);
   if (c.data.source == data::DataSource::csv && c.data.path.empty()) {
     throw InputError(c.source + ": data.path: required when data.source is csv");
   }

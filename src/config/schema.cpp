@@ -195,6 +195,19 @@ std::vector<KeySpec> descriptor_keys() {
   };
 }
 
+std::vector<KeySpec> importance_keys() {
+  return {
+      bind("importance.enabled", SAFETRAIN_FIELD(importance.enabled), R::any(),
+           "permutation importance of the final model on the validation split (importance.csv, plots/importance.png)"),
+      bind("importance.max_rows", SAFETRAIN_FIELD(importance.max_rows), R::between(1, 1e8),
+           "validation rows sampled for it (seeded; all rows when the split is smaller)"),
+      bind("importance.repeats", SAFETRAIN_FIELD(importance.repeats), R::between(1, 1000),
+           "shuffles per feature (the csv gives their mean and std)"),
+      bind("importance.batch_rows", SAFETRAIN_FIELD(importance.batch_rows), R::between(1, 1e7),
+           "rows per forward pass while scoring (memory: the sample plus one batch)"),
+  };
+}
+
 std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec leak = bind("debug.plant_leak_mb_per_epoch", SAFETRAIN_FIELD(debug.plant_leak_mb_per_epoch),
                       R::between(0.0, 1e6), "test hook: keep this many MB per validation epoch (proves the leak detector)");
@@ -205,6 +218,9 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec sigint_test = bind("debug.sigint_at_test", SAFETRAIN_FIELD(debug.sigint_at_test), R::any(),
                              "test hook: raise SIGINT when the final test starts");
   sigint_test.hidden = true;
+  KeySpec sigint_validation = bind("debug.sigint_at_validation", SAFETRAIN_FIELD(debug.sigint_at_validation),
+                                   R::between(0, 1e9), "test hook: raise SIGINT as this epoch's validation starts");
+  sigint_validation.hidden = true;
   KeySpec inject_oom = bind("debug.inject_oom_at_step", SAFETRAIN_FIELD(debug.inject_oom_at_step), R::between(0, 1e12),
                             "test hook: an out-of-memory error in this optimizer step of the run");
   inject_oom.hidden = true;
@@ -216,6 +232,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
       leak,
       sigint_batch,
       sigint_test,
+      sigint_validation,
       inject_oom,
   };
 }
@@ -223,7 +240,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
 std::vector<KeySpec> build_schema() {
   std::vector<KeySpec> schema;
   for (auto part : {top_and_data_keys(), model_keys(), training_keys(), memory_and_monitor_keys(), descriptor_keys(),
-                    logging_and_debug_keys()}) {
+                    importance_keys(), logging_and_debug_keys()}) {
     for (auto& spec : part) schema.push_back(std::move(spec));
   }
   return schema;

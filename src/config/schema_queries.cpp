@@ -42,6 +42,19 @@ std::string KeySpec::default_text() const {
   return text::trim(to_yaml(node));
 }
 
+std::string typed_yaml(const Config& config) {
+  YAML::Node root(YAML::NodeType::Map);
+  for (const auto& spec : config_schema()) {
+    if (spec.hidden) continue;
+    const auto parts = text::split(spec.path, '.');
+    YAML::Node section = root;
+    // reset() rebinds the handle; plain assignment would overwrite the parent's value.
+    for (size_t i = 0; i + 1 < parts.size(); ++i) section.reset(section[parts[i]]);
+    section[parts.back()] = spec.write(config);
+  }
+  return to_yaml(root);
+}
+
 const KeySpec* find_key(const std::string& path) {
   for (const auto& spec : config_schema()) {
     if (spec.path == path) return &spec;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
+#include <sstream>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
@@ -43,16 +45,29 @@ torch::Tensor complete_rows(const torch::Tensor& values, const std::vector<int64
   return torch::tensor(kept, torch::kLong);
 }
 
-void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, int64_t rows,
-                    const std::string& what, const char* split) {
+// InputError naming the table, the column with the most missing cells in the split and the first such row
+// (row_id, as in the predictions files). Counted cell by cell: no mask the size of the split.
+void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, const torch::Tensor& rows,
+                    const std::string& what, const char* split, const std::string& source) {
   const auto counts = nan_counts(values);
-  const auto worst = std::max_element(counts.begin(), counts.end());
-  if (worst == counts.end() || *worst == 0) return;
-  const int64_t count = *worst;
-  throw InputError("data: " + what + " column '" + names[static_cast<size_t>(worst - counts.begin())] + "' has " +
-                   std::to_string(count) + " missing values in " + std::to_string(rows) + " " + split + " rows (" +
-                   std::to_string(100 * count / std::max<int64_t>(1, rows)) +
-                   "%); set data.nan_policy to drop_rows or fill_mean, or leave the column out of data.features");
+  const auto worst_at = std::max_element(counts.begin(), counts.end());
+  if (worst_at == counts.end() || *worst_at == 0) return;
+  const auto worst = static_cast<int64_t>(worst_at - counts.begin());
+  const int64_t count = *worst_at, width = values.size(1);
+  const float* data = values.data_ptr<float>();
+  const int64_t* ids = rows.data_ptr<int64_t>();
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (int64_t i = 0; i < values.size(0); ++i) {
+    if (std::isnan(data[i * width + worst])) first = std::min(first, ids[i]);
+  }
+  std::ostringstream share;
+  share.precision(2);
+  share << 100.0 * static_cast<double>(count) / static_cast<double>(std::max<int64_t>(1, rows.size(0)));
+  throw InputError(source + ": " + what + " column '" + names[static_cast<size_t>(worst)] + "' has " +
+                   std::to_string(count) + " missing value(s) in " + std::to_string(rows.size(0)) + " " + split +
+                   " rows (" + share.str() + "%), the first in row_id " + std::to_string(first) +
+                   " (data row, from 0); set data.nan_policy to drop_rows or fill_mean" +
+                   (what == "feature" ? ", or leave the column out of data.features" : ""));
 }
 
 // Per-feature means of the present cells of the training rows (NaN-free), in float32 like the features.
@@ -104,6 +119,21 @@ std::vector<std::string> default_features(const Table& table, const std::vector<
     log::info("data: not using target-like columns as features: ", list, " (list them in data.features to use them)");
   }
   return features;
+}
+
+// A constant feature carries nothing (the descriptor stage drops it when enabled); it is harmless for the
+// scaler, so one warning naming the first few is enough.
+void warn_constant_features(const torch::Tensor& train_x, const std::vector<std::string>& names) {
+  if (train_x.size(0) < 2) return;
+  const auto constant = (std::get<0>(train_x.min(0)) == std::get<0>(train_x.max(0))).nonzero().flatten();
+  if (constant.numel() == 0) return;
+  std::string list;
+  for (int64_t i = 0; i < constant.numel() && i < 5; ++i) {
+    list += (i ? ", '" : "'") + names[static_cast<size_t>(constant[i].item<int64_t>())] + "'";
+  }
+  if (constant.numel() > 5) list += ", ...";
+  log::warn("data: ", constant.numel(), " feature(s) constant in all ", train_x.size(0), " training rows (", list,
+            "): they carry no information; descriptors.enabled: true drops them");
 }
 
 // A constant target has nothing to learn (its standard deviation is 0): legal, but usually a wrong column.
@@ -240,11 +270,12 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
     if (o.nan_policy == NanPolicy::fill_mean) fill_missing(part->x, fill);
     if (o.nan_policy != NanPolicy::error) continue;
     // Validation and test rows too: one NaN there made every val_loss NaN and no best checkpoint, with exit 0.
-    refuse_missing(part->x, out.feature_names, part->size(), "feature", name);
-    refuse_missing(part->y, out.target_names, part->size(), "target", name);
+    refuse_missing(part->x, out.feature_names, part->row_ids, "feature", name, table.source);
+    refuse_missing(part->y, out.target_names, part->row_ids, "target", name, table.source);
   }
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
   warn_constant_targets(out.train.y, out.target_names);
+  warn_constant_features(out.train.x, out.feature_names);
 
   out.ids = std::move(table.ids);
   out.feature_scaler = Standardizer::fit(out.train.x);

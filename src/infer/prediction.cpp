@@ -30,26 +30,73 @@ torch::Tensor feature_columns(const data::Table& input, const std::vector<std::s
   return input.values.index_select(1, torch::tensor(indices, torch::kLong));
 }
 
-// Missing values become the training mean under data.nan_policy: fill_mean, else an InputError naming the column.
-torch::Tensor fill_missing(const InferenceModel& loaded, const data::Table& input, torch::Tensor x) {
+// Which input rows get a prediction: all, unless the model was trained with drop_rows and a
+// feature is missing (then the row is skipped and listed); missing values are an InputError under
+// nan_policy error and the training mean under fill_mean.
+struct RowSelection {
+  torch::Tensor features;  // [kept rows, features], raw units
+  torch::Tensor kept;      // int64 row indices into the input
+  std::vector<int64_t> skipped;
+};
+
+RowSelection select_rows(const InferenceModel& loaded, const data::Table& input, torch::Tensor x) {
+  RowSelection out;
   const auto nan_mask = torch::isnan(x);
-  if (!nan_mask.any().item<bool>()) return x;
-  if (!loaded.fill_missing_with_mean) {
-    const auto per_column = nan_mask.sum(0);
-    const auto worst = per_column.argmax().item<int64_t>();
-    throw InputError(input.source + ": column '" + loaded.feature_names[worst] + "' has " +
-                     std::to_string(per_column[worst].item<int64_t>()) +
-                     " missing values (the model was trained with data.nan_policy: " + name_of(loaded.nan_policy) +
-                     ")");
+  if (!nan_mask.any().item<bool>()) {
+    out.kept = torch::arange(x.size(0), torch::kLong);
+    out.features = std::move(x);
+    return out;
   }
-  return torch::where(nan_mask, loaded.scaling.feature_mean.expand_as(x), x);
+  if (loaded.nan_policy == data::NanPolicy::fill_mean) {
+    out.kept = torch::arange(x.size(0), torch::kLong);
+    out.features = torch::where(nan_mask, loaded.scaling.feature_mean.expand_as(x), x);
+    return out;
+  }
+  if (loaded.nan_policy == data::NanPolicy::drop_rows) {
+    const auto incomplete = nan_mask.any(1);
+    out.kept = torch::nonzero(incomplete.logical_not()).flatten();
+    const auto skipped = torch::nonzero(incomplete).flatten().contiguous();
+    out.skipped.assign(skipped.data_ptr<int64_t>(), skipped.data_ptr<int64_t>() + skipped.numel());
+    out.features = x.index_select(0, out.kept);
+    return out;
+  }
+  const auto per_column = nan_mask.sum(0);
+  const auto worst = per_column.argmax().item<int64_t>();
+  throw InputError(input.source + ": column '" + loaded.feature_names[worst] + "' has " +
+                   std::to_string(per_column[worst].item<int64_t>()) +
+                   " missing values (the model was trained with data.nan_policy: " + name_of(loaded.nan_policy) + ")");
+}
+
+TextColumns rows_of(const TextColumns& ids, const std::vector<int64_t>& rows) {
+  TextColumns out;
+  out.names = ids.names;
+  for (const auto& column : ids.values) {
+    auto& kept = out.values.emplace_back();
+    kept.reserve(rows.size());
+    for (const auto row : rows) kept.push_back(column[static_cast<size_t>(row)]);
+  }
+  return out;
+}
+
+// Scores the predictions against the input's target columns when it holds every one of them.
+void score_against_input_targets(const data::Table& input, const torch::Tensor& kept, Predictions& p) {
+  std::vector<int64_t> columns;
+  for (const auto& name : p.target_names) {
+    const auto index = data::column_index(input, name);
+    if (index < 0) return;  // plain features: nothing to score
+    columns.push_back(index);
+  }
+  const auto truth = input.values.index_select(1, torch::tensor(columns, torch::kLong)).index_select(0, kept);
+  const auto scored = torch::isnan(truth).any(1).logical_not();
+  p.unscored_rows = truth.size(0) - scored.sum().item<int64_t>();
+  p.metrics.emplace(p.target_names);
+  p.metrics->update(p.values.index({scored}), truth.index({scored}));
 }
 
 }  // namespace
 
-torch::Tensor predict_values(const InferenceModel& loaded, const data::Table& input, int64_t batch_rows) {
-  auto x = fill_missing(loaded, input, feature_columns(input, loaded.feature_names));
-  x = (x - loaded.scaling.feature_mean) / loaded.scaling.feature_std;
+torch::Tensor predict_values(const InferenceModel& loaded, const torch::Tensor& features, int64_t batch_rows) {
+  const auto x = (features - loaded.scaling.feature_mean) / loaded.scaling.feature_std;
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> parts;
   for (int64_t start = 0; start < x.size(0); start += batch_rows) {
@@ -73,11 +120,16 @@ data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoin
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options) {
   const auto loaded = load_for_inference(checkpoint_dir, options.device, options.strict);
+  const auto rows = select_rows(loaded, input, feature_columns(input, loaded.feature_names));
   Predictions result;
-  result.values = predict_values(loaded, input, options.batch_rows);
   result.target_names = loaded.target_names;
+  result.values = predict_values(loaded, rows.features, options.batch_rows);
+  const auto kept = rows.kept.contiguous();
+  result.row_ids.assign(kept.data_ptr<int64_t>(), kept.data_ptr<int64_t>() + kept.numel());
+  result.skipped_rows = rows.skipped;
   result.load_report = loaded.load_report;
-  result.ids = input.ids;
+  result.ids = rows.skipped.empty() ? input.ids : rows_of(input.ids, result.row_ids);
+  score_against_input_targets(input, rows.kept, result);
   return result;
 }
 
@@ -92,12 +144,44 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
   const float* data = values.data_ptr<float>();
   const int64_t columns = values.size(1);
   for (int64_t r = 0; r < values.size(0); ++r) {
-    out << r;
+    out << p.row_ids[static_cast<size_t>(r)];
     for (const auto& column : p.ids.values) out << ',' << column[static_cast<size_t>(r)];
     for (int64_t c = 0; c < columns; ++c) out << ',' << data[r * columns + c];
     out << '\n';
   }
   write_file_atomically(csv, out.str());
+}
+
+std::vector<std::string> prediction_report_lines(const Predictions& p) {
+  std::vector<std::string> lines;
+  if (!p.skipped_rows.empty()) {
+    std::ostringstream line;
+    line << "skipped " << p.skipped_rows.size() << " row(s) with a missing feature (data.nan_policy: drop_rows), row_id";
+    for (size_t i = 0; i < p.skipped_rows.size() && i < 20; ++i) line << (i ? ", " : " ") << p.skipped_rows[i];
+    if (p.skipped_rows.size() > 20) line << ", ... (all in the metrics file)";
+    lines.push_back(line.str());
+  }
+  if (p.metrics) {
+    std::ostringstream line;
+    line.precision(4);
+    line << "against the input's targets (" << p.metrics->count() << " rows";
+    if (p.unscored_rows > 0) line << ", " << p.unscored_rows << " with a missing target not scored";
+    line << "):";
+    const auto mse = p.metrics->mse(), mae = p.metrics->mae(), r2 = p.metrics->r2();
+    for (size_t t = 0; t < p.target_names.size(); ++t) {
+      line << (t ? ";" : "") << ' ' << p.target_names[t] << " R2 " << r2[t] << " MAE " << mae[t] << " MSE " << mse[t];
+    }
+    lines.push_back(line.str());
+  }
+  return lines;
+}
+
+void write_prediction_metrics(const Predictions& p, const std::filesystem::path& json) {
+  if (!p.metrics) return;
+  auto out = p.metrics->to_json();
+  out["unscored_rows"] = p.unscored_rows;
+  out["skipped_rows"] = p.skipped_rows;
+  write_file_atomically(json, out.dump(2) + "\n");
 }
 
 }  // namespace safetrain::infer

@@ -76,6 +76,12 @@ StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem
   for (const auto& entry : stored) {
     if (!target.count(entry.first)) report.unexpected.push_back(entry.first);
   }
+  // Non-strict loading tolerates names that are missing or extra, never a tensor of another shape:
+  // a different architecture would otherwise run with freshly initialised layers and exit 0.
+  if (!report.mismatched.empty()) {
+    throw InputError(file.string() + ": weights do not fit the model (" + report.summary() +
+                     "); a tensor of another shape is never loaded, --strict false or not");
+  }
   if (strict && !report.clean()) {
     throw InputError(file.string() + ": weights do not match the model (" + report.summary() +
                      "); predict --strict false loads what matches");
@@ -83,7 +89,7 @@ StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem
   torch::NoGradGuard no_grad;
   for (auto& [name, tensor] : target) {
     const auto found = stored.find(name);
-    if (found == stored.end() || found->second.sizes() != tensor.sizes()) continue;
+    if (found == stored.end()) continue;
     tensor.copy_(found->second.to(tensor.device(), tensor.scalar_type()));
   }
   return report;

@@ -34,14 +34,16 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
 
 // Permutation importance of the final model (best weights after the test) on the validation split.
 void write_importance(TrainingSession::State& s) {
-  if (s.data.val.size() == 0 || s.data.feature_names.empty()) return;
+  auto options = s.config.importance;
+  if (!options.enabled || s.data.val.size() == 0 || s.data.feature_names.empty()) return;
   torch::NoGradGuard no_grad;
   s.model->eval();
-  eval::ImportanceOptions options;
   options.seed = s.config.seed;
   const auto forward = s.forward();
   const auto result = eval::permutation_importance([&](const torch::Tensor& x) { return forward(x.to(s.device)); },
                                                    s.data.val.x, s.data.val.y, s.data.feature_names, options);
+  log::info("importance: ", result.features.size(), " features, ", result.rows, " validation rows x ", result.repeats,
+            " shuffles, batches of <= ", result.largest_batch_rows, " rows");
   eval::write_importance_csv(result, s.layout.importance_csv());
   eval::write_importance_plot(result, s.layout.plot("importance"), 20, loss_units(s));
 }

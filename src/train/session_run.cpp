@@ -76,7 +76,10 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   record.loader_wait_fraction = pass.loader_wait_seconds / std::max(pass.seconds, 1e-9);
   s.callbacks.call(&Callback::on_train_end, ctx, record);
   if ((result.stop = pass.stop)) return result;  // an unfinished epoch: no row, no checkpoint
-  if (validate) validate_epoch(record);
+  if (validate && !validate_epoch(record)) {  // cut short: like a stop mid-epoch, the epoch is not recorded
+    result.stop = stop_requested(s.callbacks);
+    return result;
+  }
   s.counters.epochs_completed = epoch + 1;
   record.monitored = monitored_value(s.config.training.monitor, record);
   s.callbacks.call(&Callback::on_train_epoch_end, ctx, record);
@@ -88,13 +91,25 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   return result;
 }
 
-// Validation runs to its end even after a stop request: a complete pass is what the final plots show.
-void TrainingSession::validate_epoch(EpochRecord& record) {
+// A signal or an alarm stops validation between batches (a preempted job has seconds): the epoch is then
+// dropped like one stopped mid-training, and the partial pass is never shown as that epoch's validation.
+bool TrainingSession::validate_epoch(EpochRecord& record) {
   auto& s = *state_;
   const auto start = std::chrono::steady_clock::now();
   s.callbacks.call(&Callback::on_validation_start, *s.context);
+  const auto stop = [&] {
+    const auto reason = stop_requested(s.callbacks);
+    return reason && *reason != RunEnd::early_stopped;
+  };
   const auto eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
-                             *s.val.metrics, *s.val.buffer, record.epoch);
+                             *s.val.metrics, *s.val.buffer, record.epoch, stop);
+  if (eval.interrupted) {
+    s.val.epoch = -1;  // the buffer holds part of a pass: no validation plots from it
+    log::warn("validation of epoch ", record.epoch, " stopped after ", eval.samples,
+              " rows: the epoch is not recorded; checkpoints/last stays at epoch ", s.counters.epochs_completed);
+    s.callbacks.call(&Callback::on_validation_end, *s.context, record);
+    return false;
+  }
   s.val.epoch = record.epoch;
   record.validated = true;
   record.val_loss = eval.loss;
@@ -102,6 +117,7 @@ void TrainingSession::validate_epoch(EpochRecord& record) {
   record.val_r2 = s.val.metrics->mean_r2();
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
   record.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return true;
 }
 
 }  // namespace safetrain::train

@@ -64,13 +64,13 @@ void record_features(TrainingSession::State& s, const FeatureSelection& selectio
 }
 
 // Metrics on a handful of rows mislead (R² -2143 on 2 test rows): refuse a split under 2 rows, warn under 30.
-void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& split) {
+void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& split, const std::string& source) {
   const std::pair<const char*, int64_t> sizes[] = {
       {"train", d.train.size()}, {"val", d.val.size()}, {"test", split.test_fraction > 0 ? d.test.size() : -1}};
   for (const auto& [name, rows] : sizes) {
     if (rows < 0) continue;
     if (rows < 2) {
-      throw InputError(std::string("data: the ") + name + " split has " + std::to_string(rows) +
+      throw InputError(source + ": the " + name + " split has " + std::to_string(rows) +
                        " row(s); at least 2 are needed: add rows or raise data." + name + "_fraction");
     }
     if (rows < 30) {
@@ -87,11 +87,12 @@ void load_data(TrainingSession::State& s) {
   log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
   const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
   log::info(selection.summary);
-  s.data = prepare_data(c, std::move(table), selection);
+  const std::string source = table.source;
+  s.data = prepare_data(c, std::move(table), selection);  // the table's buffer becomes the training split
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
-  check_split_sizes(s.data, c.data.split);
+  check_split_sizes(s.data, c.data.split, source);
   if (s.monitor) s.monitor->set_known_bytes("data", data_bytes(s.data));
   s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device));
   s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device));

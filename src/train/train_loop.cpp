@@ -45,7 +45,10 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
     auto batch = pass->next();
     if (!batch) break;
-    BatchEnd end{epoch, b + 1, batches};
+    BatchEnd end;
+    end.epoch = epoch;
+    end.batch = b + 1;
+    end.batches = batches;
     try {
       const bool inject = b % accumulate == 0 && options.steps_before + result.steps + 1 == options.inject_oom_at_step;
       const auto outcome = stepper.run(*batch, window_size(b, batches, accumulate), inject);

@@ -85,7 +85,12 @@ TEST(Prepare, MissingValuesRefusedDroppedOrFilled) {
     FAIL() << "NaN in training features must be refused";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("column 'f2'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("missing values"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("missing value(s)"), std::string::npos);
+    // The first training row (by row_id) among the 50 missing ones is named.
+    const auto train = split_indices(200, o).train;
+    const int64_t first = train.masked_select(train < 50).min().item<int64_t>();
+    EXPECT_NE(std::string(e.what()).find("the first in row_id " + std::to_string(first) + " "), std::string::npos)
+        << e.what();
   }
   o.nan_policy = NanPolicy::drop_rows;
   const auto dropped = prepare(table, selection, o);
@@ -180,7 +185,9 @@ TEST(Prepare, RefusedNanNamesColumnAndCountOfTheSyntheticSparseColumns) {
   } catch (const InputError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("column 'desc_sparse_"), std::string::npos) << message;
-    EXPECT_NE(message.find("missing values in 240 training rows"), std::string::npos) << message;
+    EXPECT_NE(message.find("missing value(s) in 240 training rows"), std::string::npos) << message;
+    EXPECT_EQ(message.rfind(table.source + ": ", 0), 0u) << "the table is named first: " << message;
+    EXPECT_NE(message.find("the first in row_id "), std::string::npos) << message;
   }
   SplitOptions fill;
   fill.nan_policy = NanPolicy::fill_mean;

@@ -83,6 +83,27 @@ TEST(Tools, CheckSystemReportsWithoutAGpu) {
   }
 }
 
+// Regression: a 354-row table was told "batch_size: 256" (two steps per epoch).
+TEST(Tools, CheckSystemCapsTheBatchByTheTable) {
+  const auto dir = scratch("check_system_rows");
+  {
+    std::ofstream csv(dir / "small.csv");
+    csv << "a,b,y\n";
+    for (int i = 0; i < 354; ++i) csv << i % 7 << ',' << i % 3 << ',' << i % 5 << '\n';
+  }
+  std::ofstream(dir / "small.yaml") << "extends: " << fs::path(SAFETRAIN_SOURCE_DIR) / "configs/quickstart.yaml"
+                                    << "\ndata:\n  source: csv\n  path: " << (dir / "small.csv").string()
+                                    << "\n  targets: [y]\n";
+  const auto r = run({"check_system", "--config", (dir / "small.yaml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int64_t train_rows = static_cast<int64_t>(354 * 0.8);  // quickstart's data.train_fraction
+  EXPECT_NE(r.out.find(std::to_string(train_rows) + " training rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("training.batch_size: " + std::to_string(train_rows / 8) + " "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("capped by the data"), std::string::npos) << r.out;
+  const auto flag = run({"check_system", "--rows", "100000"});
+  EXPECT_EQ(flag.out.find("capped by the data"), std::string::npos) << flag.out;
+}
+
 // A 4 GB Jetson-class board planned from this machine: the recommendation budgets against the
 // shared MemAvailable, keeps loader threads off that pool and uses fp16.
 TEST(Tools, CheckSystemSizesASharedMemoryBoard) {

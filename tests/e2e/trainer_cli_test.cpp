@@ -25,6 +25,25 @@ TEST(TrainerCli, PrintConfigShowsOverriddenValueAndExits) {
   EXPECT_NE(r.out.find("type: mlp"), std::string::npos);
 }
 
+TEST(TrainerCli, PrintConfigShowsTheValuesTheRunUsesAfterTheCrossKeyRules) {
+  // Regression: --print-config echoed the merged YAML ("batch_size: 010" while the run used 10) and
+  // skipped the rules spanning keys, so a config it printed happily could fail at once in a run.
+  const auto dir = scratch("print_config_typed");
+  const auto leading_zero = dir / "leading_zero.yaml";
+  std::ofstream(leading_zero) << "extends: " << fs::path(SAFETRAIN_SOURCE_DIR) / "configs/quickstart.yaml"
+                              << "\ntraining:\n  batch_size: 010\n";
+  const auto printed = run({"trainer", "--config", leading_zero.string(), "--print-config"});
+  EXPECT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("  batch_size: 10\n"), std::string::npos) << printed.out;
+  EXPECT_EQ(printed.out.find("010"), std::string::npos) << printed.out;
+  const auto no_source = dir / "no_source.yaml";
+  std::ofstream(no_source) << "extends: " << fs::path(SAFETRAIN_SOURCE_DIR) / "configs/quickstart.yaml"
+                           << "\ndata:\n  path: rows.csv\n";
+  const auto refused = run({"trainer", "--config", no_source.string(), "--print-config"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_NE(refused.err.find("data.source"), std::string::npos) << refused.err;
+}
+
 struct BadConfig {
   const char* name;
   const char* yaml;
@@ -98,6 +117,22 @@ TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
   EXPECT_FALSE(features["pruner_decisions"].empty());
   EXPECT_EQ(read_text(run_dir / "config.yaml").find("features: []"), std::string::npos);
   EXPECT_NE(read_text(run_dir / "config.yaml").find(features["features"][0].get<std::string>()), std::string::npos);
+}
+
+TEST(TrainerRun, ImportanceFollowsItsConfigSection) {
+  const auto dir = scratch("importance_keys");
+  const auto sampled = run({"trainer", "--config", tiny_config(dir).string(), "--set", "training.max_epochs=1",
+                            "--set", "importance.max_rows=50", "--set", "importance.repeats=2", "--set",
+                            "importance.batch_rows=20"});
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.err;
+  EXPECT_NE(sampled.err.find(" validation rows x 2 shuffles, batches of <= 20 rows"), std::string::npos) << sampled.err;
+  EXPECT_NE(sampled.err.find("features, 50 validation rows"), std::string::npos) << sampled.err;
+  EXPECT_TRUE(fs::exists(dir / "runs" / "tiny" / "importance.csv"));
+  const auto off = run({"trainer", "--config", tiny_config(dir).string(), "--set", "training.max_epochs=1", "--set",
+                        "importance.enabled=false", "--set", "output.run_name=off"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_FALSE(fs::exists(dir / "runs" / "off" / "importance.csv"));
+  EXPECT_FALSE(fs::exists(dir / "runs" / "off" / "plots" / "importance.png"));
 }
 
 TEST(TrainerRun, ImpossibleFreeMemoryRequirementIsRefusedWithAdvice) {

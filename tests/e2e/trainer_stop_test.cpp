@@ -145,6 +145,26 @@ TEST(Resume, SigintMidEpochThenResumeEqualsUninterruptedAtSeveralSteps) {
   }
 }
 
+TEST(Resume, ASignalDuringValidationDropsThatEpochAndResumeEqualsUninterrupted) {
+  // Validation used to run to its end after a signal (a preempted job has seconds).
+  const auto dir = scratch("validation_signal");
+  const auto config = deterministic_config(dir, 3);
+  ASSERT_EQ(run({"trainer", "--config", config.string(), "--set", "output.run_name=full"}).exit_code, 0);
+  const auto cut = run({"trainer", "--config", config.string(), "--set", "output.run_name=cut", "--set",
+                        "debug.sigint_at_validation=2"});
+  ASSERT_EQ(cut.exit_code, 130) << cut.err;
+  EXPECT_NE(cut.err.find("validation of epoch 2 stopped after "), std::string::npos) << cut.err;
+  EXPECT_EQ(read_lines(dir / "runs/cut/metrics.csv").size(), 2u) << "only epoch 1 is recorded";
+  const auto resumed =
+      run({"trainer", "--resume", (dir / "runs/cut").string(), "--set", "debug.sigint_at_validation=0"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto expected = weights(dir / "runs/full/checkpoints/last/model.pt");
+  const auto got = weights(dir / "runs/cut/checkpoints/last/model.pt");
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i].second, expected[i].second)) << got[i].first;
+  EXPECT_EQ(read_lines(dir / "runs/cut/metrics.csv").size(), 4u);
+}
+
 TEST(CleanStop, ASignalDuringTheFinalTestIsNotReportedAsCompleted) {
   // Regression: SIGINT during the final test or the plots exited 0 as "completed".
   const auto dir = scratch("late_signal");

@@ -124,20 +124,31 @@ TEST(Checkpoint, CorruptOrMissingFilesAreInputErrors) {
   EXPECT_THROW(read_checkpoint_meta(dir.parent_path() / "nope"), InputError);
 }
 
-TEST(StateDict, StrictRefusesMismatchNonStrictLoadsWhatMatches) {
+TEST(StateDict, MisShapedWeightsAreRefusedStrictOrNot) {
   const auto dir = fresh_dir("strict");
   Net small(3, 2);
   save_state_dict(small, dir / "model.pt");
   Net wider(3, 5);  // fc.weight [5,3] and fc.bias [5]: mis-shaped
-  try {
-    load_state_dict(wider, dir / "model.pt", true);
-    FAIL() << "strict load of mis-shaped weights must throw";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("fc.weight"), std::string::npos) << e.what();
+  for (const bool strict : {true, false}) {
+    try {
+      load_state_dict(wider, dir / "model.pt", strict);
+      FAIL() << "a load of mis-shaped weights must throw (strict " << strict << ")";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("fc.weight"), std::string::npos) << e.what();
+    }
   }
-  const auto report = load_state_dict(wider, dir / "model.pt", false);
-  EXPECT_EQ(report.mismatched.size(), 2u);
-  EXPECT_TRUE(report.missing.empty());
+}
+
+TEST(StateDict, NonStrictLoadsWhatMatchesAndReportsMissingNames) {
+  const auto dir = fresh_dir("non_strict");
+  torch::nn::Linear only(3, 2);
+  save_state_dict(*only, dir / "model.pt");  // "weight", "bias": none of Net's "fc.*" names
+  Net net(3, 2);
+  EXPECT_THROW(load_state_dict(net, dir / "model.pt", true), InputError);
+  const auto report = load_state_dict(net, dir / "model.pt", false);
+  EXPECT_EQ(report.missing.size(), 2u);
+  EXPECT_EQ(report.unexpected.size(), 2u);
+  EXPECT_TRUE(report.mismatched.empty());
 }
 
 TEST(Checkpoint, EachPartSavesItselfAsANamedComponent) {

@@ -10,7 +10,8 @@ CallbackList default_callbacks(const config::Config& config, torch::optim::Optim
   if (config.debug.plant_leak_mb_per_epoch > 0) {
     list.add(std::make_unique<LeakPlanterCallback>(config.debug.plant_leak_mb_per_epoch));
   }
-  if (config.debug.sigint_at_batch > 0 || config.debug.sigint_at_test) {
+  const auto& debug = config.debug;
+  if (debug.sigint_at_batch > 0 || debug.sigint_at_test || debug.sigint_at_validation > 0) {
     list.add(std::make_unique<SignalInjectorCallback>(config.debug));
   }
   list.add(std::make_unique<EarlyStoppingCallback>(config.training));

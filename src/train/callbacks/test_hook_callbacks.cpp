@@ -17,6 +17,10 @@ void SignalInjectorCallback::on_train_batch_end(FitContext&, const BatchEnd&) {
   if (debug_.sigint_at_batch > 0 && ++batches_ == debug_.sigint_at_batch) std::raise(SIGINT);
 }
 
+void SignalInjectorCallback::on_validation_start(FitContext& c) {
+  if (debug_.sigint_at_validation == c.counters.epochs_completed + 1) std::raise(SIGINT);
+}
+
 void SignalInjectorCallback::on_test_start(FitContext&) {
   if (debug_.sigint_at_test) std::raise(SIGINT);
 }

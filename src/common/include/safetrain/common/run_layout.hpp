@@ -6,6 +6,12 @@
 
 namespace safetrain {
 
+inline constexpr size_t kMaxRunNameLength = 100;
+// InputError naming output.run_name unless `name` is one path component of
+// [A-Za-z0-9._-], not "." or "..", at most kMaxRunNameLength characters:
+// a run is always created inside output.dir.
+void check_run_name(const std::string& name);
+
 class RunLayout {
  public:
   explicit RunLayout(std::filesystem::path root) : root_(std::move(root)) {}

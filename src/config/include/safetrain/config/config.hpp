@@ -10,6 +10,7 @@
 
 #include "safetrain/data/data_options.hpp"
 #include "safetrain/data/descriptors/options.hpp"
+#include "safetrain/eval/importance_options.hpp"
 #include "safetrain/models/model_options.hpp"
 #include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/train/training_options.hpp"
@@ -28,6 +29,7 @@ struct Config {
   train::MemoryOptions memory;
   monitor::MonitorOptions monitor;
   data::descriptors::DescriptorOptions descriptors;
+  eval::ImportanceOptions importance;
   train::LoggingOptions logging;
   train::DebugOptions debug;
 };
@@ -36,5 +38,9 @@ struct Config {
 // and validated); then checks the rules that span keys (split fractions, a CSV
 // source needs a path, ...) with an InputError naming the keys.
 Config make_config(const YAML::Node& resolved_tree, const std::string& source);
+
+// Every documented key with the value the run uses (read back from the typed
+// members, so `010` prints as 10), nested by section: `trainer --print-config`.
+std::string typed_yaml(const Config& config);
 
 }  // namespace safetrain::config

@@ -11,14 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace safetrain::eval {
+#include "safetrain/eval/importance_options.hpp"
 
-struct ImportanceOptions {
-  int64_t max_rows = 2000;   // rows sampled from the split (all rows when the split is smaller)
-  int64_t repeats = 3;       // shuffles per feature; mean and std are over these
-  int64_t batch_rows = 512;  // rows per predict() call
-  uint64_t seed = 0;         // row sample and shuffles
-};
+namespace safetrain::eval {
 
 struct FeatureImportance {
   std::string feature;

@@ -5,10 +5,12 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "safetrain/data/table.hpp"
+#include "safetrain/eval/streaming_metrics.hpp"
 #include "safetrain/infer/inference_model.hpp"
 
 #include "safetrain/common/text_columns.hpp"
@@ -25,23 +27,38 @@ struct PredictOptions {
 
 struct Predictions {
   std::vector<std::string> target_names;
-  torch::Tensor values;  // [rows, targets], float32, CPU
+  torch::Tensor values;               // [predicted rows, targets], float32, CPU, in the targets' units
+  std::vector<int64_t> row_ids;       // the input's data row (0-based) of each predicted row
+  std::vector<int64_t> skipped_rows;  // rows with a missing feature, left out under nan_policy: drop_rows
   models::StateDictReport load_report;
-  TextColumns ids;       // the input's id columns (data.id_columns of the training config)
+  TextColumns ids;  // the id columns (data.id_columns of the training config) of the predicted rows
+  // Exact metrics against the input's own target columns, when it holds all of them
+  // (rows whose target is missing are not scored: `unscored_rows`).
+  std::optional<eval::StreamingMetrics> metrics;
+  int64_t unscored_rows = 0;
 };
 
 // How to read an input CSV for this checkpoint: its id and ignored columns, its features required numeric.
 data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir);
 
-// The model's feature columns of `input` (by name, any order), missing values
-// handled as in training, scaled, run in batches of `batch_rows` under no-grad.
-torch::Tensor predict_values(const InferenceModel& loaded, const data::Table& input, int64_t batch_rows);
+// Runs the model over `features` (raw units, no missing values) in batches of `batch_rows` under
+// no-grad and returns the predictions in the targets' units.
+torch::Tensor predict_values(const InferenceModel& loaded, const torch::Tensor& features, int64_t batch_rows);
 
-// load_for_inference + predict_values.
+// load_for_inference, the model's feature columns of `input` (by name, any order) with missing
+// values handled as in training (error, fill_mean, or drop_rows: the row is skipped and listed),
+// predict_values, and the metrics when the input holds the targets.
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options);
 
-// row_id,[<id column>,...]<name>_pred,... one row per input row, written atomically.
+// row_id,[<id column>,...]<name>_pred,... one row per predicted row, written atomically.
 void write_prediction_rows(const Predictions& predictions, const std::filesystem::path& csv);
+
+// What predict says after writing its rows: the skipped rows (drop_rows) and the metrics, one line each.
+std::vector<std::string> prediction_report_lines(const Predictions& predictions);
+
+// The metrics (StreamingMetrics::to_json), unscored and skipped rows as JSON, written atomically;
+// only when `predictions.metrics` is set.
+void write_prediction_metrics(const Predictions& predictions, const std::filesystem::path& json);
 
 }  // namespace safetrain::infer

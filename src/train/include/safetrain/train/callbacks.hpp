@@ -75,13 +75,14 @@ class LeakPlanterCallback : public Callback {
   std::vector<torch::Tensor> kept_;
 };
 
-// Test hook behind debug.sigint_at_batch / debug.sigint_at_test: a signal at an exact point of the run.
+// Test hook behind debug.sigint_at_batch / _at_test / _at_validation: a signal at an exact point of the run.
 class SignalInjectorCallback : public Callback {
  public:
   explicit SignalInjectorCallback(const DebugOptions& debug) : debug_(debug) {}
   std::string name() const override { return "signal_injector"; }
   void on_train_batch_end(FitContext&, const BatchEnd&) override;
   void on_test_start(FitContext&) override;
+  void on_validation_start(FitContext& c) override;
 
  private:
   DebugOptions debug_;

@@ -12,12 +12,8 @@ class CheckedFile;
 namespace safetrain::train {
 
 struct EpochRecord;
-inline constexpr size_t kMaxRunNameLength = 100;
-// InputError naming output.run_name unless `name` is one path component of
-// [A-Za-z0-9._-], not "." or "..", at most kMaxRunNameLength characters.
-void check_run_name(const std::string& name);
-
-// Creates OUTPUT_DIR/RUN_NAME (timestamp when empty; a suffix when taken) and its sub-folders.
+// Creates OUTPUT_DIR/RUN_NAME (timestamp when empty; a suffix when taken) and its sub-folders;
+// the name is checked by check_run_name (run_layout.hpp).
 std::filesystem::path create_run_dir(const std::string& output_dir, const std::string& run_name);
 
 // Appends one flushed line per epoch, like Lightning's CSVLogger. On resume

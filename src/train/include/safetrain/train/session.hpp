@@ -51,7 +51,7 @@ class TrainingSession {
   struct State;  // defined in session_state.hpp
 
  private:
-  void validate_epoch(EpochRecord& record);
+  bool validate_epoch(EpochRecord& record);  // false when a stop cut the pass short
   void run_test();
   std::unique_ptr<State> state_;
 };

@@ -100,6 +100,7 @@ struct DebugOptions {
   double plant_leak_mb_per_epoch = 0;  // keep this much memory per validation
   int64_t sigint_at_batch = 0;         // raise SIGINT after this training batch of the run (1-based; 0 = never)
   bool sigint_at_test = false;         // raise SIGINT when the final test starts
+  int64_t sigint_at_validation = 0;    // raise SIGINT as this epoch's validation starts (1-based; 0 = never)
   int64_t inject_oom_at_step = 0;      // an out-of-memory error in optimizer step N of the run (1-based; 0 = never)
 };
 

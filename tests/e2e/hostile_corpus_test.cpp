@@ -1,0 +1,191 @@
+// The hostile-input corpus of tests/hostile, run through the real executables as a user would:
+// configs, CSV files and damaged checkpoints. Every case listed in tests/hostile/cases.txt (and every
+// file of tests/hostile/csv/expected.txt) must end with the exit code it names and one message line
+// holding the named text: no crash, no silent acceptance, no second line of noise after the error.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+const fs::path kCorpus = fs::path(SAFETRAIN_SOURCE_DIR) / "tests" / "hostile";
+
+struct Case {
+  std::string kind, input;
+  int exit_code = 0;
+  std::string text;
+};
+
+std::vector<Case> cases(const std::string& kind) {
+  std::vector<Case> out;
+  std::ifstream in(kCorpus / "cases.txt");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    Case c;
+    fields >> c.kind >> c.input >> c.exit_code >> std::ws;
+    std::getline(fields, c.text);
+    if (c.kind == kind) out.push_back(c);
+  }
+  return out;
+}
+
+// Lines of `err` that are the tool's own verdict ("trainer: error: ...", "predict: refused: ...").
+std::vector<std::string> verdict_lines(const std::string& tool, const std::string& err) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(tool + ": ", 0) == 0) lines.push_back(line);
+  }
+  return lines;
+}
+
+void expect_outcome(const std::string& tool, const Result& r, int exit_code, const std::string& text) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << r.err;
+  if (exit_code == 0) {
+    EXPECT_NE((r.out + r.err).find(text), std::string::npos) << "expected '" << text << "' in\n" << r.out << r.err;
+    return;
+  }
+  const auto lines = verdict_lines(tool, r.err);
+  ASSERT_EQ(lines.size(), 1u) << "want one '" << tool << ": ...' line in\n" << r.err;
+  EXPECT_NE(lines[0].find(text), std::string::npos) << "expected '" << text << "' in: " << lines[0];
+  EXPECT_EQ(lines[0].find("what()"), std::string::npos) << lines[0];
+}
+
+}  // namespace
+
+TEST(HostileCorpus, EveryConfigIsRefusedOrWarnedAboutAsListed) {
+  const auto listed = cases("config");
+  ASSERT_GE(listed.size(), 25u);
+  size_t on_disk = 0;
+  for (const auto& entry : fs::directory_iterator(kCorpus / "configs")) on_disk += entry.path().extension() == ".yaml";
+  EXPECT_EQ(on_disk, listed.size()) << "every file of tests/hostile/configs needs a line in cases.txt";
+  const auto out = scratch("hostile_configs");
+  for (const auto& c : listed) {
+    SCOPED_TRACE(c.input);
+    // Accepted cases only print the config (their warning comes from loading it); the others run.
+    std::vector<std::string> args{"trainer", "--config", (kCorpus / c.input).string(), "--set",
+                                  "output.dir=" + (out / "runs").string()};
+    if (c.exit_code == 0) args.push_back("--print-config");
+    expect_outcome("trainer", run(args), c.exit_code, c.text);
+  }
+  EXPECT_FALSE(fs::exists(out / "escaped_run"));
+}
+
+TEST(HostileCorpus, EveryMalformedCsvStopsTheTrainerNamingFileLineAndColumn) {
+  std::ifstream in(kCorpus / "csv" / "expected.txt");
+  size_t checked = 0;
+  const auto out = scratch("hostile_csv");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string file, location;
+    fields >> file >> location;
+    SCOPED_TRACE(file);
+    const auto r = run({"trainer", "--config", (kCorpus / "rows.yaml").string(), "--set",
+                        "data.path=" + (kCorpus / "csv" / file).string(), "--set", "output.dir=" + out.string()});
+    expect_outcome("trainer", r, 2, file + ":" + location + ":");
+    ++checked;
+  }
+  EXPECT_GE(checked, 10u);
+}
+
+TEST(HostileCorpus, TablesThatParseButCannotTrainAreRefusedOrWarnedAbout) {
+  const auto listed = cases("rows");
+  ASSERT_GE(listed.size(), 4u);
+  const auto out = scratch("hostile_rows");
+  for (const auto& c : listed) {
+    SCOPED_TRACE(c.input);
+    const auto r = run({"trainer", "--config", (kCorpus / "rows.yaml").string(), "--set",
+                        "data.path=" + (kCorpus / c.input).string(), "--set", "output.dir=" + out.string()});
+    expect_outcome("trainer", r, c.exit_code, c.text);
+  }
+}
+
+namespace {
+
+// Damages one file of a checkpoint directory the way disks and people do.
+void damage(const fs::path& checkpoint, const std::string& recipe) {
+  const auto colon = recipe.find(':');
+  const std::string how = recipe.substr(0, colon);
+  const fs::path file = checkpoint / recipe.substr(colon + 1);
+  if (how == "remove") {
+    fs::remove(file);
+  } else if (how == "truncate") {
+    fs::resize_file(file, fs::file_size(file) / 2);
+  } else if (how == "flip") {  // 64 bytes in the middle of the file, inverted
+    std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(fs::file_size(file) / 2);
+    std::string bytes(64, '\0');
+    io.seekg(middle);
+    io.read(bytes.data(), 64);
+    for (auto& b : bytes) b = static_cast<char>(~b);
+    io.seekp(middle);
+    io.write(bytes.data(), static_cast<std::streamsize>(io.gcount() > 0 ? io.gcount() : 0));
+  } else if (how == "garbage") {
+    std::ofstream(file, std::ios::trunc) << "\x89not what it should be{[";
+  } else if (how == "future") {  // a newer format version than this build reads
+    nlohmann::json state;
+    std::ifstream(file) >> state;
+    state["format_version"] = 99;
+    std::ofstream(file, std::ios::trunc) << state.dump();
+  } else if (how == "empty_dir") {
+    for (const auto& entry : fs::directory_iterator(checkpoint)) fs::remove_all(entry.path());
+  } else {
+    FAIL() << "unknown damage " << how;
+  }
+}
+
+}  // namespace
+
+TEST(HostileCorpus, EveryDamagedCheckpointIsRefusedByPredictExportAndResume) {
+  const auto listed = cases("checkpoint");
+  ASSERT_GE(listed.size(), 8u);
+  const auto dir = scratch("hostile_checkpoints");
+  const fs::path rows = dir / "rows.csv";
+  {
+    std::ofstream out(rows);
+    out << "f1,f2,t1\n";
+    for (int i = 0; i < 400; ++i) out << (i % 17) * 0.1 << ',' << (i % 5) * 0.3 << ',' << (i % 17) * 0.2 - i % 5 << '\n';
+  }
+  const auto config = tiny_config(dir, "data:\n  source: csv\n  path: " + rows.string() +
+                                           "\n  targets: [t1]\ndescriptors:\n  enabled: false\n"
+                                           "training:\n  max_epochs: 1\n");
+  ASSERT_EQ(run({"trainer", "--config", config.string()}).exit_code, 0);
+  const fs::path run_dir = dir / "runs" / "tiny";
+  const fs::path pristine = dir / "pristine";
+  fs::copy(run_dir / "checkpoints" / "last", pristine);
+  ASSERT_EQ(run({"predict", "--checkpoint", pristine.string(), "--input", rows.string(), "--output",
+                 (dir / "p.csv").string()})
+                .exit_code,
+            0)
+      << "the undamaged checkpoint predicts: the harness is sound";
+  for (const auto& c : listed) {
+    // input is TOOL/DAMAGE:FILE, e.g. predict/flip:model.pt
+    const std::string tool = c.input.substr(0, c.input.find('/'));
+    const std::string recipe = c.input.substr(c.input.find('/') + 1);
+    SCOPED_TRACE(c.input);
+    fs::remove_all(run_dir / "checkpoints" / "last");
+    fs::copy(pristine, run_dir / "checkpoints" / "last");
+    damage(run_dir / "checkpoints" / "last", recipe);
+    const std::string checkpoint = (run_dir / "checkpoints" / "last").string();
+    Result r;
+    if (tool == "predict") {
+      r = run({"predict", "--checkpoint", checkpoint, "--input", rows.string(), "--output",
+               (dir / "p.csv").string()});
+    } else if (tool == "export_weights") {
+      r = run({"export_weights", "--checkpoint", checkpoint, "--output", (dir / "w.pt").string()});
+    } else {
+      r = run({"trainer", "--resume", run_dir.string(), "--set", "training.max_epochs=2"});
+    }
+    expect_outcome(tool == "resume" ? "trainer" : tool, r, c.exit_code, c.text);
+  }
+}
