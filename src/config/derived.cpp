@@ -37,6 +37,8 @@ data::CsvColumnRoles csv_roles(const Config& config) {
   roles.numeric = config.data.targets.names;
   roles.numeric.insert(roles.numeric.end(), config.data.features.begin(), config.data.features.end());
   roles.numeric_prefix = config.data.targets.prefix;
+  // Listed features name every column the run uses: the others are never parsed or held.
+  roles.only_numeric = !config.data.features.empty();
   return roles;
 }
 

@@ -106,6 +106,8 @@ std::vector<KeySpec> training_keys() {
            "metric for best checkpoint, plateau and early stopping (lower is better)"),
       bind("training.on_nan", SAFETRAIN_FIELD(training.on_nan), R::any(),
            "non-finite loss: skip the batch, or save and stop"),
+      bind("training.on_oom", SAFETRAIN_FIELD(training.on_oom), R::any(),
+           "out of memory in a training step: save and stop, or shrink (halve the micro-batch, accumulate x2, retry)"),
       bind("training.threads", SAFETRAIN_FIELD(training.threads), R::between(1, 1024),
            "intra-op threads; auto = all cores"),
       bind("training.device", SAFETRAIN_FIELD(training.device), R::any(), "auto = CUDA when available"),
@@ -233,6 +235,9 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec signal_rank = bind("debug.signal_rank", SAFETRAIN_FIELD(debug.signal_rank), R::between(-1, 1e6),
                              "test hook: only this rank raises the debug signals (-1 = every rank)");
   signal_rank.hidden = true;
+  KeySpec inject_oom = bind("debug.inject_oom_at_step", SAFETRAIN_FIELD(debug.inject_oom_at_step), R::between(0, 1e12),
+                            "test hook: an out-of-memory error in this optimizer step of the run");
+  inject_oom.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
@@ -244,6 +249,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
       sigint_validation,
       sigterm_batch,
       signal_rank,
+      inject_oom,
   };
 }
 

@@ -17,6 +17,7 @@
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
 #include "safetrain/common/text.hpp"
+#include "safetrain/data/owned_rows.hpp"
 
 namespace fs = std::filesystem;
 
@@ -237,10 +238,11 @@ void CsvBatchReader::classify_columns(const std::string& first_row) {
   for (size_t c = 0; c < header_.size(); ++c) {
     const auto& name = header_[c];
     Kind kind = Kind::numeric;
+    const bool required = contains(roles_.numeric, name) ||
+                          (!roles_.numeric_prefix.empty() && name.rfind(roles_.numeric_prefix, 0) == 0);
     if (contains(roles_.id_columns, name)) kind = Kind::id;
-    else if (contains(roles_.ignore_columns, name)) kind = Kind::skip;
-    else if (c < cells.size() && looks_like_text(cells[c]) && !contains(roles_.numeric, name) &&
-             (roles_.numeric_prefix.empty() || name.rfind(roles_.numeric_prefix, 0) != 0)) {
+    else if (contains(roles_.ignore_columns, name) || (roles_.only_numeric && !required)) kind = Kind::skip;
+    else if (c < cells.size() && looks_like_text(cells[c]) && !required) {
       // Neither a target nor a listed feature, and text in row 1: an ID or a SMILES string, not an input.
       kind = Kind::skip;
       log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", std::string(cells[c]),
@@ -266,14 +268,14 @@ bool CsvBatchReader::next_line() {
   return false;
 }
 
-void CsvBatchReader::parse_row(int64_t width, std::vector<float>& cells, TextColumns& ids) const {
+void CsvBatchReader::parse_row(int64_t width, float* cells, TextColumns& ids) const {
   const auto parts = split_cells(line_);
   const std::string where = files_[file_index_].string() + ":" + std::to_string(line_number_);
   if (static_cast<int64_t>(parts.size()) != width) {
     throw InputError(where + ": expected " + std::to_string(width) + " cells (as in the header), found " +
                      std::to_string(parts.size()));
   }
-  size_t id = 0;
+  size_t id = 0, out = 0;
   for (int64_t c = 0; c < width; ++c) {
     const auto cell = parts[static_cast<size_t>(c)];
     const Kind kind = kinds_[static_cast<size_t>(c)];
@@ -282,28 +284,30 @@ void CsvBatchReader::parse_row(int64_t width, std::vector<float>& cells, TextCol
       ids.values[id++].emplace_back(cell);
       continue;
     }
-    cells.push_back(parse_cell(cell, where + ":" + std::to_string(c + 1), header_[static_cast<size_t>(c)]));
+    cells[out++] = parse_cell(cell, where + ":" + std::to_string(c + 1), header_[static_cast<size_t>(c)]);
   }
 }
 
 std::optional<Table> CsvBatchReader::next_batch() {
   throw_if_stop_requested(("while reading " + pattern_).c_str());
-  const int64_t width = static_cast<int64_t>(header_.size());
-  std::vector<float> cells;
-  cells.reserve(static_cast<size_t>(batch_rows_) * columns_.size());
+  const auto width = static_cast<int64_t>(columns_.size());
+  auto values = torch::empty({batch_rows_, width});
   TextColumns ids{ids_.names, std::vector<std::vector<std::string>>(ids_.names.size())};
   int64_t rows = 0;
-  while (rows < batch_rows_ && next_line()) {
-    parse_row(width, cells, ids);
-    ++rows;
-  }
+  while (rows < batch_rows_ && read_row(values.data_ptr<float>() + rows * width, ids)) ++rows;
   if (rows == 0) return std::nullopt;
   Table batch;
   batch.columns = columns_;
   batch.source = pattern_;
-  batch.values = torch::from_blob(cells.data(), {rows, static_cast<int64_t>(columns_.size())}, torch::kFloat).clone();
+  batch.values = rows == batch_rows_ ? std::move(values) : values.narrow(0, 0, rows).clone();
   batch.ids = std::move(ids);
   return batch;
+}
+
+bool CsvBatchReader::read_row(float* out, TextColumns& ids) {
+  if (!next_line()) return false;
+  parse_row(static_cast<int64_t>(header_.size()), out, ids);
+  return true;
 }
 
 void CsvBatchReader::rewind() {
@@ -314,22 +318,59 @@ void CsvBatchReader::rewind() {
   open_file(0);
 }
 
-Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles) {
-  CsvBatchReader reader(path_or_glob, 65536, roles);
-  std::vector<torch::Tensor> parts;
-  Table table;
-  table.ids.names = reader.id_columns();
-  while (auto batch = reader.next_batch()) {
-    parts.push_back(std::move(batch->values));
-    table.ids.append(batch->ids);
+int64_t count_data_lines(const fs::path& file) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "r"), &std::fclose);
+  if (!in) throw InputError(file.string() + ": cannot open for reading");
+  std::vector<char> chunk(size_t{1} << 20);
+  int64_t lines = 0;
+  bool content = false;  // the current line has a cell character (blank lines carry no row)
+  for (size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), in.get())) > 0;) {
+    for (size_t i = 0; i < n; ++i) {
+      const char ch = chunk[i];
+      if (ch == '\n') {
+        lines += content ? 1 : 0;
+        content = false;
+      } else if (ch != ' ' && ch != '\t' && ch != '\r') {
+        content = true;
+      }
+    }
   }
+  lines += content ? 1 : 0;
+  return std::max<int64_t>(0, lines - 1);  // the header
+}
+
+Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles, CsvReadStats* stats) {
+  CsvBatchReader reader(path_or_glob, 1, roles);
+  // A cheap first pass counts the rows, so the cells parse straight into one buffer of the right size: no
+  // blocks to concatenate, no double-precision or per-column copy of the table.
+  int64_t capacity = 0;
+  for (const auto& file : reader.files()) capacity += count_data_lines(file);
+  const auto width = static_cast<int64_t>(reader.columns().size());
+  auto values = torch::empty({std::max<int64_t>(capacity, 1), width});
+  int64_t largest = values.numel() * 4;
+  Table table;
+  table.ids = TextColumns{reader.id_columns(), std::vector<std::vector<std::string>>(reader.id_columns().size())};
+  int64_t rows = 0;
+  std::vector<float> spare(static_cast<size_t>(width));  // a row past the count, if the files grew since
+  for (;; ++rows) {
+    if ((rows & 0xFFFF) == 0) throw_if_stop_requested(("while reading " + path_or_glob).c_str());
+    if (rows < values.size(0)) {
+      if (!reader.read_row(values.data_ptr<float>() + rows * width, table.ids)) break;
+      continue;
+    }
+    if (!reader.read_row(spare.data(), table.ids)) break;
+    auto grown = torch::empty({rows + rows / 2 + 1024, width});  // rare: grow by half
+    grown.narrow(0, 0, rows).copy_(values);
+    std::copy(spare.begin(), spare.end(), grown.data_ptr<float>() + rows * width);
+    values = std::move(grown);
+    largest = std::max<int64_t>(largest, values.numel() * 4);
+  }
+  if (rows == 0) throw InputError(path_or_glob + ": no data rows after the header");
+  // Fewer rows than counted (a line of only quotes): the tail's pages go back, the buffer stays owned.
+  table.values = keep_leading(std::move(values), {rows, width});
   table.columns = reader.columns();
   table.source = path_or_glob;
-  if (parts.empty()) {
-    throw InputError(path_or_glob + ": no data rows after the header");
-  }
-  // Blocks then one concatenation: peak memory is about twice the final tensor, the text is never held whole.
-  table.values = parts.size() == 1 ? std::move(parts.front()) : torch::cat(parts);
+  if (stats) *stats = CsvReadStats{rows, width, largest};
   return table;
 }
 

@@ -3,16 +3,18 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/text.hpp"
+#include "safetrain/data/owned_rows.hpp"
 
 namespace safetrain::data {
 namespace {
 
-torch::Tensor column_indices(const Table& table, const std::vector<std::string>& names, const char* key) {
+std::vector<int64_t> column_indices(const Table& table, const std::vector<std::string>& names, const char* key) {
   std::vector<int64_t> indices;
   for (const auto& name : names) {
     const int64_t i = column_index(table, name);
@@ -23,30 +25,41 @@ torch::Tensor column_indices(const Table& table, const std::vector<std::string>&
     }
     indices.push_back(i);
   }
-  return torch::tensor(indices, torch::kLong);
+  return indices;
 }
 
-SplitTensors gather(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
-  // index_select copies: every split owns its storage, none pins the source table.
-  return {x.index_select(0, rows).contiguous(), y.index_select(0, rows).contiguous(), rows.clone()};
+std::vector<int64_t> to_vector(const torch::Tensor& rows) {
+  const auto* p = rows.data_ptr<int64_t>();
+  return {p, p + rows.numel()};
 }
 
-// Rows of `split` whose features and targets are all present.
-torch::Tensor complete_rows(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
-  const auto missing = torch::isnan(x.index_select(0, rows)).any(1) | torch::isnan(y.index_select(0, rows)).any(1);
-  return rows.masked_select(missing.logical_not());
+// Rows of `rows` whose cells in `cols` are all present, in their order.
+torch::Tensor complete_rows(const torch::Tensor& values, const std::vector<int64_t>& cols, const torch::Tensor& rows) {
+  const float* data = values.data_ptr<float>();
+  const int64_t width = values.size(1);
+  std::vector<int64_t> kept;
+  for (const int64_t r : to_vector(rows)) {
+    const bool missing = std::any_of(cols.begin(), cols.end(), [&](int64_t c) { return std::isnan(data[r * width + c]); });
+    if (!missing) kept.push_back(r);
+  }
+  return torch::tensor(kept, torch::kLong);
 }
 
-// InputError naming the table, the column with the most missing cells in `rows` of the split and
-// the first such row (row_id, as in the predictions files).
+// InputError naming the table, the column with the most missing cells in the split and the first such row
+// (row_id, as in the predictions files). Counted cell by cell: no mask the size of the split.
 void refuse_missing(const torch::Tensor& values, const std::vector<std::string>& names, const torch::Tensor& rows,
                     const std::string& what, const char* split, const std::string& source) {
-  const auto missing = torch::isnan(values);
-  const auto counts = missing.sum(0);
-  const int64_t worst = counts.argmax().item<int64_t>();
-  const int64_t count = counts[worst].item<int64_t>();
-  if (count == 0) return;
-  const int64_t first = rows.masked_select(missing.select(1, worst)).min().item<int64_t>();
+  const auto counts = nan_counts(values);
+  const auto worst_at = std::max_element(counts.begin(), counts.end());
+  if (worst_at == counts.end() || *worst_at == 0) return;
+  const auto worst = static_cast<int64_t>(worst_at - counts.begin());
+  const int64_t count = *worst_at, width = values.size(1);
+  const float* data = values.data_ptr<float>();
+  const int64_t* ids = rows.data_ptr<int64_t>();
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (int64_t i = 0; i < values.size(0); ++i) {
+    if (std::isnan(data[i * width + worst])) first = std::min(first, ids[i]);
+  }
   std::ostringstream share;
   share.precision(2);
   share << 100.0 * static_cast<double>(count) / static_cast<double>(std::max<int64_t>(1, rows.size(0)));
@@ -55,6 +68,33 @@ void refuse_missing(const torch::Tensor& values, const std::vector<std::string>&
                    " rows (" + share.str() + "%), the first in row_id " + std::to_string(first) +
                    " (data row, from 0); set data.nan_policy to drop_rows or fill_mean" +
                    (what == "feature" ? ", or leave the column out of data.features" : ""));
+}
+
+// Per-feature means of the present cells of the training rows (NaN-free), in float32 like the features.
+std::vector<float> present_means(const torch::Tensor& values, const std::vector<int64_t>& cols, const torch::Tensor& rows) {
+  const float* data = values.data_ptr<float>();
+  const int64_t width = values.size(1);
+  std::vector<double> sums(cols.size());
+  std::vector<int64_t> counts(cols.size());
+  for (const int64_t r : to_vector(rows)) {
+    for (size_t j = 0; j < cols.size(); ++j) {
+      const float v = data[r * width + cols[j]];
+      if (std::isnan(v)) continue;
+      sums[j] += v;
+      ++counts[j];
+    }
+  }
+  std::vector<float> means(cols.size());
+  for (size_t j = 0; j < cols.size(); ++j) means[j] = static_cast<float>(sums[j] / std::max<int64_t>(1, counts[j]));
+  return means;
+}
+
+void fill_missing(torch::Tensor& x, const std::vector<float>& means) {
+  float* data = x.data_ptr<float>();
+  const auto width = static_cast<int64_t>(means.size());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    if (std::isnan(data[i])) data[i] = means[static_cast<size_t>(i % width)];
+  }
 }
 
 bool starts_with(const std::string& text, const std::string& prefix) {
@@ -168,7 +208,34 @@ std::vector<std::string> resolve_targets(const Table& table, const ColumnSelecti
   return names;
 }
 
-PreparedData prepare(const Table& table, const ColumnSelection& selection, const SplitOptions& o) {
+namespace {
+
+// The splits from the table, which is consumed: targets are gathered (a few columns), then the table's own buffer
+// is reordered in place to the train|val|test feature rows and cut from the end, so the table is never copied.
+void carve_splits(torch::Tensor values, const std::vector<int64_t>& fcols, const std::vector<int64_t>& tcols,
+                  const SplitIndices& split, PreparedData& out) {
+  const std::pair<SplitTensors*, const torch::Tensor*> parts[] = {
+      {&out.train, &split.train}, {&out.val, &split.val}, {&out.test, &split.test}};
+  std::vector<int64_t> order;
+  for (const auto& [part, rows] : parts) {
+    const auto ids = to_vector(*rows);
+    part->y = gather_rows_columns(values, ids, tcols);
+    part->row_ids = *rows;  // owned (split_indices clones); shared only until prepare returns
+    order.insert(order.end(), ids.begin(), ids.end());
+  }
+  const auto width = static_cast<int64_t>(fcols.size());
+  const int64_t n_train = split.train.size(0), n_val = split.val.size(0), n_used = static_cast<int64_t>(order.size());
+  reorder_rows_in_place(values, std::move(order), fcols);
+  auto x = keep_leading(std::move(values), {n_used, width});
+  out.test.x = x.narrow(0, n_train + n_val, n_used - n_train - n_val).clone();
+  x = keep_leading(std::move(x), {n_train + n_val, width});
+  out.val.x = x.narrow(0, n_train, n_val).clone();
+  out.train.x = keep_leading(std::move(x), {n_train, width});
+}
+
+}  // namespace
+
+PreparedData prepare(Table table, const ColumnSelection& selection, const SplitOptions& o) {
   PreparedData out;
   out.target_names = resolve_targets(table, selection);
   if (selection.features.empty()) {
@@ -177,42 +244,40 @@ PreparedData prepare(const Table& table, const ColumnSelection& selection, const
     out.feature_names = selection.features;
   }
   if (out.feature_names.empty()) throw InputError("data.features: no feature columns left in " + table.source);
-  auto x = table.values.index_select(1, column_indices(table, out.feature_names, "data.features"));
-  auto y = table.values.index_select(1, column_indices(table, out.target_names, "data.targets"));
+  const auto fcols = column_indices(table, out.feature_names, "data.features");
+  const auto tcols = column_indices(table, out.target_names, "data.targets");
+  // A table the caller still holds is copied once; the trainer hands over its own and nothing is copied.
+  if (!uniquely_owned(table.values) || !table.values.is_contiguous() || table.values.storage_offset() != 0) {
+    table.values = table.values.clone(at::MemoryFormat::Contiguous);
+  }
   auto split = split_indices(table.values.size(0), o);
-
-  if (o.nan_policy == NanPolicy::error) {
-    // Validation and test rows too: one NaN there made every val_loss NaN and no best checkpoint, with exit 0.
-    const std::pair<const torch::Tensor*, const char*> splits[] = {
-        {&split.train, "training"}, {&split.val, "validation"}, {&split.test, "test"}};
-    for (const auto& [rows, name] : splits) {
-      refuse_missing(x.index_select(0, *rows), out.feature_names, *rows, "feature", name, table.source);
-      refuse_missing(y.index_select(0, *rows), out.target_names, *rows, "target", name, table.source);
-    }
-  } else {
-    if (o.nan_policy == NanPolicy::fill_mean) {
-      const auto train_x = x.index_select(0, split.train);
-      const auto present = torch::isnan(train_x).logical_not();
-      const auto means = torch::where(present, train_x, torch::zeros_like(train_x)).sum(0) /
-                         present.sum(0).clamp_min(1).to(torch::kFloat);
-      x = torch::where(torch::isnan(x), means.expand_as(x), x);
-    }
+  std::vector<float> fill;
+  if (o.nan_policy != NanPolicy::error) {
+    if (o.nan_policy == NanPolicy::fill_mean) fill = present_means(table.values, fcols, split.train);
     // Targets cannot be invented: rows missing one are dropped under both policies (and features under drop_rows).
+    auto required = tcols;
+    if (o.nan_policy == NanPolicy::drop_rows) required.insert(required.end(), fcols.begin(), fcols.end());
     const int64_t before = split.train.size(0) + split.val.size(0) + split.test.size(0);
-    split = {complete_rows(x, y, split.train), complete_rows(x, y, split.val), complete_rows(x, y, split.test)};
+    split = {complete_rows(table.values, required, split.train), complete_rows(table.values, required, split.val),
+             complete_rows(table.values, required, split.test)};
     const int64_t dropped = before - split.train.size(0) - split.val.size(0) - split.test.size(0);
     if (dropped > 0) log::info("data: dropped ", dropped, " rows with missing values (data.nan_policy)");
   }
-  out.train = gather(x, y, split.train);
-  out.val = gather(x, y, split.val);
-  out.test = gather(x, y, split.test);
-  x = torch::Tensor();  // the splits own copies: drop the full-width selection before scaling
-  y = torch::Tensor();
+  carve_splits(std::move(table.values), fcols, tcols, split, out);
+  const std::pair<SplitTensors*, const char*> named[] = {
+      {&out.train, "training"}, {&out.val, "validation"}, {&out.test, "test"}};
+  for (const auto& [part, name] : named) {
+    if (o.nan_policy == NanPolicy::fill_mean) fill_missing(part->x, fill);
+    if (o.nan_policy != NanPolicy::error) continue;
+    // Validation and test rows too: one NaN there made every val_loss NaN and no best checkpoint, with exit 0.
+    refuse_missing(part->x, out.feature_names, part->row_ids, "feature", name, table.source);
+    refuse_missing(part->y, out.target_names, part->row_ids, "target", name, table.source);
+  }
   if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
   warn_constant_targets(out.train.y, out.target_names);
   warn_constant_features(out.train.x, out.feature_names);
 
-  out.ids = table.ids;
+  out.ids = std::move(table.ids);
   out.feature_scaler = Standardizer::fit(out.train.x);
   out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y)
                                             : Standardizer::identity(static_cast<int64_t>(out.target_names.size()));

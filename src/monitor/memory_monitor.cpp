@@ -131,6 +131,8 @@ void MemoryMonitor::push(const Sample& sample) {
   else ring_[ring_next_] = sample;
   ring_next_ = (ring_next_ + 1) % static_cast<size_t>(options_.ring_capacity);
   ++samples_taken_;
+  if (baseline_mb_ < 0) baseline_mb_ = sample.rss_mb;
+  note_peak(sample.peak_rss_mb, sample.phase);
   peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
   if (!csv_) return;
   char text[160];
@@ -240,6 +242,7 @@ void MemoryMonitor::exit(Phase phase) {
   const double rss = to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    note_peak(to_mb(peak_rss_bytes()), phase);  // before the phase ends: a peak inside it is its own
     auto& totals = phases_[phase];
     const double entry = entry_rss_.count(phase) ? entry_rss_[phase] : rss;
     const double growth = rss - entry;
@@ -253,6 +256,17 @@ void MemoryMonitor::exit(Phase phase) {
     if (!outer_phases_.empty()) outer_phases_.pop_back();
   }
   sample_now(std::string("exit ") + phase_name(phase));
+}
+
+void MemoryMonitor::note_peak(double peak_mb, Phase phase) {
+  if (peak_mb <= peak_mb_ + 0.05) return;  // the same peak re-read
+  peak_mb_ = peak_mb;
+  peak_phase_ = phase;
+}
+
+void MemoryMonitor::set_known_bytes(const std::string& part, int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  known_bytes_[part] = bytes;
 }
 
 void MemoryMonitor::end_epoch(int64_t epoch) {

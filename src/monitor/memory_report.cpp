@@ -18,6 +18,27 @@ nlohmann::json optional_mb(int64_t bytes) {
 
 }  // namespace
 
+nlohmann::json MemoryMonitor::breakdown() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return breakdown_locked();
+}
+
+// peak = baseline + data + model state + rest; the rest is activations, allocator caches, buffers and the
+// libraries' own growth after the first sample.
+nlohmann::json MemoryMonitor::breakdown_locked() const {
+  const double peak = std::max(peak_mb_, static_cast<double>(peak_rss_bytes()) / kMb);
+  const double baseline = std::max(0.0, baseline_mb_);
+  nlohmann::json out = {{"peak_rss_mb", round1(peak)}, {"runtime_baseline_mb", round1(baseline)}};
+  double rest = peak - baseline;
+  for (const auto& [part, bytes] : known_bytes_) {
+    out[part + "_mb"] = round1(static_cast<double>(bytes) / kMb);
+    rest -= static_cast<double>(bytes) / kMb;
+  }
+  out["rest_mb"] = round1(rest);
+  out["peak_phase"] = phase_name(peak_phase_);
+  return out;
+}
+
 nlohmann::json MemoryMonitor::report() const {
   std::lock_guard<std::mutex> lock(mutex_);
   nlohmann::json phases = nlohmann::json::object();
@@ -49,6 +70,7 @@ nlohmann::json MemoryMonitor::report() const {
           {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
           {"epoch_end_rss_mb", epoch_end_mb_},
           {"phases", phases},
+          {"peak_breakdown", breakdown_locked()},
           {"warnings", warnings_},
           {"trims", trims_},
           {"samples", samples_taken_},
@@ -63,10 +85,15 @@ void MemoryMonitor::write_report(const std::filesystem::path& path) const {
 
 std::string MemoryMonitor::verdict_line() const {
   const auto r = report();
-  char text[320];
-  std::snprintf(text, sizeof text, "memory: %s (%+.2f MB/epoch after warm-up), peak RSS %.0f MB, %zu warning(s)",
+  const auto& b = r["peak_breakdown"];
+  char text[480];
+  std::snprintf(text, sizeof text,
+                "memory: %s (%+.2f MB/epoch after warm-up), peak RSS %.0f MB in %s = runtime %.0f + data %.1f + "
+                "model state %.1f + rest %.1f MB, %zu warning(s)",
                 r["verdict"].get<std::string>().c_str(), r["growth_mb_per_epoch"].get<double>(),
-                r["peak_rss_mb"].get<double>(), r["warnings"].size());
+                b["peak_rss_mb"].get<double>(), b["peak_phase"].get<std::string>().c_str(),
+                b["runtime_baseline_mb"].get<double>(), b.value("data_mb", 0.0), b.value("model_state_mb", 0.0),
+                b["rest_mb"].get<double>(), r["warnings"].size());
   return text;
 }
 

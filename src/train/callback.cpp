@@ -15,13 +15,15 @@ const char* run_end_name(RunEnd end) {
 }
 
 nlohmann::json Counters::state_dict() const {
-  return {{"epochs_completed", epochs_completed}, {"global_step", global_step}, {"nan_skipped", nan_skipped}};
+  return {{"epochs_completed", epochs_completed}, {"global_step", global_step}, {"nan_skipped", nan_skipped},
+          {"micro_batch", micro_batch}};
 }
 
 void Counters::load_state_dict(const nlohmann::json& state) {
   epochs_completed = state.at("epochs_completed").get<int64_t>();
   global_step = state.at("global_step").get<int64_t>();
   nan_skipped = state.at("nan_skipped").get<int64_t>();
+  micro_batch = state.value("micro_batch", int64_t{0});  // absent in checkpoints from before training.on_oom
 }
 
 void CallbackList::add(std::unique_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }

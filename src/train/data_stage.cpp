@@ -100,12 +100,12 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
           "descriptor pipeline", decisions};
 }
 
-data::PreparedData prepare_data(const Config& config, const data::Table& table, const FeatureSelection& selection) {
+data::PreparedData prepare_data(const Config& config, data::Table table, const FeatureSelection& selection) {
   data::ColumnSelection columns;
   columns.targets = config.data.targets.names;
   columns.target_prefix = config.data.targets.prefix;
   columns.features = selection.features;
-  return data::prepare(table, columns, split_options(config));
+  return data::prepare(std::move(table), columns, split_options(config));
 }
 
 }  // namespace safetrain::train

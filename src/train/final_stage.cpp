@@ -77,7 +77,31 @@ void write_outputs(TrainingSession::State& s, RunEnd end) {
   }
 }
 
+int64_t bytes_of(const torch::Tensor& t) { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; }
+
+// Parameters, their gradients and the optimizer's per-parameter state (Adam's moments, SGD's momentum), measured.
+int64_t model_state_bytes(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+  int64_t bytes = 0;
+  for (const auto& p : model.parameters()) bytes += bytes_of(p) + bytes_of(p.grad());
+  for (const auto& [key, state] : optimizer.state()) {
+    if (const auto* a = dynamic_cast<const torch::optim::AdamParamState*>(state.get())) {
+      bytes += bytes_of(a->exp_avg()) + bytes_of(a->exp_avg_sq()) + bytes_of(a->max_exp_avg_sq());
+    } else if (const auto* w = dynamic_cast<const torch::optim::AdamWParamState*>(state.get())) {
+      bytes += bytes_of(w->exp_avg()) + bytes_of(w->exp_avg_sq()) + bytes_of(w->max_exp_avg_sq());
+    } else if (const auto* m = dynamic_cast<const torch::optim::SGDParamState*>(state.get())) {
+      bytes += bytes_of(m->momentum_buffer());
+    }
+  }
+  return bytes;
+}
+
 }  // namespace
+
+int64_t data_bytes(const data::PreparedData& d) {
+  int64_t bytes = 0;
+  for (const auto* s : {&d.train, &d.val, &d.test}) bytes += bytes_of(s->x) + bytes_of(s->y) + bytes_of(s->row_ids);
+  return bytes;
+}
 
 void write_final_stage(TrainingSession::State& s, RunEnd end) {
   write_outputs(s, end);
@@ -86,6 +110,7 @@ void write_final_stage(TrainingSession::State& s, RunEnd end) {
   monitor::release_cached_memory();
   if (!s.monitor) return;
   s.monitor->stop();
+  s.monitor->set_known_bytes("model_state", model_state_bytes(*s.model, *s.optimizer));
   if (s.ranks->distributed()) {
     // Every rank's report goes to rank 0: per-rank peaks and growth, the worst rank's verdict.
     const auto reports = s.ranks->gather_to_writer("memory_report", s.monitor->report());

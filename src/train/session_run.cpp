@@ -30,7 +30,11 @@ std::optional<RunEnd> stop_requested(const CallbackList& callbacks) {
 
 TrainLoopOptions loop_options(const config::Config& c) {
   const auto& t = c.training;
-  return {{t.accumulate_grad_batches, t.gradient_clip_val, t.gradient_clip_algorithm}, t.limit_train_batches, t.on_nan};
+  TrainLoopOptions o{{t.accumulate_grad_batches, t.gradient_clip_val, t.gradient_clip_algorithm}, t.limit_train_batches,
+                     t.on_nan};
+  o.on_oom = t.on_oom;
+  o.inject_oom_at_step = c.debug.inject_oom_at_step;
+  return o;
 }
 
 }  // namespace
@@ -53,7 +57,9 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   if (!std::exchange(s.fit_started, true)) s.callbacks.call(&Callback::on_fit_start, ctx);
   EpochResult result;
   auto& record = result.record;
-  const auto options = loop_options(s.config);
+  auto options = loop_options(s.config);
+  options.micro_batch = s.counters.micro_batch;  // a shrink survives the epoch and, through checkpoints, a resume
+  options.steps_before = s.counters.global_step;
   record.epoch = epoch + 1;
   record.batches = planned_batches(*s.train_loader, options);
   s.callbacks.call(&Callback::on_train_epoch_start, ctx, record);
@@ -64,6 +70,7 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   s.ranks->combine(pass);  // the loss and samples of every rank's shard
   s.counters.global_step += pass.steps;
   s.counters.nan_skipped += pass.nan_skipped;
+  s.counters.micro_batch = pass.micro_batch;
   record.train_loss = pass.mean_loss;
   record.seconds = pass.seconds;
   record.samples_per_s = pass.seconds > 0 ? static_cast<double>(pass.samples) / pass.seconds : 0.0;

@@ -103,15 +103,17 @@ FeatureSelection shared_selection(TrainingSession::State& s, const data::Table& 
 void load_data(TrainingSession::State& s) {
   const auto& c = s.config;
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::load);
-  const auto table = load_table(c);
+  auto table = load_table(c);
   log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
   const auto selection = shared_selection(s, table);
   log::info(selection.summary);
-  s.data = prepare_data(c, table, selection);
+  const std::string source = table.source;
+  s.data = prepare_data(c, std::move(table), selection);  // the table's buffer becomes the training split
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
-  check_split_sizes(s.data, c.data.split, table.source);
+  check_split_sizes(s.data, c.data.split, source);
+  if (s.monitor) s.monitor->set_known_bytes("data", data_bytes(s.data));
   s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device, *s.ranks));
   s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device, *s.ranks));
   if (s.data.test.size() > 0) {

@@ -62,5 +62,7 @@ struct TrainingSession::State {
 
 // final_stage.cpp
 void write_final_stage(TrainingSession::State& s, RunEnd end);
+// Bytes of the split tensors (x, y, row ids): the "data" part of the memory report.
+int64_t data_bytes(const data::PreparedData& d);
 
 }  // namespace safetrain::train

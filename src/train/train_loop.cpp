@@ -1,11 +1,13 @@
 // One training epoch: forward under autocast, the loss, backward into the accumulation window, the optimizer
-// step at the window's end; non-finite losses and out-of-memory errors end the step cleanly.
+// step at the window's end; non-finite losses and out-of-memory errors end the step cleanly (or, with
+// training.on_oom: shrink, the step is retried in smaller micro-batches: micro_batches.cpp).
 #include <chrono>
 #include <cmath>
 
 #include "safetrain/common/log.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/device.hpp"
+#include "safetrain/train/micro_batches.hpp"
 #include "safetrain/train/train_loop.hpp"
 
 namespace safetrain::train {
@@ -18,13 +20,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
   // Pinned host batches (CUDA builds) make this copy asynchronous.
   return device.is_cpu() ? t : t.to(device, /*non_blocking=*/true);
-}
-
-torch::Tensor batch_loss(const StepParts& parts, const data::Batch& batch) {
-  const auto x = to_device(batch.x, parts.device);
-  const auto y = to_device(batch.y, parts.device);
-  AutocastScope autocast(parts.precision, parts.device);
-  return torch::mse_loss(parts.forward(x).to(torch::kFloat), y);
 }
 
 }  // namespace
@@ -47,35 +42,31 @@ struct BatchWork {
 std::optional<RunEnd> out_of_memory_stop(OptimizerStep& step, int64_t batch_size) {
   step.discard_gradients();
   monitor::release_cached_memory();
-  log::error("out of memory in a training step at batch_size ", batch_size,
-             ": try a smaller training.batch_size with training.accumulate_grad_batches to keep the effective "
-             "batch, or training.precision 16 on a GPU");
+  log::error("out of memory in the optimizer step (batch_size ", batch_size,
+             "): its moments need room; try a smaller model, or training.precision 16 on a GPU");
   return RunEnd::out_of_memory;
 }
 
-BatchWork forward_backward(const StepParts& parts, OptimizerStep& step, const data::Batch& batch, int64_t epoch,
-                           int64_t b, int64_t window, OnNan on_nan) {
+BatchWork forward_backward(MicroBatchStepper& stepper, OptimizerStep& step, const data::Batch& batch,
+                           int64_t epoch, int64_t b, int64_t window, OnNan on_nan, bool inject_oom) {
   BatchWork work;
-  try {
-    const auto loss = batch_loss(parts, batch);
-    work.loss = loss.item<double>();
-    if (!std::isfinite(work.loss)) {
-      if (on_nan == OnNan::skip) {
-        log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
-        work.skipped = true;
-        return work;
-      }
-      log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
-                 ": stopping (training.on_nan: stop); the last good checkpoint is kept");
-      step.discard_gradients();
-      work.stop = RunEnd::nan_loss;
-      return work;
-    }
-    step.backward(loss, window);
-  } catch (const c10::Error& e) {
-    if (!is_out_of_memory(e)) throw;
-    work.stop = out_of_memory_stop(step, batch.x.size(0));
+  const auto outcome = stepper.run(batch, window, inject_oom);
+  if (outcome.out_of_memory) {  // the stepper said why; nothing of the window is kept
+    step.discard_gradients();
+    work.stop = RunEnd::out_of_memory;
+    return work;
   }
+  work.loss = outcome.loss;
+  if (outcome.finite) return work;
+  if (on_nan == OnNan::skip) {
+    log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
+    work.skipped = true;
+    return work;
+  }
+  log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
+             ": stopping (training.on_nan: stop); the last good checkpoint is kept");
+  step.discard_gradients();
+  work.stop = RunEnd::nan_loss;
   return work;
 }
 
@@ -94,6 +85,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   const int64_t batches = planned_batches(loader, options);
   const int64_t accumulate = options.step.accumulate_grad_batches;
   OptimizerStep step(parts.model.parameters(), parts.optimizer, parts.scaler, options.step);
+  MicroBatchStepper stepper(parts, step, options.on_oom, options.micro_batch);
   parts.optimizer.zero_grad();
   double loss_sum = 0.0;
   std::optional<RunEnd> pending;  // a rank's own stop from a failed step, agreed at the next batch
@@ -104,7 +96,9 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
     end.epoch = epoch;
     end.batch = b + 1;
     end.batches = batches;
-    const auto work = forward_backward(parts, step, *batch, epoch, b, window_size(b, batches, accumulate), options.on_nan);
+    const bool inject = b % accumulate == 0 && options.steps_before + result.steps + 1 == options.inject_oom_at_step;
+    const auto work =
+        forward_backward(stepper, step, *batch, epoch, b, window_size(b, batches, accumulate), options.on_nan, inject);
     result.nan_skipped += work.skipped ? 1 : 0;
     if (parts.sync) {
       auto local = work.stop ? work.stop : pending;
@@ -123,10 +117,12 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
         if (parts.sync) parts.sync->average_gradients();
         end.stepped = step.finish_window();
         end.grad_norm = step.last_gradient_norm();
+        stepper.end_window();
         ++result.steps;
       } catch (const c10::Error& e) {
         if (!is_out_of_memory(e)) throw;
         pending = out_of_memory_stop(step, batch->x.size(0));
+        stepper.end_window();
         if (!parts.sync && (result.stop = pending)) break;
       }
     }
@@ -140,6 +136,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
     if (!parts.sync && (result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
   }
   result.loss_sum = loss_sum;
+  result.micro_batch = stepper.micro_batch();
   result.loader_wait_seconds = pass->wait_seconds();
   result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   result.seconds = seconds_since(start);

@@ -28,6 +28,8 @@ class CsvBatchReader {
   const std::vector<std::string>& columns() const { return columns_; }  // the numeric columns read
   const std::vector<std::string>& id_columns() const { return ids_.names; }
   std::optional<Table> next_batch();  // nullopt after the last row of the last file
+  // The next row's numeric cells into out[0, columns().size()) and its id cells onto `ids`; false at the end.
+  bool read_row(float* out, TextColumns& ids);
   void rewind();                      // back to the first row of the first file
   const std::vector<std::filesystem::path>& files() const { return files_; }
 
@@ -37,7 +39,7 @@ class CsvBatchReader {
   void check_same_header(const std::vector<std::string>& header, const std::filesystem::path& path) const;  // throws
   void classify_columns(const std::string& first_row);  // numeric, id or skipped, from the roles and row 1
   bool next_line();  // the next data line into line_ (the peeked first row first); false past the last file
-  void parse_row(int64_t width, std::vector<float>& cells, TextColumns& ids) const;
+  void parse_row(int64_t width, float* cells, TextColumns& ids) const;
   struct FileCloser { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
 
   std::string pattern_;
@@ -56,7 +58,17 @@ class CsvBatchReader {
   std::string line_;
 };
 
-// The whole input as one table (read once, batch by batch).
-Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles = {});
+// What read_csv allocated for the values: the bytes of its largest float32 buffer (counted, not measured).
+struct CsvReadStats {
+  int64_t rows = 0, columns = 0;
+  int64_t buffer_bytes = 0;
+};
+
+// Data lines of one CSV file (lines with a non-blank character, less the header): an upper bound on its rows.
+int64_t count_data_lines(const std::filesystem::path& file);
+
+// The whole input as one table: the rows are counted first, then every cell parses straight into one
+// float32 buffer of rows x numeric columns (nothing else of the table's size is ever allocated).
+Table read_csv(const std::string& path_or_glob, const CsvColumnRoles& roles = {}, CsvReadStats* stats = nullptr);
 
 }  // namespace safetrain::data

@@ -58,6 +58,7 @@ struct CsvColumnRoles {
   std::vector<std::string> ignore_columns;  // not read
   std::vector<std::string> numeric;         // must be numeric (targets, listed features): text there is an error
   std::string numeric_prefix;               // ... and so must every column with this prefix (targets by prefix)
+  bool only_numeric = false;                // read no other numeric column (the run lists every column it uses)
 };
 
 struct DataOptions {

@@ -44,6 +44,8 @@ SplitIndices split_indices(int64_t rows, const SplitOptions& options);
 std::array<int64_t, 3> split_counts(int64_t rows, const SplitOptions& options);
 
 std::vector<std::string> resolve_targets(const Table& table, const ColumnSelection& selection);
-PreparedData prepare(const Table& table, const ColumnSelection& selection, const SplitOptions& options);
+// Consumes `table`: handed over (std::move), its buffer becomes the training split with no second copy; a table
+// the caller keeps is copied once first.
+PreparedData prepare(Table table, const ColumnSelection& selection, const SplitOptions& options);
 
 }  // namespace safetrain::data

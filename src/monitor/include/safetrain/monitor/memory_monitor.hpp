@@ -61,6 +61,10 @@ class MemoryMonitor {
   void write_report(const std::filesystem::path& path) const;
   std::string verdict_line() const;
   void set_trim_hook(std::function<void()> hook);
+  // Bytes the run knows it holds ("data", "model_state"): the report splits the peak into the runtime baseline
+  // (the first sample), these parts and the rest, and names the phase in which the peak was reached.
+  void set_known_bytes(const std::string& part, int64_t bytes);
+  nlohmann::json breakdown() const;
   // The device the run uses (the constructor describes CUDA device 0; tests pass a faked one). An
   // integrated GPU shares the host's memory: the monitor says so once, its MemAvailable floor then
   // guards both, and the report's device_memory_source names MemAvailable.
@@ -75,6 +79,8 @@ class MemoryMonitor {
   void push(const Sample& sample);  // caller holds mutex_
   void check_thresholds(const Sample& sample);
   void warn(const std::string& message);  // caller holds mutex_
+  void note_peak(double peak_mb, Phase phase);  // caller holds mutex_
+  nlohmann::json breakdown_locked() const;  // caller holds mutex_
   void run();
 
   MonitorOptions options_;
@@ -109,6 +115,10 @@ class MemoryMonitor {
   std::string device_memory_source_;
   double peak_device_mb_ = 0;
   int64_t trims_ = 0;
+  double baseline_mb_ = -1;            // RSS of the first sample: the runtime before any data
+  double peak_mb_ = 0;                 // the process's peak RSS as last seen
+  Phase peak_phase_ = Phase::idle;     // the phase in which it was reached
+  std::map<std::string, int64_t> known_bytes_;
   std::function<void()> trim_hook_;
 };
 

@@ -33,6 +33,7 @@ struct Counters {
   int64_t epochs_completed = 0;
   int64_t global_step = 0;  // optimizer steps
   int64_t nan_skipped = 0;
+  int64_t micro_batch = 0;  // rows per micro-batch after out-of-memory shrinks (0 = training.batch_size)
   nlohmann::json state_dict() const;
   void load_state_dict(const nlohmann::json& state);
 };

@@ -34,6 +34,7 @@ void write_features_json(const std::filesystem::path& file, const FeatureSelecti
 FeatureSelection select_features(const config::Config& config, const data::Table& table,
                                  const std::filesystem::path& cache_dir, monitor::MemoryMonitor* monitor = nullptr);
 
-data::PreparedData prepare_data(const config::Config& config, const data::Table& table, const FeatureSelection& selection);
+// Consumes the table (its buffer becomes the training split).
+data::PreparedData prepare_data(const config::Config& config, data::Table table, const FeatureSelection& selection);
 
 }  // namespace safetrain::train

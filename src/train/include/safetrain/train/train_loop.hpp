@@ -45,6 +45,10 @@ struct TrainLoopOptions {
   StepSettings step;
   int64_t limit_batches = 0;  // 0 = every batch
   OnNan on_nan = OnNan::stop;
+  OnOom on_oom = OnOom::stop;
+  int64_t micro_batch = 0;         // rows per micro-batch after out-of-memory shrinks; 0 = the loader's batch
+  int64_t steps_before = 0;        // optimizer steps of earlier epochs (for the test hook)
+  int64_t inject_oom_at_step = 0;  // debug.inject_oom_at_step
 };
 
 struct TrainPass {
@@ -53,6 +57,7 @@ struct TrainPass {
   int64_t samples = 0, steps = 0, nan_skipped = 0;
   double seconds = 0, loader_wait_seconds = 0;
   std::optional<RunEnd> stop;  // the pass ended early
+  int64_t micro_batch = 0;     // the micro-batch at the end of the pass (options.micro_batch unless shrunk)
 };
 
 // Batches the epoch will run under these options.
@@ -60,7 +65,8 @@ int64_t planned_batches(const data::Loader& loader, const TrainLoopOptions& opti
 
 // One epoch of training. After every batch: `on_batch_end`, then `should_stop` (a stop drops the
 // unfinished accumulation window). A non-finite loss is skipped or stops the pass (options.on_nan);
-// an out-of-memory error stops it after releasing what the step held.
+// an out-of-memory error halves the micro-batch and retries (options.on_oom: shrink, see micro_batches.hpp)
+// or stops the pass after releasing what the step held.
 TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t epoch, const TrainLoopOptions& options,
                           const std::function<void(const BatchEnd&)>& on_batch_end,
                           const std::function<std::optional<RunEnd>()>& should_stop);

@@ -31,6 +31,11 @@ enum class OnNan { skip, stop };
 inline constexpr EnumName<OnNan> kOnNanNames[] = {{"skip", OnNan::skip}, {"stop", OnNan::stop}};
 constexpr const auto& enum_names(OnNan) { return kOnNanNames; }
 
+// Out of memory in a training step: save and stop, or halve the micro-batch (accumulation x2) and retry.
+enum class OnOom { stop, shrink };
+inline constexpr EnumName<OnOom> kOnOomNames[] = {{"stop", OnOom::stop}, {"shrink", OnOom::shrink}};
+constexpr const auto& enum_names(OnOom) { return kOnOomNames; }
+
 enum class ProgressSetting { automatic, bar, lines, off };
 inline constexpr EnumName<ProgressSetting> kProgressSettingNames[] = {
     {"auto", ProgressSetting::automatic}, {"bar", ProgressSetting::bar}, {"lines", ProgressSetting::lines},
@@ -76,6 +81,7 @@ struct TrainingOptions {
   double min_delta = 0.0;
   MonitorMetric monitor = MonitorMetric::val_loss;
   OnNan on_nan = OnNan::stop;
+  OnOom on_oom = OnOom::stop;
   AutoCount threads;  // intra-op threads; auto = all cores
   models::DeviceSetting device = models::DeviceSetting::automatic;
   int64_t limit_train_batches = 0;  // 0 = all
@@ -111,6 +117,7 @@ struct DebugOptions {
   int64_t sigint_at_validation = 0;    // raise SIGINT as this epoch's validation starts (1-based; 0 = never)
   int64_t sigterm_at_batch = 0;        // raise SIGTERM after this training batch of the run (0 = never)
   int64_t signal_rank = -1;            // only this rank raises the signals above (-1 = every rank)
+  int64_t inject_oom_at_step = 0;      // an out-of-memory error in optimizer step N of the run (1-based; 0 = never)
 };
 
 }  // namespace safetrain::train
