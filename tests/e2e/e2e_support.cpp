@@ -68,7 +68,10 @@ Result run_in(const fs::path& cwd, const std::vector<std::string>& args) {
   const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "e2e-scratch" / "io" / std::to_string(getpid() * 1000 + ++counter);
   fs::create_directories(dir);
   Result result;
-  result.exit_code = wait_exit(spawn(args, dir, cwd));
+  // The policy the tools would re-exec themselves to get (openmp_policy.hpp), given up front: each
+  // re-exec costs a second LibTorch start (~0.4 s CPU), and this suite starts the tools ~200 times.
+  // TrainerRun.RunsWithPassiveOpenMpWaitPolicy spawns without it and so covers the re-exec.
+  result.exit_code = wait_exit(spawn(args, dir, cwd, {"OMP_WAIT_POLICY=PASSIVE"}));
   result.out = read_text(dir / "stdout.txt");
   result.err = read_text(dir / "stderr.txt");
   fs::remove_all(dir);

@@ -14,7 +14,7 @@ struct Result {
 std::filesystem::path binary(const std::string& name);
 // A fresh directory under the build tree for one test.
 std::filesystem::path scratch(const std::string& test_name);
-// Runs `args` (args[0] = tool name) with cwd = source dir; waits.
+// Runs `args` (args[0] = tool name) with cwd = source dir and OMP_WAIT_POLICY=PASSIVE; waits.
 Result run(const std::vector<std::string>& args);
 // The same with another working directory.
 Result run_in(const std::filesystem::path& cwd, const std::vector<std::string>& args);

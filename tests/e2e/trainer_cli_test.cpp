@@ -146,9 +146,10 @@ TEST(TrainerRun, RunsWithPassiveOpenMpWaitPolicy) {
   // Regression: spinning OpenMP threads made 2-thread training 60-100x slower on a busy 2-core machine.
   ASSERT_EQ(std::getenv("OMP_WAIT_POLICY"), nullptr) << "run the suite without OMP_WAIT_POLICY set";
   const auto dir = scratch("omp_policy");
-  const auto r = run({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos) << r.err;
+  // spawn, not run: run() sets the policy itself; here the trainer must re-exec to get it.
+  const int pid = spawn({"trainer", "--config", tiny_config(dir, "training:\n  max_epochs: 1\n").string()}, dir);
+  EXPECT_EQ(wait_exit(pid), 0) << read_text(dir / "stderr.txt");
+  EXPECT_NE(read_text(dir / "stderr.txt").find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos);
 }
 
 TEST(TrainerRun, Bf16UsesCpuAutocastAnd16FallsBackTo32) {
