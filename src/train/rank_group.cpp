@@ -1,7 +1,9 @@
 // RankGroup: the session's view of the data-parallel ranks (see rank_group.hpp).
 #include "safetrain/train/rank_group.hpp"
 
-#include <cstring>
+#include <algorithm>
+#include <cstdio>
+#include <utility>
 
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
@@ -92,6 +94,9 @@ void RankGroup::broadcast_module(torch::nn::Module& module) {
 
 void RankGroup::attach_parameters(std::vector<torch::Tensor> parameters, double bucket_mb) {
   if (!distributed()) return;
+  // Frozen parameters have no gradient to average (and must not get a zero one the optimizer would act on).
+  parameters.erase(std::remove_if(parameters.begin(), parameters.end(), [](const auto& p) { return !p.requires_grad(); }),
+                   parameters.end());
   buckets_ = std::make_unique<dist::GradientBuckets>(std::move(parameters),
                                                      static_cast<int64_t>(bucket_mb * 1048576.0));
   log::info("ddp: gradients averaged in ", buckets_->bucket_count(), " bucket(s) of at most ", bucket_mb, " MB (",

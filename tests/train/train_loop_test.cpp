@@ -1,5 +1,7 @@
 // The inner loops on their own: a linear model, a loader and the meters, no session.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <torch/torch.h>
 
 #include "safetrain/train/train_loop.hpp"
@@ -84,6 +86,76 @@ TEST(TrainLoop, NonFiniteLossIsSkippedOrStops) {
   EXPECT_EQ(skipped.samples, 24);
   const auto stopped = train_one_epoch(rig.parts(), loader, 0, {}, [](const BatchEnd&) {}, kNoStop);
   EXPECT_EQ(stopped.stop, RunEnd::nan_loss);
+}
+
+namespace {
+
+// A rank's view of a data-parallel run: records when the loop agrees and averages, and lets a test say
+// what the other ranks asked for.
+struct RecordingSync : StepSync {
+  std::vector<std::string> calls;
+  std::vector<std::optional<RunEnd>> locals;
+  int stop_from_peer_at = 0;  // the agreement returns a signal at this call (1-based); 0 = never
+  std::optional<RunEnd> agree_on_stop(std::optional<RunEnd> local) override {
+    calls.push_back("agree");
+    locals.push_back(local);
+    if (static_cast<int>(locals.size()) == stop_from_peer_at) return RunEnd::signal;
+    return local;
+  }
+  void average_gradients() override { calls.push_back("average"); }
+};
+
+}  // namespace
+
+TEST(TrainLoop, RanksAgreeEveryBatchAndAverageOnlyAtWindowEnds) {
+  Rig rig(64);
+  RecordingSync sync;
+  auto parts = rig.parts();
+  parts.sync = &sync;
+  TrainLoopOptions options;
+  options.step.accumulate_grad_batches = 3;
+  const auto pass = train_one_epoch(parts, rig.loader, 0, options, [](const BatchEnd&) {}, kNoStop);
+  EXPECT_EQ(pass.steps, 3);
+  // 8 batches in windows of 3, 3, 2: gradients are averaged only after each window's last batch.
+  EXPECT_EQ(sync.calls, (std::vector<std::string>{"agree", "agree", "agree", "average", "agree", "agree", "agree",
+                                                  "average", "agree", "agree", "average"}));
+}
+
+TEST(TrainLoop, APeersStopEndsThisRankAtTheSameBatch) {
+  Rig rig(64);
+  RecordingSync sync;
+  sync.stop_from_peer_at = 4;
+  auto parts = rig.parts();
+  parts.sync = &sync;
+  int batch_ends = 0;
+  const auto pass = train_one_epoch(parts, rig.loader, 0, {}, [&](const BatchEnd&) { ++batch_ends; }, kNoStop);
+  EXPECT_EQ(pass.stop, RunEnd::signal);
+  EXPECT_EQ(batch_ends, 3);  // batch 4 was agreed away before its step
+  EXPECT_EQ(pass.steps, 3);
+}
+
+TEST(TrainLoop, ANonFiniteLossOnThisRankIsAgreedNotAnEarlyExit) {
+  auto rows = linear_rows(32, 2);
+  rows.y[9][0] = NAN;  // batch 2 of 4
+  data::LoaderOptions o = Rig::loader_options(8);
+  o.shuffle = false;
+  Rig rig(8);
+  data::Loader loader(rows, o);
+  RecordingSync sync;
+  auto parts = rig.parts();
+  parts.sync = &sync;
+  TrainLoopOptions skip;
+  skip.on_nan = OnNan::skip;
+  skip.step.accumulate_grad_batches = 2;
+  const auto skipped = train_one_epoch(parts, loader, 0, skip, [](const BatchEnd&) {}, kNoStop);
+  EXPECT_EQ(skipped.nan_skipped, 1);
+  EXPECT_EQ(skipped.steps, 2);  // the skipped batch still closes its window on every rank
+  EXPECT_EQ(std::count(sync.calls.begin(), sync.calls.end(), "average"), 2);
+  sync = RecordingSync{};
+  const auto stopped = train_one_epoch(parts, loader, 0, {}, [](const BatchEnd&) {}, kNoStop);
+  EXPECT_EQ(stopped.stop, RunEnd::nan_loss);
+  ASSERT_EQ(sync.locals.size(), 2u);  // the stop went through the agreement, so the peers stop too
+  EXPECT_EQ(sync.locals[1], RunEnd::nan_loss);
 }
 
 TEST(Evaluate, ExactMetricsOverEveryRowAndABoundedSample) {
