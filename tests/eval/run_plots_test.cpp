@@ -106,7 +106,7 @@ TEST(RedrawRun, MissingFilesAreSkippedAndBadFilesNameTheirLocation) {
 }
 
 TEST(RedrawRun, RepeatedPlotStageDoesNotGrowRss) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // AddressSanitizer keeps freed blocks in a quarantine (up to 256 MB) and maps shadow pages, so
   // RSS growth there says nothing about our allocations; LeakSanitizer checks this tree instead.
   GTEST_SKIP() << "RSS bounds are measured in the uninstrumented build";
