@@ -22,6 +22,19 @@ torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
   return device.is_cpu() ? t : t.to(device, /*non_blocking=*/true);
 }
 
+// A non-finite loss: counted and skipped (training.on_nan: skip, true) or the pass stops (false).
+bool skip_non_finite(OnNan on_nan, int64_t epoch, int64_t b, TrainPass& result) {
+  if (on_nan == OnNan::skip) {
+    ++result.nan_skipped;
+    log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
+    return true;
+  }
+  log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
+             ": stopping (training.on_nan: stop); the last good checkpoint is kept");
+  result.stop = RunEnd::nan_loss;
+  return false;
+}
+
 }  // namespace
 
 int64_t planned_batches(const data::Loader& loader, const TrainLoopOptions& options) {
@@ -58,16 +71,9 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
         break;
       }
       if (!outcome.finite) {
-        if (options.on_nan == OnNan::skip) {
-          ++result.nan_skipped;
-          log::warn("non-finite loss at epoch ", epoch + 1, " batch ", b + 1, ": batch skipped (training.on_nan: skip)");
-          continue;
-        }
-        log::error("non-finite loss at epoch ", epoch + 1, " batch ", b + 1,
-                   ": stopping (training.on_nan: stop); the last good checkpoint is kept");
-        step.discard_gradients();
-        result.stop = RunEnd::nan_loss;
-        break;
+        if (!skip_non_finite(options.on_nan, epoch, b, result)) step.discard_gradients();
+        if (result.stop) break;
+        continue;
       }
       if ((b + 1) % accumulate == 0 || b + 1 == batches) {
         end.stepped = step.finish_window();
