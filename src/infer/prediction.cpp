@@ -114,6 +114,7 @@ data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoin
   auto roles = config::csv_roles(config::make_config(resolved.tree, resolved.file.string()));
   roles.numeric = meta.feature_names();  // targets may be absent from the input; features may not
   roles.numeric_prefix.clear();
+  roles.only_numeric = false;  // the targets, when the input holds them, are read to score the predictions
   return roles;
 }
 
