@@ -18,7 +18,10 @@ SUPPRESSIONS="$PWD/tools/sanitizers"
 
 configure() {  # configure DIR OPTION: once per tree
   if [ ! -f "$1/CMakeCache.txt" ]; then
-    cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug "-D$2=ON" -DSAFETRAIN_BUILD_BENCH=OFF >/dev/null
+    # -g1: line tables only. Reports keep file:line, and the torch-heavy objects skip full DWARF,
+    # most of these trees' compile and link time.
+    cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 "-D$2=ON" \
+      -DSAFETRAIN_BUILD_BENCH=OFF >/dev/null
   fi
 }
 
