@@ -4,10 +4,8 @@
 #include "safetrain/common/cli.hpp"
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <optional>
 
-#include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/data/csv_reader.hpp"
 #include "safetrain/infer/model_from_config.hpp"
@@ -38,22 +36,13 @@ struct Target {
 // give one noisy step per epoch and make early stopping meaningless.
 constexpr int64_t kMinStepsPerEpoch = 8;
 
-// Data rows of the config's table: --rows, else the synthetic size, else the CSV's line count
-// (a byte scan, no parsing) less each file's header.
+// Data rows of the config's table: --rows, else the synthetic size, else the CSV's data lines (the
+// reader's own first-pass count: a byte scan, no parsing).
 int64_t table_rows(const config::Config& config, int64_t rows_flag) {
   if (rows_flag > 0) return rows_flag;
   if (config.data.source == data::DataSource::synthetic) return config.data.synthetic.rows;
   int64_t rows = 0;
-  for (const auto& file : data::expand_glob(config.data.path)) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw InputError(file.string() + ": cannot open");
-    std::vector<char> chunk(1 << 20);
-    int64_t lines = 0;
-    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
-      lines += std::count(chunk.data(), chunk.data() + in.gcount(), '\n');
-    }
-    rows += std::max<int64_t>(0, lines - 1);
-  }
+  for (const auto& file : data::expand_glob(config.data.path)) rows += data::count_data_lines(file);
   return rows;
 }
 

@@ -119,21 +119,22 @@ void RankGroup::average_gradients() {
   collective_seconds_ += seconds_since(start);
 }
 
+void RankGroup::sum_loss_and_samples(double& loss_sum, int64_t& samples) {
+  auto sums = torch::tensor({loss_sum, static_cast<double>(samples)}, torch::kDouble);
+  communicator_->all_reduce(sums, dist::Reduce::sum);
+  loss_sum = sums[0].item<double>();
+  samples = static_cast<int64_t>(sums[1].item<double>());
+}
+
 void RankGroup::combine(TrainPass& pass) {
   if (!distributed()) return;
-  auto sums = torch::tensor({pass.loss_sum, static_cast<double>(pass.samples)}, torch::kDouble);
-  communicator_->all_reduce(sums, dist::Reduce::sum);
-  pass.loss_sum = sums[0].item<double>();
-  pass.samples = static_cast<int64_t>(sums[1].item<double>());
+  sum_loss_and_samples(pass.loss_sum, pass.samples);
   pass.mean_loss = pass.samples > 0 ? pass.loss_sum / static_cast<double>(pass.samples) : NAN;
 }
 
 void RankGroup::combine(EvalPass& pass, eval::StreamingMetrics& metrics) {
   if (!distributed()) return;
-  auto sums = torch::tensor({pass.loss_sum, static_cast<double>(pass.samples)}, torch::kDouble);
-  communicator_->all_reduce(sums, dist::Reduce::sum);
-  pass.loss_sum = sums[0].item<double>();
-  pass.samples = static_cast<int64_t>(sums[1].item<double>());
+  sum_loss_and_samples(pass.loss_sum, pass.samples);
   pass.loss = pass.samples > 0 ? pass.loss_sum / static_cast<double>(pass.samples) : NAN;
   // Every rank merges the same accumulators in rank order, so all hold identical metrics.
   const auto own = metrics.accumulators();

@@ -1,12 +1,11 @@
 // Bucketed gradient averaging: the plan, one all-reduce per bucket, and the mean over two real Gloo ranks
 // (two threads of this process over loopback).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "../support/free_port.hpp"
 #include "safetrain/dist/communicator.hpp"
 #include "safetrain/dist/gradient_buckets.hpp"
 
@@ -35,17 +34,7 @@ class ScaledPeer : public Communicator {
   double factor_;
 };
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using safetrain::testing_support::free_port;
 
 std::vector<torch::Tensor> parameters_with_grads(double value) {
   std::vector<torch::Tensor> out;

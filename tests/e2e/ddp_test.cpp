@@ -1,9 +1,7 @@
 // Data-parallel training end to end: two trainer ranks over loopback Gloo, started the way the README's
 // shell loop starts them (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <regex>
 #include <thread>
 
+#include "../support/free_port.hpp"
 #include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
@@ -20,17 +19,7 @@ using namespace safetrain::e2e;
 
 namespace {
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using safetrain::testing_support::free_port;
 
 // Deterministic on CPU: one thread, in-thread loading, no dropout; windows of two batches.
 fs::path ddp_config(const fs::path& dir, const std::string& extra = "", int max_epochs = 3, int timeout_s = 20) {

@@ -3,21 +3,17 @@
 #include <fstream>
 #include <string>
 
+#include "../support/scratch_dir.hpp"
 #include "png_reader.hpp"
 #include "safetrain/eval/importance.hpp"
 #include "safetrain/eval/plots.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::eval;
+using safetrain::testing_support::scratch_dir;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "eval_test_output" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // y = x @ w: a model whose dependence on each feature is known exactly.
 struct LinearModel {
@@ -105,7 +101,7 @@ TEST(PermutationImportance, RejectsBadInputs) {
 }
 
 TEST(PermutationImportance, WritesSortedCsvAndABarPlot) {
-  const auto dir = fresh_dir("importance");
+  const auto dir = scratch_dir("importance");
   ImportanceResult r;
   r.rows = 500;
   r.repeats = 3;

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "../support/scratch_dir.hpp"
 #include "png_reader.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/eval/plots.hpp"
@@ -12,17 +13,12 @@
 
 namespace fs = std::filesystem;
 using namespace safetrain::eval;
+using safetrain::testing_support::scratch_dir;
 using safetrain::eval::png_test::Image;
 using safetrain::eval::png_test::read_png;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "eval_test_output" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 BufferedOutputs make_outputs(const torch::Tensor& targets, const torch::Tensor& predictions, int64_t epoch = 4) {
   BufferedOutputs out;
@@ -66,7 +62,7 @@ double diagonal_spread(const Image& image, size_t* blue_pixels) {
 }  // namespace
 
 TEST(ScatterPlots, WritesOnePngPerTargetAndAGridOfTheExpectedSize) {
-  const auto dir = fresh_dir("scatter");
+  const auto dir = scratch_dir("scatter");
   torch::manual_seed(0);
   const auto y = torch::randn({500, 3});
   const auto outputs = make_outputs(y, y + 0.2 * torch::randn({500, 3}));
@@ -92,7 +88,7 @@ TEST(ScatterPlots, WritesOnePngPerTargetAndAGridOfTheExpectedSize) {
 }
 
 TEST(ScatterPlots, PerfectPredictorPointsLieOnTheDiagonal) {
-  const auto dir = fresh_dir("diagonal");
+  const auto dir = scratch_dir("diagonal");
   torch::manual_seed(1);
   const auto y = torch::randn({300, 1});
   const std::vector<std::string> names{"t"};
@@ -110,7 +106,7 @@ TEST(ScatterPlots, PerfectPredictorPointsLieOnTheDiagonal) {
 }
 
 TEST(ScatterPlots, EdgeCasesOneSampleConstantHugeAndEmpty) {
-  const auto dir = fresh_dir("edges");
+  const auto dir = scratch_dir("edges");
   const std::vector<std::string> names{"a b", "c#d"};
   const auto one = make_outputs(torch::tensor({{1.0f, 2.0f}}), torch::tensor({{1.5f, 2.0f}}));
   EXPECT_EQ(write_scatter_plots(one, names, metrics_for(one, names), dir, {"one", 0}).size(), 3u);
@@ -131,7 +127,7 @@ TEST(ScatterPlots, EdgeCasesOneSampleConstantHugeAndEmpty) {
 }
 
 TEST(LossCurve, WritesPngAndHandlesMissingValidationAndWideRanges) {
-  const auto dir = fresh_dir("loss");
+  const auto dir = scratch_dir("loss");
   std::vector<EpochRow> rows;
   for (int e = 0; e < 30; ++e) rows.push_back({e, 100.0 * std::exp(-0.3 * e), e % 2 ? 120.0 * std::exp(-0.3 * e) : NAN});
   write_loss_curve(rows, dir / "loss.png");  // spans > 20x: log axis
@@ -145,7 +141,7 @@ TEST(LossCurve, WritesPngAndHandlesMissingValidationAndWideRanges) {
 }
 
 TEST(MemoryCurve, DrawsSeriesPhasesAndEventsAndRejectsBadFiles) {
-  const auto dir = fresh_dir("memory");
+  const auto dir = scratch_dir("memory");
   {
     std::ofstream csv(dir / "memory.csv");
     csv << "t_s,rss_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,"
@@ -204,7 +200,7 @@ void write_memory_csv(const fs::path& csv, const std::vector<std::string>& event
 }  // namespace
 
 TEST(LossCurve, MarksTheBestEpochOnlyWhenGiven) {
-  const auto dir = fresh_dir("loss_best");
+  const auto dir = scratch_dir("loss_best");
   std::vector<EpochRow> rows;
   for (int e = 1; e <= 12; ++e) rows.push_back({e, 1.0 / e, 1.2 / e + (e > 8 ? 0.05 * (e - 8) : 0.0)});
   write_loss_curve(rows, dir / "plain.png");
@@ -216,7 +212,7 @@ TEST(LossCurve, MarksTheBestEpochOnlyWhenGiven) {
 }
 
 TEST(MemoryCurve, RoutineEventsAreNotAlarmsAndTheLegendStaysOffTheData) {
-  const auto dir = fresh_dir("memory_events");
+  const auto dir = scratch_dir("memory_events");
   std::vector<std::string> routine(60);
   for (size_t i = 0; i < routine.size(); ++i) routine[i] = i % 10 == 9 ? "epoch end" : i % 7 == 3 ? "trim" : "";
   routine[10] = "enter descriptors";
@@ -244,7 +240,7 @@ TEST(MemoryCurve, RoutineEventsAreNotAlarmsAndTheLegendStaysOffTheData) {
 }
 
 TEST(MemoryCurve, EveryPhaseGetsItsOwnColour) {
-  const auto dir = fresh_dir("memory_phases");
+  const auto dir = scratch_dir("memory_phases");
   const std::vector<std::string> phases{"load", "descriptors", "build", "train", "validate", "test", "checkpoint", "plot"};
   {
     std::ofstream out(dir / "memory.csv");

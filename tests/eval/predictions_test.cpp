@@ -3,21 +3,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/eval/predictions.hpp"
 #include "safetrain/eval/streaming_metrics.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::eval;
+using safetrain::testing_support::scratch_dir;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(SAFETRAIN_BINARY_DIR) / "eval_test_output" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::vector<std::string> lines_of(const fs::path& path) {
   std::ifstream in(path);
@@ -29,7 +25,7 @@ std::vector<std::string> lines_of(const fs::path& path) {
 }  // namespace
 
 TEST(PredictionsCsv, HeaderAndRowsRoundTrip) {
-  const auto dir = fresh_dir("predictions");
+  const auto dir = scratch_dir("predictions");
   BufferedOutputs outputs;
   outputs.row_ids = torch::tensor({3, 17}, torch::kLong);
   outputs.targets = torch::tensor({{1.0f, -2.5f}, {0.125f, 1e20f}});
@@ -49,7 +45,7 @@ TEST(PredictionsCsv, HeaderAndRowsRoundTrip) {
 }
 
 TEST(PredictionsCsv, EmptyOutputsWriteHeaderOnlyAndBadFilesNameTheLine) {
-  const auto dir = fresh_dir("predictions_bad");
+  const auto dir = scratch_dir("predictions_bad");
   BufferedOutputs empty;
   write_predictions_csv(empty, {"a"}, dir / "empty.csv");
   EXPECT_EQ(lines_of(dir / "empty.csv"), (std::vector<std::string>{"row_id,a_true,a_pred"}));
@@ -68,7 +64,7 @@ TEST(PredictionsCsv, EmptyOutputsWriteHeaderOnlyAndBadFilesNameTheLine) {
 }
 
 TEST(MetricsJson, WrittenAtomicallyWithNullForNaN) {
-  const auto dir = fresh_dir("metrics_json");
+  const auto dir = scratch_dir("metrics_json");
   StreamingMetrics metrics({"a"});
   nlohmann::json j{{"val", metrics.to_json()}};
   write_metrics_json(j, dir / "metrics.json");

@@ -71,13 +71,22 @@ TEST(TrainLoop, AStopRequestEndsThePassAtTheBatchBoundary) {
   EXPECT_EQ(pass.samples, 24);
 }
 
-TEST(TrainLoop, NonFiniteLossIsSkippedOrStops) {
+namespace {
+
+// 32 rows in 4 unshuffled batches of 8; a target of batch 2 is NaN.
+data::Loader loader_with_nan_in_batch_two() {
   auto rows = linear_rows(32, 2);
-  rows.y[9][0] = NAN;  // batch 2 of 4
+  rows.y[9][0] = NAN;
   data::LoaderOptions o = Rig::loader_options(8);
   o.shuffle = false;
+  return data::Loader(rows, o);
+}
+
+}  // namespace
+
+TEST(TrainLoop, NonFiniteLossIsSkippedOrStops) {
   Rig rig(8);
-  data::Loader loader(rows, o);
+  auto loader = loader_with_nan_in_batch_two();
   TrainLoopOptions skip;
   skip.on_nan = OnNan::skip;
   const auto skipped = train_one_epoch(rig.parts(), loader, 0, skip, [](const BatchEnd&) {}, kNoStop);
@@ -135,12 +144,8 @@ TEST(TrainLoop, APeersStopEndsThisRankAtTheSameBatch) {
 }
 
 TEST(TrainLoop, ANonFiniteLossOnThisRankIsAgreedNotAnEarlyExit) {
-  auto rows = linear_rows(32, 2);
-  rows.y[9][0] = NAN;  // batch 2 of 4
-  data::LoaderOptions o = Rig::loader_options(8);
-  o.shuffle = false;
   Rig rig(8);
-  data::Loader loader(rows, o);
+  auto loader = loader_with_nan_in_batch_two();
   RecordingSync sync;
   auto parts = rig.parts();
   parts.sync = &sync;

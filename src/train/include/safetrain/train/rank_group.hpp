@@ -66,6 +66,8 @@ class RankGroup : public StepSync {
   double take_collective_seconds();
 
  private:
+  void sum_loss_and_samples(double& loss_sum, int64_t& samples);  // over every rank, in place
+
   dist::LaunchEnv env_;
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<dist::Communicator> communicator_;
