@@ -16,12 +16,12 @@
 #include "safetrain/monitor/system_info.hpp"
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
+#include "safetrain/common/units.hpp"
 
 using namespace safetrain;
 
 namespace {
 
-double mb(int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
 
 // Where a recommendation is sized for: the CPU, a discrete GPU, or an integrated GPU whose
 // memory is the host's (Jetson-class boards), where loader batches and the CUDA context come out
@@ -53,7 +53,7 @@ void recommend(const Target& target, const models::ModelSpec& spec, const config
   const int64_t usable = std::max<int64_t>(0, target.free_bytes - reserve);
   const int64_t largest = models::largest_batch_that_fits(spec, config.training.optimizer, precision, usable);
   std::printf("\nrecommended for %s (%.0f MB %s, keeping memory.min_free_mb %.0f MB):\n", target.name.c_str(),
-              mb(target.free_bytes), target.shares_host_memory ? "MemAvailable, shared by CPU and GPU" : "free",
+              bytes_to_mb(target.free_bytes), target.shares_host_memory ? "MemAvailable, shared by CPU and GPU" : "free",
               config.memory.min_free_mb);
   if (largest < 1) {
     std::printf("  this model does not fit: lower model.d_model / model.num_layers, or free memory\n");
@@ -121,13 +121,13 @@ int main(int argc, char** argv) {
   return guarded_main("check_system", [&] {
     const auto info = monitor::probe_system();
     std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
-    std::printf("RAM:      %.0f MB total, %.0f MB available\n", mb(info.ram_total_bytes), mb(info.ram_available_bytes));
+    std::printf("RAM:      %.0f MB total, %.0f MB available\n", bytes_to_mb(info.ram_total_bytes), bytes_to_mb(info.ram_available_bytes));
     std::printf("Limits:   %s\n", info.limits.summary().c_str());
     std::printf("LibTorch: %s, CUDA %s\n", info.torch_version.c_str(), info.torch_has_cuda ? "yes" : "no");
     std::printf("BLAS:     %s\n", info.blas.c_str());
     std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
     for (const auto& gpu : info.gpus) {
-      std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), mb(gpu.total_bytes), mb(gpu.free_bytes));
+      std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), bytes_to_mb(gpu.total_bytes), bytes_to_mb(gpu.free_bytes));
     }
     const auto resolved = config::load_config(config_path);
     const auto config = config::make_config(resolved.tree, resolved.file.string());

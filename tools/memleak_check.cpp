@@ -18,6 +18,7 @@
 #include "safetrain/config/loader.hpp"
 #include "safetrain/train/session.hpp"
 #include "safetrain/common/stop_signals.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
       for (int cycle = 0; cycle < cycles && !StopSignals::requested(); ++cycle) {
         session.run_epoch(cycle, /*validate=*/true);
         monitor::release_cached_memory();
-        const double rss = static_cast<double>(monitor::current_rss_bytes()) / 1048576.0;
+        const double rss = bytes_to_mb(monitor::current_rss_bytes());
         std::printf("%5d  %7.1f  %+8.2f\n", cycle + 1, rss, rss_mb.empty() ? 0.0 : rss - rss_mb.back());
         std::fflush(stdout);
         cycle_index.push_back(cycle);

@@ -8,16 +8,14 @@
 #include "safetrain/monitor/nvml.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace safetrain::monitor {
 namespace {
 
-constexpr double kMb = 1048576.0;
-
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-double to_mb(int64_t bytes) { return bytes < 0 ? -1.0 : static_cast<double>(bytes) / kMb; }
 
 void append_optional(std::string& out, double v) {
   char text[32];
@@ -108,18 +106,18 @@ void MemoryMonitor::run() {
 Sample MemoryMonitor::take_sample(const std::string& event) {
   Sample s;
   s.t_s = now_s() - start_time_;
-  s.rss_mb = to_mb(current_rss_bytes());
-  s.peak_rss_mb = to_mb(peak_rss_bytes());
-  s.available_mb = to_mb(mem_available_bytes());
+  s.rss_mb = bytes_to_mb(current_rss_bytes());
+  s.peak_rss_mb = bytes_to_mb(peak_rss_bytes());
+  s.available_mb = bytes_to_mb(mem_available_bytes());
   const auto device = cuda_memory(0);
-  s.cuda_allocated_mb = to_mb(device.allocated);
-  s.cuda_reserved_mb = to_mb(device.reserved);
+  s.cuda_allocated_mb = bytes_to_mb(device.allocated);
+  s.cuda_reserved_mb = bytes_to_mb(device.reserved);
   const auto& nvml = Nvml::instance();
   if (nvml.available()) {
     const auto gpus = nvml.gpus();
     if (!gpus.empty()) {
-      s.nvml_used_mb = to_mb(gpus.front().used_bytes);
-      s.nvml_total_mb = to_mb(gpus.front().total_bytes);
+      s.nvml_used_mb = bytes_to_mb(gpus.front().used_bytes);
+      s.nvml_total_mb = bytes_to_mb(gpus.front().total_bytes);
     }
   }
   s.event = event;
@@ -228,7 +226,7 @@ void MemoryMonitor::check_thresholds(const Sample& sample) {
 }
 
 void MemoryMonitor::enter(Phase phase) {
-  const double rss = to_mb(current_rss_bytes());
+  const double rss = bytes_to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     outer_phases_.push_back(phase_);
@@ -239,10 +237,10 @@ void MemoryMonitor::enter(Phase phase) {
 }
 
 void MemoryMonitor::exit(Phase phase) {
-  const double rss = to_mb(current_rss_bytes());
+  const double rss = bytes_to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    note_peak(to_mb(peak_rss_bytes()), phase);  // before the phase ends: a peak inside it is its own
+    note_peak(bytes_to_mb(peak_rss_bytes()), phase);  // before the phase ends: a peak inside it is its own
     auto& totals = phases_[phase];
     const double entry = entry_rss_.count(phase) ? entry_rss_[phase] : rss;
     const double growth = rss - entry;
@@ -271,7 +269,7 @@ void MemoryMonitor::set_known_bytes(const std::string& part, int64_t bytes) {
 
 void MemoryMonitor::end_epoch(int64_t epoch) {
   const auto device = cuda_memory(0);
-  record_epoch_end(epoch, to_mb(current_rss_bytes()), to_mb(device.allocated));
+  record_epoch_end(epoch, bytes_to_mb(current_rss_bytes()), bytes_to_mb(device.allocated));
   sample_now("epoch end");
 }
 

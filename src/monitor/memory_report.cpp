@@ -5,15 +5,15 @@
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
 #include "safetrain/monitor/process_memory.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace safetrain::monitor {
 namespace {
 
-constexpr double kMb = 1048576.0;
 double round1(double v) { return std::round(v * 10.0) / 10.0; }
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 nlohmann::json optional_mb(int64_t bytes) {
-  return bytes >= 0 ? nlohmann::json(round1(static_cast<double>(bytes) / kMb)) : nlohmann::json(nullptr);
+  return bytes >= 0 ? nlohmann::json(round1(bytes_to_mb(bytes))) : nlohmann::json(nullptr);
 }
 
 }  // namespace
@@ -26,13 +26,13 @@ nlohmann::json MemoryMonitor::breakdown() const {
 // peak = baseline + data + model state + rest; the rest is activations, allocator caches, buffers and the
 // libraries' own growth after the first sample.
 nlohmann::json MemoryMonitor::breakdown_locked() const {
-  const double peak = std::max(peak_mb_, static_cast<double>(peak_rss_bytes()) / kMb);
+  const double peak = std::max(peak_mb_, bytes_to_mb(peak_rss_bytes()));
   const double baseline = std::max(0.0, baseline_mb_);
   nlohmann::json out = {{"peak_rss_mb", round1(peak)}, {"runtime_baseline_mb", round1(baseline)}};
   double rest = peak - baseline;
   for (const auto& [part, bytes] : known_bytes_) {
-    out[part + "_mb"] = round1(static_cast<double>(bytes) / kMb);
-    rest -= static_cast<double>(bytes) / kMb;
+    out[part + "_mb"] = round1(bytes_to_mb(bytes));
+    rest -= bytes_to_mb(bytes);
   }
   out["rest_mb"] = round1(rest);
   out["peak_phase"] = phase_name(peak_phase_);
@@ -56,8 +56,8 @@ nlohmann::json MemoryMonitor::report() const {
   else if (host_detector_.warned() || device_detector_.warned()) verdict = "growing";
   else verdict = "flat";
   const auto device = cuda_memory(0);
-  return {{"peak_rss_mb", round1(static_cast<double>(peak_rss_bytes()) / kMb)},
-          {"final_rss_mb", round1(static_cast<double>(current_rss_bytes()) / kMb)},
+  return {{"peak_rss_mb", round1(bytes_to_mb(peak_rss_bytes()))},
+          {"final_rss_mb", round1(bytes_to_mb(current_rss_bytes()))},
           {"peak_device_allocated_mb", peak_device_mb_ >= 0 ? nlohmann::json(round1(peak_device_mb_)) : nlohmann::json(nullptr)},
           {"growth_mb_per_epoch", round3(host_detector_.slope())},
           {"device_growth_mb_per_epoch", round3(device_detector_.slope())},

@@ -6,6 +6,7 @@
 
 #include "safetrain/common/log.hpp"
 #include "safetrain/monitor/process_memory.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace safetrain::train {
 
@@ -45,7 +46,7 @@ void Progress::step(int64_t step, double loss, int64_t samples_done) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - epoch_start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(samples_done) / elapsed : 0.0;
-  const double rss_mb = static_cast<double>(monitor::current_rss_bytes()) / 1048576.0;
+  const double rss_mb = bytes_to_mb(monitor::current_rss_bytes());
   const bool last = step == steps_;
   if (style_ == ProgressStyle::bar) {
     // Redraw at most ~10 times a second: a terminal is slower than a small model.

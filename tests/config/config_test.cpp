@@ -6,11 +6,14 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
+#include "../support/input_error_of.hpp"
 #include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
 using namespace safetrain::config;
+
+using safetrain::testing_support::input_error_of;
 
 namespace {
 
@@ -21,15 +24,6 @@ fs::path write_temp(const std::string& name, const std::string& text) {
   const fs::path file = dir / name;
   std::ofstream(file) << text;
   return file;
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -56,7 +50,7 @@ TEST(Config, ShippedConfigsLoadWithSeedDefaults) {
 
 TEST(Config, UnknownKeyNamesLineColumnAndSuggestion) {
   const auto file = write_temp("typo.yaml", "training:\n  batch_sise: 8\n");
-  const std::string message = error_of([&] { load_config(file); });
+  const std::string message = input_error_of([&] { load_config(file); });
   EXPECT_NE(message.find("typo.yaml:2:3"), std::string::npos) << message;
   EXPECT_NE(message.find("training.batch_sise"), std::string::npos) << message;
   EXPECT_NE(message.find("batch_size"), std::string::npos) << message;
@@ -64,11 +58,11 @@ TEST(Config, UnknownKeyNamesLineColumnAndSuggestion) {
 
 TEST(Config, WrongTypeAndOutOfRangeAreRejected) {
   const auto bad_type = write_temp("type.yaml", "training:\n  max_epochs: many\n");
-  EXPECT_NE(error_of([&] { load_config(bad_type); }).find("training.max_epochs"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(bad_type); }).find("training.max_epochs"), std::string::npos);
   const auto bad_range = write_temp("range.yaml", "training:\n  batch_size: 0\n");
-  EXPECT_NE(error_of([&] { load_config(bad_range); }).find("range.yaml:2"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(bad_range); }).find("range.yaml:2"), std::string::npos);
   const auto bad_choice = write_temp("choice.yaml", "training:\n  precision: \"8\"\n");
-  EXPECT_NE(error_of([&] { load_config(bad_choice); }).find("bf16"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(bad_choice); }).find("bf16"), std::string::npos);
 }
 
 TEST(Config, OverridesApplyAndAreValidated) {
@@ -77,18 +71,18 @@ TEST(Config, OverridesApplyAndAreValidated) {
   const auto c = make_config(resolved.tree, "q");
   EXPECT_EQ(c.training.max_epochs, 3);
   EXPECT_EQ(c.model.hidden, 32);
-  EXPECT_NE(error_of([&] { load_config(kConfigs / "quickstart.yaml", {parse_override("training.max_epoch=3")}); })
+  EXPECT_NE(input_error_of([&] { load_config(kConfigs / "quickstart.yaml", {parse_override("training.max_epoch=3")}); })
                 .find("max_epochs"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_override("training.max_epochs"); }).find("key=value"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { parse_override("training.max_epochs"); }).find("key=value"), std::string::npos);
 }
 
 TEST(Config, CrossKeyRulesNameTheKeys) {
   const auto file = write_temp("fractions.yaml", "data:\n  train_fraction: 0.9\n  val_fraction: 0.2\n");
-  const std::string message = error_of([&] { make_config(load_config(file).tree, file.string()); });
+  const std::string message = input_error_of([&] { make_config(load_config(file).tree, file.string()); });
   EXPECT_NE(message.find("data.train_fraction"), std::string::npos) << message;
   const auto csv = write_temp("csv.yaml", "data:\n  source: csv\n");
-  EXPECT_NE(error_of([&] { make_config(load_config(csv).tree, csv.string()); }).find("data.path"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { make_config(load_config(csv).tree, csv.string()); }).find("data.path"), std::string::npos);
 }
 
 TEST(Config, PrintedConfigResolvesToTheSameTree) {
@@ -99,16 +93,16 @@ TEST(Config, PrintedConfigResolvesToTheSameTree) {
 }
 
 TEST(Config, MissingFileAndBadYamlAreInputErrors) {
-  EXPECT_NE(error_of([] { load_config("/nonexistent/safetrain.yaml"); }).find("/nonexistent/safetrain.yaml"),
+  EXPECT_NE(input_error_of([] { load_config("/nonexistent/safetrain.yaml"); }).find("/nonexistent/safetrain.yaml"),
             std::string::npos);
   const auto broken = write_temp("broken.yaml", "training: [1, 2\n");
-  EXPECT_NE(error_of([&] { load_config(broken); }).find("broken.yaml"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(broken); }).find("broken.yaml"), std::string::npos);
 }
 
 TEST(Config, RepeatedKeyOrSectionIsAnErrorNotASilentDrop) {
   // Regression: yaml-cpp kept the first of two `training:` sections and dropped the second without a word.
   const auto file = write_temp("twice.yaml", "training:\n  max_epochs: 2\nmodel:\n  hidden: 8\ntraining:\n  lr: 0.1\n");
-  const std::string message = error_of([&] { load_config(file); });
+  const std::string message = input_error_of([&] { load_config(file); });
   EXPECT_NE(message.find("twice.yaml:5:1"), std::string::npos) << message;
   EXPECT_NE(message.find("appears twice"), std::string::npos) << message;
 }

@@ -13,10 +13,13 @@
 #include "safetrain/config/derived.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/config/schema.hpp"
+#include "../support/input_error_of.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
 using namespace safetrain::config;
+
+using safetrain::testing_support::input_error_of;
 
 namespace {
 
@@ -37,15 +40,6 @@ class TempDir {
   static inline int counter_ = 0;
   fs::path path_;
 };
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 Config from_text(const std::string& yaml, const std::vector<Override>& overrides = {}) {
   return make_config(resolve_from_text(yaml, "test.yaml", overrides).tree, "test.yaml");
@@ -92,7 +86,7 @@ TEST(Schema, ZeroLeidenResolutionIsRefusedWithFileLineAndKey) {
   // Regression: the schema accepted 0 and the pruner refused it later, with no file:line.
   TempDir dir;
   const auto file = dir.write("leiden.yaml", "descriptors:\n  leiden_resolution: 0\n");
-  const std::string message = error_of([&] { load_config(file); });
+  const std::string message = input_error_of([&] { load_config(file); });
   EXPECT_NE(message.find("leiden.yaml:2:22"), std::string::npos) << message;
   EXPECT_NE(message.find("descriptors.leiden_resolution"), std::string::npos) << message;
   EXPECT_NE(message.find("> 0"), std::string::npos) << message;
@@ -100,11 +94,11 @@ TEST(Schema, ZeroLeidenResolutionIsRefusedWithFileLineAndKey) {
 
 TEST(Schema, PrunerThresholdsOutOfRangeNameTheirKey) {
   // Moved here from the pruner's own checks: ranges live in the schema table only.
-  EXPECT_NE(error_of([] { from_text("descriptors:\n  spearman_threshold: 1.5\n"); }).find("descriptors.spearman_threshold"),
+  EXPECT_NE(input_error_of([] { from_text("descriptors:\n  spearman_threshold: 1.5\n"); }).find("descriptors.spearman_threshold"),
             std::string::npos);
-  EXPECT_NE(error_of([] { from_text("descriptors:\n  hsic_threshold: -0.1\n"); }).find("descriptors.hsic_threshold"),
+  EXPECT_NE(input_error_of([] { from_text("descriptors:\n  hsic_threshold: -0.1\n"); }).find("descriptors.hsic_threshold"),
             std::string::npos);
-  EXPECT_NE(error_of([] { from_text("descriptors:\n  nan_policy: zero\n"); }).find("descriptors.nan_policy"),
+  EXPECT_NE(input_error_of([] { from_text("descriptors:\n  nan_policy: zero\n"); }).find("descriptors.nan_policy"),
             std::string::npos);
 }
 
@@ -112,7 +106,7 @@ TEST(Schema, IntegersAreDecimalForValidationAndUse) {
   // Regression: `010` validated as 10 and trained as 8 (yaml-cpp reads a leading 0 as octal).
   EXPECT_EQ(from_text("training:\n  max_epochs: 010\n").training.max_epochs, 10);
   EXPECT_EQ(from_text("training:\n  max_epochs: 08\n").training.max_epochs, 8);
-  EXPECT_NE(error_of([] { from_text("training:\n  max_epochs: 0x10\n"); }).find("training.max_epochs"),
+  EXPECT_NE(input_error_of([] { from_text("training:\n  max_epochs: 0x10\n"); }).find("training.max_epochs"),
             std::string::npos);
 }
 
@@ -124,31 +118,31 @@ TEST(Schema, EnumsAreParsedAtLoadTime) {
   EXPECT_EQ(c.model.type, models::ModelFamily::mlp);
   EXPECT_TRUE(from_text("").training.threads.is_auto());
   EXPECT_EQ(from_text("data:\n  nan_policy: error\n").data.split.nan_policy, data::NanPolicy::error);
-  EXPECT_NE(error_of([] { from_text("data:\n  nan_policy: sometimes\n"); }).find("data.nan_policy"),
+  EXPECT_NE(input_error_of([] { from_text("data:\n  nan_policy: sometimes\n"); }).find("data.nan_policy"),
             std::string::npos);
 }
 
 TEST(Schema, EmptyDirectoryAndBlankExtendsConfigsAreRefusedByName) {
   TempDir dir;
-  EXPECT_NE(error_of([&] { load_config(dir.write("empty.yaml", "# only a comment\n")); }).find("empty.yaml"),
+  EXPECT_NE(input_error_of([&] { load_config(dir.write("empty.yaml", "# only a comment\n")); }).find("empty.yaml"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { load_config(dir.path()); }).find("is a directory"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(dir.path()); }).find("is a directory"), std::string::npos);
   const auto blank = dir.write("blank.yaml", "extends: \"\"\ntraining:\n  lr: 0.1\n");
-  EXPECT_NE(error_of([&] { load_config(blank); }).find("extends"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(blank); }).find("extends"), std::string::npos);
   const auto to_dir = dir.write("todir.yaml", "extends: .\n");
-  EXPECT_NE(error_of([&] { load_config(to_dir); }).find("is a directory"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { load_config(to_dir); }).find("is a directory"), std::string::npos);
 }
 
 TEST(Schema, CommandLineMistakesSayWhatIsWrong) {
-  EXPECT_NE(error_of([] { from_text("", {parse_override("training=3")}); }).find("is a section"), std::string::npos);
-  EXPECT_NE(error_of([] { from_text("", {parse_override("training.lr=")}); }).find("got nothing"),
+  EXPECT_NE(input_error_of([] { from_text("", {parse_override("training=3")}); }).find("is a section"), std::string::npos);
+  EXPECT_NE(input_error_of([] { from_text("", {parse_override("training.lr=")}); }).find("got nothing"),
             std::string::npos);
-  EXPECT_NE(error_of([] { from_text("", {parse_override("training.epochs=3")}); }).find("training.max_epochs"),
+  EXPECT_NE(input_error_of([] { from_text("", {parse_override("training.epochs=3")}); }).find("training.max_epochs"),
             std::string::npos);
 }
 
 TEST(Schema, PathWithoutCsvSourceNeverTrainsOnSyntheticData) {
-  const std::string message = error_of([] { from_text("data:\n  path: mine.csv\n"); });
+  const std::string message = input_error_of([] { from_text("data:\n  path: mine.csv\n"); });
   EXPECT_NE(message.find("data.source"), std::string::npos) << message;
   EXPECT_EQ(from_text("data:\n  source: csv\n  path: mine.csv\n").data.source, data::DataSource::csv);
 }

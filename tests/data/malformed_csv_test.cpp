@@ -34,8 +34,7 @@ std::string read_error(const std::string& input) {
   return "<no InputError>";
 }
 
-}  // namespace
-
+// The fixture and its tests share the case type's internal linkage.
 class MalformedCsv : public ::testing::TestWithParam<MalformedCase> {};
 
 TEST_P(MalformedCsv, NamesFileLineAndColumn) {
@@ -80,3 +79,5 @@ TEST(MalformedCsvCorpus, MissingTargetColumnNamesKeyAndFile) {
     EXPECT_NE(message.find("missing_target_column.csv"), std::string::npos) << message;
   }
 }
+
+}  // namespace

@@ -16,6 +16,7 @@
 #include "safetrain/common/text.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace safetrain::data::descriptors {
 namespace {
@@ -31,8 +32,6 @@ int64_t column_index(const std::vector<std::string>& columns, const std::string&
   }
   return at - columns.begin();
 }
-
-double megabytes(int64_t bytes) { return bytes < 0 ? -1.0 : static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 class PassRunner {
  public:
@@ -84,13 +83,13 @@ class PassRunner {
                          {"kept", kept.size()},
                          {"dropped", dropped},
                          {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-                         {"held_columns_mb", megabytes(held_bytes)},
-                         {"rss_mb_after", megabytes(monitor::current_rss_bytes())},
-                         {"peak_rss_mb_so_far", megabytes(monitor::peak_rss_bytes())},
+                         {"held_columns_mb", bytes_to_mb(held_bytes)},
+                         {"rss_mb_after", bytes_to_mb(monitor::current_rss_bytes())},
+                         {"peak_rss_mb_so_far", bytes_to_mb(monitor::peak_rss_bytes())},
                          {"resumed", false}};
     entry.update(extra);
     const auto device = monitor::cuda_memory();
-    if (device.reserved >= 0) entry["device_reserved_mb_after"] = megabytes(device.reserved);
+    if (device.reserved >= 0) entry["device_reserved_mb_after"] = bytes_to_mb(device.reserved);
     if (earlier_entry) checkpoint.reports.push_back(*earlier_entry);
     checkpoint.reports.push_back(entry);
     write_pass_checkpoint(options_.checkpoint_dir, key_, checkpoint);
@@ -163,8 +162,8 @@ int64_t run_stats_and_filter(RowBatchSource& source, const ColumnPlan& plan, con
                              {"kept", plan.candidates.size()},
                              {"dropped", nlohmann::json::array()},
                              {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-                             {"rss_mb_after", megabytes(monitor::current_rss_bytes())},
-                             {"peak_rss_mb_so_far", megabytes(monitor::peak_rss_bytes())},
+                             {"rss_mb_after", bytes_to_mb(monitor::current_rss_bytes())},
+                             {"peak_rss_mb_so_far", bytes_to_mb(monitor::peak_rss_bytes())},
                              {"resumed", false}};
   start = Clock::now();
   const size_t before = result.decisions.size();
@@ -177,7 +176,7 @@ int64_t run_stats_and_filter(RowBatchSource& source, const ColumnPlan& plan, con
     }
   }
   const nlohmann::json batch_figures{
-      {"working_set_mb", megabytes(o.batch_rows * static_cast<int64_t>(columns.size()) * 4 +
+      {"working_set_mb", bytes_to_mb(o.batch_rows * static_cast<int64_t>(columns.size()) * 4 +
                                    static_cast<int64_t>(stats.size() * sizeof(ColumnStats)))}};
   stats_entry.update(batch_figures);
   runner.finish(1, "filter", plan.candidates.size(), kept, start, before, {}, 0, batch_figures, &stats_entry);
@@ -235,7 +234,7 @@ PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) 
     const SurvivorSetup setup{&plan.targets, &plan.protected_columns, stats.empty() ? nullptr : &stats, policy,
                               later && (o.hsic || o.rdc), total_rows};
     s = load_survivors(source, kept, o, setup, loading);
-    result.report["load_working_set_mb"] = megabytes(loading.peak());
+    result.report["load_working_set_mb"] = bytes_to_mb(loading.peak());
   }
   if (later && kept.size() > 1) {
     run_redundancy_passes(*s, o, resumed_through, runner, result);

@@ -1,4 +1,5 @@
 // Passes 2-4 on the survivors: scores as sparse edges (pairs at or above the threshold), then the sweep.
+#include "safetrain/common/units.hpp"
 #include <chrono>
 
 #include "survivors.hpp"
@@ -6,11 +7,10 @@
 namespace safetrain::data::descriptors {
 namespace {
 
-double megabytes(int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 nlohmann::json working_figures(const WorkingSet& working, size_t edges) {
-  return {{"working_set_mb", megabytes(working.peak())},
-          {"max_working_mb", megabytes(working.budget())},
+  return {{"working_set_mb", bytes_to_mb(working.peak())},
+          {"max_working_mb", bytes_to_mb(working.budget())},
           {"pairs_at_or_above_threshold", edges}};
 }
 

@@ -2,6 +2,7 @@
 // epochs the checkpoint holds.
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/train/callbacks.hpp"
+#include "safetrain/common/units.hpp"
 
 namespace safetrain::train {
 
@@ -11,7 +12,7 @@ void MetricsCsvCallback::on_fit_start(FitContext& c) {
 }
 
 void MetricsCsvCallback::on_train_epoch_end(FitContext&, EpochRecord& record) {
-  record.rss_mb = static_cast<double>(monitor::current_rss_bytes()) / 1048576.0;
+  record.rss_mb = bytes_to_mb(monitor::current_rss_bytes());
   log_->append(record);
 }
 
