@@ -52,6 +52,13 @@ void check_cross_key_rules(const Config& c) {
     throw InputError(c.source + ": data.path is set (" + c.data.path +
                      ") but data.source is synthetic; set data.source: csv to train on the file, or clear data.path");
   }
+  if (c.data.storage == data::Storage::mmap && c.data.source != data::DataSource::csv) {
+    throw InputError(c.source + ": data.storage: mmap maps a converted CSV; set data.source: csv or data.storage: memory");
+  }
+  if (c.data.storage == data::Storage::mmap && !c.data.id_columns.empty()) {
+    throw InputError(c.source + ": data.id_columns: not carried with data.storage: mmap (the cache holds numbers only); "
+                     "use data.storage: memory to have them in the predictions files");
+  }
   if (c.data.targets.names.empty() && c.data.targets.prefix.empty()) {
     throw InputError(c.source + ": data.targets: name at least one target column");
   }

@@ -110,7 +110,10 @@ void reorder_rows_in_place(torch::Tensor& t, std::vector<int64_t> order, const s
 }
 
 std::vector<int64_t> nan_counts(const torch::Tensor& t) {
-  check_float_matrix(t, "nan_counts");
+  // Reads only, so a view at an offset (a split of a mapped cache) is fine.
+  if (t.dim() != 2 || t.scalar_type() != torch::kFloat || !t.is_contiguous() || !t.device().is_cpu()) {
+    throw std::logic_error("nan_counts: needs a contiguous CPU float32 matrix");
+  }
   const int64_t n = t.size(0), width = t.size(1);
   std::vector<int64_t> counts(static_cast<size_t>(width));
   const float* data = t.data_ptr<float>();

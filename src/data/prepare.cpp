@@ -10,9 +10,10 @@
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/text.hpp"
 #include "safetrain/data/owned_rows.hpp"
+#include "prepare_steps.hpp"
 
 namespace safetrain::data {
-namespace {
+namespace detail {
 
 std::vector<int64_t> column_indices(const Table& table, const std::vector<std::string>& names, const char* key) {
   std::vector<int64_t> indices;
@@ -148,7 +149,11 @@ void warn_constant_targets(const torch::Tensor& train_y, const std::vector<std::
   }
 }
 
-}  // namespace
+void require_training_rows(int64_t rows) {
+  if (rows == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
+}
+
+}  // namespace detail
 
 Standardizer Standardizer::fit(const torch::Tensor& x) {
   auto std = x.std(0, /*unbiased=*/true);
@@ -218,7 +223,7 @@ void carve_splits(torch::Tensor values, const std::vector<int64_t>& fcols, const
       {&out.train, &split.train}, {&out.val, &split.val}, {&out.test, &split.test}};
   std::vector<int64_t> order;
   for (const auto& [part, rows] : parts) {
-    const auto ids = to_vector(*rows);
+    const auto ids = detail::to_vector(*rows);
     part->y = gather_rows_columns(values, ids, tcols);
     part->row_ids = *rows;  // owned (split_indices clones); shared only until prepare returns
     order.insert(order.end(), ids.begin(), ids.end());
@@ -239,13 +244,13 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
   PreparedData out;
   out.target_names = resolve_targets(table, selection);
   if (selection.features.empty()) {
-    out.feature_names = default_features(table, out.target_names, selection);
+    out.feature_names = detail::default_features(table, out.target_names, selection);
   } else {
     out.feature_names = selection.features;
   }
   if (out.feature_names.empty()) throw InputError("data.features: no feature columns left in " + table.source);
-  const auto fcols = column_indices(table, out.feature_names, "data.features");
-  const auto tcols = column_indices(table, out.target_names, "data.targets");
+  const auto fcols = detail::column_indices(table, out.feature_names, "data.features");
+  const auto tcols = detail::column_indices(table, out.target_names, "data.targets");
   // A table the caller still holds is copied once; the trainer hands over its own and nothing is copied.
   if (!uniquely_owned(table.values) || !table.values.is_contiguous() || table.values.storage_offset() != 0) {
     table.values = table.values.clone(at::MemoryFormat::Contiguous);
@@ -253,13 +258,14 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
   auto split = split_indices(table.values.size(0), o);
   std::vector<float> fill;
   if (o.nan_policy != NanPolicy::error) {
-    if (o.nan_policy == NanPolicy::fill_mean) fill = present_means(table.values, fcols, split.train);
+    if (o.nan_policy == NanPolicy::fill_mean) fill = detail::present_means(table.values, fcols, split.train);
     // Targets cannot be invented: rows missing one are dropped under both policies (and features under drop_rows).
     auto required = tcols;
     if (o.nan_policy == NanPolicy::drop_rows) required.insert(required.end(), fcols.begin(), fcols.end());
     const int64_t before = split.train.size(0) + split.val.size(0) + split.test.size(0);
-    split = {complete_rows(table.values, required, split.train), complete_rows(table.values, required, split.val),
-             complete_rows(table.values, required, split.test)};
+    split = {detail::complete_rows(table.values, required, split.train),
+             detail::complete_rows(table.values, required, split.val),
+             detail::complete_rows(table.values, required, split.test)};
     const int64_t dropped = before - split.train.size(0) - split.val.size(0) - split.test.size(0);
     if (dropped > 0) log::info("data: dropped ", dropped, " rows with missing values (data.nan_policy)");
   }
@@ -267,15 +273,15 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
   const std::pair<SplitTensors*, const char*> named[] = {
       {&out.train, "training"}, {&out.val, "validation"}, {&out.test, "test"}};
   for (const auto& [part, name] : named) {
-    if (o.nan_policy == NanPolicy::fill_mean) fill_missing(part->x, fill);
+    if (o.nan_policy == NanPolicy::fill_mean) detail::fill_missing(part->x, fill);
     if (o.nan_policy != NanPolicy::error) continue;
     // Validation and test rows too: one NaN there made every val_loss NaN and no best checkpoint, with exit 0.
-    refuse_missing(part->x, out.feature_names, part->row_ids, "feature", name, table.source);
-    refuse_missing(part->y, out.target_names, part->row_ids, "target", name, table.source);
+    detail::refuse_missing(part->x, out.feature_names, part->row_ids, "feature", name, table.source);
+    detail::refuse_missing(part->y, out.target_names, part->row_ids, "target", name, table.source);
   }
-  if (out.train.size() == 0) throw InputError("data: no training rows left (check data.train_fraction and missing values)");
-  warn_constant_targets(out.train.y, out.target_names);
-  warn_constant_features(out.train.x, out.feature_names);
+  detail::require_training_rows(out.train.size());
+  detail::warn_constant_targets(out.train.y, out.target_names);
+  detail::warn_constant_features(out.train.x, out.feature_names);
 
   out.ids = std::move(table.ids);
   out.feature_scaler = Standardizer::fit(out.train.x);

@@ -17,6 +17,10 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// What the RSS thresholds and the leak detector judge: anonymous memory. File-backed pages (LibTorch's code, a
+// memory-mapped data cache) are the kernel's to reclaim; counting them would call a mapped table a leak.
+double judged_rss_mb(const Sample& s) { return s.rss_anon_mb >= 0 ? s.rss_anon_mb : s.rss_mb; }
+
 void append_optional(std::string& out, double v) {
   char text[32];
   if (v >= 0) std::snprintf(text, sizeof text, ",%.1f", v);
@@ -106,7 +110,10 @@ void MemoryMonitor::run() {
 Sample MemoryMonitor::take_sample(const std::string& event) {
   Sample s;
   s.t_s = now_s() - start_time_;
-  s.rss_mb = bytes_to_mb(current_rss_bytes());
+  const auto resident = resident_memory();
+  s.rss_mb = bytes_to_mb(resident.total);
+  s.rss_anon_mb = bytes_to_mb(resident.anon);
+  s.rss_file_mb = bytes_to_mb(resident.file);
   s.peak_rss_mb = bytes_to_mb(peak_rss_bytes());
   s.available_mb = bytes_to_mb(mem_available_bytes());
   const auto device = cuda_memory(0);
@@ -134,8 +141,11 @@ void MemoryMonitor::push(const Sample& sample) {
   peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
   if (!csv_) return;
   char text[160];
-  std::snprintf(text, sizeof text, "%.3f,%.1f,%.1f,%.1f", sample.t_s, sample.rss_mb, sample.peak_rss_mb,
-                sample.available_mb);
+  std::snprintf(text, sizeof text, "%.3f,%.1f", sample.t_s, sample.rss_mb);
+  csv_pending_ += text;
+  append_optional(csv_pending_, sample.rss_anon_mb);
+  append_optional(csv_pending_, sample.rss_file_mb);
+  std::snprintf(text, sizeof text, ",%.1f,%.1f", sample.peak_rss_mb, sample.available_mb);
   csv_pending_ += text;
   append_optional(csv_pending_, sample.cuda_allocated_mb);
   append_optional(csv_pending_, sample.cuda_reserved_mb);
@@ -171,11 +181,11 @@ void MemoryMonitor::warn(const std::string& message) {
 
 void MemoryMonitor::check_thresholds(const Sample& sample) {
   const double device_mb = std::max(sample.cuda_reserved_mb, sample.nvml_used_mb);
-  const bool rss_critical = options_.critical_rss_mb > 0 && sample.rss_mb > options_.critical_rss_mb;
+  const bool rss_critical = options_.critical_rss_mb > 0 && judged_rss_mb(sample) > options_.critical_rss_mb;
   const bool device_critical = options_.critical_device_mb > 0 && device_mb > options_.critical_device_mb;
   const bool available_low =
       options_.min_available_mb > 0 && sample.available_mb >= 0 && sample.available_mb < options_.min_available_mb;
-  const bool rss_warn = options_.warn_rss_mb > 0 && sample.rss_mb > options_.warn_rss_mb;
+  const bool rss_warn = options_.warn_rss_mb > 0 && judged_rss_mb(sample) > options_.warn_rss_mb;
   const bool device_warn = options_.warn_device_mb > 0 && device_mb > options_.warn_device_mb;
   if (!rss_critical && !device_critical && !available_low && !rss_warn && !device_warn) return;
 
@@ -195,9 +205,9 @@ void MemoryMonitor::check_thresholds(const Sample& sample) {
   push(tagged);
   const double device_again = std::max(again.cuda_reserved_mb, again.nvml_used_mb);
   char text[200];
-  if (options_.critical_rss_mb > 0 && again.rss_mb > options_.critical_rss_mb) {
-    std::snprintf(text, sizeof text, "RSS %.0f MB above monitor.critical_rss_mb %.0f after a trim", again.rss_mb,
-                  options_.critical_rss_mb);
+  if (options_.critical_rss_mb > 0 && judged_rss_mb(again) > options_.critical_rss_mb) {
+    std::snprintf(text, sizeof text, "RSS %.0f MB (anonymous) above monitor.critical_rss_mb %.0f after a trim",
+                  judged_rss_mb(again), options_.critical_rss_mb);
   } else if (options_.critical_device_mb > 0 && device_again > options_.critical_device_mb) {
     std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.critical_device_mb %.0f after a trim",
                   device_again, options_.critical_device_mb);
@@ -208,8 +218,8 @@ void MemoryMonitor::check_thresholds(const Sample& sample) {
   } else {
     if (rss_warn && !warned_rss_) {
       warned_rss_ = true;
-      std::snprintf(text, sizeof text, "RSS %.0f MB above monitor.warn_rss_mb %.0f: caches trimmed", sample.rss_mb,
-                    options_.warn_rss_mb);
+      std::snprintf(text, sizeof text, "RSS %.0f MB (anonymous) above monitor.warn_rss_mb %.0f: caches trimmed",
+                    judged_rss_mb(sample), options_.warn_rss_mb);
       warn(text);
     }
     if (device_warn && !warned_device_) {
@@ -269,7 +279,8 @@ void MemoryMonitor::set_known_bytes(const std::string& part, int64_t bytes) {
 
 void MemoryMonitor::end_epoch(int64_t epoch) {
   const auto device = cuda_memory(0);
-  record_epoch_end(epoch, bytes_to_mb(current_rss_bytes()), bytes_to_mb(device.allocated));
+  const auto resident = resident_memory();
+  record_epoch_end(epoch, bytes_to_mb(resident.anon >= 0 ? resident.anon : resident.total), bytes_to_mb(device.allocated));
   sample_now("epoch end");
 }
 

@@ -58,6 +58,8 @@ nlohmann::json MemoryMonitor::report() const {
   const auto device = cuda_memory(0);
   return {{"peak_rss_mb", round1(bytes_to_mb(peak_rss_bytes()))},
           {"final_rss_mb", round1(bytes_to_mb(current_rss_bytes()))},
+          {"final_rss_anon_mb", round1(bytes_to_mb(resident_memory().anon))},
+          {"final_rss_file_mb", round1(bytes_to_mb(resident_memory().file))},
           {"peak_device_allocated_mb", peak_device_mb_ >= 0 ? nlohmann::json(round1(peak_device_mb_)) : nlohmann::json(nullptr)},
           {"growth_mb_per_epoch", round3(host_detector_.slope())},
           {"device_growth_mb_per_epoch", round3(device_detector_.slope())},

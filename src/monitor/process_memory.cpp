@@ -47,6 +47,18 @@ int64_t current_rss_bytes() {
   return read == 2 ? resident * static_cast<int64_t>(sysconf(_SC_PAGESIZE)) : -1;
 }
 
+ResidentMemory resident_memory() {
+  // statm's third field counts the resident file-backed and shared pages (RssFile + RssShmem since Linux 4.5).
+  std::FILE* file = std::fopen("/proc/self/statm", "r");
+  if (!file) return {};
+  long long size = 0, resident = 0, shared = 0;
+  const int read = std::fscanf(file, "%lld %lld %lld", &size, &resident, &shared);
+  std::fclose(file);
+  if (read != 3) return {};
+  const auto page = static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+  return {resident * page, (resident - shared) * page, shared * page};
+}
+
 int64_t peak_rss_bytes() { return proc_kb_field("/proc/self/status", "VmHWM"); }
 int64_t mem_available_bytes() { return proc_kb_field("/proc/meminfo", "MemAvailable"); }
 int64_t mem_total_bytes() { return proc_kb_field("/proc/meminfo", "MemTotal"); }

@@ -22,6 +22,14 @@ data::SplitOptions split_options(const Config& config) {
   return o;
 }
 
+data::ColumnSelection column_selection(const Config& config, const FeatureSelection& selection) {
+  data::ColumnSelection columns;
+  columns.targets = config.data.targets.names;
+  columns.target_prefix = config.data.targets.prefix;
+  columns.features = selection.features;
+  return columns;
+}
+
 nlohmann::json decisions_json(const data::descriptors::PipelineResult& result) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& d : result.decisions) {
@@ -29,6 +37,17 @@ nlohmann::json decisions_json(const data::descriptors::PipelineResult& result) {
                    {"partner", d.partner}, {"represented_by", d.represented_by}});
   }
   return out;
+}
+
+// The selection when the pruner does not run: data.features lists the columns, or the descriptor stage is off.
+std::optional<FeatureSelection> selection_without_pruner(const Config& config) {
+  if (!config.data.features.empty()) {
+    return FeatureSelection{config.data.features, "features: as listed in data.features", "data.features"};
+  }
+  if (!config.descriptors.enabled) {
+    return FeatureSelection{{}, "features: every non-target column (descriptors.enabled is false)", "every column"};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -58,19 +77,20 @@ data::Table load_table(const Config& config) {
 
 FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir,
                                  monitor::MemoryMonitor* monitor) {
-  if (!config.data.features.empty()) {
-    return {config.data.features, "features: as listed in data.features", "data.features"};
-  }
-  if (!config.descriptors.enabled) {
-    return {{}, "features: every non-target column (descriptors.enabled is false)", "every column"};
-  }
-
-  const auto options = config::descriptor_options(config, table.columns, table.source);
-  const auto& targets = options.targets;
+  if (auto fixed = selection_without_pruner(config)) return *fixed;
   const auto split = data::split_indices(table.values.size(0), split_options(config));
   // Only training rows decide which columns stay: validation and test targets must not leak in.
-  data::descriptors::TensorRowSource source(table.columns, table.values.index_select(0, split.train),
-                                            config.descriptors.batch_rows);
+  return select_features(config, table.columns, table.source, table.values.index_select(0, split.train), cache_dir,
+                         monitor);
+}
+
+FeatureSelection select_features(const Config& config, const std::vector<std::string>& columns,
+                                 const std::string& table_source, const torch::Tensor& train_rows,
+                                 const fs::path& cache_dir, monitor::MemoryMonitor* monitor) {
+  if (auto fixed = selection_without_pruner(config)) return *fixed;
+  const auto options = config::descriptor_options(config, columns, table_source);
+  const auto& targets = options.targets;
+  data::descriptors::TensorRowSource source(columns, train_rows, config.descriptors.batch_rows);
   const fs::path cache_file = cache_dir / (data::descriptors::cache_key(source, options) + ".json");
   if (fs::exists(cache_file)) {
     std::ifstream in(cache_file);
@@ -79,13 +99,13 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
       auto kept = cached["kept_columns"].get<std::vector<std::string>>();
       return {kept,
               "features: " + std::to_string(kept.size()) + " of " +
-                  std::to_string(table.columns.size() - targets.size()) +
+                  std::to_string(columns.size() - targets.size()) +
                   " columns kept by the descriptor pipeline (cached: " + cache_file.string() + ")",
               "descriptor pipeline", cached["decisions"]};
     }
   }
-  log::info("descriptor pipeline: pruning ", table.columns.size() - targets.size(), " feature columns over ",
-            split.train.size(0), " training rows");
+  log::info("descriptor pipeline: pruning ", columns.size() - targets.size(), " feature columns over ",
+            train_rows.size(0), " training rows");
   const auto result = [&] {
     monitor::PhaseScope phase(monitor, monitor::Phase::descriptors);
     return data::descriptors::run_pipeline(source, options);
@@ -96,16 +116,23 @@ FeatureSelection select_features(const Config& config, const data::Table& table,
                         nlohmann::json{{"kept_columns", result.kept_columns}, {"decisions", decisions}}.dump() + "\n");
   return {result.kept_columns,
           "features: " + std::to_string(result.kept_columns.size()) + " of " +
-              std::to_string(table.columns.size() - targets.size()) + " columns kept by the descriptor pipeline",
+              std::to_string(columns.size() - targets.size()) + " columns kept by the descriptor pipeline",
           "descriptor pipeline", decisions};
 }
 
 data::PreparedData prepare_data(const Config& config, data::Table table, const FeatureSelection& selection) {
-  data::ColumnSelection columns;
-  columns.targets = config.data.targets.names;
-  columns.target_prefix = config.data.targets.prefix;
-  columns.features = selection.features;
-  return data::prepare(std::move(table), columns, split_options(config));
+  return data::prepare(std::move(table), column_selection(config, selection), split_options(config));
+}
+
+fs::path data_cache_dir(const Config& config) { return fs::path(config.output.dir) / ".cache" / "data"; }
+
+data::MappedTable map_table(const Config& config) {
+  return data::map_csv_table(config.data.path, config::csv_roles(config), split_options(config), data_cache_dir(config));
+}
+
+data::PreparedData prepare_mapped_data(const Config& config, const data::MappedTable& table,
+                                       const FeatureSelection& selection) {
+  return data::prepare_mapped(table, column_selection(config, selection), split_options(config), data_cache_dir(config));
 }
 
 }  // namespace safetrain::train

@@ -85,12 +85,11 @@ void check_split_sizes(const data::PreparedData& d, const data::SplitOptions& sp
 }
 
 // The descriptor stage runs on rank 0 alone; the other ranks wait for its selection (it may take long).
-FeatureSelection shared_selection(TrainingSession::State& s, const data::Table& table) {
-  const auto& c = s.config;
+FeatureSelection shared_selection(TrainingSession::State& s, const std::function<FeatureSelection()>& select) {
   const auto text = s.ranks->share_from_writer(
       "feature_selection",
       [&] {
-        const auto selection = select_features(c, table, fs::path(c.output.dir) / ".cache" / "descriptors", s.monitor.get());
+        const auto selection = select();
         return nlohmann::json{{"features", selection.features}, {"summary", selection.summary},
                               {"selected_by", selection.selected_by}, {"decisions", selection.decisions}}.dump();
       },
@@ -100,15 +99,53 @@ FeatureSelection shared_selection(TrainingSession::State& s, const data::Table& 
           json.at("selected_by").get<std::string>(), json.at("decisions")};
 }
 
+fs::path descriptor_cache_dir(const config::Config& c) { return fs::path(c.output.dir) / ".cache" / "descriptors"; }
+
+struct LoadedData {
+  FeatureSelection selection;
+  std::string source;  // file, glob or generator, for messages
+};
+
+// data.storage: memory. The table's buffer becomes the training split.
+LoadedData load_into_memory(TrainingSession::State& s) {
+  const auto& c = s.config;
+  auto table = load_table(c);
+  log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
+  const auto selection =
+      shared_selection(s, [&] { return select_features(c, table, descriptor_cache_dir(c), s.monitor.get()); });
+  log::info(selection.summary);
+  std::string source = table.source;
+  s.data = prepare_data(c, std::move(table), selection);
+  return {selection, source};
+}
+
+// `make` on rank 0 first (it writes a cache), then on the other ranks (they map what rank 0 wrote).
+template <typename Result>
+Result writer_first(TrainingSession::State& s, const std::string& key, const std::function<Result()>& make) {
+  std::optional<Result> made;
+  s.ranks->share_from_writer(key, [&] { made = make(); return std::string(); }, std::chrono::hours(24));
+  return made ? std::move(*made) : make();
+}
+
+// data.storage: mmap. The split tensors are views of mapped cache files; this process holds no copy of the table.
+LoadedData load_mapped(TrainingSession::State& s) {
+  const auto& c = s.config;
+  const auto table = writer_first<data::MappedTable>(s, "data_table", [&] { return map_table(c); });
+  log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source,
+            " (memory-mapped from ", data_cache_dir(c).string(), ")");
+  const auto selection = shared_selection(s, [&] {
+    return select_features(c, table.columns, table.source, table.split_values(0), descriptor_cache_dir(c),
+                           s.monitor.get());
+  });
+  log::info(selection.summary);
+  s.data = writer_first<data::PreparedData>(s, "data_prepared", [&] { return prepare_mapped_data(c, table, selection); });
+  return {selection, table.source};
+}
+
 void load_data(TrainingSession::State& s) {
   const auto& c = s.config;
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::load);
-  auto table = load_table(c);
-  log::info("data: ", table.values.size(0), " rows x ", table.columns.size(), " columns from ", table.source);
-  const auto selection = shared_selection(s, table);
-  log::info(selection.summary);
-  const std::string source = table.source;
-  s.data = prepare_data(c, std::move(table), selection);  // the table's buffer becomes the training split
+  const auto [selection, source] = c.data.storage == data::Storage::mmap ? load_mapped(s) : load_into_memory(s);
   record_features(s, selection);
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");

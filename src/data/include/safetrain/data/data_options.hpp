@@ -15,6 +15,12 @@ inline constexpr EnumName<DataSource> kDataSourceNames[] = {{"synthetic", DataSo
                                                             {"csv", DataSource::csv}};
 constexpr const auto& enum_names(DataSource) { return kDataSourceNames; }
 
+// Where the prepared table lives: in this process's memory, or in cache files that are memory-mapped
+// (mapped_storage.hpp), for tables larger than RAM.
+enum class Storage { memory, mmap };
+inline constexpr EnumName<Storage> kStorageNames[] = {{"memory", Storage::memory}, {"mmap", Storage::mmap}};
+constexpr const auto& enum_names(Storage) { return kStorageNames; }
+
 // Missing cells in the training rows: refuse the data, drop those rows, or fill with the train mean.
 enum class NanPolicy { error, drop_rows, fill_mean };
 inline constexpr EnumName<NanPolicy> kNanPolicyNames[] = {
@@ -64,6 +70,7 @@ struct CsvColumnRoles {
 struct DataOptions {
   DataSource source = DataSource::synthetic;
   std::string path;  // CSV file or glob
+  Storage storage = Storage::memory;
   TargetColumns targets;
   std::vector<std::string> features;  // empty = every non-target column
   std::vector<std::string> id_columns;      // text columns carried into predictions (data.id_columns)

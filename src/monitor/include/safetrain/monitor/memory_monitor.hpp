@@ -27,6 +27,7 @@ namespace safetrain::monitor {
 
 struct Sample {
   double t_s = 0, rss_mb = 0, peak_rss_mb = 0, available_mb = 0;
+  double rss_anon_mb = -1, rss_file_mb = -1;  // the judged part (anonymous) and the reclaimable part
   double cuda_allocated_mb = -1, cuda_reserved_mb = -1, nvml_used_mb = -1, nvml_total_mb = -1;
   Phase phase = Phase::idle;
   int64_t epoch = 0;
@@ -34,7 +35,7 @@ struct Sample {
 };
 
 inline constexpr const char* kMemoryCsvHeader =
-    "t_s,rss_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,epoch,event";
+    "t_s,rss_mb,rss_anon_mb,rss_file_mb,peak_rss_mb,available_mb,cuda_allocated_mb,cuda_reserved_mb,nvml_used_mb,nvml_total_mb,phase,epoch,event";
 
 class MemoryMonitor {
  public:

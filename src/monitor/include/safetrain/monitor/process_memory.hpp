@@ -5,6 +5,14 @@
 namespace safetrain::monitor {
 
 int64_t current_rss_bytes();    // /proc/self/statm resident pages
+
+// Resident memory split as the kernel counts it: anonymous pages (heap, tensors; RssAnon) and file-backed or
+// shared pages (libraries, memory-mapped data caches; RssFile + RssShmem), which the kernel can reclaim. Leaks
+// and alarms are judged on the anonymous part. -1 when unknown.
+struct ResidentMemory {
+  int64_t total = -1, anon = -1, file = -1;
+};
+ResidentMemory resident_memory();
 int64_t peak_rss_bytes();       // VmHWM from /proc/self/status
 int64_t mem_available_bytes();  // MemAvailable from /proc/meminfo
 int64_t mem_total_bytes();      // MemTotal

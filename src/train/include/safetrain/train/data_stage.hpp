@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "safetrain/data/mapped_storage.hpp"
 #include "safetrain/data/prepare.hpp"
 #include "safetrain/data/table.hpp"
 #include "safetrain/config/config.hpp"
@@ -34,7 +35,19 @@ void write_features_json(const std::filesystem::path& file, const FeatureSelecti
 FeatureSelection select_features(const config::Config& config, const data::Table& table,
                                  const std::filesystem::path& cache_dir, monitor::MemoryMonitor* monitor = nullptr);
 
+// The same over training rows already split off (data.storage: mmap passes a view of its mapped cache).
+FeatureSelection select_features(const config::Config& config, const std::vector<std::string>& columns,
+                                 const std::string& table_source, const torch::Tensor& train_rows,
+                                 const std::filesystem::path& cache_dir, monitor::MemoryMonitor* monitor = nullptr);
+
 // Consumes the table (its buffer becomes the training split).
 data::PreparedData prepare_data(const config::Config& config, data::Table table, const FeatureSelection& selection);
+
+// data.storage: mmap. The CSV converted once into a mapped cache under OUTPUT_DIR/.cache/data, then the split
+// tensors as views of a second mapped cache (data/mapped_storage.hpp).
+std::filesystem::path data_cache_dir(const config::Config& config);
+data::MappedTable map_table(const config::Config& config);
+data::PreparedData prepare_mapped_data(const config::Config& config, const data::MappedTable& table,
+                                       const FeatureSelection& selection);
 
 }  // namespace safetrain::train

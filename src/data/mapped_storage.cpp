@@ -1,0 +1,138 @@
+#include "safetrain/data/mapped_storage.hpp"
+
+#include <cstring>
+#include <functional>
+#include <sstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/common/stop_signals.hpp"
+#include "safetrain/data/csv_reader.hpp"
+#include "prepare_steps.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::data {
+namespace {
+
+std::string hashed(const std::string& text) {
+  std::ostringstream out;
+  out << std::hex << std::hash<std::string>{}(text);
+  return out.str();
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += n + '\x1f';
+  return out;
+}
+
+// Everything that shapes the table cache: the input files (path, size, modification time), the columns the
+// reader keeps, and the split.
+std::string table_key(const std::vector<fs::path>& files, const CsvColumnRoles& roles, const SplitOptions& o) {
+  std::ostringstream text;
+  text << "table-v1;";
+  for (const auto& f : files) {
+    text << fs::absolute(f).string() << ':' << fs::file_size(f) << ':' << fs::last_write_time(f).time_since_epoch().count() << ';';
+  }
+  text << join(roles.ignore_columns) << ';' << join(roles.numeric) << ';' << roles.numeric_prefix << ';'
+       << roles.only_numeric << ';' << o.train_fraction << ',' << o.val_fraction << ',' << o.test_fraction << ';' << o.seed;
+  return hashed(text.str());
+}
+
+// Source rows -> their position in split order (train, then val, then test), -1 for rows in no split.
+std::vector<int64_t> split_positions(int64_t rows, const SplitOptions& o, std::array<int64_t, 3>& counts) {
+  const auto split = split_indices(rows, o);
+  std::vector<int64_t> position(static_cast<size_t>(rows), -1);
+  int64_t at = 0, s = 0;
+  for (const auto* part : {&split.train, &split.val, &split.test}) {
+    const auto* r = part->data_ptr<int64_t>();
+    for (int64_t i = 0; i < part->numel(); ++i) position[static_cast<size_t>(r[i])] = at++;
+    counts[static_cast<size_t>(s++)] = part->numel();
+  }
+  return position;
+}
+
+// Streams the CSV into `file`, each row to its split position; returns the rows read. The count of data lines
+// is an upper bound (read_csv trims the same way): when fewer rows parse, nothing is committed and the caller
+// builds again with the true count, so the split equals the in-memory path's.
+int64_t build_table(const fs::path& file, const std::string& path_or_glob, const CsvColumnRoles& roles,
+                    const SplitOptions& o, int64_t rows) {
+  CsvBatchReader reader(path_or_glob, 1, roles);
+  const auto width = static_cast<int64_t>(reader.columns().size());
+  std::array<int64_t, 3> counts{};
+  const auto position = split_positions(rows, o, counts);
+  const int64_t used = counts[0] + counts[1] + counts[2];
+  const int64_t value_bytes = aligned_block_bytes({used, width}, torch::kFloat);
+  MappedFileWriter writer(file, value_bytes + aligned_block_bytes({used}, torch::kLong));
+  float* values = writer.tensor(0, {used, width}, torch::kFloat).data_ptr<float>();
+  int64_t* ids = writer.tensor(value_bytes, {used}, torch::kLong).data_ptr<int64_t>();
+  std::vector<float> row(static_cast<size_t>(width));
+  TextColumns no_ids;
+  int64_t read = 0;
+  for (; reader.read_row(row.data(), no_ids); ++read) {
+    if (read >= rows) throw IoError(path_or_glob + ": more rows than counted; did the input change while it was read?");
+    if (read % 65536 == 0) {
+      throw_if_stop_requested("while converting the table for data.storage: mmap");
+      if (read > 0 && read % (1 << 20) == 0) log::info("data: converted ", read, " of ", rows, " rows");
+    }
+    const int64_t p = position[static_cast<size_t>(read)];
+    if (p < 0) continue;
+    std::memcpy(values + p * width, row.data(), static_cast<size_t>(width) * sizeof(float));
+    ids[p] = read;
+  }
+  if (read != rows) return read;
+  writer.commit({{"kind", "table"}, {"columns", reader.columns()}, {"counts", counts}, {"rows", rows}});
+  return read;
+}
+
+MappedTable open_table(const MappedFile& file, const std::string& source, const std::string& key) {
+  const auto& f = file.footer();
+  if (f.value("kind", "") != "table") throw std::runtime_error("not a table cache");
+  MappedTable t;
+  t.columns = f.at("columns").get<std::vector<std::string>>();
+  t.counts = f.at("counts").get<std::array<int64_t, 3>>();
+  const int64_t used = t.counts[0] + t.counts[1] + t.counts[2];
+  const auto width = static_cast<int64_t>(t.columns.size());
+  t.values = file.tensor(0, {used, width}, torch::kFloat);
+  t.row_ids = file.tensor(aligned_block_bytes({used, width}, torch::kFloat), {used}, torch::kLong);
+  t.source = source;
+  t.key = key;
+  return t;
+}
+
+}  // namespace
+
+torch::Tensor MappedTable::split_values(int split) const {
+  const int64_t start = split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
+  return values.narrow(0, start, counts[static_cast<size_t>(split)]);
+}
+
+torch::Tensor MappedTable::split_row_ids(int split) const {
+  const int64_t start = split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
+  return row_ids.narrow(0, start, counts[static_cast<size_t>(split)]);
+}
+
+MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles& roles, const SplitOptions& o,
+                          const fs::path& cache_dir) {
+  // The config refuses data.id_columns with data.storage: mmap (the cache holds numbers only).
+  if (!roles.id_columns.empty()) throw std::invalid_argument("map_csv_table: id columns are not carried");
+  const auto files = expand_glob(path_or_glob);
+  const auto key = table_key(files, roles, o);
+  fs::create_directories(cache_dir);
+  const auto file = cache_dir / (key + ".table");
+  const auto open_as = [&](const MappedFile& f) { return open_table(f, path_or_glob, key); };
+  const auto mapped = open_or_build(file, open_as, [&] {
+    int64_t rows = 0;
+    for (const auto& f : files) rows += count_data_lines(f);
+    log::info("data: converting ", path_or_glob, " (", rows, " rows) into ", file.string(),
+              " for data.storage: mmap, once per input");
+    const int64_t read = build_table(file, path_or_glob, roles, o, rows);
+    if (read != rows && build_table(file, path_or_glob, roles, o, read) != read) {
+      throw IoError(path_or_glob + ": the input changed while it was being converted");
+    }
+  });
+  return open_table(*mapped, path_or_glob, key);
+}
+
+}  // namespace safetrain::data
