@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct RankScratch {
   static int64_t bytes_for(int64_t n) { return n * 16 + (int64_t{1} << 13) + n * 4; }
 };
 int64_t rank_column(const float* values, int64_t n, float* out, RankScratch& scratch);
+// The present cells of `values` sorted: scratch.index holds their rows and scratch.keys their order-preserving
+// bits (equal values, equal keys), ascending.
+void sort_present(const float* values, int64_t n, RankScratch& scratch);
 
 // ranked_columns.cpp: columns replaced by their centred, unit-norm ranks (float32), so the dot
 // product of two rows is their Spearman rho; missing cells are 0 (the mean rank).
@@ -59,9 +63,10 @@ struct RankedColumns {
 };
 // Ranks `values` [k, n] float32 in place (the tensor becomes z): no second copy of the table.
 RankedColumns rank_in_place(torch::Tensor values, WorkingSet& working);
-// Spearman of column i of `a` with every column of `b` over the rows where both are present
-// (pandas' pairwise definition), for a column with missing cells: re-ranks b on i's rows in blocks.
-std::vector<double> pairwise_rho(const RankedColumns& a, int64_t i, const RankedColumns& b, WorkingSet& working);
+// For every column i of `a` with missing cells: its Spearman with every column of `b` over the rows where
+// both are present (pandas' pairwise definition). Each complete column of b is sorted once and re-ranked
+// on i's rows by a linear walk of that order, for all such i.
+std::map<int64_t, std::vector<double>> pairwise_rows(const RankedColumns& a, const RankedColumns& b, WorkingSet& working);
 
 // spearman.cpp
 enum class NanPolicy { pairwise, fill_mean, drop_rows };

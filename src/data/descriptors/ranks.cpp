@@ -40,8 +40,11 @@ void rank_by_counting(const float* v, int64_t n, float* out, double low, int64_t
   }
 }
 
-// LSD radix sort of (key, row) pairs, 11 bits per pass, then tie groups share their mean rank.
-void rank_by_radix(const float* v, int64_t n, int64_t present, float* out, RankScratch& s) {
+}  // namespace
+
+void sort_present(const float* v, int64_t n, RankScratch& s) {
+  int64_t present = 0;
+  for (int64_t i = 0; i < n; ++i) present += std::isnan(v[i]) ? 0 : 1;
   s.keys.resize(static_cast<size_t>(present));
   s.index.resize(static_cast<size_t>(present));
   s.keys_swap.resize(static_cast<size_t>(present));
@@ -52,7 +55,8 @@ void rank_by_radix(const float* v, int64_t n, int64_t present, float* out, RankS
     s.keys[static_cast<size_t>(at)] = sortable_bits(v[i]);
     s.index[static_cast<size_t>(at++)] = static_cast<uint32_t>(i);
   }
-  for (int shift = 0; shift < 32; shift += 11) {
+  if (present == 0) return;
+  for (int shift = 0; shift < 32; shift += 11) {  // LSD radix, 11 bits per pass
     s.counts.assign(2049, 0);
     for (int64_t i = 0; i < present; ++i) ++s.counts[((s.keys[static_cast<size_t>(i)] >> shift) & 2047u) + 1];
     if (s.counts[((s.keys[0] >> shift) & 2047u) + 1] == static_cast<uint32_t>(present)) continue;  // one digit
@@ -66,6 +70,13 @@ void rank_by_radix(const float* v, int64_t n, int64_t present, float* out, RankS
     s.keys.swap(s.keys_swap);
     s.index.swap(s.index_swap);
   }
+}
+
+namespace {
+
+// Radix-sorted (key, row) pairs, then tie groups share their mean rank.
+void rank_by_radix(const float* v, int64_t n, int64_t present, float* out, RankScratch& s) {
+  sort_present(v, n, s);
   for (int64_t start = 0; start < present;) {
     int64_t end = start + 1;
     while (end < present && s.keys[static_cast<size_t>(end)] == s.keys[static_cast<size_t>(start)]) ++end;

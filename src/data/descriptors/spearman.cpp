@@ -51,15 +51,6 @@ void for_each_product_block(const torch::Tensor& za, const torch::Tensor& zb, bo
   }
 }
 
-// Pairwise rows for the columns with gaps (a few columns: their rows are small).
-std::map<int64_t, std::vector<double>> gap_rows(const RankedColumns& a, const RankedColumns& b, WorkingSet& working) {
-  std::map<int64_t, std::vector<double>> rows;
-  for (int64_t i = 0; i < a.size(); ++i) {
-    if (a.has_missing(i)) rows.emplace(i, pairwise_rho(a, i, b, working));
-  }
-  return rows;
-}
-
 // [ka, kb] rho, pairwise where a column has gaps.
 torch::Tensor dense_cross(const RankedColumns& a, const RankedColumns& b, int64_t block, bool prefer_gpu,
                           WorkingSet& working) {
@@ -69,12 +60,12 @@ torch::Tensor dense_cross(const RankedColumns& a, const RankedColumns& b, int64_
                            rho.narrow(0, first_row, product.size(0)).copy_(product);
                          });
   const bool same = a.z.is_same(b.z);
-  for (const auto& [i, row] : gap_rows(a, b, working)) {
+  for (const auto& [i, row] : pairwise_rows(a, b, working)) {
     rho[i].copy_(torch::tensor(row, torch::kDouble));
     if (same) rho.select(1, i).copy_(rho[i]);  // symmetric: the column is the row
   }
   if (!same) {
-    for (const auto& [j, column] : gap_rows(b, a, working)) rho.select(1, j).copy_(torch::tensor(column, torch::kDouble));
+    for (const auto& [j, column] : pairwise_rows(b, a, working)) rho.select(1, j).copy_(torch::tensor(column, torch::kDouble));
   }
   return rho.clamp_(-1.0, 1.0);
 }
@@ -94,7 +85,7 @@ torch::Tensor complete_observations(const torch::Tensor& values) {
 }
 
 std::vector<Edge> spearman_edges(const RankedColumns& r, double threshold, bool prefer_gpu, WorkingSet& working) {
-  const auto gaps = gap_rows(r, r, working);
+  const auto gaps = pairwise_rows(r, r, working);
   Scratch counted(working, static_cast<int64_t>(gaps.size()) * r.size() * 8);
   std::vector<Edge> edges;
   for_each_product_block(r.z, r.z, true, 0, prefer_gpu, working,
