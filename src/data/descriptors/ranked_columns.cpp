@@ -61,48 +61,99 @@ RankedColumns rank_in_place(torch::Tensor values, WorkingSet& working) {
 
 namespace {
 
-// A column with gaps, seen from the other side of a pair: its present-row count, a flag per row and
-// its standardised ranks (centred and scaled over its present rows; 0 at the gaps).
-struct GapColumn {
-  int64_t index = 0, present = 0;
-  std::vector<uint8_t> missing;
-  const float* z = nullptr;
+// Columns with gaps, interleaved by row so that one walk of a sorted column serves all of them: for row t,
+// present[t * count + k] is 1 where gap column k has a value and z[t * count + k] its standardised rank
+// (centred and scaled over its present rows; 0 at its gaps).
+struct GapColumns {
+  std::vector<int64_t> index, present_count;
+  int64_t count = 0;
+  std::vector<float> present, z;
 };
 
-// rho of complete column `sorted` (rows in ascending order of value, with their keys) with gap column `g`
-// over g's present rows: b is re-ranked on those rows by one walk of its sorted order (ties averaged), so
-// the pair costs O(n), not a sort. Exact, in double.
-double walk_rho(const RankScratch& sorted, const GapColumn& g) {
-  const double mean = 0.5 * static_cast<double>(g.present + 1);
-  const auto n = static_cast<int64_t>(sorted.index.size());
-  double kept_before = 0, dot = 0, sum_sq = 0;
-  for (int64_t start = 0; start < n;) {
-    int64_t end = start + 1, kept = g.missing[sorted.index[static_cast<size_t>(start)]] ? 0 : 1;
-    for (; end < n && sorted.keys[static_cast<size_t>(end)] == sorted.keys[static_cast<size_t>(start)]; ++end) {
-      kept += g.missing[sorted.index[static_cast<size_t>(end)]] ? 0 : 1;
-    }
-    const double d = kept_before + 0.5 * static_cast<double>(kept + 1) - mean;
-    for (int64_t t = start; t < end && kept > 0; ++t) {
-      const uint32_t row = sorted.index[static_cast<size_t>(t)];
-      if (!g.missing[row]) dot += d * static_cast<double>(g.z[row]);
-    }
-    sum_sq += d * d * static_cast<double>(kept);
-    kept_before += static_cast<double>(kept);
-    start = end;
+GapColumns interleave(const RankedColumns& a, const std::vector<int64_t>& columns) {
+  GapColumns g;
+  const int64_t n = a.z.size(1);
+  g.count = static_cast<int64_t>(columns.size());
+  g.index = columns;
+  g.present.assign(static_cast<size_t>(n * g.count), 0.0f);
+  g.z.assign(static_cast<size_t>(n * g.count), 0.0f);
+  for (int64_t k = 0; k < g.count; ++k) {
+    const auto& rows = a.present[static_cast<size_t>(columns[static_cast<size_t>(k)])];
+    g.present_count.push_back(rows.numel());
+    const auto* r = rows.data_ptr<int64_t>();
+    const float* z = a.z[columns[static_cast<size_t>(k)]].data_ptr<float>();
+    for (int64_t t = 0; t < rows.numel(); ++t) g.present[static_cast<size_t>(r[t] * g.count + k)] = 1.0f;
+    for (int64_t t = 0; t < n; ++t) g.z[static_cast<size_t>(t * g.count + k)] = z[t];
   }
-  return sum_sq > 0 ? dot / std::sqrt(sum_sq) : 0.0;
+  return g;
+}
+
+// A complete column in ascending order: its rows, and where each tie group ends.
+struct SortedColumn {
+  std::vector<uint32_t> rows;
+  std::vector<uint8_t> group_ends;  // 1 at the last position of a group of equal values
+  void assign(const RankScratch& sorted) {
+    const size_t n = sorted.index.size();
+    rows.assign(sorted.index.begin(), sorted.index.end());
+    group_ends.resize(n);
+    for (size_t t = 0; t + 1 < n; ++t) group_ends[t] = sorted.keys[t] != sorted.keys[t + 1];
+    if (n > 0) group_ends[n - 1] = 1;
+  }
+};
+
+// rho of a complete column with every gap column k over k's present rows, into rho[k]: the column is re-ranked
+// on those rows by one walk of its sorted order (ties averaged), so a pair costs O(n), not a sort. Within a tie
+// group every kept row gets the same rank, so the group adds (its rank - mean) x the sum of k's values there.
+// Exact, in double; the inner loops run over the gap columns, side by side.
+void walk_rho(const SortedColumn& column, const GapColumns& g, std::vector<double>& acc, double* rho) {
+  const auto count = static_cast<size_t>(g.count);
+  acc.assign(6 * count, 0.0);
+  double *mean = acc.data(), *kept_before = mean + count, *dot = kept_before + count, *sum_sq = dot + count,
+         *kept = sum_sq + count, *x_sum = kept + count;
+  for (size_t k = 0; k < count; ++k) mean[k] = 0.5 * static_cast<double>(g.present_count[k] + 1);
+  for (size_t t = 0; t < column.rows.size(); ++t) {
+    const float* present = g.present.data() + column.rows[t] * count;
+    const float* z = g.z.data() + column.rows[t] * count;
+    for (size_t k = 0; k < count; ++k) {
+      kept[k] += present[k];
+      x_sum[k] += z[k];
+    }
+    if (!column.group_ends[t]) continue;
+    for (size_t k = 0; k < count; ++k) {
+      const double d = kept_before[k] + 0.5 * (kept[k] + 1.0) - mean[k];
+      dot[k] += d * x_sum[k];
+      sum_sq[k] += d * d * kept[k];
+      kept_before[k] += kept[k];
+      kept[k] = 0;
+      x_sum[k] = 0;
+    }
+  }
+  for (size_t k = 0; k < count; ++k) rho[k] = sum_sq[k] > 0 ? dot[k] / std::sqrt(sum_sq[k]) : 0.0;
 }
 
 // rho over the rows where both columns are present (both have gaps: rare, so re-ranked directly).
-double both_gapped_rho(const RankedColumns& a, int64_t i, const RankedColumns& b, int64_t j) {
-  const auto& rows = a.present[static_cast<size_t>(i)];
-  auto both = rows.index_select(0, torch::nonzero(torch::isin(rows, b.present[static_cast<size_t>(j)])).squeeze(1));
-  if (both.numel() < 2) return 0.0;
-  auto pair = torch::stack({a.z[i].index_select(0, both), b.z[j].index_select(0, both)}).contiguous();
+double both_gapped_rho(const RankedColumns& a, int64_t i, const RankedColumns& b, int64_t j, std::vector<uint8_t>& flags) {
+  const auto& rows_a = a.present[static_cast<size_t>(i)];
+  const auto& rows_b = b.present[static_cast<size_t>(j)];
+  flags.assign(static_cast<size_t>(b.z.size(1)), 0);
+  const auto* rb = rows_b.data_ptr<int64_t>();
+  for (int64_t t = 0; t < rows_b.numel(); ++t) flags[static_cast<size_t>(rb[t])] = 1;
+  const auto* ra = rows_a.data_ptr<int64_t>();
+  const float* za = a.z[i].data_ptr<float>();
+  const float* zb = b.z[j].data_ptr<float>();
+  std::vector<float> pair;  // x values, then y values, of the rows where both are present
+  for (int64_t t = 0; t < rows_a.numel(); ++t) {
+    if (flags[static_cast<size_t>(ra[t])]) pair.push_back(za[ra[t]]);
+  }
+  const auto both = static_cast<int64_t>(pair.size());
+  if (both < 2) return 0.0;
+  for (int64_t t = 0; t < rows_a.numel(); ++t) {
+    if (flags[static_cast<size_t>(ra[t])]) pair.push_back(zb[ra[t]]);
+  }
   RankScratch scratch;
-  std::vector<float> zx(static_cast<size_t>(both.numel())), zy(zx.size());
-  standardise_column(pair.data_ptr<float>(), both.numel(), zx.data(), scratch);
-  standardise_column(pair.data_ptr<float>() + both.numel(), both.numel(), zy.data(), scratch);
+  std::vector<float> zx(static_cast<size_t>(both)), zy(zx.size());
+  standardise_column(pair.data(), both, zx.data(), scratch);
+  standardise_column(pair.data() + both, both, zy.data(), scratch);
   double dot = 0;
   for (size_t t = 0; t < zx.size(); ++t) dot += static_cast<double>(zx[t]) * zy[t];
   return dot;
@@ -112,36 +163,44 @@ double both_gapped_rho(const RankedColumns& a, int64_t i, const RankedColumns& b
 
 std::map<int64_t, std::vector<double>> pairwise_rows(const RankedColumns& a, const RankedColumns& b,
                                                      WorkingSet& working) {
-  std::vector<GapColumn> gaps;
-  const int64_t n = a.z.size(1);
+  std::vector<int64_t> gapped;
   for (int64_t i = 0; i < a.size(); ++i) {
-    if (!a.has_missing(i)) continue;
-    GapColumn g{i, a.present[static_cast<size_t>(i)].numel(), std::vector<uint8_t>(static_cast<size_t>(n), 1),
-                a.z[i].data_ptr<float>()};
-    const auto* rows = a.present[static_cast<size_t>(i)].data_ptr<int64_t>();
-    for (int64_t t = 0; t < g.present; ++t) g.missing[static_cast<size_t>(rows[t])] = 0;
-    gaps.push_back(std::move(g));
+    if (a.has_missing(i) && a.present[static_cast<size_t>(i)].numel() >= 2) gapped.push_back(i);
   }
-  std::map<int64_t, std::vector<double>> out;
-  std::vector<double*> rows;  // out's rows in gaps' order: the workers write disjoint cells, never the map
-  for (const auto& g : gaps) {
-    rows.push_back(out.emplace(g.index, std::vector<double>(static_cast<size_t>(b.size()), 0.0)).first->second.data());
+  std::map<int64_t, std::vector<double>> out;  // a gap column with fewer than 2 values: no evidence, rho 0
+  for (int64_t i = 0; i < a.size(); ++i) {
+    if (a.has_missing(i)) out.emplace(i, std::vector<double>(static_cast<size_t>(b.size()), 0.0));
   }
-  if (gaps.empty()) return out;
-  Scratch counted(working, static_cast<int64_t>(gaps.size()) * n + threads() * RankScratch::bytes_for(n));
-  const float* bz = b.z.data_ptr<float>();
-  // Each complete column of b is sorted once and walked for every gap column of a.
-  at::parallel_for(0, b.size(), 1, [&](int64_t first, int64_t last) {
-    RankScratch sorted;
-    for (int64_t j = first; j < last; ++j) {
-      if (!b.has_missing(j)) sort_present(bz + j * n, n, sorted);
-      for (size_t k = 0; k < gaps.size(); ++k) {
-        const auto& g = gaps[k];
-        if (g.present < 2) continue;  // no evidence of dependence: rho 0
-        rows[k][j] = b.has_missing(j) ? both_gapped_rho(a, g.index, b, j) : walk_rho(sorted, g);
+  const int64_t n = a.z.size(1);
+  // Gap columns walked together: as many as a quarter of the budget holds, interleaved (8 bytes a cell).
+  const auto per_walk = static_cast<size_t>(std::clamp<int64_t>(working.budget() / 4 / std::max<int64_t>(8 * n, 1), 1, 64));
+  for (size_t start = 0; start < gapped.size(); start += per_walk) {
+    const std::vector<int64_t> block(gapped.begin() + static_cast<long>(start),
+                                     gapped.begin() + static_cast<long>(std::min(gapped.size(), start + per_walk)));
+    Scratch counted(working, static_cast<int64_t>(block.size()) * n * 8 +
+                                 threads() * (RankScratch::bytes_for(n) + n * 5 + static_cast<int64_t>(block.size()) * 8));
+    const auto gaps = interleave(a, block);
+    std::vector<double*> rows;  // out's rows in block order: the workers write disjoint cells, never the map
+    for (const int64_t i : block) rows.push_back(out.at(i).data());
+    const float* bz = b.z.data_ptr<float>();
+    // Each complete column of b is sorted once and walked for the whole block.
+    at::parallel_for(0, b.size(), 1, [&](int64_t first, int64_t last) {
+      RankScratch scratch;
+      SortedColumn sorted;
+      std::vector<double> acc, rho(block.size());
+      std::vector<uint8_t> flags;
+      for (int64_t j = first; j < last; ++j) {
+        if (b.has_missing(j)) {  // both have gaps: rare
+          for (size_t k = 0; k < block.size(); ++k) rows[k][j] = both_gapped_rho(a, block[k], b, j, flags);
+          continue;
+        }
+        sort_present(bz + j * n, n, scratch);
+        sorted.assign(scratch);
+        walk_rho(sorted, gaps, acc, rho.data());
+        for (size_t k = 0; k < block.size(); ++k) rows[k][j] = rho[k];
       }
-    }
-  });
+    });
+  }
   return out;
 }
 
