@@ -6,6 +6,10 @@
 namespace safetrain::data::descriptors {
 namespace {
 
+// A Gram block larger than this makes the product no faster (OpenBLAS is near full speed on 1,000-wide
+// blocks) and only raises the peak: a small table stays small whatever descriptors.max_working_mb allows.
+constexpr int64_t kGramBlockBytes = int64_t{4} << 20;
+
 // Two feature blocks and their Gram block, in bytes, for blocks of `columns` columns.
 int64_t block_bytes(int64_t columns, int64_t m, int64_t width) {
   const int64_t features = m * columns * width * 4;
@@ -26,7 +30,10 @@ std::vector<Edge> blocked_pair_scores(int64_t k, int64_t m, const FeatureScorer&
     return cached ? c * scorer.width * c * scorer.width * 4 : block_bytes(c, m, scorer.width);
   };
   // Half the budget for the blocks; the rest is the scorers' and the feature builders' own scratch.
-  while (columns > 1 && bytes(columns) > working.budget() / 2 - (cached ? all_bytes : 0)) columns = (columns + 1) / 2;
+  while (columns > 1 && (bytes(columns) > working.budget() / 2 - (cached ? all_bytes : 0) ||
+                         columns * scorer.width * columns * scorer.width * 4 > kGramBlockBytes)) {
+    columns = (columns + 1) / 2;
+  }
   auto features = [&](int64_t first, int64_t count) {
     return cached ? all.narrow(1, first * scorer.width, count * scorer.width) : scorer.features(first, count);
   };
