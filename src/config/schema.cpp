@@ -110,7 +110,8 @@ std::vector<KeySpec> training_keys() {
       bind("training.on_nan", SAFETRAIN_FIELD(training.on_nan), R::any(),
            "non-finite loss: skip the batch, or save and stop"),
       bind("training.on_oom", SAFETRAIN_FIELD(training.on_oom), R::any(),
-           "out of memory in a training step: save and stop, or shrink (halve the micro-batch, accumulate x2, retry)"),
+           "out of memory: save and stop, or shrink (training: halve the micro-batch, accumulate x2, retry; validation "
+           "and test: evaluate their batches in halved pieces)"),
       bind("training.threads", SAFETRAIN_FIELD(training.threads), R::between(1, 1024),
            "intra-op threads; auto = all cores"),
       bind("training.device", SAFETRAIN_FIELD(training.device), R::any(), "auto = CUDA when available"),
@@ -241,6 +242,9 @@ std::vector<KeySpec> logging_and_debug_keys() {
   KeySpec inject_oom = bind("debug.inject_oom_at_step", SAFETRAIN_FIELD(debug.inject_oom_at_step), R::between(0, 1e12),
                             "test hook: an out-of-memory error in this optimizer step of the run");
   inject_oom.hidden = true;
+  KeySpec inject_eval_oom = bind("debug.inject_eval_oom", SAFETRAIN_FIELD(debug.inject_eval_oom), R::any(),
+                                 "test hook: an out-of-memory error in the run's first validation forward");
+  inject_eval_oom.hidden = true;
   return {
       bind("logging.progress", SAFETRAIN_FIELD(logging.progress), R::any(),
            "auto: an updating line on a terminal, plain lines otherwise"),
@@ -253,6 +257,7 @@ std::vector<KeySpec> logging_and_debug_keys() {
       sigterm_batch,
       signal_rank,
       inject_oom,
+      inject_eval_oom,
   };
 }
 

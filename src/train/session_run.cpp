@@ -7,6 +7,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/callbacks.hpp"
+#include "safetrain/train/device.hpp"
 #include "safetrain/train/progress.hpp"
 #include "safetrain/models/state_dict.hpp"
 #include "safetrain/common/stop_signals.hpp"
@@ -77,9 +78,11 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   record.loader_wait_fraction = pass.loader_wait_seconds / std::max(pass.seconds, 1e-9);
   s.callbacks.call(&Callback::on_train_end, ctx, record);
   if ((result.stop = pass.stop)) return result;  // an unfinished epoch: no row, no checkpoint
-  if (validate && !validate_epoch(record)) {  // cut short: like a stop mid-epoch, the epoch is not recorded
-    result.stop = stop_requested(s.callbacks);
-    return result;
+  if (validate) {
+    if (const auto cut = validate_epoch(record)) {  // cut short: like a stop mid-epoch, the epoch is not recorded
+      result.stop = cut;
+      return result;
+    }
   }
   s.counters.epochs_completed = epoch + 1;
   record.monitored = monitored_value(s.config.training.monitor, record);
@@ -94,7 +97,7 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
 
 // A signal or an alarm stops validation between batches (a preempted job has seconds): the epoch is then
 // dropped like one stopped mid-training, and the partial pass is never shown as that epoch's validation.
-bool TrainingSession::validate_epoch(EpochRecord& record) {
+std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   auto& s = *state_;
   const auto start = std::chrono::steady_clock::now();
   s.callbacks.call(&Callback::on_validation_start, *s.context);
@@ -107,14 +110,25 @@ bool TrainingSession::validate_epoch(EpochRecord& record) {
       return reason && *reason != RunEnd::early_stopped;
     };
   }
-  auto eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
-                       *s.val.metrics, *s.val.buffer, record.epoch, stop);
-  if (eval.interrupted) {
+  EvalPass eval;
+  std::optional<RunEnd> cut;
+  try {
+    eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler, *s.val.metrics,
+                    *s.val.buffer, record.epoch, s.val.pieces, stop);
+    if (eval.interrupted) cut = stop_requested(s.callbacks);
+  } catch (const c10::Error& e) {
+    // One process stops cleanly; in a data-parallel run the error stays fatal (the peers would wait).
+    if (!is_out_of_memory(e) || s.ranks->distributed()) throw;
+    log::error("out of memory in validation (", s.val.pieces.rows > 0 ? s.val.pieces.rows : s.config.training.batch_size,
+               " rows at once): set training.on_oom: shrink to evaluate in smaller pieces, or lower training.batch_size");
+    cut = RunEnd::out_of_memory;
+  }
+  if (cut) {
     s.val.epoch = -1;  // the buffer holds part of a pass: no validation plots from it
     log::warn("validation of epoch ", record.epoch, " stopped after ", eval.samples,
               " rows: the epoch is not recorded; checkpoints/last stays at epoch ", s.counters.epochs_completed);
     s.callbacks.call(&Callback::on_validation_end, *s.context, record);
-    return false;
+    return cut;
   }
   s.ranks->combine(eval, *s.val.metrics);  // exact metrics over every rank's rows
   s.val.epoch = record.epoch;
@@ -124,7 +138,7 @@ bool TrainingSession::validate_epoch(EpochRecord& record) {
   record.val_r2 = s.val.metrics->mean_r2();
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
   record.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace safetrain::train
@@ -167,7 +181,7 @@ void TrainingSession::run_test() {
   const auto* best = s.callbacks.find<CheckpointCallback>();
   s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
   auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
-                       *s.test.metrics, *s.test.buffer, s.test.epoch);
+                       *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
   s.ranks->combine(test, *s.test.metrics);
   log::info("test: loss ", test.loss, " (as trained)  mse ", s.test.metrics->loss(), "  mae ",
             s.test.metrics->mean_mae(), " (target units)  r2 ", s.test.metrics->mean_r2(), " over ", test.samples,

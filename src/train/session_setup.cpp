@@ -165,6 +165,8 @@ void make_meters(TrainingSession::State& s) {
   s.test.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_test_outputs, targets, c.seed + 1);
   s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
   s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
+  s.val.pieces = {c.training.on_oom, 0, c.debug.inject_eval_oom, "validation"};
+  s.test.pieces = {c.training.on_oom, 0, false, "test"};
 }
 
 // Rank 0 creates (or, on --resume, reuses) the run directory and names it to the other ranks, which write

@@ -28,6 +28,7 @@ struct SplitMeters {
   std::unique_ptr<eval::OutputBuffer> buffer;
   std::unique_ptr<eval::StreamingMetrics> metrics;
   int64_t epoch = -1;  // 1-based epoch of the latest evaluation; -1 = never evaluated
+  EvalPieces pieces;   // this split's own evaluation batch, shrunk on out-of-memory errors
 };
 
 struct TrainingSession::State {

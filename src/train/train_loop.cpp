@@ -143,9 +143,41 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   return result;
 }
 
+namespace {
+
+// The model's float32 predictions for `x` on the CPU, in pieces of pieces.rows (when set); on an out-of-memory
+// error with on_oom: shrink, the caches are released, the pieces halved and the batch run again.
+torch::Tensor predict_in_pieces(const Forward& forward, const PrecisionPlan& precision, torch::Device device,
+                                const torch::Tensor& x, EvalPieces& pieces) {
+  const int64_t rows = x.size(0);
+  for (;;) {
+    const int64_t piece = pieces.rows > 0 ? std::min(pieces.rows, rows) : rows;
+    try {
+      std::vector<torch::Tensor> out;
+      for (int64_t start = 0; start < rows; start += piece) {
+        if (std::exchange(pieces.inject_oom, false)) {
+          throw c10::Error("CPU out of memory (injected by debug.inject_eval_oom)", "");
+        }
+        AutocastScope autocast(precision, device);
+        const auto part = to_device(x.narrow(0, start, std::min(piece, rows - start)), device);
+        out.push_back(forward(part).to(torch::kFloat).to(torch::kCPU));
+      }
+      return out.size() == 1 ? out.front() : torch::cat(out);
+    } catch (const c10::Error& e) {
+      if (!is_out_of_memory(e) || pieces.on_oom != OnOom::shrink || piece <= 1) throw;
+      monitor::release_cached_memory();
+      pieces.rows = (piece + 1) / 2;
+      log::warn(pieces.split, ": out of memory evaluating ", piece, " rows at once; from now on in pieces of ",
+                pieces.rows, " (training.on_oom: shrink; the training batch is unchanged)");
+    }
+  }
+}
+
+}  // namespace
+
 EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
                   torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
-                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch,
+                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch, EvalPieces& pieces,
                   const std::function<bool()>& should_stop) {
   torch::NoGradGuard no_grad;
   model.eval();
@@ -155,12 +187,7 @@ EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const Precis
   double loss_sum = 0.0;
   auto pass = loader.epoch(0);
   while (auto batch = pass->next()) {
-    torch::Tensor prediction;
-    {
-      AutocastScope autocast(precision, device);
-      prediction = forward(to_device(batch->x, device)).to(torch::kFloat);
-    }
-    const auto prediction_cpu = prediction.to(torch::kCPU);
+    const auto prediction_cpu = predict_in_pieces(forward, precision, device, batch->x, pieces);
     loss_sum += torch::mse_loss(prediction_cpu, batch->y, torch::Reduction::Sum).item<double>() /
                 static_cast<double>(batch->y.size(1));
     result.samples += batch->y.size(0);

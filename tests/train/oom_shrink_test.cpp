@@ -103,3 +103,17 @@ TEST(OnOom, StopOrTheFloorOfOneRowEndsTheRunCleanly) {
                                               {"debug.inject_oom_at_step", "2"}, {"data.synthetic.rows", "100"}}));
   EXPECT_EQ(floor.end, RunEnd::out_of_memory);
 }
+
+TEST(OnOom, AnOutOfMemoryValidationEvaluatesInPiecesAndTheRunGoesOnUnchanged) {
+  const auto shrunk = run(oom_config("eval-shrunk", {{"training.on_oom", "shrink"}, {"debug.inject_eval_oom", "true"}}));
+  ASSERT_EQ(shrunk.end, RunEnd::completed);
+  const auto plain = run(oom_config("eval-plain", {{"training.on_oom", "shrink"}}));
+  // The validation loss decides the best epoch: the same to float rounding, and the training was untouched.
+  EXPECT_NEAR(shrunk.best_metric, plain.best_metric, 1e-6 * std::abs(plain.best_metric));
+  EXPECT_EQ(counters(shrunk.run_dir)["micro_batch"], 0);
+  EXPECT_EQ(counters(shrunk.run_dir)["global_step"], counters(plain.run_dir)["global_step"]);
+  // With training.on_oom: stop the same error ends the run cleanly (as an out-of-memory stop), with a checkpoint.
+  const auto stopped = run(oom_config("eval-stop", {{"debug.inject_eval_oom", "true"}}));
+  EXPECT_EQ(stopped.end, RunEnd::out_of_memory);
+  EXPECT_TRUE(fs::exists(stopped.run_dir / "checkpoints" / "last" / "model.pt"));
+}

@@ -168,8 +168,9 @@ TEST(Evaluate, ExactMetricsOverEveryRowAndABoundedSample) {
   eval::StreamingMetrics metrics({"a", "b"});
   eval::OutputBuffer buffer(10, 2, 3);
   const auto scaler = data::Standardizer::identity(2);
+  EvalPieces pieces;
   const auto pass = evaluate([&](const torch::Tensor& x) { return rig.model->forward(x); }, *rig.model, rig.precision,
-                             torch::kCPU, rig.loader, scaler, metrics, buffer, 4);
+                             torch::kCPU, rig.loader, scaler, metrics, buffer, 4, pieces);
   EXPECT_EQ(pass.samples, 50);
   EXPECT_EQ(metrics.count(), 50);
   EXPECT_EQ(buffer.size(), 10);
@@ -180,4 +181,30 @@ TEST(Evaluate, ExactMetricsOverEveryRowAndABoundedSample) {
   EXPECT_NEAR(pass.loss, expected, 1e-5);
   EXPECT_NEAR(metrics.loss(), expected, 1e-5);
   EXPECT_TRUE(rig.model->is_training());  // left in training mode for the next epoch
+}
+
+TEST(Evaluate, OutOfMemoryWithShrinkEvaluatesInHalvedPiecesWithTheSameResults) {
+  Rig rig(50, 16);
+  const auto scaler = data::Standardizer::identity(2);
+  const Forward forward = [&](const torch::Tensor& x) { return rig.model->forward(x); };
+  eval::StreamingMetrics whole_metrics({"a", "b"}), piece_metrics({"a", "b"});
+  eval::OutputBuffer whole_buffer(100, 2, 3), piece_buffer(100, 2, 3);
+  EvalPieces whole;
+  const auto reference = evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, whole_metrics,
+                                  whole_buffer, 1, whole);
+  EvalPieces pieces{OnOom::shrink, 0, true, "validation"};
+  const auto shrunk = evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics,
+                               piece_buffer, 1, pieces);
+  EXPECT_EQ(pieces.rows, 8);  // the 16-row batch failed once and is now evaluated 8 rows at a time
+  EXPECT_FALSE(pieces.inject_oom);
+  EXPECT_EQ(shrunk.samples, 50);
+  EXPECT_NEAR(shrunk.loss, reference.loss, 1e-6 * std::abs(reference.loss));
+  EXPECT_NEAR(piece_metrics.mean_r2(), whole_metrics.mean_r2(), 1e-6);
+  EXPECT_TRUE(torch::allclose(piece_buffer.snapshot().predictions, whole_buffer.snapshot().predictions, 1e-6, 1e-6));
+
+  EvalPieces stop{OnOom::stop, 0, true, "validation"};  // training.on_oom: stop: the error goes up, nothing shrinks
+  EXPECT_THROW(evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics,
+                        piece_buffer, 2, stop),
+               c10::Error);
+  EXPECT_EQ(stop.rows, 0);
 }

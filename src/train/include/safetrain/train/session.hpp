@@ -52,7 +52,8 @@ class TrainingSession {
   struct State;  // defined in session_state.hpp
 
  private:
-  bool validate_epoch(EpochRecord& record);  // false when a stop cut the pass short
+  // Why the pass was cut short (a signal, an alarm, out of memory), or nothing when the epoch's validation is recorded.
+  std::optional<RunEnd> validate_epoch(EpochRecord& record);
   void run_test();
   std::unique_ptr<State> state_;
 };

@@ -80,9 +80,19 @@ struct EvalPass {
 
 // Evaluates without gradients; metrics and the bounded buffer receive predictions and targets in the
 // targets' own units. `should_stop` is asked between batches.
+// How an evaluation survives an out-of-memory forward (training.on_oom: shrink): its batches are run in pieces of
+// `rows`, halved on each out-of-memory error down to one row. Validation and test each keep their own, across
+// epochs; the training batch is never touched.
+struct EvalPieces {
+  OnOom on_oom = OnOom::stop;
+  int64_t rows = 0;          // rows per forward; 0 = the whole loader batch
+  bool inject_oom = false;   // one out-of-memory error in the next forward (debug.inject_eval_oom)
+  std::string split = "validation";
+};
+
 EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
                   torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
-                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch,
+                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch, EvalPieces& pieces,
                   const std::function<bool()>& should_stop = {});
 
 }  // namespace safetrain::train

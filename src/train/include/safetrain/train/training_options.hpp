@@ -118,6 +118,7 @@ struct DebugOptions {
   int64_t sigterm_at_batch = 0;        // raise SIGTERM after this training batch of the run (0 = never)
   int64_t signal_rank = -1;            // only this rank raises the signals above (-1 = every rank)
   int64_t inject_oom_at_step = 0;      // an out-of-memory error in optimizer step N of the run (1-based; 0 = never)
+  bool inject_eval_oom = false;        // an out-of-memory error in the run's first validation forward
 };
 
 }  // namespace safetrain::train
