@@ -186,3 +186,27 @@ TEST(Ddp, ARankKilledWithSigkillEndsTheOtherWithinTheTimeout) {
   EXPECT_NE(err.find("ddp: "), std::string::npos);
   EXPECT_NE(err.find("rank 0 of 2, master 127.0.0.1:"), std::string::npos) << err.substr(err.size() > 3000 ? err.size() - 3000 : 0);
 }
+
+TEST(Ddp, WithMappedStorageRankZeroConvertsTheTableOnceAndTheOtherRankMapsIt) {
+  const auto dir = scratch("ddp_mapped");
+  const auto csv = dir / "table.csv";
+  {
+    std::ofstream out(csv);
+    out << "a,b,c,y\n";
+    for (int r = 0; r < 1200; ++r) out << r % 7 << ',' << (r * 13) % 29 << ',' << r * 0.001 << ',' << r % 7 + r * 0.002 << '\n';
+  }
+  const auto config = ddp_config(dir, "", 2);
+  const std::vector<std::string> args = {"trainer", "--config", config.string(), "--set", "data.source=csv",
+                                         "--set", "data.path=" + csv.string(), "--set", "data.targets=[y]",
+                                         "--set", "data.storage=mmap", "--set", "descriptors.enabled=false"};
+  const auto ranks = start_ranks(dir, 2, args);
+  ASSERT_EQ(wait_all(ranks), (std::vector<int>{0, 0})) << logs(ranks);
+  const auto log0 = read_text(ranks.dirs[0] / "stderr.txt"), log1 = read_text(ranks.dirs[1] / "stderr.txt");
+  EXPECT_NE(log0.find("converting"), std::string::npos) << log0;
+  EXPECT_EQ(log1.find("converting"), std::string::npos) << log1;
+  EXPECT_NE(log1.find("memory-mapped"), std::string::npos) << log1;
+  size_t tables = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "runs" / ".cache" / "data")) tables += entry.path().extension() == ".table";
+  EXPECT_EQ(tables, 1u);
+  EXPECT_TRUE(fs::exists(dir / "runs" / "tiny" / "metrics.csv"));
+}
