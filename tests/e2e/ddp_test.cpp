@@ -33,13 +33,17 @@ struct Ranks {
   std::vector<fs::path> dirs;  // stdout.txt / stderr.txt of each rank
 };
 
-Ranks start_ranks(const fs::path& dir, int world, const std::vector<std::string>& args) {
+// `rank_args[r]`, when given, is appended to rank r's command line only.
+Ranks start_ranks(const fs::path& dir, int world, const std::vector<std::string>& args,
+                  const std::vector<std::vector<std::string>>& rank_args = {}) {
   Ranks ranks;
   const std::string port = std::to_string(free_port());
   for (int r = 0; r < world; ++r) {
     ranks.dirs.push_back(dir / ("rank" + std::to_string(r)));
     fs::create_directories(ranks.dirs.back());
-    ranks.pids.push_back(spawn(args, ranks.dirs.back(), SAFETRAIN_SOURCE_DIR,
+    auto own = args;
+    if (static_cast<size_t>(r) < rank_args.size()) own.insert(own.end(), rank_args[r].begin(), rank_args[r].end());
+    ranks.pids.push_back(spawn(own, ranks.dirs.back(), SAFETRAIN_SOURCE_DIR,
                                {"RANK=" + std::to_string(r), "LOCAL_RANK=" + std::to_string(r),
                                 "WORLD_SIZE=" + std::to_string(world), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port}));
   }
@@ -164,6 +168,17 @@ TEST(Ddp, SigtermOnOneRankStopsBothThenTwoRanksResume) {
   EXPECT_EQ(read_lines(run_dir / "metrics.csv").size(), 4u);
   EXPECT_TRUE(fs::exists(run_dir / "metrics.json"));
   EXPECT_EQ(checksums(resumed.dirs[0] / "stderr.txt"), checksums(resumed.dirs[1] / "stderr.txt"));
+}
+
+TEST(Ddp, AMemoryAlarmOnOneRankStopsBothAtTheSameStepWithACheckpoint) {
+  const auto dir = scratch("ddp_alarm");
+  const auto config = ddp_config(dir, "  batch_size: 32\n");
+  // Only rank 1 has a critical level (1 MB of anonymous memory): its monitor raises the alarm at once.
+  const auto ranks = start_ranks(dir, 2, {"trainer", "--config", config.string()},
+                                 {{}, {"--set", "monitor.critical_rss_mb=1"}});
+  EXPECT_EQ(wait_all(ranks), (std::vector<int>{3, 3})) << logs(ranks);
+  EXPECT_TRUE(fs::exists(dir / "runs" / "tiny" / "checkpoints/last/model.pt")) << logs(ranks);
+  EXPECT_NE(read_text(ranks.dirs[1] / "stderr.txt").find("critical_rss_mb"), std::string::npos) << logs(ranks);
 }
 
 TEST(Ddp, ARankKilledWithSigkillEndsTheOtherWithinTheTimeout) {
