@@ -170,6 +170,18 @@ void MappedFileWriter::commit(nlohmann::json footer) {
   fsync_directory(target_.parent_path());
 }
 
+std::optional<nlohmann::json> read_footer(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat info {};
+  Header header{};
+  nlohmann::json footer;
+  const bool ok = ::fstat(fd, &info) == 0 &&
+                  read_header_and_footer(fd, static_cast<int64_t>(info.st_size), header, footer).empty();
+  ::close(fd);
+  return ok ? std::optional<nlohmann::json>(std::move(footer)) : std::nullopt;
+}
+
 std::shared_ptr<const MappedFile> open_or_build(const fs::path& file, const std::function<void(const MappedFile&)>& check,
                                                 const std::function<void()>& build) {
   std::string why;

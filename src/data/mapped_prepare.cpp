@@ -124,7 +124,7 @@ void build_prepared(const fs::path& file, const MappedTable& t, const std::vecto
     s->x.sub_(out.feature_scaler.mean).div_(out.feature_scaler.std);
     s->y.sub_(out.target_scaler.mean).div_(out.target_scaler.std);
   }
-  writer.commit({{"kind", "prepared"}, {"features", out.feature_names}, {"targets", out.target_names},
+  writer.commit({{"kind", "prepared"}, {"table_key", t.key}, {"features", out.feature_names}, {"targets", out.target_names},
                  {"counts", layout.counts}, {"feature_mean", values_of(out.feature_scaler.mean)},
                  {"feature_std", values_of(out.feature_scaler.std)}, {"target_mean", values_of(out.target_scaler.mean)},
                  {"target_std", values_of(out.target_scaler.std)}});

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include "safetrain/common/error.hpp"
@@ -27,14 +28,22 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
+// Each input file's absolute path and its version (size and modification time).
+nlohmann::json input_versions(const std::vector<fs::path>& files) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : files) {
+    out.push_back({{"path", fs::absolute(f).string()},
+                   {"version", std::to_string(fs::file_size(f)) + ":" +
+                                   std::to_string(fs::last_write_time(f).time_since_epoch().count())}});
+  }
+  return out;
+}
+
 // Everything that shapes the table cache: the input files (path, size, modification time), the columns the
 // reader keeps, and the split.
 std::string table_key(const std::vector<fs::path>& files, const CsvColumnRoles& roles, const SplitOptions& o) {
   std::ostringstream text;
-  text << "table-v1;";
-  for (const auto& f : files) {
-    text << fs::absolute(f).string() << ':' << fs::file_size(f) << ':' << fs::last_write_time(f).time_since_epoch().count() << ';';
-  }
+  text << "table-v1;" << input_versions(files).dump() << ';';
   text << join(roles.ignore_columns) << ';' << join(roles.numeric) << ';' << roles.numeric_prefix << ';'
        << roles.only_numeric << ';' << o.train_fraction << ',' << o.val_fraction << ',' << o.test_fraction << ';' << o.seed;
   return hashed(text.str());
@@ -57,7 +66,7 @@ std::vector<int64_t> split_positions(int64_t rows, const SplitOptions& o, std::a
 // is an upper bound (read_csv trims the same way): when fewer rows parse, nothing is committed and the caller
 // builds again with the true count, so the split equals the in-memory path's.
 int64_t build_table(const fs::path& file, const std::string& path_or_glob, const CsvColumnRoles& roles,
-                    const SplitOptions& o, int64_t rows) {
+                    const SplitOptions& o, int64_t rows, const nlohmann::json& identity) {
   CsvBatchReader reader(path_or_glob, 1, roles);
   const auto width = static_cast<int64_t>(reader.columns().size());
   std::array<int64_t, 3> counts{};
@@ -82,7 +91,9 @@ int64_t build_table(const fs::path& file, const std::string& path_or_glob, const
     ids[p] = read;
   }
   if (read != rows) return read;
-  writer.commit({{"kind", "table"}, {"columns", reader.columns()}, {"counts", counts}, {"rows", rows}});
+  nlohmann::json footer = identity;
+  footer.update({{"kind", "table"}, {"columns", reader.columns()}, {"counts", counts}, {"rows", rows}});
+  writer.commit(std::move(footer));
   return read;
 }
 
@@ -99,6 +110,35 @@ MappedTable open_table(const MappedFile& file, const std::string& source, const 
   t.source = source;
   t.key = key;
   return t;
+}
+
+// Caches of an older version of the same input files (same paths, another size or modification time) can never
+// be used again: removed, with the prepared caches made from them, once the new table cache exists.
+void remove_stale_caches(const fs::path& cache_dir, const nlohmann::json& inputs, const std::string& key) {
+  std::vector<std::string> paths;
+  for (const auto& input : inputs) paths.push_back(input.at("path"));
+  std::set<std::string> stale_keys;
+  std::vector<fs::path> prepared;
+  std::error_code ignored;  // housekeeping: a cache that cannot be removed stays, the run goes on
+  for (const auto& entry : fs::directory_iterator(cache_dir)) {
+    if (entry.path().extension() == ".prepared") prepared.push_back(entry.path());
+    if (entry.path().extension() != ".table") continue;
+    const auto footer = read_footer(entry.path());
+    if (!footer || footer->value("key", key) == key || !footer->contains("inputs")) continue;
+    std::vector<std::string> theirs;
+    for (const auto& input : footer->at("inputs")) theirs.push_back(input.value("path", ""));
+    if (theirs != paths || footer->at("inputs") == inputs) continue;
+    stale_keys.insert(footer->value("key", ""));
+    fs::remove(entry.path(), ignored);
+  }
+  for (const auto& file : prepared) {
+    const auto footer = read_footer(file);
+    if (footer && stale_keys.count(footer->value("table_key", ""))) fs::remove(file, ignored);
+  }
+  if (!stale_keys.empty()) {
+    log::info("data: removed ", stale_keys.size(), " table cache(s) of an older version of ", paths.front(),
+              paths.size() > 1 ? " and the other input files" : "", ", with the prepared caches made from them");
+  }
 }
 
 }  // namespace
@@ -122,15 +162,17 @@ MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles&
   fs::create_directories(cache_dir);
   const auto file = cache_dir / (key + ".table");
   const auto open_as = [&](const MappedFile& f) { return open_table(f, path_or_glob, key); };
+  const nlohmann::json identity = {{"key", key}, {"inputs", input_versions(files)}};
   const auto mapped = open_or_build(file, open_as, [&] {
     int64_t rows = 0;
     for (const auto& f : files) rows += count_data_lines(f);
     log::info("data: converting ", path_or_glob, " (", rows, " rows) into ", file.string(),
               " for data.storage: mmap, once per input");
-    const int64_t read = build_table(file, path_or_glob, roles, o, rows);
-    if (read != rows && build_table(file, path_or_glob, roles, o, read) != read) {
+    const int64_t read = build_table(file, path_or_glob, roles, o, rows, identity);
+    if (read != rows && build_table(file, path_or_glob, roles, o, read, identity) != read) {
       throw IoError(path_or_glob + ": the input changed while it was being converted");
     }
+    remove_stale_caches(cache_dir, identity.at("inputs"), key);
   });
   return open_table(*mapped, path_or_glob, key);
 }

@@ -147,12 +147,24 @@ TEST(MappedStorage, MissingValuesUnderTheErrorPolicyLeaveNoCacheBehind) {
   }
 }
 
-TEST(MappedStorage, AnEditedInputGetsItsOwnCache) {
+TEST(MappedStorage, AnEditedInputGetsItsOwnCacheAndTheOldVersionsCachesGo) {
   const auto dir = safetrain::testing_support::scratch_dir("mapped_edited");
   const auto csv = write_table(dir, false);
   const auto before = map_csv_table(csv.string(), {}, {}, dir / "cache");
+  prepare_mapped(before, targets_t(), {}, dir / "cache");
+  SplitOptions other_split;
+  other_split.seed = 5;  // another split of the same version: a cache worth keeping
+  map_csv_table(csv.string(), {}, other_split, dir / "cache");
+  ASSERT_EQ(files_with_extension(dir / "cache", ".table").size(), 2u);
+  ASSERT_EQ(files_with_extension(dir / "cache", ".prepared").size(), 1u);
   std::ofstream(csv, std::ios::app) << "1,2,3,4,5\n";
   const auto after = map_csv_table(csv.string(), {}, {}, dir / "cache");
   EXPECT_EQ(before.values.size(0) + 1, after.values.size(0));
   EXPECT_NE(before.key, after.key);
+  // Both caches of the old version and the prepared cache made from one are gone; the new one is there.
+  const auto tables = files_with_extension(dir / "cache", ".table");
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_NE(tables.front().filename().string().find(after.key), std::string::npos);
+  EXPECT_TRUE(files_with_extension(dir / "cache", ".prepared").empty());
+  EXPECT_TRUE(std::isfinite(before.values.sum().item<double>()));  // removed, yet still mapped and readable
 }

@@ -69,6 +69,10 @@ class MappedFileWriter {
   bool committed_ = false;
 };
 
+// The footer of the cache at `path` without verifying its payload (a cheap look, for housekeeping); nullopt when
+// the file is not a readable cache.
+std::optional<nlohmann::json> read_footer(const std::filesystem::path& path);
+
 // The verified cache at `file`, accepted by `check` (which throws when the content is not what the caller
 // needs); when it is missing, damaged or refused, `build` writes it first (with one log line saying why).
 std::shared_ptr<const MappedFile> open_or_build(const std::filesystem::path& file,
