@@ -1,5 +1,9 @@
 #include "safetrain/data/mapped_storage.hpp"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -141,6 +145,22 @@ void remove_stale_caches(const fs::path& cache_dir, const nlohmann::json& inputs
   }
 }
 
+// A conversion killed outright (SIGKILL, power loss) leaves its temporary file, CACHE.tmp.PID; once no process
+// of that id runs, nothing will finish it.
+void remove_abandoned_temporaries(const fs::path& cache_dir) {
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(cache_dir, ignored)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + at + 5, &end, 10);
+    if (pid <= 0 || *end != '\0' || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+      fs::remove(entry.path(), ignored);
+    }
+  }
+}
+
 }  // namespace
 
 torch::Tensor MappedTable::split_values(int split) const {
@@ -162,6 +182,7 @@ MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles&
   fs::create_directories(cache_dir);
   const auto file = cache_dir / (key + ".table");
   const auto open_as = [&](const MappedFile& f) { return open_table(f, path_or_glob, key); };
+  remove_abandoned_temporaries(cache_dir);
   const nlohmann::json identity = {{"key", key}, {"inputs", input_versions(files)}};
   const auto mapped = open_or_build(file, open_as, [&] {
     int64_t rows = 0;

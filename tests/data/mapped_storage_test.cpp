@@ -2,6 +2,7 @@
 // in-memory path's bit for bit under every missing-value policy, live in the cache file (not in anonymous
 // memory), are reused on the next run, and a damaged cache is rebuilt rather than trusted.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -145,6 +146,19 @@ TEST(MappedStorage, MissingValuesUnderTheErrorPolicyLeaveNoCacheBehind) {
   for (const auto& entry : fs::directory_iterator(dir / "cache")) {
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
   }
+}
+
+TEST(MappedStorage, ATemporaryFileOfAKilledConversionIsRemovedOneOfALiveProcessIsNot) {
+  const auto dir = safetrain::testing_support::scratch_dir("mapped_abandoned");
+  const auto csv = write_table(dir, false);
+  fs::create_directories(dir / "cache");
+  const auto abandoned = dir / "cache" / "0123.table.tmp.2147483000";  // no such process
+  const auto live = dir / "cache" / ("0456.table.tmp." + std::to_string(::getpid()));
+  std::ofstream(abandoned) << "half a table";
+  std::ofstream(live) << "being written";
+  map_csv_table(csv.string(), {}, {}, dir / "cache");
+  EXPECT_FALSE(fs::exists(abandoned));
+  EXPECT_TRUE(fs::exists(live));
 }
 
 TEST(MappedStorage, AnEditedInputGetsItsOwnCacheAndTheOldVersionsCachesGo) {
