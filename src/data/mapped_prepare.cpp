@@ -21,7 +21,7 @@ struct Layout {  // the prepared cache: X [n, F] | Y [n, T] | row ids [n], split
   std::array<int64_t, 3> counts{};
   int64_t features = 0, targets = 0;
   int64_t rows() const { return counts[0] + counts[1] + counts[2]; }
-  int64_t start(int split) const { return split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1]; }
+  int64_t start(int split) const { return split_start(counts, split); }
   int64_t x_bytes() const { return aligned_block_bytes({rows(), features}, torch::kFloat); }
   int64_t y_bytes() const { return aligned_block_bytes({rows(), targets}, torch::kFloat); }
   int64_t bytes() const { return x_bytes() + y_bytes() + aligned_block_bytes({rows()}, torch::kLong); }
@@ -53,7 +53,7 @@ std::array<torch::Tensor, 3> kept_rows(const MappedTable& t, const std::vector<i
                                        std::vector<float>& fill) {
   std::array<torch::Tensor, 3> kept;
   for (int s = 0; s < 3; ++s) {
-    const int64_t start = s == 0 ? 0 : s == 1 ? t.counts[0] : t.counts[0] + t.counts[1];
+    const int64_t start = split_start(t.counts, s);
     kept[static_cast<size_t>(s)] = torch::arange(start, start + t.counts[static_cast<size_t>(s)], torch::kLong);
   }
   if (o.nan_policy == NanPolicy::error) return kept;

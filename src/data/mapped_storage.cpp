@@ -164,13 +164,11 @@ void remove_abandoned_temporaries(const fs::path& cache_dir) {
 }  // namespace
 
 torch::Tensor MappedTable::split_values(int split) const {
-  const int64_t start = split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
-  return values.narrow(0, start, counts[static_cast<size_t>(split)]);
+  return values.narrow(0, split_start(counts, split), counts[static_cast<size_t>(split)]);
 }
 
 torch::Tensor MappedTable::split_row_ids(int split) const {
-  const int64_t start = split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
-  return row_ids.narrow(0, start, counts[static_cast<size_t>(split)]);
+  return row_ids.narrow(0, split_start(counts, split), counts[static_cast<size_t>(split)]);
 }
 
 MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles& roles, const SplitOptions& o,

@@ -23,6 +23,11 @@
 
 namespace safetrain::data {
 
+// First row of split 0 (train), 1 (val) or 2 (test) when the splits of `counts` rows lie back to back.
+inline int64_t split_start(const std::array<int64_t, 3>& counts, int split) {
+  return split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
+}
+
 // The numeric columns of a CSV, rows in split order, over a mapped cache file.
 struct MappedTable {
   std::vector<std::string> columns;
