@@ -21,9 +21,11 @@ JOBS="${JOBS:-2}"
 stage() { echo "safetrain.sh: $1 done at $((SECONDS / 60)) min $((SECONDS % 60)) s"; }
 tools/install_deps.sh
 stage "install"
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-fi
+source tools/build_env.sh
+# Configured every time (a second or two when nothing changed), so a tree follows the pinned LibTorch.
+args=$(safetrain_cmake_args)
+read -r -a cmake_args <<<"$args"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAFETRAIN_WARNINGS_AS_ERRORS=ON "${cmake_args[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
 stage "build"
 

@@ -1,6 +1,27 @@
-# Every dependency comes from a Debian bookworm package (see tools/install_deps.sh).
-# On a GPU machine, point CMAKE_PREFIX_PATH at a CUDA LibTorch (docs/GPU.md).
+# LibTorch comes from the pinned torch wheel (tools/requirements.txt, found through CMAKE_PREFIX_PATH as
+# tools/build_env.sh sets it) or any LibTorch >= 2.4 a user points CMAKE_PREFIX_PATH at; everything else
+# from Debian bookworm packages (tools/install_deps.sh).
+set(SAFETRAIN_PYTHON "" CACHE FILEPATH "Python with torch, pandas and Lightning for the interop tests and bench/")
+# A CUDA LibTorch configures only with the CUDA toolkit (its CMake package looks for nvcc and the CUDA
+# libraries); say so before its own, vaguer error.
+find_path(SAFETRAIN_TORCH_CUDA_CONFIG Caffe2/public/cuda.cmake PATH_SUFFIXES share/cmake NO_CACHE)
+find_program(SAFETRAIN_NVCC nvcc HINTS $ENV{CUDA_HOME}/bin /usr/local/cuda/bin)
+if(SAFETRAIN_TORCH_CUDA_CONFIG AND NOT SAFETRAIN_NVCC AND NOT CMAKE_CUDA_COMPILER)
+  file(GLOB _safetrain_torch_cuda_lib "${SAFETRAIN_TORCH_CUDA_CONFIG}/../../lib/libtorch_cuda.so")
+  if(_safetrain_torch_cuda_lib)
+    message(FATAL_ERROR "safetrain: the LibTorch in ${SAFETRAIN_TORCH_CUDA_CONFIG}/../.. is a CUDA build and "
+      "needs the CUDA toolkit (nvcc) to configure: install it (CUDA_HOME, default /usr/local/cuda), or build "
+      "against a CPU LibTorch with SAFETRAIN_TORCH_PREFIX=/path/to/libtorch (README: Building against another LibTorch)")
+  endif()
+endif()
+if(SAFETRAIN_NVCC AND NOT CMAKE_CUDA_COMPILER)
+  set(CMAKE_CUDA_COMPILER "${SAFETRAIN_NVCC}")
+endif()
 find_package(Torch REQUIRED)
+if(Torch_VERSION VERSION_LESS 2.4)
+  message(FATAL_ERROR "safetrain: LibTorch ${Torch_VERSION} found in ${Torch_DIR}; safetrain needs 2.4 or later "
+    "(tools/install_deps.sh installs the pinned one)")
+endif()
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
@@ -17,9 +38,9 @@ if(SAFETRAIN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
 
-# The CUDA-only code paths (caching-allocator statistics, emptyCache, memory
-# fraction) compile only when LibTorch itself was built with CUDA.
-if(TORCH_CUDA_LIBRARIES OR CUDA_FOUND OR TARGET torch_cuda)
+# The CUDA backend of the accelerator seam (src/device) compiles only when LibTorch itself was built
+# with CUDA.
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(SAFETRAIN_WITH_CUDA ON)
 else()
   set(SAFETRAIN_WITH_CUDA OFF)

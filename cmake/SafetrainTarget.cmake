@@ -1,6 +1,17 @@
 # Common settings for every safetrain target.
 add_library(safetrain_flags INTERFACE)
 target_compile_options(safetrain_flags INTERFACE -Wall -Wextra)
+# The torch wheel's libtorch.so and libtorch_cpu.so export copies of libstdc++ symbols they were built
+# with (std::filesystem, std::chrono::tzdb, ...; manylinux's libstdc++_nonshared). Found first, they serve
+# our calls too, and fs::remove_all from libtorch.so jumped to address 0 in an exit-time destructor. With
+# libstdc++ as the first needed library, the dynamic linker binds every std:: symbol to the system one.
+target_link_options(safetrain_flags INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
+# CI's build (./safetrain.sh) turns warnings in our own code into errors; LibTorch's and the other
+# libraries' headers are system includes and do not count.
+option(SAFETRAIN_WARNINGS_AS_ERRORS "Treat compiler warnings in safetrain's code as errors" OFF)
+if(SAFETRAIN_WARNINGS_AS_ERRORS)
+  target_compile_options(safetrain_flags INTERFACE -Werror)
+endif()
 if(SAFETRAIN_SANITIZE)
   target_compile_options(safetrain_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(safetrain_flags INTERFACE -fsanitize=address,undefined)
@@ -8,9 +19,6 @@ endif()
 if(SAFETRAIN_SANITIZE_THREAD)
   target_compile_options(safetrain_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
   target_link_options(safetrain_flags INTERFACE -fsanitize=thread)
-endif()
-if(SAFETRAIN_WITH_CUDA)
-  target_compile_definitions(safetrain_flags INTERFACE SAFETRAIN_WITH_CUDA=1)
 endif()
 
 # One precompiled <torch/torch.h> shared by every target that includes LibTorch:

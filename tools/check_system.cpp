@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
     std::printf("RAM:      %.0f MB total, %.0f MB available\n", bytes_to_mb(info.ram_total_bytes), bytes_to_mb(info.ram_available_bytes));
     std::printf("Limits:   %s\n", info.limits.summary().c_str());
-    std::printf("LibTorch: %s, CUDA %s\n", info.torch_version.c_str(), info.torch_has_cuda ? "yes" : "no");
+    std::printf("LibTorch: %s\n", monitor::libtorch_summary(info).c_str());
     std::printf("BLAS:     %s\n", info.blas.c_str());
     std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
     for (const auto& gpu : info.gpus) {

@@ -15,13 +15,16 @@ JOBS="${JOBS:-2}"
 ASAN_DIR="${ASAN_BUILD_DIR:-build-asan}"
 TSAN_DIR="${TSAN_BUILD_DIR:-build-tsan}"
 SUPPRESSIONS="$PWD/tools/sanitizers"
+source tools/build_env.sh
+args=$(safetrain_cmake_args)
+read -r -a cmake_args <<<"$args"
 
 configure() {  # configure DIR OPTION: once per tree
   if [ ! -f "$1/CMakeCache.txt" ]; then
     # -g1: line tables only. Reports keep file:line, and the torch-heavy objects skip full DWARF,
     # most of these trees' compile and link time.
     cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 "-D$2=ON" \
-      -DSAFETRAIN_BUILD_BENCH=OFF >/dev/null
+      -DSAFETRAIN_BUILD_BENCH=OFF "${cmake_args[@]}" >/dev/null
   fi
 }
 

@@ -5,6 +5,7 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::data {
 namespace {
@@ -22,9 +23,7 @@ Loader::Loader(SplitTensors data, LoaderOptions options) : data_(std::move(data)
   if (options_.workers.num_workers > workers_) {
     log::warn("data.num_workers ", options_.workers.num_workers, " capped at data.max_workers ", options_.workers.max_workers);
   }
-#ifndef SAFETRAIN_WITH_CUDA
-  options_.pin_memory = false;  // pinned memory only helps host-to-GPU copies
-#endif
+  if (!device::pinned_memory_useful()) options_.pin_memory = false;  // it only helps host-to-GPU copies
 }
 
 int64_t Loader::batches_per_epoch() const {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,8 @@
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/device/accelerator.hpp"
 #include "safetrain/models/state_dict.hpp"
 #include "checkpoint_manifest.hpp"
 
@@ -103,6 +106,13 @@ void swap_into_place(const fs::path& fresh, const fs::path& target) {
   fs::rename(fresh, target);
 }
 
+// "cuda:1" -> "cuda_1": archive keys are attribute names.
+std::string archive_key(const std::string& device_name) {
+  std::string key = device_name;
+  std::replace(key.begin(), key.end(), ':', '_');
+  return key;
+}
+
 }  // namespace
 
 void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
@@ -128,6 +138,8 @@ void save_checkpoint(const fs::path& dir, const CheckpointWrite& c) {
     write_file_atomically(staging / "scaling.pt", archive_bytes(scaling));
     torch::serialize::OutputArchive rng;
     rng.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
+    // Every device generator too (dropout on CUDA draws from them): a CUDA resume continues bit-exact.
+    for (const auto& [name, state] : device::rng_states()) rng.write(archive_key(name), state);
     write_file_atomically(staging / "rng.pt", archive_bytes(rng));
     write_file_atomically(staging / "config.yaml", c.config_yaml);
     const nlohmann::json state = {{"format", kCheckpointFormat},
@@ -200,9 +212,22 @@ void restore_rng_state(const fs::path& dir) {
   } catch (const c10::Error& e) {
     throw InputError((dir / "rng.pt").string() + ": missing generator state: " + e.what_without_backtrace());
   }
-  auto generator = at::detail::getDefaultCPUGenerator();  // a handle: copies share the engine
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(state);
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();  // a handle: copies share the engine
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+  }
+  std::vector<std::pair<std::string, torch::Tensor>> device_states;
+  for (const auto& key : archive.keys()) {
+    if (key.rfind("cuda_", 0) != 0) continue;
+    torch::Tensor device_state;
+    archive.read(key, device_state);
+    device_states.emplace_back("cuda:" + key.substr(5), device_state);
+  }
+  for (const auto& name : device::restore_rng_states(device_states)) {
+    log::warn((dir / "rng.pt").string(), ": the generator of ", name,
+              " has no device here; this resume draws other random numbers there than the original run");
+  }
 }
 
 }  // namespace safetrain::infer

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/device/accelerator.hpp"
 #include "safetrain/common/memory_limits.hpp"
 
 namespace safetrain::models {
@@ -55,20 +56,18 @@ int64_t cuda_index(const std::string& device) {
 
 Budget device_budget(const std::string& device) {
   const int64_t index = cuda_index(device);
-#ifdef SAFETRAIN_WITH_CUDA
-  if (!torch::cuda::is_available())
-    throw InputError("training.device: " + device + " requested but no CUDA device is visible");
-  if (index >= static_cast<int64_t>(torch::cuda::device_count()))
-    throw InputError("training.device: " + device + " does not exist (" +
-                     std::to_string(torch::cuda::device_count()) + " CUDA devices)");
+  if (!device::build_info().cuda)
+    throw InputError("training.device: " + device +
+                     " requested but this safetrain build uses a CPU-only LibTorch (see docs/GPU.md)");
+  const auto found = device::availability();
+  if (found.device_count == 0)
+    throw InputError("training.device: " + device + " requested but CUDA has " + found.reason);
+  if (index >= found.device_count)
+    throw InputError("training.device: " + device + " does not exist (" + std::to_string(found.device_count) +
+                     " CUDA devices)");
   const auto description = monitor::describe_cuda_device(static_cast<int>(index));
   if (!description.cuda) throw ResourceError("cannot read the free memory of " + device + " (cudaMemGetInfo failed)");
   return device_budget_from("cuda:" + std::to_string(index), description, monitor::read_host_memory());
-#else
-  (void)index;
-  throw InputError("training.device: " + device +
-                   " requested but this safetrain build uses a CPU-only LibTorch (see docs/GPU.md)");
-#endif
 }
 
 }  // namespace

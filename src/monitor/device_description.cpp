@@ -2,11 +2,7 @@
 
 #include "safetrain/monitor/process_memory.hpp"
 
-#ifdef SAFETRAIN_WITH_CUDA
-#include <c10/cuda/CUDAGuard.h>
-#include <cuda_runtime_api.h>
-#include <torch/cuda.h>
-#endif
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::monitor {
 
@@ -31,23 +27,10 @@ std::string shared_memory_note(const DeviceDescription& device) {
 
 HostMemory read_host_memory() { return {mem_available_bytes(), mem_total_bytes()}; }
 
-DeviceDescription describe_cuda_device([[maybe_unused]] int index) {
-  DeviceDescription device;
-#ifdef SAFETRAIN_WITH_CUDA
-  if (!torch::cuda::is_available() || index < 0 || index >= static_cast<int>(torch::cuda::device_count()))
-    return device;
-  int integrated = 0;
-  cudaDeviceProp properties{};
-  if (cudaDeviceGetAttribute(&integrated, cudaDevAttrIntegrated, index) != cudaSuccess ||
-      cudaGetDeviceProperties(&properties, index) != cudaSuccess)
-    return device;
-  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
-  size_t free_bytes = 0, total_bytes = 0;
-  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return device;
-  device = {true, integrated != 0, static_cast<int64_t>(free_bytes), static_cast<int64_t>(total_bytes),
-            properties.name};
-#endif
-  return device;
+DeviceDescription describe_cuda_device(int index) {
+  const auto found = device::properties(index);
+  if (!found.present) return {};
+  return {true, found.integrated, found.free_bytes, found.total_bytes, found.name};
 }
 
 }  // namespace safetrain::monitor

@@ -7,12 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-#ifdef SAFETRAIN_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#include <cuda_runtime_api.h>
-#include <torch/cuda.h>
-#include <torch/version.h>
-#endif
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::monitor {
 namespace {
@@ -63,29 +58,22 @@ int64_t peak_rss_bytes() { return proc_kb_field("/proc/self/status", "VmHWM"); }
 int64_t mem_available_bytes() { return proc_kb_field("/proc/meminfo", "MemAvailable"); }
 int64_t mem_total_bytes() { return proc_kb_field("/proc/meminfo", "MemTotal"); }
 
-DeviceMemory cuda_memory([[maybe_unused]] int device) {
+DeviceMemory cuda_memory(int index) {
   DeviceMemory m;
-#ifdef SAFETRAIN_WITH_CUDA
-  if (!torch::cuda::is_available()) return m;
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
-  // Index 0 is StatType::AGGREGATE; the enum moved namespaces in LibTorch 2.5, its value did not.
-  m.allocated = stats.allocated_bytes[0].current;
-  m.reserved = stats.reserved_bytes[0].current;
-  m.peak_allocated = stats.allocated_bytes[0].peak;  // torch.cuda.max_memory_allocated
-  m.peak_reserved = stats.reserved_bytes[0].peak;    // torch.cuda.max_memory_reserved
-  size_t free_bytes = 0, total_bytes = 0;
-  int integrated = 0;
-  if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess &&
-      cudaDeviceGetAttribute(&integrated, cudaDevAttrIntegrated, device) == cudaSuccess) {
+  const auto stats = device::allocator_stats(index);
+  if (stats.allocated < 0) return m;  // no device at this index
+  m.allocated = stats.allocated;
+  m.reserved = stats.reserved;
+  m.peak_allocated = stats.peak_allocated;  // torch.cuda.max_memory_allocated
+  m.peak_reserved = stats.peak_reserved;    // torch.cuda.max_memory_reserved
+  const DeviceDescription description = describe_cuda_device(index);
+  if (description.cuda) {
     // On an integrated GPU the free figure is MemAvailable (device_memory_budget says why).
-    const DeviceDescription description{true, integrated != 0, static_cast<int64_t>(free_bytes),
-                                        static_cast<int64_t>(total_bytes), ""};
-    const auto budget = device_memory_budget(description, integrated ? read_host_memory() : HostMemory{});
+    const auto budget = device_memory_budget(description, description.integrated ? read_host_memory() : HostMemory{});
     m.free = budget.free_bytes;
     m.total = budget.total_bytes;
     m.shared_with_host = budget.shared_with_host;
   }
-#endif
   return m;
 }
 

@@ -63,17 +63,21 @@ SystemInfo probe_system() {
   info.ram_total_bytes = mem_total_bytes();
   info.ram_available_bytes = mem_available_bytes();
   info.limits = read_memory_limits();
-  info.torch_version = TORCH_VERSION;
-  info.torch_has_cuda = torch::cuda::is_available();
-#ifdef SAFETRAIN_WITH_CUDA
-  info.torch_version += " (built with CUDA)";
-#else
-  info.torch_version += " (CPU build)";
-#endif
+  info.torch = device::build_info();
+  info.devices = device::availability();
   info.blas = blas_in_use();
   info.gpus = Nvml::instance().gpus();
   info.nvml_status = Nvml::instance().status();
   return info;
+}
+
+std::string libtorch_summary(const SystemInfo& info) {
+  std::string text = info.torch.torch_version;
+  text += info.torch.cuda ? ", CUDA build (CUDA " + info.torch.cuda_version + (info.torch.nccl ? ", c10d NCCL)" : ")")
+                          : ", CPU-only build";
+  text += "; CUDA devices: ";
+  text += info.devices.device_count > 0 ? std::to_string(info.devices.device_count) : "none (" + info.devices.reason + ")";
+  return text;
 }
 
 }  // namespace safetrain::monitor

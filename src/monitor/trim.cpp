@@ -4,10 +4,7 @@
 
 #include <atomic>
 
-#ifdef SAFETRAIN_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#include <torch/cuda.h>
-#endif
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::monitor {
 namespace {
@@ -15,9 +12,7 @@ std::atomic<int64_t> g_trims{0};
 }
 
 void release_cached_memory() {
-#ifdef SAFETRAIN_WITH_CUDA
-  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
-#endif
+  device::empty_cache();
   malloc_trim(0);
   ++g_trims;
 }

@@ -6,11 +6,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/memory_limits.hpp"
 
-#ifdef SAFETRAIN_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#include <c10/cuda/CUDAFunctions.h>
-#include <cuda_runtime_api.h>
-#endif
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::train {
 
@@ -25,19 +21,17 @@ void apply_threads(AutoCount threads) {
 
 std::string apply_device_budget(const torch::Device& device, double budget_mb) {
   if (budget_mb <= 0.0 || !device.is_cuda()) return "";
-#ifdef SAFETRAIN_WITH_CUDA
-  size_t free_bytes = 0, total_bytes = 0;
-  cudaMemGetInfo(&free_bytes, &total_bytes);
-  const double fraction = std::min(1.0, budget_mb * 1048576.0 / static_cast<double>(total_bytes));
-  c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, device.index());
+  const int index = device.has_index() ? device.index() : 0;
+  const auto properties = device::properties(index);
+  if (!properties.present || properties.total_bytes <= 0) return "";
+  const double fraction = std::min(1.0, budget_mb * 1048576.0 / static_cast<double>(properties.total_bytes));
+  device::set_memory_fraction(fraction, index);
   return "device budget: " + std::to_string(static_cast<long long>(budget_mb)) + " MB (" +
          std::to_string(fraction * 100.0).substr(0, 5) + "% of the device)";
-#else
-  return "";
-#endif
 }
 
 bool is_out_of_memory(const c10::Error& error) {
+  if (dynamic_cast<const c10::OutOfMemoryError*>(&error) != nullptr) return true;
   const std::string message = error.what_without_backtrace();
   return message.find("out of memory") != std::string::npos ||
          message.find("CUDA out of memory") != std::string::npos ||

@@ -1,5 +1,8 @@
 #include "safetrain/train/grad_scaler.hpp"
 
+#include <map>
+#include <string>
+
 namespace safetrain::train {
 
 GradScaler::GradScaler(GradScalerOptions options) : options_(options) { state_.scale = options.init_scale; }
@@ -12,17 +15,24 @@ torch::Tensor GradScaler::scale(const torch::Tensor& loss) const {
 bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) {
   if (!options_.enabled || unscaled_) return found_inf_;
   torch::NoGradGuard no_grad;
-  const double inverse = 1.0 / state_.scale;
-  bool found = false;
+  // As torch.amp.GradScaler: gradients grouped by device and dtype, each group unscaled and checked by one
+  // fused kernel that raises a flag on its device, and one host sync for the whole step.
+  std::map<std::string, std::vector<torch::Tensor>> groups;
   for (const auto& p : parameters) {
     if (!p.grad().defined()) continue;
-    auto grad = p.mutable_grad();
-    grad.mul_(inverse);
-    // One reduction per tensor; a single sync at the end would need a fused kernel LibTorch 1.13 lacks.
-    if (!found && !torch::isfinite(grad).all().item<bool>()) found = true;
+    const auto grad = p.grad();
+    groups[grad.device().str() + "/" + std::string(c10::toString(grad.scalar_type()))].push_back(grad);
+  }
+  torch::Tensor found_total = torch::zeros({1}, torch::kFloat);
+  for (auto& [key, grads] : groups) {
+    const auto on = torch::TensorOptions().dtype(torch::kFloat).device(grads.front().device());
+    auto found = torch::zeros({1}, on);
+    const auto inverse = torch::full({1}, 1.0 / state_.scale, on);
+    at::_amp_foreach_non_finite_check_and_unscale_(grads, found, inverse);
+    found_total += found.to(torch::kCPU, /*non_blocking=*/false);
   }
   unscaled_ = true;
-  found_inf_ = found;
+  found_inf_ = found_total.item<float>() > 0.0f;
   return found_inf_;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "safetrain/common/log.hpp"
+#include "safetrain/device/torch_compat.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/device.hpp"
 #include "safetrain/train/train_loop.hpp"
@@ -30,7 +31,7 @@ BatchOutcome MicroBatchStepper::accumulate(const data::Batch& batch, int64_t win
       AutocastScope autocast(parts_.precision, parts_.device);
       loss = torch::mse_loss(parts_.forward(x).to(torch::kFloat), y);
     }
-    if (inject_oom) throw c10::Error("CPU out of memory (injected by debug.inject_oom_at_step)", "");
+    if (inject_oom) device::compat::throw_out_of_memory("CPU out of memory (injected by debug.inject_oom_at_step)");
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
       // Chunks before this one are in the gradients already: drop the window and replay its earlier batches.

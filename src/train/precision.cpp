@@ -1,38 +1,14 @@
 #include "safetrain/train/precision.hpp"
 
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
-
-// LibTorch 2.4 replaced the per-device autocast setters with ones taking a DeviceType.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define SAFETRAIN_AUTOCAST_BY_DEVICE_TYPE 1
-#endif
+#include "safetrain/device/torch_compat.hpp"
 
 namespace safetrain::train {
 namespace {
 
-bool autocast_enabled(bool cuda) {
-#ifdef SAFETRAIN_AUTOCAST_BY_DEVICE_TYPE
-  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-#endif
-}
+bool autocast_enabled(bool cuda) { return device::compat::autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
 
 void set_autocast(bool cuda, bool enabled, std::optional<torch::ScalarType> dtype) {
-#ifdef SAFETRAIN_AUTOCAST_BY_DEVICE_TYPE
-  const auto type = cuda ? at::kCUDA : at::kCPU;
-  if (dtype) at::autocast::set_autocast_dtype(type, *dtype);
-  at::autocast::set_autocast_enabled(type, enabled);
-#else
-  if (cuda) {
-    if (dtype) at::autocast::set_autocast_gpu_dtype(*dtype);
-    at::autocast::set_enabled(enabled);
-  } else {
-    if (dtype) at::autocast::set_autocast_cpu_dtype(*dtype);
-    at::autocast::set_cpu_enabled(enabled);
-  }
-#endif
+  device::compat::set_autocast(cuda ? at::kCUDA : at::kCPU, enabled, dtype);
 }
 
 }  // namespace

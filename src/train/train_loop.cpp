@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "safetrain/common/log.hpp"
+#include "safetrain/device/torch_compat.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/device.hpp"
 #include "safetrain/train/micro_batches.hpp"
@@ -156,7 +157,7 @@ torch::Tensor predict_in_pieces(const Forward& forward, const PrecisionPlan& pre
       std::vector<torch::Tensor> out;
       for (int64_t start = 0; start < rows; start += piece) {
         if (std::exchange(pieces.inject_oom, false)) {
-          throw c10::Error("CPU out of memory (injected by debug.inject_eval_oom)", "");
+          device::compat::throw_out_of_memory("CPU out of memory (injected by debug.inject_eval_oom)");
         }
         AutocastScope autocast(precision, device);
         const auto part = to_device(x.narrow(0, start, std::min(piece, rows - start)), device);

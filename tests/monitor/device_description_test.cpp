@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "safetrain/device/accelerator.hpp"
 #include "safetrain/monitor/device_description.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
 #include "safetrain/monitor/process_memory.hpp"
@@ -55,9 +56,7 @@ TEST(DeviceMemoryBudget, NoCudaDeviceIsUnknown) {
 
 TEST(DeviceMemoryBudget, DescribesTheRealDeviceConsistently) {
   const auto device = describe_cuda_device(0);
-#ifndef SAFETRAIN_WITH_CUDA
-  EXPECT_FALSE(device.cuda);
-#endif
+  EXPECT_EQ(device.cuda, safetrain::device::available());
   if (device.cuda) {
     EXPECT_GT(device.total_bytes, 0);
     EXPECT_FALSE(device.name.empty());

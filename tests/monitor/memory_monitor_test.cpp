@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "safetrain/device/accelerator.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
 #include "safetrain/monitor/nvml.hpp"
 #include "safetrain/monitor/process_memory.hpp"
@@ -28,9 +29,9 @@ TEST(ProcessMemory, ReadsPlausibleFigures) {
   EXPECT_GT(mem_total_bytes(), mem_available_bytes());
   EXPECT_GT(mem_available_bytes(), 0);
   const auto device = cuda_memory(0);
-#ifndef SAFETRAIN_WITH_CUDA
-  EXPECT_EQ(device.allocated, -1);
-#endif
+  if (!safetrain::device::available()) {
+    EXPECT_EQ(device.allocated, -1);
+  }
 }
 
 TEST(MemoryMonitor, ThreadSamplesIntoCsvAndRingStaysAtCapacity) {
@@ -139,7 +140,14 @@ TEST(MemoryMonitor, NestedPhaseRestoresTheOuterOneAndWarningsGetARow) {
 TEST(SystemProbe, WorksWithoutAGpu) {
   const auto info = probe_system();
   EXPECT_GT(info.logical_cores, 0);
-  EXPECT_FALSE(info.torch_version.empty());
+  EXPECT_FALSE(info.torch.torch_version.empty());
+  EXPECT_NE(libtorch_summary(info).find(info.torch.torch_version), std::string::npos);
+  if (info.torch.cuda) {
+    EXPECT_FALSE(info.torch.cuda_version.empty());
+  }
+  if (info.devices.device_count == 0) {
+    EXPECT_FALSE(info.devices.reason.empty());
+  }
   EXPECT_FALSE(info.blas.empty());
   if (!Nvml::instance().available()) {
     EXPECT_TRUE(info.gpus.empty());

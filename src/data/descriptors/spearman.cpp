@@ -8,6 +8,7 @@
 #include "passes.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/device/accelerator.hpp"
 
 namespace safetrain::data::descriptors {
 namespace {
@@ -15,16 +16,11 @@ namespace {
 torch::Device product_device(bool prefer_gpu) {
   if (!prefer_gpu) return torch::kCPU;
   static std::once_flag said_so;  // the fallback is said once per process, not once per product
-#ifdef SAFETRAIN_WITH_CUDA
-  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
-  std::call_once(said_so, [] {
-    log::info("descriptors: --prefer-gpu but no CUDA device is visible; the rank product falls back to the CPU");
+  const auto found = device::availability();
+  if (found.device_count > 0) return torch::Device(torch::kCUDA, 0);
+  std::call_once(said_so, [&found] {
+    log::info("descriptors: --prefer-gpu but CUDA has ", found.reason, "; the rank product falls back to the CPU");
   });
-#else
-  std::call_once(said_so, [] {
-    log::info("descriptors: --prefer-gpu but this build has no CUDA; the rank product falls back to the CPU");
-  });
-#endif
   return torch::kCPU;
 }
 

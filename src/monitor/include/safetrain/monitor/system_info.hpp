@@ -1,5 +1,6 @@
 #pragma once
 // What check_system reports about the machine.
+#include "safetrain/device/accelerator.hpp"
 #include <string>
 #include <vector>
 
@@ -15,14 +16,16 @@ struct SystemInfo {
   MemoryLimits limits;  // RLIMIT_AS and the cgroup limit
   // What this process may still use: MemAvailable lowered to the cgroup's and the address space's room.
   int64_t usable_memory_bytes() const;
-  std::string torch_version;
-  bool torch_has_cuda = false;
+  device::BuildInfo torch;       // the LibTorch build: version, CUDA or not, CUDA version, NCCL
+  device::Availability devices;  // CUDA devices visible now, or why none ("no driver / no device")
   std::string blas;
   std::vector<Nvml::Gpu> gpus;
   std::string nvml_status;
 };
 
 SystemInfo probe_system();
+// "2.11.0, CUDA build (CUDA 13.0, c10d NCCL); devices: 1" or "...; devices: none (no driver / no device ...)".
+std::string libtorch_summary(const SystemInfo& info);
 // The BLAS library mapped into this process after one matrix product.
 std::string blas_in_use();
 

@@ -1,0 +1,36 @@
+# Sourced by safetrain.sh, tools/install_deps.sh, tools/sanitize.sh and tools/gpu_check.sh: where the
+# pinned Python side lives and how CMake finds LibTorch in it. One place, so every build tree is
+# configured against the same LibTorch.
+#
+#   SAFETRAIN_VENV          the virtual environment of tools/requirements.txt, shared by every clone on
+#                           this machine (default ~/.cache/safetrain/venv; ~3.5 GB, mostly CUDA libraries)
+#   SAFETRAIN_TORCH_PREFIX  a LibTorch to build against instead (an unpacked libtorch zip, or any
+#                           prefix holding share/cmake/Torch): skips the venv's torch for the C++ build
+#   CUDA_HOME               the CUDA toolkit a CUDA LibTorch configures with (default /usr/local/cuda)
+SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/safetrain/venv}"
+SAFETRAIN_PYTHON="$SAFETRAIN_VENV/bin/python"
+CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}"
+if [ -x "$CUDA_HOME/bin/nvcc" ]; then
+  case ":$PATH:" in *":$CUDA_HOME/bin:"*) ;; *) PATH="$PATH:$CUDA_HOME/bin" ;; esac
+  export PATH CUDA_HOME
+fi
+
+# The CMake prefix of the LibTorch to build against.
+safetrain_torch_prefix() {
+  if [ -n "${SAFETRAIN_TORCH_PREFIX:-}" ]; then
+    echo "$SAFETRAIN_TORCH_PREFIX"
+  else
+    "$SAFETRAIN_PYTHON" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null
+  fi
+}
+
+# The configure arguments every build tree shares.
+safetrain_cmake_args() {
+  local prefix
+  prefix=$(safetrain_torch_prefix) || true
+  if [ -z "$prefix" ]; then
+    echo "safetrain: no LibTorch: run tools/install_deps.sh, or set SAFETRAIN_TORCH_PREFIX" >&2
+    return 1
+  fi
+  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON"
+}
