@@ -15,8 +15,21 @@ namespace {
 
 constexpr int64_t kMb = 1024 * 1024;
 // See runtime_address_space_bytes.
-constexpr int64_t kRuntimeBaseBytes = 850 * kMb;
-constexpr int64_t kRuntimePerThreadBytes = 190 * kMb;
+constexpr int64_t kRuntimeHeadroomBytes = 64 * kMb;
+constexpr int64_t kRuntimePerThreadBytes = 150 * kMb;
+
+// "<key> <n> kB" from a /proc file, in kB; -1 when absent.
+int64_t read_kb_field(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string word;
+  while (in >> word) {
+    if (word != key) continue;
+    int64_t kb = -1;
+    in >> kb;
+    return kb;
+  }
+  return -1;
+}
 
 // A single integer read from a file; -1 when absent or "max" (no limit).
 int64_t read_integer_file(const std::string& path) {
@@ -103,12 +116,14 @@ int blas_threads() {
 }
 
 int64_t runtime_address_space_bytes(int threads) {
-  // Measured on Debian 12 (LibTorch 1.13.1, OpenBLAS pthread): VmPeak of a 500-row quickstart run
-  // was 1027 MB with 1 thread and 1227 MB with 2 (training.threads = OPENBLAS_NUM_THREADS). Loading
-  // the libraries alone needs ~550 MB (below, the loader fails); under 1 GB with 1 thread the run
-  // hung at 100 % CPU in the first BLAS call. Each thread adds glibc's malloc arena reservation,
-  // its stack and OpenBLAS's buffer (~200 MB of address space, little of it ever touched).
-  return kRuntimeBaseBytes + static_cast<int64_t>(std::max(1, threads)) * kRuntimePerThreadBytes;
+  // What is mapped already (LibTorch and its libraries: ~2.8 GB for the CUDA wheel's, most of it
+  // never touched; ~0.6 GB for a CPU LibTorch), plus the thread pools still to start. Measured on
+  // Debian 12 with the torch 2.11 wheel: VmSize 2826 MB when this check runs, VmPeak of a 1,500-row
+  // quickstart run 2931 MB with 1 thread and 3081 MB with 2. Each thread adds glibc's malloc arena
+  // reservation, its stack and the BLAS buffers (~150 MB of address space, little of it touched);
+  // under such a limit the pools spun forever instead of failing.
+  const int64_t mapped = std::max<int64_t>(0, read_kb_field("/proc/self/status", "VmSize:") * 1024);
+  return mapped + kRuntimeHeadroomBytes + static_cast<int64_t>(std::max(1, threads)) * kRuntimePerThreadBytes;
 }
 
 void refuse_small_address_space(const MemoryLimits& limits, int threads) {
@@ -116,7 +131,7 @@ void refuse_small_address_space(const MemoryLimits& limits, int threads) {
   const int64_t need = runtime_address_space_bytes(threads);
   if (limits.address_space_limit >= need) return;
   throw ResourceError("the address-space limit (ulimit -v / RLIMIT_AS) is " + mb_text(limits.address_space_limit) +
-                      ", but LibTorch and OpenBLAS with " + std::to_string(threads) + " thread(s) need about " +
+                      ", but LibTorch and its BLAS/OpenMP pools with " + std::to_string(threads) + " thread(s) need about " +
                       mb_text(need) + " before any data; use fewer threads (training.threads, " +
                       "OPENBLAS_NUM_THREADS, OMP_NUM_THREADS) or raise the limit (ulimit -v, prlimit --as)");
 }

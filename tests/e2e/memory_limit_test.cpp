@@ -30,14 +30,38 @@ Limited run_limited(const std::string& address_space, const fs::path& dir, const
 
 bool have_prlimit() { return std::system("prlimit --version >/dev/null 2>&1") == 0; }
 
+constexpr int64_t kMb = 1024 * 1024;
+
+// The smallest address space (to 16 MB) under which the trainer loads its libraries and prints --help:
+// ~0.6 GB with a CPU LibTorch, ~2.8 GB with the CUDA wheel's. The limits below are set above it, so
+// each test exercises safetrain's own checks whatever LibTorch it was built against.
+int64_t loadable_address_space() {
+  static const int64_t found = [] {
+    int64_t low = 256 * kMb, high = 32768 * kMb;  // low fails, high loads
+    while (high - low > 16 * kMb) {
+      const int64_t mid = (low + high) / 2;
+      const std::string command = "prlimit --as=" + std::to_string(mid) + " " + binary("trainer").string() +
+                                  " --help >/dev/null 2>&1";
+      (std::system(command.c_str()) == 0 ? high : low) = mid;
+    }
+    return (high + kMb - 1) / kMb * kMb;  // whole MB, as the refusal prints it
+  }();
+  return found;
+}
+
+std::string above_loading(int64_t extra_mb) { return std::to_string(loadable_address_space() + extra_mb * kMb); }
+
 }  // namespace
 
 TEST(MemoryLimit, AddressSpaceTooSmallForTheThreadPoolsIsRefusedNotAHang) {
   if (!have_prlimit()) GTEST_SKIP() << "prlimit (util-linux) not installed";
   const auto dir = scratch("as_small");
-  const auto r = run_limited("800000000", dir, "--config " + tiny_config(dir).string());
+  // Room to load and parse the config, not for the thread pools (150 MB each, plus 64 MB headroom).
+  const std::string limit = above_loading(100);
+  const auto r = run_limited(limit, dir, "--config " + tiny_config(dir).string());
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_NE(r.err.find("address-space limit (ulimit -v / RLIMIT_AS) is 763 MB"), std::string::npos) << r.err;
+  const std::string limit_mb = std::to_string(std::stoll(limit) / kMb);
+  EXPECT_NE(r.err.find("address-space limit (ulimit -v / RLIMIT_AS) is " + limit_mb + " MB"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("training.threads"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("OPENBLAS_NUM_THREADS"), std::string::npos) << r.err;
 }
@@ -45,7 +69,8 @@ TEST(MemoryLimit, AddressSpaceTooSmallForTheThreadPoolsIsRefusedNotAHang) {
 TEST(MemoryLimit, ModelBeyondTheAddressSpaceIsRefusedBeforeTraining) {
   if (!have_prlimit()) GTEST_SKIP() << "prlimit (util-linux) not installed";
   const auto dir = scratch("as_model");
-  const auto r = run_limited("2147483648", dir,
+  // ~1.4 GB beyond loading; the model's weights, gradients and Adam moments need ~0.8 GB more.
+  const auto r = run_limited(above_loading(1400), dir,
                              "--config " + tiny_config(dir).string() +
                                  " --set model.hidden=4096 --set model.mlp_layers=4");
   EXPECT_EQ(r.exit_code, 3) << r.err;
@@ -55,7 +80,8 @@ TEST(MemoryLimit, ModelBeyondTheAddressSpaceIsRefusedBeforeTraining) {
 TEST(MemoryLimit, DataAllocationFailureIsARefusalWithTheSize) {
   if (!have_prlimit()) GTEST_SKIP() << "prlimit (util-linux) not installed";
   const auto dir = scratch("as_data");
-  const auto r = run_limited("3221225472", dir,
+  // ~2.4 GB beyond loading; 10^8 synthetic rows need ~7 GB.
+  const auto r = run_limited(above_loading(2400), dir,
                              "--config " + tiny_config(dir).string() + " --set data.synthetic.rows=100000000");
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("refused: out of memory: LibTorch could not allocate"), std::string::npos) << r.err;

@@ -31,8 +31,9 @@ MemoryLimits read_memory_limits(const std::string& cgroup_root);
 // The threads OpenBLAS will start: OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else all cores.
 int blas_threads();
 
-// Address space a trainer needs before its data: LibTorch's and the BLAS library's per-thread
-// arenas and stacks grow with the thread count (measured: see the function's comment).
+// Address space a trainer needs before its data: what this process has mapped now (the LibTorch
+// libraries) plus the per-thread arenas and stacks of the pools still to start (measured: see the
+// function's comment).
 int64_t runtime_address_space_bytes(int threads);
 
 // ResourceError (exit 3) when RLIMIT_AS leaves less than runtime_address_space_bytes(threads),
