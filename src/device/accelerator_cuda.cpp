@@ -42,9 +42,9 @@ Availability availability() {
     const cudaError_t status = cudaGetDeviceCount(&count);
     if (status == cudaSuccess && count > 0) return Availability{count, ""};
     (void)cudaGetLastError();  // clear the sticky error for LibTorch's own probes
-    if (status == cudaErrorInsufficientDriver) return Availability{0, "no driver / no device (CUDA driver missing or too old)"};
-    if (status == cudaErrorNoDevice || status == cudaSuccess) return Availability{0, "no driver / no device (no CUDA device visible)"};
-    return Availability{0, std::string("no driver / no device (") + cudaGetErrorString(status) + ")"};
+    if (status == cudaErrorInsufficientDriver) return Availability{0, "no driver / no device: CUDA driver missing or too old"};
+    if (status == cudaErrorNoDevice || status == cudaSuccess) return Availability{0, "no driver / no device: no CUDA device visible"};
+    return Availability{0, std::string("no driver / no device: ") + cudaGetErrorString(status)};
   }();
   return cached;
 }

@@ -1,5 +1,6 @@
 #include "safetrain/monitor/system_info.hpp"
 
+#include <ATen/Version.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -13,8 +14,8 @@
 namespace safetrain::monitor {
 
 std::string blas_in_use() {
-  // Debian's LibTorch reaches BLAS through the alternatives system: which library is mapped after a
-  // product is the only reliable answer (the reference BLAS is 5-8x slower than OpenBLAS).
+  // A LibTorch that reaches BLAS as a shared library (Debian's, through the alternatives system): which
+  // library is mapped after a product is the only reliable answer (the reference BLAS is 5-8x slower).
   torch::mm(torch::ones({64, 64}), torch::ones({64, 64}));
   std::ifstream maps("/proc/self/maps");
   std::string line, found;
@@ -29,7 +30,15 @@ std::string blas_in_use() {
     }
     if (!found.empty()) break;
   }
-  if (found.empty()) return "unknown (no BLAS library mapped)";
+  if (found.empty()) {
+    // The torch wheel links MKL statically into libtorch_cpu: its build settings name it.
+    const std::string config = at::show_config();
+    const auto where = config.find("BLAS_INFO=");
+    if (where == std::string::npos) return "unknown (no BLAS library mapped)";
+    const size_t start = where + 10;
+    const std::string name = config.substr(start, config.find_first_of(", \n", start) - start);
+    return (name == "mkl" ? std::string("MKL") : name) + " (linked into LibTorch)";
+  }
   std::error_code ec;
   const auto real = std::filesystem::canonical(found, ec);
   const std::string path = ec ? found : real.string();

@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/version.h>
 
 #include "e2e_support.hpp"
 
@@ -80,6 +82,25 @@ TEST(Tools, CheckSystemReportsWithoutAGpu) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (const char* line : {"CPU:", "RAM:", "LibTorch:", "BLAS:", "GPUs:", "recommended for the CPU"}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+}
+
+// The build a user has: LibTorch's version, whether it is a CUDA build and for which CUDA, and why no
+// device is used here.
+TEST(Tools, CheckSystemNamesTheLibTorchBuildAndWhyNoDeviceIsUsed) {
+  const auto r = run({"check_system"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(std::string("LibTorch: ") + TORCH_VERSION), std::string::npos) << r.out;
+  if (SAFETRAIN_TEST_CUDA_BUILD) {
+    EXPECT_NE(r.out.find(", CUDA build (CUDA "), std::string::npos) << r.out;
+  } else {
+    EXPECT_NE(r.out.find(", CPU-only build"), std::string::npos) << r.out;
+  }
+  if (!torch::cuda::is_available()) {
+    EXPECT_NE(r.out.find("CUDA devices: none ("), std::string::npos) << r.out;
+    if (SAFETRAIN_TEST_CUDA_BUILD) {
+      EXPECT_NE(r.out.find("no driver / no device"), std::string::npos) << r.out;
+    }
   }
 }
 
