@@ -87,16 +87,21 @@ TEST(CleanStop, NonFiniteLossSkipsOrStops) {
       << read_text(dir / "runs" / "skip" / "metrics.json");
 }
 
-TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
-  const auto dir = scratch("resume");
+namespace {
+// Trains 4 epochs in one run and 2 + 2 with a resume (both with `sets`); weights and metrics must be equal.
+void expect_resume_equals_uninterrupted(const fs::path& dir, const std::vector<std::string>& sets) {
   const auto config = deterministic_config(dir, 4);
-  const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
+  auto trainer = [&](std::vector<std::string> args) {
+    for (const auto& set : sets) args.insert(args.end(), {"--set", set});
+    return run(args);
+  };
+  const auto full = trainer({"trainer", "--config", config.string(), "--set", "output.run_name=full"});
   ASSERT_EQ(full.exit_code, 0) << full.err;
-  const auto first = run({"trainer", "--config", config.string(), "--set", "output.run_name=split",
-                          "--set", "training.max_epochs=2"});
+  const auto first = trainer({"trainer", "--config", config.string(), "--set", "output.run_name=split",
+                              "--set", "training.max_epochs=2"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  const auto resumed = run({"trainer", "--resume", (dir / "runs" / "split").string(),
-                            "--set", "training.max_epochs=4"});
+  const auto resumed = trainer({"trainer", "--resume", (dir / "runs" / "split").string(),
+                                "--set", "training.max_epochs=4"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
 
   const auto a = weights(dir / "runs/full/checkpoints/last/model.pt");
@@ -118,6 +123,19 @@ TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
     };
     EXPECT_EQ(prefix(rows_full[i]), prefix(rows_split[i]));
   }
+}
+}  // namespace
+
+TEST(Resume, StoppedAfterEpochTwoAndResumedEqualsUninterrupted) {
+  expect_resume_equals_uninterrupted(scratch("resume"), {});
+}
+
+// On CUDA, dropout draws from the device generator: the checkpoint carries its state (rng.pt "cuda_0"),
+// so the resumed run draws the same masks. fp16 autocast with loss scaling, as on a small card.
+TEST(Resume, OnCudaWithDropoutAndFp16ResumedEqualsUninterrupted) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  expect_resume_equals_uninterrupted(scratch("resume_cuda"),
+                                     {"training.device=cuda", "training.precision=16", "model.dropout=0.2"});
 }
 
 TEST(Resume, SigintMidEpochThenResumeEqualsUninterruptedAtSeveralSteps) {

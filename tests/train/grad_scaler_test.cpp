@@ -71,3 +71,22 @@ TEST(GradScaler, ClippingSeesUnscaledGradients) {
   // clipped to norm 1: each component 1/sqrt(3); lr 0.1
   EXPECT_NEAR(f.weight[0].item<double>(), 1.0 - 0.1 / std::sqrt(3.0), 1e-5);
 }
+
+// The fused unscale runs once per (device, dtype) group: every group is unscaled, a parameter without
+// a gradient is left alone, and an overflow in any one group skips the step.
+TEST(GradScaler, FusedUnscaleCoversEveryDtypeGroupAndSeesAnOverflowInAnyOfThem) {
+  auto single = torch::ones({4}, torch::requires_grad());
+  auto doubled = torch::ones({2}, torch::dtype(torch::kDouble).requires_grad(true));
+  auto unused = torch::ones({2}, torch::requires_grad());
+  GradScaler scaler({16.0, 2.0, 0.5, 1000, true});
+  scaler.scale(single.sum() * 3.0 + doubled.sum().to(torch::kFloat) * 5.0).backward();
+  EXPECT_FALSE(scaler.unscale({single, doubled, unused}));
+  EXPECT_TRUE(torch::allclose(single.grad(), torch::full({4}, 3.0)));
+  EXPECT_TRUE(torch::allclose(doubled.grad(), torch::full({2}, 5.0, torch::kDouble)));
+  EXPECT_FALSE(unused.grad().defined());
+  scaler.update();
+
+  single.mutable_grad().zero_();
+  doubled.mutable_grad().fill_(std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(scaler.unscale({single, doubled, unused}));
+}
