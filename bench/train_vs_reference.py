@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Side-by-side training benchmark: safetrain's trainer vs shared/bench/torch_reference.py.
+"""Side-by-side training benchmark on one LibTorch: safetrain's trainer vs shared/bench/torch_reference.py
+(plain PyTorch) vs bench/lightning_reference.py (PyTorch Lightning's Trainer, precision 32-true).
 
-Generates the data with shared/bench/make_bench_data.py, then runs both trainers
-alternately (A/B/A/B...) on the same CSV, model, batch size, optimizer (Adam, no
-weight decay, constant lr), accumulation, clipping, validation schedule and
-thread count, and prints train samples/s, peak RSS (from wait4 of each child),
-RSS growth per epoch and final val MSE, with ratios ours/reference.
+Generates the data with shared/bench/make_bench_data.py, then runs the three alternately
+(reference, Lightning, safetrain, reference, ...) on the same CSV, model, batch size, optimizer (Adam,
+no weight decay, constant lr), accumulation, clipping, validation schedule and thread count, on the
+CPU, and prints train samples/s, peak RSS above each runtime's own baseline (the peak, from wait4, of
+the same process importing torch (and Lightning) or of `trainer --help`), RSS growth per epoch and
+final val MSE, with the ratios safetrain/Lightning and safetrain/reference. The Python sides run on the
+pip torch that safetrain's C++ build links (tools/requirements.txt, the venv of tools/build_env.sh).
 
-  python3 bench/train_vs_reference.py [--workload mlp|transformer|all] [--repeats 2]
+  SAFETRAIN_PYTHON=~/.cache/safetrain/venv/bin/python \
+    python3 bench/train_vs_reference.py [--workload mlp|transformer|all] [--repeats 2]
 """
 import argparse
 import csv
@@ -22,8 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SAFETRAIN_SHARED", ROOT.parent / "shared")) / "bench"
-# Debian's python3 has python3-torch (the same LibTorch 1.13 kernels); a pyenv python on PATH may not.
-PYTHON = os.environ.get("SAFETRAIN_PYTHON", "/usr/bin/python3")
+# The venv of tools/build_env.sh: the same torch wheel whose LibTorch the trainer links.
+PYTHON = os.environ.get("SAFETRAIN_PYTHON",
+                        str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "safetrain/venv/bin/python"))
+BASELINES = {  # the runtime alone, per side: what each run's peak is measured above
+    "reference": [PYTHON, "-c", "import numpy, torch; from torch import nn; from torch.utils.data import DataLoader"],
+    "lightning": [PYTHON, "-c", "import numpy, torch, pytorch_lightning; from torch.utils.data import DataLoader"],
+}
 
 WORKLOADS = {
     "mlp": dict(rows=100_000, model="mlp", hidden=256, layers=2, batch=64, accumulate=1, clip=0.0, epochs=2,
@@ -52,22 +61,39 @@ def run_measured(cmd, log_path):
     return seconds, usage.ru_maxrss / 1024.0, out
 
 
-def reference(w, data, threads, workdir):
-    cmd = [PYTHON, str(SHARED / "torch_reference.py"), "--csv", str(data), "--model", w["model"],
+def python_side(script, w, data, threads, workdir, extra):
+    cmd = [PYTHON, str(script), "--csv", str(data), "--model", w["model"],
            "--batch-size", str(w["batch"]), "--accumulate", str(w["accumulate"]), "--clip", str(w["clip"]),
            "--lr", str(w["lr"]), "--epochs", str(w["epochs"]), "--val-every", "1", "--workers", "2",
-           "--threads", str(threads), "--dropout", str(w["dropout"])]
+           "--threads", str(threads), "--dropout", str(w["dropout"])] + extra
     if w["model"] == "mlp":
         cmd += ["--hidden", str(w["hidden"]), "--layers", str(w["layers"])]
     else:
         cmd += ["--d-model", str(w["d_model"]), "--heads", str(w["heads"]), "--layers", str(w["layers"]),
                 "--patch", str(w["patch"])]
-    _, peak, out = run_measured(cmd, workdir / "reference.log")
+    _, peak, out = run_measured(cmd, workdir / f"{Path(script).stem}.log")
     lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
     summary = lines[-1]
     vals = [l["val_mse"] for l in lines if "val_mse" in l]
     return dict(samples_per_s=summary["train_samples_per_s"], peak_rss_mb=peak,
                 growth=summary["rss_growth_mb_per_epoch"], val_mse=vals[-1])
+
+
+def reference(w, data, threads, workdir):
+    return python_side(SHARED / "torch_reference.py", w, data, threads, workdir, [])
+
+
+def lightning(w, data, threads, workdir):
+    return python_side(ROOT / "bench" / "lightning_reference.py", w, data, threads, workdir,
+                       ["--reference-dir", str(SHARED), "--precision", "32-true"])
+
+
+def baseline(side, workdir):
+    if side == "safetrain":
+        cmd = [str(ROOT / os.environ.get("BUILD_DIR", "build") / "tools" / "trainer"), "--help"]
+    else:
+        cmd = BASELINES[side]
+    return run_measured(cmd, workdir / f"{side}_baseline.log")[1]
 
 
 def ours(w, data, threads, workdir, run_name):
@@ -103,19 +129,48 @@ def ours(w, data, threads, workdir, run_name):
                 growth=growth, val_mse=float(rows[-1]["val_loss"]))
 
 
+SIDES = {"reference": reference, "lightning": lightning, "safetrain": None}
+METRICS = [("samples_per_s", "train samples/s"), ("above_mb", "peak RSS above baseline MB"),
+           ("growth", "RSS growth MB/epoch"), ("val_mse", "final val MSE")]
+
+
+def versions():
+    out = subprocess.run([PYTHON, "-c", "import torch, pytorch_lightning as L; print(torch.__version__, L.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return f"torch {out[0]} (pip; safetrain links its LibTorch), pytorch-lightning {out[1]}"
+
+
+def measure(name, w, data, threads, workdir, repeats, bases):
+    results = {side: [] for side in SIDES}
+    for i in range(repeats):
+        for side, run in SIDES.items():
+            r = run(w, data, threads, workdir) if run else ours(w, data, threads, workdir, f"{name}-{i}")
+            r["above_mb"] = r["peak_rss_mb"] - bases[side]
+            results[side].append(r)
+    for metric, label in METRICS:
+        med = {side: statistics.median(r[metric] for r in rs) for side, rs in results.items()}
+        ratio = lambda other: f"{med['safetrain'] / med[other]:8.2f}" if med[other] else "     n/a"
+        print(f"{name:12} {label:28} {med['reference']:11.4g} {med['lightning']:11.4g} {med['safetrain']:11.4g} "
+              f"{ratio('lightning')} {ratio('reference')}")
+    sys.stdout.flush()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", choices=["mlp", "transformer", "all"], default="all")
-    p.add_argument("--repeats", type=int, default=2, help="A/B pairs per workload")
+    p.add_argument("--repeats", type=int, default=2, help="rounds of the three sides per workload")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--rows", type=int, default=0, help="override the workload's row count (quick checks)")
     a = p.parse_args()
     names = list(WORKLOADS) if a.workload == "all" else [a.workload]
     with tempfile.TemporaryDirectory(prefix="safetrain-bench-") as tmp:
         workdir = Path(tmp)
-        print(f"# {time.strftime('%Y-%m-%d')}  {os.cpu_count()} cores, threads={a.threads}, "
-              f"repeats={a.repeats}, alternating reference/safetrain, OMP_WAIT_POLICY={ENV['OMP_WAIT_POLICY']}")
-        print(f"{'workload':12} {'metric':22} {'reference':>12} {'safetrain':>12} {'ratio':>8}")
+        bases = {side: baseline(side, workdir) for side in SIDES}
+        print(f"# {time.strftime('%Y-%m-%d')}  {os.cpu_count()} cores, threads={a.threads}, repeats={a.repeats}, "
+              f"alternating, OMP_WAIT_POLICY={ENV['OMP_WAIT_POLICY']}; {versions()}")
+        print("# runtime baselines (peak RSS MB): " + ", ".join(f"{k} {v:.0f}" for k, v in bases.items()))
+        print(f"{'workload':12} {'metric':28} {'reference':>11} {'lightning':>11} {'safetrain':>11} "
+              f"{'/light.':>8} {'/ref.':>8}")
         for name in names:
             w = dict(WORKLOADS[name])
             if a.rows:
@@ -123,17 +178,7 @@ def main():
             data = workdir / f"{name}.csv"
             subprocess.run([PYTHON, str(SHARED / "make_bench_data.py"), "--rows", str(w["rows"]),
                             "--out", str(data)], check=True)
-            results = {"reference": [], "safetrain": []}
-            for i in range(a.repeats):
-                results["reference"].append(reference(w, data, a.threads, workdir))
-                results["safetrain"].append(ours(w, data, a.threads, workdir, f"{name}-{i}"))
-            for metric, label in [("samples_per_s", "train samples/s"), ("peak_rss_mb", "peak RSS MB"),
-                                  ("growth", "RSS growth MB/epoch"), ("val_mse", "final val MSE")]:
-                ref = statistics.median(r[metric] for r in results["reference"])
-                our = statistics.median(r[metric] for r in results["safetrain"])
-                ratio = f"{our / ref:8.2f}" if ref else "     n/a"
-                print(f"{name:12} {label:22} {ref:12.4g} {our:12.4g} {ratio}")
-            sys.stdout.flush()
+            measure(name, w, data, a.threads, workdir, a.repeats, bases)
 
 
 if __name__ == "__main__":

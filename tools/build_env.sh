@@ -4,11 +4,14 @@
 #
 #   SAFETRAIN_VENV          the virtual environment of tools/requirements.txt, shared by every clone on
 #                           this machine (default ~/.cache/safetrain/venv; ~3.5 GB, mostly CUDA libraries)
+#   SAFETRAIN_PYTHON        the Python whose torch the build uses (default: the venv's); a machine with
+#                           the pinned torch installed already (the GPU machines) names its python3
+#   SAFETRAIN_DEPS_PREFIX   an extra prefix searched first for the other libraries (the GPU bundle)
 #   SAFETRAIN_TORCH_PREFIX  a LibTorch to build against instead (an unpacked libtorch zip, or any
 #                           prefix holding share/cmake/Torch): skips the venv's torch for the C++ build
 #   CUDA_HOME               the CUDA toolkit a CUDA LibTorch configures with (default /usr/local/cuda)
 SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/safetrain/venv}"
-SAFETRAIN_PYTHON="$SAFETRAIN_VENV/bin/python"
+SAFETRAIN_PYTHON="${SAFETRAIN_PYTHON:-$SAFETRAIN_VENV/bin/python}"
 CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}"
 if [ -x "$CUDA_HOME/bin/nvcc" ]; then
   case ":$PATH:" in *":$CUDA_HOME/bin:"*) ;; *) PATH="$PATH:$CUDA_HOME/bin" ;; esac
@@ -32,5 +35,6 @@ safetrain_cmake_args() {
     echo "safetrain: no LibTorch: run tools/install_deps.sh, or set SAFETRAIN_TORCH_PREFIX" >&2
     return 1
   fi
+  [ -n "${SAFETRAIN_DEPS_PREFIX:-}" ] && prefix="$SAFETRAIN_DEPS_PREFIX;$prefix"
   echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON"
 }

@@ -137,17 +137,27 @@ if libs:
 PY
 }
 
+# The default build's recipe (tools/build_env.sh, as ./safetrain.sh configures it), with the machine's own
+# python3 (it has the pinned torch) in place of the venv and the Debian bundle as the other libraries.
 configure() {
-  local torch_prefix
-  torch_prefix=${SAFETRAIN_TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')} || return 1
+  local pinned installed
+  pinned=$(sed -n 's/^torch==//p' tools/requirements.txt)
+  installed=$(python3 -c 'import torch; print(torch.__version__.split("+")[0])') || return 1
+  [ "$pinned" = "$installed" ] || echo "warning: this machine's torch is $installed, tools/requirements.txt pins $pinned"
+  export SAFETRAIN_PYTHON=${SAFETRAIN_PYTHON:-$(command -v python3)} SAFETRAIN_DEPS_PREFIX="$repo/gpu_bundle/usr"
+  # shellcheck disable=SC1091
+  source tools/build_env.sh
+  local args
+  args=$(safetrain_cmake_args) || return 1
   local arch
   arch=$(python3 -c 'import torch; m, n = torch.cuda.get_device_capability(0); print(f"{m}.{n}")' 2>/dev/null || echo 9.0)
   export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$arch}
   local cuda_root=""
   [ -d /usr/local/cuda ] && cuda_root="-DCUDAToolkit_ROOT=/usr/local/cuda"
   # shellcheck disable=SC2046
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -C gpu_bundle/bundle.cmake \
-    -DCMAKE_PREFIX_PATH="$repo/gpu_bundle/usr;$torch_prefix" $cuda_root $(cudnn_hints) || return 1
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAFETRAIN_WARNINGS_AS_ERRORS=ON -C gpu_bundle/bundle.cmake \
+    $args $cuda_root $(cudnn_hints) || return 1
   grep -q 'CUDA code paths: ON' "$logs/configure.log" 2>/dev/null || [ -n "${SAFETRAIN_GPU_ALLOW_CPU:-}" ] ||
     { echo "configured, but CUDA code paths are OFF"; return 1; }
 }
