@@ -3,7 +3,7 @@
 # configured against the same LibTorch.
 #
 #   SAFETRAIN_VENV          the virtual environment of tools/requirements.txt, shared by every clone on
-#                           this machine (default ~/.cache/safetrain/venv; ~3.5 GB, mostly CUDA libraries)
+#                           this machine (default ~/.cache/safetrain/venv; ~4.8 GB, mostly CUDA libraries)
 #   SAFETRAIN_PYTHON        the Python whose torch the build uses (default: the venv's); a machine with
 #                           the pinned torch installed already (the GPU machines) names its python3
 #   SAFETRAIN_DEPS_PREFIX   an extra prefix searched first for the other libraries (the GPU bundle)

@@ -4,8 +4,8 @@
 #  1. Debian (bookworm) packages: the compiler, CMake, and the C++ libraries other than LibTorch.
 #  2. tools/requirements.txt into one virtual environment per machine (tools/build_env.sh says where):
 #     the pinned torch wheel, whose LibTorch (a CUDA build) the C++ code links, and the Python peers
-#     of the benchmarks. It is reinstalled only when requirements.txt changes. The first download is
-#     ~3.5 GB (about 1 minute at 60 MB/s); every later clone on the machine reuses it.
+#     of the benchmarks. It is reinstalled only when requirements.txt changes. The first install
+#     unpacks to ~4.8 GB (54 s at ~60 MB/s here); every later clone on the machine reuses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/build_env.sh
@@ -43,7 +43,7 @@ stamp="$SAFETRAIN_VENV/.safetrain-requirements"
 if [ -f "$stamp" ] && cmp -s tools/requirements.txt "$stamp" && [ -x "$SAFETRAIN_PYTHON" ]; then
   exit 0
 fi
-echo "install_deps: installing tools/requirements.txt into $SAFETRAIN_VENV (the first time ~3.5 GB)"
+echo "install_deps: installing tools/requirements.txt into $SAFETRAIN_VENV (the first time ~4.8 GB)"
 mkdir -p "$(dirname "$SAFETRAIN_VENV")"
 # A lock, so two clones installing at once do not write one environment together.
 exec 9>"$SAFETRAIN_VENV.lock"
