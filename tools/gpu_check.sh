@@ -102,11 +102,11 @@ env_report() {
   cmake --version | head -1
   ninja --version
   nvidia-smi
-  python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available(),
+  "${SAFETRAIN_PYTHON:-python3}" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available(),
 torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-", "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI,
 torch.utils.cmake_prefix_path)'
-  python3 -c 'import lightning; print("lightning", lightning.__version__)' ||
-    python3 -c 'import pytorch_lightning as L; print("pytorch_lightning", L.__version__)'
+  "${SAFETRAIN_PYTHON:-python3}" -c 'import lightning; print("lightning", lightning.__version__)' ||
+    "${SAFETRAIN_PYTHON:-python3}" -c 'import pytorch_lightning as L; print("pytorch_lightning", L.__version__)'
 }
 
 unpack_bundle() {
@@ -124,7 +124,7 @@ unpack_bundle() {
 
 # cuDNN from the pip wheel (nvidia-cudnn-cu13) when the toolkit has none: LibTorch's CMake looks for it.
 cudnn_hints() {
-  python3 - <<'PY' 2>/dev/null
+  "${SAFETRAIN_PYTHON:-python3}" - <<'PY' 2>/dev/null
 import glob, os
 try:
     import nvidia.cudnn as c
@@ -140,17 +140,17 @@ PY
 # The default build's recipe (tools/build_env.sh, as ./safetrain.sh configures it), with the machine's own
 # python3 (it has the pinned torch) in place of the venv and the Debian bundle as the other libraries.
 configure() {
+  export SAFETRAIN_PYTHON=${SAFETRAIN_PYTHON:-$(command -v python3)} SAFETRAIN_DEPS_PREFIX="$repo/gpu_bundle/usr"
   local pinned installed
   pinned=$(sed -n 's/^torch==//p' tools/requirements.txt)
-  installed=$(python3 -c 'import torch; print(torch.__version__.split("+")[0])') || return 1
+  installed=$("$SAFETRAIN_PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])') || return 1
   [ "$pinned" = "$installed" ] || echo "warning: this machine's torch is $installed, tools/requirements.txt pins $pinned"
-  export SAFETRAIN_PYTHON=${SAFETRAIN_PYTHON:-$(command -v python3)} SAFETRAIN_DEPS_PREFIX="$repo/gpu_bundle/usr"
   # shellcheck disable=SC1091
   source tools/build_env.sh
   local args
   args=$(safetrain_cmake_args) || return 1
   local arch
-  arch=$(python3 -c 'import torch; m, n = torch.cuda.get_device_capability(0); print(f"{m}.{n}")' 2>/dev/null || echo 9.0)
+  arch=$("$SAFETRAIN_PYTHON" -c 'import torch; m, n = torch.cuda.get_device_capability(0); print(f"{m}.{n}")' 2>/dev/null || echo 9.0)
   export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$arch}
   local cuda_root=""
   [ -d /usr/local/cuda ] && cuda_root="-DCUDAToolkit_ROOT=/usr/local/cuda"
