@@ -24,6 +24,7 @@ models::RegressionModel build_checked_model(const models::ModelSpec& spec, const
                                    config.memory.min_free_mb);
   options.device = device.str();
   options.training = training;
+  options.device_budget_mb = config.memory.device_budget_mb;
   return models::build_model_safely(spec, options);
 }
 

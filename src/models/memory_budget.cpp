@@ -78,6 +78,14 @@ Budget device_budget_from(const std::string& name, const monitor::DeviceDescript
   return {name, budget.free_bytes, budget.source};
 }
 
+Budget capped_by_device_budget(Budget budget, double device_budget_mb) {
+  const auto cap = static_cast<int64_t>(device_budget_mb * kBytesPerMb);
+  if (budget.device == "cpu" || cap <= 0 || cap >= budget.free_bytes) return budget;
+  budget.free_bytes = cap;
+  budget.source = "memory.device_budget_mb, below the device's " + budget.source;
+  return budget;
+}
+
 Budget current_budget(const std::string& device) {
   if (device == "cpu") return host_budget();
   if (device.rfind("cuda", 0) == 0) return device_budget(device);

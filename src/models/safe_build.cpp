@@ -9,7 +9,7 @@ namespace safetrain::models {
 RegressionModel build_model_safely(const ModelSpec& spec, const SafeBuildOptions& options) {
   const auto estimate =
       estimate_memory(spec, options.batch_size, options.optimizer, options.precision, options.training);
-  const auto budget = current_budget(options.device);
+  const auto budget = capped_by_device_budget(current_budget(options.device), options.device_budget_mb);
   log::info("memory estimate: ", estimate.summary(), "; ", format_mb(budget.free_bytes), " free on ",
             budget.device, " (", budget.source, ")");
   check_fits(estimate, budget, options.min_free_mb, options.batch_size);

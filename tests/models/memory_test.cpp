@@ -122,6 +122,23 @@ TEST(CheckFits, SuggestsTheBatchThatWouldFit) {
   }
 }
 
+// Regression: on an 80 GB card under memory.device_budget_mb 4096 the safe-build check used the card's
+// free memory, admitting models the budget then stopped with an out-of-memory error mid-run.
+TEST(DeviceBudget, TheConfiguredBudgetCapsAGpuButNeverTheHost) {
+  const Budget card{"cuda:0", 80000 * kMb, "cudaMemGetInfo free"};
+  const auto capped = capped_by_device_budget(card, 4096);
+  EXPECT_EQ(capped.free_bytes, 4096 * kMb);
+  EXPECT_NE(capped.source.find("memory.device_budget_mb"), std::string::npos) << capped.source;
+  EXPECT_EQ(capped_by_device_budget(card, 0).free_bytes, 80000 * kMb);       // no budget set
+  EXPECT_EQ(capped_by_device_budget(card, 90000).free_bytes, 80000 * kMb);   // a budget above what is free
+  const Budget host{"cpu", 8000 * kMb, "MemAvailable"};
+  EXPECT_EQ(capped_by_device_budget(host, 4096).free_bytes, 8000 * kMb);
+  const auto estimate = estimate_memory(seed_transformer(), 4096, OptimizerKind::adamw, Precision::fp32);
+  ASSERT_GT(estimate.total_bytes, 4096 * kMb);
+  ASSERT_LT(estimate.total_bytes, 80000 * kMb);
+  EXPECT_THROW(check_fits(estimate, capped, 0.0, 4096), safetrain::ResourceError);
+}
+
 TEST(SafeBuild, RefusesBeforeAllocatingAndBuildsWhenItFits) {
   ModelSpec spec;
   spec.type = ModelFamily::mlp;

@@ -15,6 +15,11 @@ struct Budget {
   std::string source;      // where the figure came from, e.g. "/proc/meminfo MemAvailable"
 };
 
+// A device budget lowered to memory.device_budget_mb (0: no cap), which the allocator's memory fraction
+// enforces during the run: an 80 GB card under a 4096 MB budget admits only what fits in 4096 MB.
+// The host budget is never capped by it.
+Budget capped_by_device_budget(Budget budget, double device_budget_mb);
+
 // The budget of CUDA device `name` from its description and /proc/meminfo: cudaMemGetInfo on a
 // discrete GPU, MemAvailable on an integrated one (Jetson-class boards share the host's memory);
 // `source` says which. Pure: current_budget's CUDA branch and the tests use it.

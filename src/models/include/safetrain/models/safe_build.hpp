@@ -23,6 +23,7 @@ struct SafeBuildOptions {
   double min_free_mb;          // memory.min_free_mb
   std::string device = "cpu";  // "cpu" | "cuda" | "cuda:N", the resolved device
   bool training = true;        // false for predict (no gradients, no optimizer state)
+  double device_budget_mb = 0;  // memory.device_budget_mb: caps a GPU's free memory (0: none)
 };
 
 // Throws InputError (bad spec/options) or ResourceError (does not fit) before allocating.
