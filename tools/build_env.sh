@@ -35,6 +35,11 @@ safetrain_cmake_args() {
     echo "safetrain: no LibTorch: run tools/install_deps.sh, or set SAFETRAIN_TORCH_PREFIX" >&2
     return 1
   fi
+  # Torch_DIR too: a tree configured before against another LibTorch keeps its cached one otherwise.
+  local torch_dir=""
+  for candidate in "$prefix/Torch" "$prefix/share/cmake/Torch"; do
+    [ -f "$candidate/TorchConfig.cmake" ] && torch_dir="-DTorch_DIR=$candidate -DCaffe2_DIR=$candidate/../Caffe2" && break
+  done
   [ -n "${SAFETRAIN_DEPS_PREFIX:-}" ] && prefix="$SAFETRAIN_DEPS_PREFIX;$prefix"
-  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON"
+  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON" $torch_dir
 }
