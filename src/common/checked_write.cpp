@@ -91,9 +91,11 @@ CheckedFile::~CheckedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void CheckedFile::write(const std::string& bytes) {
+void CheckedFile::write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
+
+void CheckedFile::write(const char* data, size_t size) {
   if (fd_ < 0) throw_write_error(file_, EBADF);
-  write_all(fd_, bytes.data(), bytes.size(), file_);
+  write_all(fd_, data, size, file_);
 }
 
 void CheckedFile::sync() {

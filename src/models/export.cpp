@@ -5,7 +5,7 @@
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/torch.h>
 
-#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/streamed_file.hpp"
 
 namespace safetrain::models {
 namespace {
@@ -20,26 +20,22 @@ torch::Tensor owned_cpu_copy(const torch::Tensor& t) {
   return owns_storage ? cpu : cpu.clone();
 }
 
-// torch::pickle_save's archive with a plain dictionary: its own pickler tags a typed Dict with
-// torch.jit._pickle.restore_type_tag, a global that torch.load refuses by default since PyTorch 2.6
-// (weights_only=True). Untagged, the file is what torch.save(dict) writes, and C++ reads it the same.
-std::vector<char> pickle_save_plain(const c10::IValue& value) {
-  std::vector<char> pickled;
+// torch::pickle_save's archive with a plain dictionary, streamed into `path`: its own pickler tags a
+// typed Dict with torch.jit._pickle.restore_type_tag, a global that torch.load refuses by default since
+// PyTorch 2.6 (weights_only=True), and it builds the whole file in memory first. Untagged, the file is
+// what torch.save(dict) writes and C++ reads it the same; tensors go to the file one record at a time.
+void save_plain_pickle(const c10::IValue& value, const std::filesystem::path& path) {
+  std::vector<char> pickled;  // the structure only: tensor data is written from the tensors' own storage
   torch::jit::Pickler pickler([&](const char* bytes, size_t size) { pickled.insert(pickled.end(), bytes, bytes + size); },
                               nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
   pickler.protocol();
   pickler.pushIValue(value);
   pickler.stop();
-  std::vector<char> container;
-  container.reserve(pickled.size());
-  caffe2::serialize::PyTorchStreamWriter writer([&](const void* bytes, size_t size) {
-    const char* begin = static_cast<const char*>(bytes);
-    container.insert(container.end(), begin, begin + size);
-    return size;
+  write_streamed_atomically(path, [&](const ChunkSink& sink) {
+    caffe2::serialize::PyTorchStreamWriter writer(sink);
+    torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
+    writer.writeEndOfFile();
   });
-  torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
-  writer.writeEndOfFile();
-  return container;
 }
 
 }  // namespace
@@ -54,8 +50,7 @@ NamedTensors state_dict(const torch::nn::Module& model) {
 void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& path) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [name, tensor] : tensors) dict.insert(name, owned_cpu_copy(tensor));
-  const std::vector<char> bytes = pickle_save_plain(c10::IValue(dict));
-  write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
+  save_plain_pickle(c10::IValue(dict), path);
 }
 
 }  // namespace safetrain::models

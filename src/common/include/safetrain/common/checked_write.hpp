@@ -32,6 +32,7 @@ class CheckedFile {
   CheckedFile& operator=(const CheckedFile&) = delete;
 
   void write(const std::string& bytes);
+  void write(const char* data, size_t size);
   void sync();   // fsync: on some file systems the first moment a full disk shows
   void close();  // checked close; further writes are an error
   const std::filesystem::path& path() const { return file_; }

@@ -34,7 +34,8 @@ struct CheckpointWrite {
   std::string config_yaml;
 };
 
-// Every file is serialised in memory and written with checked writes, fsynced, then the
+// Every file is streamed record by record into a staging directory with checked writes (no
+// whole-file buffer: the write adds no copy of the weights or moments to the peak), fsynced, then the
 // directory is swapped into place. On failure the previous checkpoint at `dir` is kept, the
 // staging directory removed, and IoError (DiskFullError on ENOSPC: "disk full at PATH (N MB
 // free)") is thrown; std::bad_alloc when memory runs out while serialising.
