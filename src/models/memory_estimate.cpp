@@ -65,6 +65,13 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, Optimi
   return e;
 }
 
+int64_t inference_rows_within_training(const ModelSpec& spec, int64_t training_batch, Precision precision) {
+  const int64_t training = estimate_memory(spec, training_batch, OptimizerKind::sgd, precision).activation_bytes;
+  const int64_t per_row = std::max<int64_t>(
+      1, estimate_memory(spec, 1, OptimizerKind::sgd, precision, /*training=*/false).activation_bytes);
+  return std::max<int64_t>(1, training / per_row);
+}
+
 int64_t largest_batch_that_fits(const ModelSpec& spec, OptimizerKind optimizer,
                                 Precision precision, int64_t available_bytes) {
   const auto one = estimate_memory(spec, 1, optimizer, precision);

@@ -5,6 +5,8 @@
 #include "safetrain/eval/final_stage.hpp"
 #include "safetrain/eval/importance.hpp"
 #include "safetrain/eval/plots.hpp"
+#include "safetrain/infer/model_from_config.hpp"
+#include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/trim.hpp"
 #include "safetrain/train/callbacks.hpp"
@@ -41,6 +43,16 @@ void write_importance(TrainingSession::State& s) {
   torch::NoGradGuard no_grad;
   s.model->eval();
   options.seed = s.config.seed;
+  // Bounded by a training step's activations, so the final stage never peaks above training.
+  const auto spec = infer::model_spec_from(s.config, static_cast<int64_t>(s.data.feature_names.size()),
+                                           s.data.target_names);
+  const int64_t bound = models::inference_rows_within_training(spec, s.config.training.batch_size,
+                                                              s.config.training.precision);
+  if (options.batch_rows > bound) {
+    log::info("importance: batches of at most ", bound, " rows (importance.batch_rows ", options.batch_rows,
+              " would hold more activations than a training step)");
+    options.batch_rows = bound;
+  }
   const auto forward = s.forward();
   const auto result = eval::permutation_importance([&](const torch::Tensor& x) { return forward(x.to(s.device)); },
                                                    s.data.val.x, s.data.val.y, s.data.feature_names, options);

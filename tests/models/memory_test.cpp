@@ -190,3 +190,21 @@ TEST(CudaBudget, DeviceBudgetComesFromTheDescription) {
   EXPECT_EQ(budget.source.find("MemAvailable") != std::string::npos, device.integrated) << budget.source;
   EXPECT_THROW(current_budget("cuda:4096"), safetrain::InputError);
 }
+
+// Regression: permutation importance ran the seed transformer on batches of 512 rows without gradients
+// after training on batches of 4, reaching +590 MB over the runtime in the run's last minute.
+TEST(InferenceBound, AnInferencePassStaysWithinATrainingStepsActivations) {
+  for (const int64_t batch : {1, 4, 64}) {
+    SCOPED_TRACE(batch);
+    const auto spec = seed_transformer();
+    const int64_t rows = inference_rows_within_training(spec, batch, Precision::fp32);
+    ASSERT_GE(rows, 1);
+    const auto training = estimate_memory(spec, batch, OptimizerKind::adam, Precision::fp32);
+    const auto inference = estimate_memory(spec, rows, OptimizerKind::adam, Precision::fp32, /*training=*/false);
+    EXPECT_LE(inference.activation_bytes, training.activation_bytes);
+    // ...and is not needlessly small: one more row would not fit.
+    const auto one_more = estimate_memory(spec, rows + 1, OptimizerKind::adam, Precision::fp32, false);
+    EXPECT_GT(one_more.activation_bytes, training.activation_bytes);
+  }
+  EXPECT_LT(inference_rows_within_training(seed_transformer(), 4, Precision::fp32), 512);
+}

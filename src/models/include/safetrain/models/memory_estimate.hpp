@@ -34,6 +34,11 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, Optimi
 int64_t largest_batch_that_fits(const ModelSpec& spec, OptimizerKind optimizer, Precision precision,
                                 int64_t available_bytes);
 
+// The most rows one inference pass (no gradients) may take so that its activations stay within those
+// of a training step of `training_batch` rows: evaluation-time passes (permutation importance) then
+// never raise the run's peak above training's. At least 1.
+int64_t inference_rows_within_training(const ModelSpec& spec, int64_t training_batch, Precision precision);
+
 // Bytes as "123.4 MB".
 std::string format_mb(int64_t bytes);
 
