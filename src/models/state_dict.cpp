@@ -1,5 +1,8 @@
 #include "safetrain/models/state_dict.hpp"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -46,12 +49,13 @@ std::string StateDictReport::summary() const {
 }
 
 StateDictReport load_state_dict(torch::nn::Module& module, const std::filesystem::path& file, bool strict) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file.string() + ": cannot open model weights");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!std::ifstream(file, std::ios::binary)) throw InputError(file.string() + ": cannot open model weights");
   c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
   try {
-    const auto value = torch::pickle_load(bytes);
+    // Read record by record from the file (torch::pickle_load wants the whole file in memory first:
+    // a second copy of the weights at every best-checkpoint load).
+    caffe2::serialize::PyTorchStreamReader reader(file.string());
+    const auto value = torch::jit::readArchiveAndTensors("data", "", "", std::nullopt, std::nullopt, std::nullopt, reader);
     if (!value.isGenericDict()) throw InputError(file.string() + ": not a tensor dictionary");
     dict = value.toGenericDict();
   } catch (const c10::Error& e) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "safetrain/infer/checkpoint.hpp"
+#include "safetrain/models/state_dict.hpp"
 #include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -59,4 +60,21 @@ TEST(CheckpointWrite, AddsNoCopyOfTheWeightsOrMomentsToThePeak) {
   // Serialised into memory first, the write added at least the 64 MB of moments (the old behaviour).
   EXPECT_LT(added, 16 * kMb) << "the checkpoint write raised the peak by " << added / kMb << " MB";
   EXPECT_GT(fs::file_size(dir / "optimizer.pt"), static_cast<uintmax_t>(64 * kMb));
+}
+
+// Loading weights (the best checkpoint before the test, predict) reads record by record: the peak grows
+// by the weights themselves, not by a second whole-file copy of them.
+TEST(CheckpointLoad, AddsOnlyTheWeightsThemselvesToThePeak) {
+  torch::nn::Linear net(2048, 4096);  // 32 MB of weights
+  const fs::path file = safetrain::testing_support::scratch_dir("checkpoint_memory_load") / "model.pt";
+  safetrain::models::save_state_dict(*net, file);
+  safetrain::models::load_state_dict(*net, file, true);  // warm
+  if (!reset_peak()) GTEST_SKIP() << "/proc/self/clear_refs is not writable here";
+  const int64_t before_kb = status_kb("VmRSS:");
+  safetrain::models::load_state_dict(*net, file, true);
+  const int64_t added = (status_kb("VmHWM:") - before_kb) * 1024;
+  const auto weights = static_cast<int64_t>(fs::file_size(file));
+  // Read whole into memory first, the load added the file and the tensors made from it (2x the weights).
+  EXPECT_LT(added, weights + 12 * kMb) << "loading raised the peak by " << added / kMb << " MB for "
+                                       << weights / kMb << " MB of weights";
 }
