@@ -10,7 +10,8 @@
 #   SAFETRAIN_TORCH_PREFIX  a LibTorch to build against instead (an unpacked libtorch zip, or any
 #                           prefix holding share/cmake/Torch): skips the venv's torch for the C++ build
 #   CUDA_HOME               the CUDA toolkit a CUDA LibTorch configures with (default /usr/local/cuda)
-SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/safetrain/venv}"
+safetrain_home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$safetrain_home/.cache}/safetrain/venv}"
 SAFETRAIN_PYTHON="${SAFETRAIN_PYTHON:-$SAFETRAIN_VENV/bin/python}"
 CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}"
 if [ -x "$CUDA_HOME/bin/nvcc" ]; then
