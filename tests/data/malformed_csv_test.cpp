@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "safetrain/common/error.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/data/prepare.hpp"
 
 using namespace safetrain;
@@ -27,7 +27,7 @@ std::string corpus(const std::string& name) {
 
 std::string read_error(const std::string& input) {
   try {
-    read_csv(input);
+    read_table(input);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -67,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"no_such_file_*.csv", "no such file"}));
 
 TEST(MalformedCsvCorpus, MissingTargetColumnNamesKeyAndFile) {
-  const auto table = read_csv(corpus("missing_target_column.csv"));
+  const auto table = read_table(corpus("missing_target_column.csv"));
   ColumnSelection selection;
   selection.targets = {"y"};
   try {
