@@ -6,6 +6,8 @@
 #                           this machine (default ~/.cache/safetrain/venv; ~3.5 GB, mostly CUDA libraries)
 #   SAFETRAIN_TORCH_PREFIX  a LibTorch to build against instead (an unpacked libtorch zip, or any
 #                           prefix holding share/cmake/Torch): skips the venv's torch for the C++ build
+#   SAFETRAIN_ARROW_PREFIX  a system or conda Arrow C++ with Parquet (prefix of lib/cmake/Arrow) to build against
+#                           instead of the pyarrow wheel's
 #   CUDA_HOME               the CUDA toolkit a CUDA LibTorch configures with (default /usr/local/cuda)
 SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/safetrain/venv}"
 SAFETRAIN_PYTHON="$SAFETRAIN_VENV/bin/python"
@@ -32,5 +34,6 @@ safetrain_cmake_args() {
     echo "safetrain: no LibTorch: run tools/install_deps.sh, or set SAFETRAIN_TORCH_PREFIX" >&2
     return 1
   fi
-  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON"
+  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON" \
+    ${SAFETRAIN_ARROW_PREFIX:+"-DSAFETRAIN_ARROW_PREFIX=$SAFETRAIN_ARROW_PREFIX"}
 }

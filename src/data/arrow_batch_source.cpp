@@ -64,7 +64,11 @@ std::string text_of(const arrow::Array& array, int64_t i) {
 
 void check_arrow(const arrow::Status& status, const std::string& where) {
   if (status.ok()) return;
-  if (status.IsIOError()) throw IoError(where + ": " + status.message());
+  // A damaged compressed file (truncated .gz) is an IOError to Arrow, bad input to us.
+  const bool damaged = status.message().find("ompress") != std::string::npos ||
+                       status.message().find("zlib") != std::string::npos ||
+                       status.message().find("zstd") != std::string::npos;
+  if (status.IsIOError() && !damaged) throw IoError(where + ": " + status.message());
   throw InputError(where + ": " + status.message());
 }
 

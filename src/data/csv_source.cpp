@@ -1,16 +1,22 @@
-// CSV (and .csv.gz, .csv.zst) through Arrow's streaming CSV reader: RFC 4180 quoting (delimiters, doubled
-// quotes and line breaks inside quotes), CRLF, a UTF-8 byte-order mark, blocks parsed ahead on Arrow's
-// threads. Every used column is read as text and converted by cell_parse.hpp, so a cell means the same in
-// every format and a refused one is named by file:line:column.
+// CSV (and .csv.gz, .csv.zst) through Arrow's CSV parser (arrow::csv::BlockParser): RFC 4180 quoting
+// (delimiters, doubled quotes and line breaks inside quotes), CRLF, empty lines. The text streams in 1 MB
+// reads; each parsed block's cells of the used columns are converted by cell_parse.hpp straight into a
+// float32 block, so a cell means the same in every format and a refused one is named by file:line:column.
+// Arrow's StreamingReader was not used: it reads up to 32 blocks ahead on a background thread and builds
+// string arrays of every cell, which put the load peak ~90 MB over the data on a 20 MB table (LoadOnce).
 #include <arrow/csv/api.h>
+#include <arrow/csv/parser.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "arrow_batch_source.hpp"
+#include "csv_blocks.hpp"
 #include "cell_parse.hpp"
 #include "csv_text.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/common/stop_signals.hpp"
 #include "safetrain/common/text.hpp"
 #include "table_formats.hpp"
 
@@ -19,8 +25,9 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
-// Arrow's block: the longest row (or quoted field) the reader accepts, and the text parsed per batch.
-constexpr int32_t kBlockBytes = 4 << 20;
+constexpr int64_t kReadBytes = 1 << 20;      // text read and parsed per step
+constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field) accepted: an unclosed quote
+                                             // would otherwise buffer the whole file
 
 
 struct Dialect {
@@ -33,7 +40,7 @@ Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
   if (options.quote.size() > 1) throw InputError("data.csv.quote: '" + options.quote + "' is not one character");
   d.quote = options.quote.empty() ? '\0' : options.quote[0];
   const auto& delimiter = options.delimiter;
-  if (delimiter == "auto") return Dialect{sniff_delimiter(read_csv_head(first_file, kBlockBytes), d.quote), d.quote};
+  if (delimiter == "auto") return Dialect{sniff_delimiter(read_csv_head(first_file, kReadBytes), d.quote), d.quote};
   if (delimiter == "tab" || delimiter == "\\t") return Dialect{'\t', d.quote};
   if (delimiter.size() != 1 || delimiter[0] == '\n' || delimiter[0] == '\r' || delimiter[0] == d.quote) {
     throw InputError("data.csv.delimiter: '" + delimiter + "' is not one character (auto, tab, ',', ';', ...)");
@@ -44,16 +51,6 @@ Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
 void check_header(const std::vector<std::string>& header, const fs::path& path) {
   for (size_t c = 0; c < header.size(); ++c) {
     const std::string where = path.string() + ":1:" + std::to_string(c + 1) + ": ";
-    if (header[c].find('\0') != std::string::npos) {
-      throw InputError(where + "NUL byte in the header (binary data or a UTF-16 file; save the table as UTF-8 text)");
-    }
-    const size_t bad = text::invalid_utf8_offset(header[c]);
-    if (bad != std::string::npos) {
-      char byte[8];
-      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(header[c][bad]));
-      throw InputError(where + "column name is not valid UTF-8 (byte " + byte + " at offset " + std::to_string(bad) +
-                       "); save the table as UTF-8");
-    }
     if (header[c].empty()) throw InputError(where + "empty column name in the header");
     const auto first = std::find(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(c), header[c]);
     if (first != header.begin() + static_cast<std::ptrdiff_t>(c)) {
@@ -63,137 +60,203 @@ void check_header(const std::vector<std::string>& header, const fs::path& path) 
   }
 }
 
-class CsvSource final : public ArrowBatchSource {
+// The header line's bytes, before Arrow parses the first block: a NUL (a UTF-16 file, binary data) or a name
+// that is not UTF-8 is named by its column here; Arrow would report a later symptom.
+void check_header_bytes(const fs::path& file, char delimiter) {
+  std::string line = read_csv_head(file, kReadBytes);
+  line = line.substr(0, line.find('\n'));
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  const auto column_at = [&](size_t offset) {
+    return std::to_string(1 + std::count(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(offset), delimiter));
+  };
+  const std::string where = file.string() + ":1:";
+  if (const size_t nul = line.find('\0'); nul != std::string::npos) {
+    throw InputError(where + column_at(nul) +
+                     ": NUL byte in the header (binary data or a UTF-16 file; save the table as UTF-8 text)");
+  }
+  if (const size_t bad = text::invalid_utf8_offset(line); bad != std::string::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[bad]));
+    throw InputError(where + column_at(bad) + ": column name is not valid UTF-8 (byte " + byte +
+                     "); save the table as UTF-8");
+  }
+}
+
+class CsvSource final : public TableSource {
  public:
   CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return std::nullopt; }
   int64_t row_upper_bound() const override;
+  int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
+  void rewind() override { open_file(0); }
 
  private:
-  std::shared_ptr<arrow::RecordBatch> next_record_batch() override;
-  void restart() override { open_file(0); }
-  std::string cell_location(int64_t row_in_file, const std::string& column) const override;
-  std::shared_ptr<arrow::csv::StreamingReader> open_reader(const fs::path& file,
-                                                           const std::vector<std::string>& text_columns, bool ahead);
-  std::vector<std::string> read_header(const fs::path& file);
-  std::vector<std::string> first_row(const std::vector<std::string>& names);
-  void classify(const std::vector<std::string>& header, const CsvColumnRoles& roles);
-  bool open_file(size_t index);
-  [[noreturn]] void refuse(const arrow::Status& status, const fs::path& file) const;
+  arrow::csv::ParseOptions parse_options();
+  std::unique_ptr<CsvBlocks> open_blocks(size_t index);
+  void classify(const CsvColumnRoles& roles);
+  void open_file(size_t index);
+  bool next_block();  // the next parsed block into staged_; false after the last file
+  void convert_block();
+  [[noreturn]] void refuse(const arrow::Status& status) const;
 
   Dialect dialect_;
   std::vector<std::string> header_;
-  std::shared_ptr<arrow::csv::StreamingReader> reader_;
+  std::vector<int32_t> numeric_at_, id_at_;  // header positions of columns_ and id_columns_
+  size_t file_index_ = 0;
+  std::unique_ptr<CsvBlocks> blocks_;
+  std::vector<float> staged_;                        // the parsed block, rows x columns
+  std::vector<std::vector<std::string>> staged_ids_;
+  int64_t staged_rows_ = 0, staged_offset_ = 0;
   struct BadRow {
     int32_t expected_columns = 0, actual_columns = 0;
     int64_t number = -1;  // 1-based, the header is 1; -1 when Arrow does not know
+    std::string text;
   };
-  BadRow bad_row_;  // the last row of the wrong width Arrow reported
-  std::string bad_row_text_;
+  std::shared_ptr<BadRow> bad_row_ = std::make_shared<BadRow>();  // the last row of the wrong width
 };
 
 CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
   name_ = pattern;
   files_ = expand_glob(pattern);
   dialect_ = dialect_of(files_[0], options.csv);
-  header_ = read_header(files_[0]);
+  check_header_bytes(files_[0], dialect_.delimiter);
+  auto first = open_blocks(0);
+  header_ = first->header();
   check_header(header_, files_[0]);
-  classify(header_, roles);
+  blocks_ = std::move(first);
+  classify(roles);
   open_file(0);
 }
 
-std::shared_ptr<arrow::csv::StreamingReader> CsvSource::open_reader(const fs::path& file,
-                                                                    const std::vector<std::string>& text_columns,
-                                                                    bool ahead) {
-  bad_row_.number = -1;
-  auto read = arrow::csv::ReadOptions::Defaults();
-  read.block_size = kBlockBytes;
-  read.use_threads = ahead;  // parse the next blocks on Arrow's threads while this one converts
+arrow::csv::ParseOptions CsvSource::parse_options() {
   auto parse = arrow::csv::ParseOptions::Defaults();
   parse.delimiter = dialect_.delimiter;
   parse.quoting = dialect_.quote != '\0';
   parse.quote_char = dialect_.quote == '\0' ? '"' : dialect_.quote;
   parse.newlines_in_values = true;
-  parse.invalid_row_handler = [this](const arrow::csv::InvalidRow& row) {
-    bad_row_text_.assign(row.text.substr(0, 200));
-    bad_row_ = BadRow{row.expected_columns, row.actual_columns, row.number};
+  parse.invalid_row_handler = [bad = bad_row_](const arrow::csv::InvalidRow& row) {
+    // A line of blanks carries no row (as an empty line does for Arrow).
+    if (row.text.find_first_not_of(" \t\r") == std::string_view::npos) return arrow::csv::InvalidRowResult::Skip;
+    *bad = BadRow{row.expected_columns, row.actual_columns, row.number, std::string(row.text.substr(0, 200))};
     return arrow::csv::InvalidRowResult::Error;
   };
-  auto convert = arrow::csv::ConvertOptions::Defaults();
-  convert.check_utf8 = false;  // ids pass as they are; a numeric cell that is not UTF-8 is not a number anyway
-  convert.strings_can_be_null = false;  // "NA" and "" stay text: cell_parse.hpp decides what is missing
-  convert.include_columns = text_columns;
-  for (const auto& name : text_columns) convert.column_types[name] = arrow::utf8();
-  auto made = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), open_csv_stream(file), read, parse,
-                                                convert);
-  if (!made.ok()) refuse(made.status(), file);
-  return *made;
+  return parse;
 }
 
-std::vector<std::string> CsvSource::read_header(const fs::path& file) {
-  return open_reader(file, {}, false)->schema()->field_names();
-}
-
-// The first data row's cells of `names`, as text (empty when the file has no rows).
-std::vector<std::string> CsvSource::first_row(const std::vector<std::string>& names) {
-  auto reader = open_reader(files_[0], names, false);
-  std::shared_ptr<arrow::RecordBatch> batch;
-  while (true) {
-    const auto status = reader->ReadNext(&batch);
-    if (!status.ok()) refuse(status, files_[0]);
-    if (!batch || batch->num_rows() > 0) break;
-  }
-  std::vector<std::string> cells;
-  for (const auto& name : names) {
-    cells.emplace_back(batch ? std::static_pointer_cast<arrow::StringArray>(batch->GetColumnByName(name))->GetView(0)
-                             : std::string_view());
-  }
-  return cells;
-}
-
-void CsvSource::classify(const std::vector<std::string>& header, const CsvColumnRoles& roles) {
-  check_roles_present(roles, header, files_[0]);
-  std::vector<std::string> candidates;  // every column that may be numeric
-  for (const auto& name : header) {
-    if (contains_name(roles.id_columns, name) || contains_name(roles.ignore_columns, name)) continue;
-    if (!roles.only_numeric || is_required_numeric(roles, name)) candidates.push_back(name);
-  }
-  const auto cells = first_row(candidates);
-  for (size_t c = 0; c < candidates.size(); ++c) {
-    const auto& name = candidates[c];
-    if (!is_required_numeric(roles, name) && looks_like_text(cells[c])) {
-      log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", cells[c],
-                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
-      continue;
-    }
-    columns_.push_back(name);
-  }
-  for (const auto& name : header) {
-    if (contains_name(roles.id_columns, name)) id_columns_.push_back(name);
-  }
-}
-
-bool CsvSource::open_file(size_t index) {
-  reader_.reset();
+std::unique_ptr<CsvBlocks> CsvSource::open_blocks(size_t index) {
+  bad_row_->number = -1;
   file_index_ = index;
-  if (index >= files_.size()) return false;
-  if (index > 0) check_same_columns(header_, read_header(files_[index]), files_[0], files_[index]);
-  std::vector<std::string> used = columns_;
-  used.insert(used.end(), id_columns_.begin(), id_columns_.end());
-  reader_ = open_reader(files_[index], used, true);
-  return true;
+  auto blocks = std::make_unique<CsvBlocks>(files_[index], parse_options(), kReadBytes, kMaxRowBytes);
+  if (!blocks->status().ok()) refuse(blocks->status());
+  if (blocks->header().empty()) {
+    throw InputError(files_[index].string() + ": empty file (expected a header line of column names)");
+  }
+  return blocks;
 }
 
-std::shared_ptr<arrow::RecordBatch> CsvSource::next_record_batch() {
-  while (reader_) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    bad_row_.number = -1;
-    const auto status = reader_->ReadNext(&batch);
-    if (!status.ok()) refuse(status, files_[file_index_]);
-    if (batch) return batch;
+void CsvSource::classify(const CsvColumnRoles& roles) {
+  check_roles_present(roles, header_, files_[0]);
+  std::vector<std::string> first_row(header_.size());
+  if (blocks_->next()) {
+    for (int32_t c = 0; c < static_cast<int32_t>(header_.size()); ++c) {
+      bool first = true;
+      (void)blocks_->block().VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
+        if (std::exchange(first, false)) first_row[static_cast<size_t>(c)].assign(reinterpret_cast<const char*>(data), size);
+        return arrow::Status::OK();
+      });
+    }
+  } else if (!blocks_->status().ok()) {
+    refuse(blocks_->status());
+  }
+  for (size_t c = 0; c < header_.size(); ++c) {
+    const auto& name = header_[c];
+    const bool required = is_required_numeric(roles, name);
+    if (contains_name(roles.id_columns, name)) {
+      id_columns_.push_back(name);
+      id_at_.push_back(static_cast<int32_t>(c));
+    } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
+      continue;
+    } else if (!required && looks_like_text(first_row[c])) {
+      log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", first_row[c],
+                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
+    } else {
+      columns_.push_back(name);
+      numeric_at_.push_back(static_cast<int32_t>(c));
+    }
+  }
+}
+
+void CsvSource::open_file(size_t index) {
+  blocks_.reset();
+  staged_rows_ = staged_offset_ = 0;
+  file_index_ = index;
+  if (index >= files_.size()) return;
+  if (index > 0) check_header_bytes(files_[index], dialect_.delimiter);
+  blocks_ = open_blocks(index);
+  if (index > 0) check_same_columns(header_, blocks_->header(), files_[0], files_[index]);
+}
+
+bool CsvSource::next_block() {
+  while (blocks_) {
+    throw_if_stop_requested(("while reading " + name_).c_str());
+    if (blocks_->next()) {
+      convert_block();
+      return true;
+    }
+    if (!blocks_->status().ok()) refuse(blocks_->status());
     open_file(file_index_ + 1);
   }
-  return nullptr;
+  return false;
+}
+
+void CsvSource::convert_block() {
+  const auto& block = blocks_->block();
+  const auto width = columns_.size();
+  staged_rows_ = block.num_rows();
+  staged_offset_ = 0;
+  staged_.resize(static_cast<size_t>(staged_rows_) * width);
+  for (size_t k = 0; k < width; ++k) {
+    float* out = staged_.data() + k;
+    int64_t row = 0;
+    const auto status = block.VisitColumn(numeric_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
+      const std::string_view cell(reinterpret_cast<const char*>(data), size);
+      const CellError error = parse_cell(cell, out[row * static_cast<int64_t>(width)]);
+      if (error != CellError::none) {
+        const auto& file = files_[file_index_];
+        throw InputError(file.string() + ":" +
+                         std::to_string(line_of_row(file, dialect_.quote, blocks_->rows_before() + row)) + ":" +
+                         std::to_string(numeric_at_[k] + 1) + ": " + cell_error_text(error, cell, columns_[k]));
+      }
+      ++row;
+      return arrow::Status::OK();
+    });
+    if (!status.ok()) refuse(status);
+  }
+  staged_ids_.assign(id_at_.size(), {});
+  for (size_t k = 0; k < id_at_.size(); ++k) {
+    (void)block.VisitColumn(id_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
+      staged_ids_[k].emplace_back(reinterpret_cast<const char*>(data), size);
+      return arrow::Status::OK();
+    });
+  }
+}
+
+int64_t CsvSource::read_rows(float* out, int64_t max_rows, TextColumns* ids) {
+  const auto width = static_cast<int64_t>(columns_.size());
+  int64_t done = 0;
+  while (done < max_rows) {
+    if (staged_offset_ >= staged_rows_ && !next_block()) break;
+    const int64_t rows = std::min(max_rows - done, staged_rows_ - staged_offset_);
+    std::copy_n(staged_.data() + staged_offset_ * width, rows * width, out + done * width);
+    for (size_t k = 0; ids && k < staged_ids_.size(); ++k) {
+      auto& values = ids->values[k];
+      const auto from = staged_ids_[k].begin() + staged_offset_;
+      values.insert(values.end(), from, from + rows);
+    }
+    staged_offset_ += rows;
+    done += rows;
+  }
+  return done;
 }
 
 int64_t CsvSource::row_upper_bound() const {
@@ -202,30 +265,23 @@ int64_t CsvSource::row_upper_bound() const {
   return rows;
 }
 
-std::string CsvSource::cell_location(int64_t row_in_file, const std::string& column) const {
-  const auto at = std::find(header_.begin(), header_.end(), column) - header_.begin() + 1;
-  const auto& file = files_[file_index_];
-  return file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, row_in_file)) + ":" +
-         std::to_string(at);
-}
-
 // Arrow's message, with the file and the line where Arrow knows the row.
-void CsvSource::refuse(const arrow::Status& status, const fs::path& file) const {
-  const std::string message = status.message();
-  if (message.find("Empty CSV file") != std::string::npos) {
-    throw InputError(file.string() + ": empty file (expected a header line of column names)");
-  }
-  if (bad_row_.number >= 2) {
-    throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, bad_row_.number - 2)) +
-                     ": expected " + std::to_string(bad_row_.expected_columns) + " cells (as in the header), found " +
-                     std::to_string(bad_row_.actual_columns) + ": '" + bad_row_text_ + "'");
-  }
-  if (message.find("straddl") != std::string::npos || message.find("out of sync") != std::string::npos) {
-    throw InputError(file.string() + ": a row or quoted field longer than " + std::to_string(kBlockBytes >> 20) +
+void CsvSource::refuse(const arrow::Status& status) const {
+  const auto& file = files_[file_index_];
+  if (blocks_ && blocks_->row_too_long()) {
+    throw InputError(file.string() + ": a row or quoted field longer than " + std::to_string(kMaxRowBytes >> 20) +
                      " MB (an unclosed quote, or not a text table; data.csv.quote sets the quote character)");
   }
-  if (status.IsIOError()) throw IoError(file.string() + ": " + message);
-  throw InputError(file.string() + ": " + message);
+  if (status.message().find("Empty CSV") != std::string::npos) {
+    throw InputError(file.string() + ": empty file (expected a header line of column names)");
+  }
+  if (bad_row_->number >= 2) {
+    throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, bad_row_->number - 2)) +
+                     ": expected " + std::to_string(bad_row_->expected_columns) + " cells (as in the header), found " +
+                     std::to_string(bad_row_->actual_columns) + ": '" + bad_row_->text + "'");
+  }
+  check_arrow(status, file.string());
+  throw InputError(file.string() + ": " + status.message());
 }
 
 }  // namespace

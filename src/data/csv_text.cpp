@@ -100,6 +100,7 @@ int64_t line_of_row(const fs::path& file, char quote, int64_t row) {
         started = started && quoted;
         continue;
       }
+      if (!started && (ch == ' ' || ch == '\t')) continue;  // a line of blanks carries no row
       if (!started && next == row) found = true;
       started = true;
       if (quote != '\0' && ch == quote) quoted = !quoted;

@@ -64,7 +64,7 @@ TEST(LoadOnce, ReaderAllocatesOneBufferOfExactlyTheUsedColumns) {
   roles.numeric = {"f1", "f5"};
   roles.numeric_prefix = "target_";
   roles.only_numeric = true;
-  const auto narrow = read_table(file.string(), roles, &stats);
+  const auto narrow = read_table(file.string(), {}, roles, &stats);
   EXPECT_EQ(narrow.columns, (std::vector<std::string>{"f1", "f5", "target_a", "target_b"}));
   EXPECT_EQ(stats.buffer_bytes, 5000 * 4 * 4);
   EXPECT_TRUE(torch::equal(narrow.values.select(1, 1), table.values.select(1, 5)));
