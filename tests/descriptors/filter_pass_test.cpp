@@ -6,7 +6,7 @@
 using namespace safetrain::data::descriptors;
 
 namespace {
-std::vector<std::string> names_of(const TableSource& source, const std::vector<int64_t>& indices) {
+std::vector<std::string> names_of(const safetrain::data::TableSource& source, const std::vector<int64_t>& indices) {
   std::vector<std::string> out;
   for (const auto i : indices) out.push_back(source.columns()[static_cast<size_t>(i)]);
   return out;
