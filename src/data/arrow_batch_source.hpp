@@ -1,5 +1,5 @@
 #pragma once
-// The part every file format shares: Arrow record batches of the used columns (numeric columns first, in
+// A format that yields Arrow record batches (Parquet): record batches of the used columns (numeric columns first, in
 // columns() order, then the id columns), converted into float32 rows and id text. A format supplies the
 // batches, file after file, and names a cell's place for messages.
 #include <arrow/api.h>

@@ -3,7 +3,7 @@
 // Parquet; the format by extension or data.format) or rows already in memory, read in batches of the
 // used columns: numeric columns as float32 (missing cells NaN), id columns as text. The trainer (memory
 // and mmap storage), predict, descriptor_pipeline, check_system and the pruner's passes all read
-// through it. A new file format is one file (a subclass of ArrowBatchSource) plus one registry line in
+// through it. A new file format is one file (a TableSource; ArrowBatchSource for record batches) plus one registry line in
 // table_formats.cpp. Every malformed input is an InputError naming the file, the row (the line for CSV)
 // and the column.
 #include <torch/torch.h>
