@@ -12,6 +12,7 @@
 
 #include "passes.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 
 namespace ds = safetrain::data::descriptors;
@@ -106,7 +107,9 @@ int main(int argc, char** argv) {
 
   // Ours: read (streamed), rank, one blocked product; the read is timed apart, as pandas' is.
   auto start = Clock::now();
-  ds::CsvRowSource source(csv, 8192);
+  const auto opened = safetrain::data::open_table_source(csv, {});
+  auto& source = *opened;
+  source.set_batch_rows(8192);
   std::vector<int64_t> all(source.columns().size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
   const auto values = ds::load_columns(source, all);

@@ -34,6 +34,7 @@ pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)  # CRC-32 checksums of checkpoint files
+include(${CMAKE_CURRENT_LIST_DIR}/Arrow.cmake)  # the table reader (src/data): CSV and Parquet
 if(SAFETRAIN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

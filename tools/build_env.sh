@@ -9,6 +9,8 @@
 #   SAFETRAIN_DEPS_PREFIX   an extra prefix searched first for the other libraries (the GPU bundle)
 #   SAFETRAIN_TORCH_PREFIX  a LibTorch to build against instead (an unpacked libtorch zip, or any
 #                           prefix holding share/cmake/Torch): skips the venv's torch for the C++ build
+#   SAFETRAIN_ARROW_PREFIX  a system or conda Arrow C++ with Parquet (prefix of lib/cmake/Arrow) to build against
+#                           instead of the pyarrow wheel's
 #   CUDA_HOME               the CUDA toolkit a CUDA LibTorch configures with (default /usr/local/cuda)
 safetrain_home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 SAFETRAIN_VENV="${SAFETRAIN_VENV:-${XDG_CACHE_HOME:-$safetrain_home/.cache}/safetrain/venv}"
@@ -42,5 +44,6 @@ safetrain_cmake_args() {
     [ -f "$candidate/TorchConfig.cmake" ] && torch_dir="-DTorch_DIR=$candidate -DCaffe2_DIR=$candidate/../Caffe2" && break
   done
   [ -n "${SAFETRAIN_DEPS_PREFIX:-}" ] && prefix="$SAFETRAIN_DEPS_PREFIX;$prefix"
-  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON" $torch_dir
+  echo "-DCMAKE_PREFIX_PATH=$prefix" "-DSAFETRAIN_PYTHON=$SAFETRAIN_PYTHON" $torch_dir \
+    ${SAFETRAIN_ARROW_PREFIX:+"-DSAFETRAIN_ARROW_PREFIX=$SAFETRAIN_ARROW_PREFIX"}
 }

@@ -7,7 +7,8 @@
 #include <optional>
 
 #include "safetrain/common/guarded_main.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/config/derived.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
@@ -36,14 +37,13 @@ struct Target {
 // give one noisy step per epoch and make early stopping meaningless.
 constexpr int64_t kMinStepsPerEpoch = 8;
 
-// Data rows of the config's table: --rows, else the synthetic size, else the CSV's data lines (the
-// reader's own first-pass count: a byte scan, no parsing).
+// Data rows of the config's table: --rows, else the synthetic size, else the table source's count (Parquet's
+// metadata) or bound (a CSV's data lines: the reader's own first pass, a byte scan, no parsing).
 int64_t table_rows(const config::Config& config, int64_t rows_flag) {
   if (rows_flag > 0) return rows_flag;
   if (config.data.source == data::DataSource::synthetic) return config.data.synthetic.rows;
-  int64_t rows = 0;
-  for (const auto& file : data::expand_glob(config.data.path)) rows += data::count_data_lines(file);
-  return rows;
+  const auto source = data::open_table_source(config.data.path, config.data.read, config::csv_roles(config));
+  return source->row_count().value_or(source->row_upper_bound());
 }
 
 void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores,

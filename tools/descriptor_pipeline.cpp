@@ -1,4 +1,4 @@
-// descriptor_pipeline: the column pruner on its own, over CSV files.
+// descriptor_pipeline: the column pruner on its own, over table files (CSV, .csv.gz, Parquet).
 #include <CLI/CLI.hpp>
 
 #include "safetrain/common/cli.hpp"
@@ -58,16 +58,17 @@ void print_pass(const nlohmann::json& pass, bool verbose) {
 int run(const Arguments& a) {
   StopSignals signals;  // a stop between row batches and passes: exit 130/143, finished passes kept (--checkpoint)
   const auto config = resolve_settings(a);
-  ds::CsvRowSource source(a.input, config.descriptors.batch_rows, config::csv_roles(config));
-  auto o = config::descriptor_options(config, source.columns(), a.input);
+  const auto source = data::open_table_source(a.input, config.data.read, config::csv_roles(config));
+  source->set_batch_rows(config.descriptors.batch_rows);
+  auto o = config::descriptor_options(config, source->columns(), a.input);
   if (a.checkpoint) o.checkpoint_dir = std::filesystem::path(a.output_dir) / "checkpoints";
   o.on_pass_finished = [verbose = a.verbose](const nlohmann::json& pass) { print_pass(pass, verbose); };
-  auto result = ds::run_pipeline(source, o);
+  auto result = ds::run_pipeline(*source, o);
   result.report["settings"] = config::descriptor_settings(config);
   result.report["settings_from"] = config.source;
   ds::write_outputs(result, a.output_dir);
   std::cout << "descriptor_pipeline: kept " << result.kept_columns.size() << " of "
-            << source.columns().size() - o.targets.size() << " feature columns -> " << a.output_dir << std::endl;
+            << source->columns().size() - o.targets.size() << " feature columns -> " << a.output_dir << std::endl;
   return 0;
 }
 
@@ -75,13 +76,14 @@ int run(const Arguments& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{"safetrain descriptor_pipeline: prunes redundant numeric columns in passes (0 stats, 1 filter,\n"
-               "2 Spearman + Leiden, 3 HSIC, 4 RDC), reading the CSV input in row batches. Writes\n"
+               "2 Spearman + Leiden, 3 HSIC, 4 RDC), reading the input in row batches. Writes\n"
                "OUTPUT_DIR/selected_columns.txt, selected_columns.json, clusters.csv and report.json (every column,\n"
                "kept or dropped, with the pass, the reason and the partner column, and every setting used).\n"
                "Settings: the descriptors: section and data.targets of --config, else the trainer's defaults;\n"
                "the current directory never matters."};
   Arguments a;
-  app.add_option("--input", a.input, "CSV file or glob, e.g. 'data/*.csv'")->required();
+  app.add_option("--input", a.input, "table file or glob: CSV, .csv.gz, .csv.zst or Parquet, e.g. 'data/*.csv' or "
+                 "'seed/*.parquet' (the format by extension, or --set data.format=...)")->required();
   app.add_option("--output-dir", a.output_dir, "where to write the selection and the report")->required();
   app.add_option("-c,--config", a.config_path, "config whose descriptors: section and data.targets to use");
   app.add_option("--set", a.overrides, "override a config key, e.g. --set descriptors.rdc=false (repeatable)");

@@ -1,4 +1,4 @@
-// predict: run a trained checkpoint over a CSV file.
+// predict: run a trained checkpoint over a table file (CSV, .csv.gz, Parquet).
 #include <CLI/CLI.hpp>
 
 #include "safetrain/common/cli.hpp"
@@ -6,7 +6,7 @@
 
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/openmp_policy.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/prediction.hpp"
 
 using namespace safetrain;
@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
   bool strict = true;
   app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
-  app.add_option("--input", input, "CSV file (or glob) with the feature columns the model was trained on")->required();
+  app.add_option("--input", input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
+                 "columns the model was trained on")->required();
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
   app.add_option("--metrics", metrics_path,
                  "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json)");
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
-    const auto table = data::read_csv(input, infer::prediction_csv_roles(checkpoint));
+    const auto table = data::read_table(input, data::TableReadOptions{}, infer::prediction_csv_roles(checkpoint));
     infer::PredictOptions options;
     options.strict = strict;
     options.device = *parse_enum<models::DeviceSetting>(device);

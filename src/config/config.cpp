@@ -41,6 +41,22 @@ void check_run_name_in(const Config& c) {
   }
 }
 
+// data.csv.delimiter and data.csv.quote: one character each (or auto / tab / no quoting), never the same.
+void check_csv_dialect(const Config& c) {
+  const auto& d = c.data.read.csv;
+  const bool named = d.delimiter == "auto" || d.delimiter == "tab" || d.delimiter == "\\t";
+  if (!named && (d.delimiter.size() != 1 || d.delimiter == "\n" || d.delimiter == "\r")) {
+    throw InputError(c.source + ": data.csv.delimiter: '" + d.delimiter +
+                     "' is not auto, tab or one character such as ',' or ';'");
+  }
+  if (d.quote.size() > 1 || d.quote == "\n" || d.quote == "\r") {
+    throw InputError(c.source + ": data.csv.quote: '" + d.quote + "' is not one character (empty: no quoting)");
+  }
+  if (!d.quote.empty() && d.quote == d.delimiter) {
+    throw InputError(c.source + ": data.csv.quote: the same character as data.csv.delimiter ('" + d.quote + "')");
+  }
+}
+
 void check_cross_key_rules(const Config& c) {
   check_split(c);
   check_run_name_in(c);
@@ -53,8 +69,10 @@ void check_cross_key_rules(const Config& c) {
                      ") but data.source is synthetic; set data.source: csv to train on the file, or clear data.path");
   }
   if (c.data.storage == data::Storage::mmap && c.data.source != data::DataSource::csv) {
-    throw InputError(c.source + ": data.storage: mmap maps a converted CSV; set data.source: csv or data.storage: memory");
+    throw InputError(c.source + ": data.storage: mmap maps a converted table file; set data.source: csv or "
+                     "data.storage: memory");
   }
+  check_csv_dialect(c);
   if (c.data.storage == data::Storage::mmap && !c.data.id_columns.empty()) {
     throw InputError(c.source + ": data.id_columns: not carried with data.storage: mmap (the cache holds numbers only); "
                      "use data.storage: memory to have them in the predictions files");

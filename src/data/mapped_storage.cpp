@@ -12,7 +12,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "prepare_steps.hpp"
 
 namespace fs = std::filesystem;
@@ -45,9 +45,11 @@ nlohmann::json input_versions(const std::vector<fs::path>& files) {
 
 // Everything that shapes the table cache: the input files (path, size, modification time), the columns the
 // reader keeps, and the split.
-std::string table_key(const std::vector<fs::path>& files, const CsvColumnRoles& roles, const SplitOptions& o) {
+std::string table_key(const std::vector<fs::path>& files, const TableReadOptions& read, const CsvColumnRoles& roles,
+                      const SplitOptions& o) {
   std::ostringstream text;
-  text << "table-v1;" << input_versions(files).dump() << ';';
+  text << "table-v2;" << input_versions(files).dump() << ';' << name_of(read.format) << ';' << read.csv.delimiter
+       << ';' << read.csv.quote << ';';
   text << join(roles.ignore_columns) << ';' << join(roles.numeric) << ';' << roles.numeric_prefix << ';'
        << roles.only_numeric << ';' << o.train_fraction << ',' << o.val_fraction << ',' << o.test_fraction << ';' << o.seed;
   return hashed(text.str());
@@ -66,13 +68,13 @@ std::vector<int64_t> split_positions(int64_t rows, const SplitOptions& o, std::a
   return position;
 }
 
-// Streams the CSV into `file`, each row to its split position; returns the rows read. The count of data lines
-// is an upper bound (read_csv trims the same way): when fewer rows parse, nothing is committed and the caller
-// builds again with the true count, so the split equals the in-memory path's.
-int64_t build_table(const fs::path& file, const std::string& path_or_glob, const CsvColumnRoles& roles,
-                    const SplitOptions& o, int64_t rows, const nlohmann::json& identity) {
-  CsvBatchReader reader(path_or_glob, 1, roles);
-  const auto width = static_cast<int64_t>(reader.columns().size());
+// Streams the table into `file`, each row to its split position; returns the rows read. A CSV's row count is
+// an upper bound (its data lines): when fewer rows parse, nothing is committed and the caller builds again
+// with the true count, so the split equals the in-memory path's.
+int64_t build_table(const fs::path& file, TableSource& source, const SplitOptions& o, int64_t rows,
+                    const nlohmann::json& identity) {
+  source.rewind();
+  const auto width = static_cast<int64_t>(source.columns().size());
   std::array<int64_t, 3> counts{};
   const auto position = split_positions(rows, o, counts);
   const int64_t used = counts[0] + counts[1] + counts[2];
@@ -80,23 +82,22 @@ int64_t build_table(const fs::path& file, const std::string& path_or_glob, const
   MappedFileWriter writer(file, value_bytes + aligned_block_bytes({used}, torch::kLong));
   float* values = writer.tensor(0, {used, width}, torch::kFloat).data_ptr<float>();
   int64_t* ids = writer.tensor(value_bytes, {used}, torch::kLong).data_ptr<int64_t>();
-  std::vector<float> row(static_cast<size_t>(width));
-  TextColumns no_ids;
+  constexpr int64_t kChunk = 1024;
+  std::vector<float> chunk(static_cast<size_t>(kChunk * width));
   int64_t read = 0;
-  for (; reader.read_row(row.data(), no_ids); ++read) {
-    if (read >= rows) throw IoError(path_or_glob + ": more rows than counted; did the input change while it was read?");
-    if (read % 65536 == 0) {
-      throw_if_stop_requested("while converting the table for data.storage: mmap");
-      if (read > 0 && read % (1 << 20) == 0) log::info("data: converted ", read, " of ", rows, " rows");
+  for (int64_t n; (n = source.read_rows(chunk.data(), kChunk, nullptr)) > 0;) {
+    if (read + n > rows) throw IoError(source.name() + ": more rows than counted; did the input change while it was read?");
+    if (read / (1 << 20) != (read + n) / (1 << 20)) log::info("data: converted ", read + n, " of ", rows, " rows");
+    for (int64_t r = 0; r < n; ++r, ++read) {
+      const int64_t p = position[static_cast<size_t>(read)];
+      if (p < 0) continue;
+      std::memcpy(values + p * width, chunk.data() + r * width, static_cast<size_t>(width) * sizeof(float));
+      ids[p] = read;
     }
-    const int64_t p = position[static_cast<size_t>(read)];
-    if (p < 0) continue;
-    std::memcpy(values + p * width, row.data(), static_cast<size_t>(width) * sizeof(float));
-    ids[p] = read;
   }
   if (read != rows) return read;
   nlohmann::json footer = identity;
-  footer.update({{"kind", "table"}, {"columns", reader.columns()}, {"counts", counts}, {"rows", rows}});
+  footer.update({{"kind", "table"}, {"columns", source.columns()}, {"counts", counts}, {"rows", rows}});
   writer.commit(std::move(footer));
   return read;
 }
@@ -171,24 +172,24 @@ torch::Tensor MappedTable::split_row_ids(int split) const {
   return row_ids.narrow(0, split_start(counts, split), counts[static_cast<size_t>(split)]);
 }
 
-MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles& roles, const SplitOptions& o,
-                          const fs::path& cache_dir) {
+MappedTable map_source_table(const std::string& path_or_glob, const TableReadOptions& read,
+                             const CsvColumnRoles& roles, const SplitOptions& o, const fs::path& cache_dir) {
   // The config refuses data.id_columns with data.storage: mmap (the cache holds numbers only).
-  if (!roles.id_columns.empty()) throw std::invalid_argument("map_csv_table: id columns are not carried");
+  if (!roles.id_columns.empty()) throw std::invalid_argument("map_source_table: id columns are not carried");
   const auto files = expand_glob(path_or_glob);
-  const auto key = table_key(files, roles, o);
+  const auto key = table_key(files, read, roles, o);
   fs::create_directories(cache_dir);
   const auto file = cache_dir / (key + ".table");
   const auto open_as = [&](const MappedFile& f) { return open_table(f, path_or_glob, key); };
   remove_abandoned_temporaries(cache_dir);
   const nlohmann::json identity = {{"key", key}, {"inputs", input_versions(files)}};
   const auto mapped = open_or_build(file, open_as, [&] {
-    int64_t rows = 0;
-    for (const auto& f : files) rows += count_data_lines(f);
+    const auto source = open_table_source(path_or_glob, read, roles);
+    const int64_t rows = source->row_count().value_or(source->row_upper_bound());
     log::info("data: converting ", path_or_glob, " (", rows, " rows) into ", file.string(),
               " for data.storage: mmap, once per input");
-    const int64_t read = build_table(file, path_or_glob, roles, o, rows, identity);
-    if (read != rows && build_table(file, path_or_glob, roles, o, read, identity) != read) {
+    const int64_t converted = build_table(file, *source, o, rows, identity);
+    if (converted != rows && build_table(file, *source, o, converted, identity) != converted) {
       throw IoError(path_or_glob + ": the input changed while it was being converted");
     }
     remove_stale_caches(cache_dir, identity.at("inputs"), key);

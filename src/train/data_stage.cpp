@@ -5,7 +5,8 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/log.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
+#include "safetrain/data/tensor_source.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
 #include "safetrain/data/synthetic_arm.hpp"
 #include "safetrain/config/derived.hpp"
@@ -69,7 +70,9 @@ void write_features_json(const fs::path& file, const FeatureSelection& selection
 }
 
 data::Table load_table(const Config& config) {
-  if (config.data.source == data::DataSource::csv) return data::read_csv(config.data.path, config::csv_roles(config));
+  if (config.data.source == data::DataSource::csv) {
+    return data::read_table(config.data.path, config.data.read, config::csv_roles(config));
+  }
   data::SyntheticOptions o = config.data.synthetic;
   o.seed = config.seed;
   return data::make_synthetic_arm(o);
@@ -90,7 +93,7 @@ FeatureSelection select_features(const Config& config, const std::vector<std::st
   if (auto fixed = selection_without_pruner(config)) return *fixed;
   const auto options = config::descriptor_options(config, columns, table_source);
   const auto& targets = options.targets;
-  data::descriptors::TensorRowSource source(columns, train_rows, config.descriptors.batch_rows);
+  data::TensorTableSource source(columns, train_rows, config.descriptors.batch_rows);
   const fs::path cache_file = cache_dir / (data::descriptors::cache_key(source, options) + ".json");
   if (fs::exists(cache_file)) {
     std::ifstream in(cache_file);
@@ -127,7 +130,8 @@ data::PreparedData prepare_data(const Config& config, data::Table table, const F
 fs::path data_cache_dir(const Config& config) { return fs::path(config.output.dir) / ".cache" / "data"; }
 
 data::MappedTable map_table(const Config& config) {
-  return data::map_csv_table(config.data.path, config::csv_roles(config), split_options(config), data_cache_dir(config));
+  return data::map_source_table(config.data.path, config.data.read, config::csv_roles(config), split_options(config),
+                                data_cache_dir(config));
 }
 
 data::PreparedData prepare_mapped_data(const Config& config, const data::MappedTable& table,

@@ -106,3 +106,20 @@ TEST(Config, RepeatedKeyOrSectionIsAnErrorNotASilentDrop) {
   EXPECT_NE(message.find("twice.yaml:5:1"), std::string::npos) << message;
   EXPECT_NE(message.find("appears twice"), std::string::npos) << message;
 }
+
+TEST(Config, TableFormatAndCsvDialectAreDeclaredAndChecked) {
+  const auto ok = write_temp("dialect.yaml", "data:\n  format: parquet\n  csv:\n    delimiter: tab\n    quote: \"'\"\n");
+  const auto c = make_config(load_config(ok).tree, ok.string());
+  EXPECT_EQ(c.data.read.format, data::TableFormat::parquet);
+  EXPECT_EQ(c.data.read.csv.delimiter, "tab");
+  EXPECT_EQ(c.data.read.csv.quote, "'");
+  EXPECT_EQ(make_config(load_config(kConfigs / "quickstart.yaml").tree, "q").data.read.csv.delimiter, "auto");
+  const auto long_delimiter = write_temp("delimiter.yaml", "data:\n  csv:\n    delimiter: \";;\"\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(long_delimiter).tree, "d"); }).find("data.csv.delimiter"),
+            std::string::npos);
+  const auto same = write_temp("same.yaml", "data:\n  csv:\n    delimiter: \";\"\n    quote: \";\"\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(same).tree, "s"); }).find("data.csv.quote"), std::string::npos);
+  const auto format = write_temp("format.yaml", "data:\n  format: xlsx\n");
+  EXPECT_NE(input_error_of([&] { load_config(format); make_config(load_config(format).tree, "f"); }).find("data.format"),
+            std::string::npos);
+}

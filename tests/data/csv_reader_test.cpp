@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "safetrain/common/error.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -23,7 +23,7 @@ fs::path write(const fs::path& file, const std::string& text) {
 
 std::string error_of(const std::string& pattern) {
   try {
-    read_csv(pattern);
+    read_table(pattern);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -35,7 +35,7 @@ std::string error_of(const std::string& pattern) {
 TEST(Csv, ReadsNumbersAndMissingCellsAsNaN) {
   const auto dir = dir_for("basic");
   const auto file = write(dir / "a.csv", "a,b,target\n1,2.5,3\n-4e-1, NA ,\n\"7\",nan,-2e3\n");
-  const auto t = read_csv(file.string());
+  const auto t = read_table(file.string());
   EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b", "target"}));
   ASSERT_EQ(t.values.sizes(), (std::vector<int64_t>{3, 3}));
   EXPECT_FLOAT_EQ(t.values[1][0].item<float>(), -0.4f);
@@ -49,7 +49,7 @@ TEST(Csv, GlobReadsEveryFileInOrder) {
   const auto dir = dir_for("glob");
   write(dir / "part1.csv", "x,y\n1,2\n");
   write(dir / "part2.csv", "x,y\n3,4\n5,6\n");
-  const auto t = read_csv((dir / "part*.csv").string());
+  const auto t = read_table((dir / "part*.csv").string());
   ASSERT_EQ(t.values.size(0), 3);
   EXPECT_FLOAT_EQ(t.values[2][1].item<float>(), 6.0f);
 }
@@ -79,27 +79,28 @@ TEST(Csv, BatchReaderCoversEveryRowAndRewinds) {
   for (int i = 0; i < 25; ++i) text += std::to_string(i) + "," + std::to_string(2 * i) + "\n";
   write(dir / "a.csv", text);
   write(dir / "b.csv", "v,w\n100,200\n");
-  CsvBatchReader reader((dir / "*.csv").string(), 10);
+  auto reader = open_table_source((dir / "*.csv").string(), {});
+  reader->set_batch_rows(10);
   for (int pass = 0; pass < 2; ++pass) {
     int64_t rows = 0, batches = 0;
     double sum = 0;
-    while (auto batch = reader.next_batch()) {
-      EXPECT_LE(batch->values.size(0), 10);
-      rows += batch->values.size(0);
-      sum += batch->values.select(1, 0).sum().item<double>();
+    while (auto batch = reader->next_batch()) {
+      EXPECT_LE(batch->size(0), 10);
+      rows += batch->size(0);
+      sum += batch->select(1, 0).sum().item<double>();
       ++batches;
     }
     EXPECT_EQ(rows, 26);
     EXPECT_DOUBLE_EQ(sum, 300.0 + 100.0);
     EXPECT_EQ(batches, 3);
-    reader.rewind();
+    reader->rewind();
   }
 }
 
 TEST(Csv, NumberEdgeCasesUnderflowToZeroOverflowIsRefused) {
   const auto dir = dir_for("numbers");
   const auto file = write(dir / "n.csv", "a,b,c,d\n+1.5,1e-50,-1e-400,3.4e38\r\n");
-  const auto t = read_csv(file.string());
+  const auto t = read_table(file.string());
   EXPECT_FLOAT_EQ(t.values[0][0].item<float>(), 1.5f);
   EXPECT_EQ(t.values[0][1].item<float>(), 0.0f);
   EXPECT_EQ(t.values[0][2].item<float>(), 0.0f);
@@ -108,7 +109,7 @@ TEST(Csv, NumberEdgeCasesUnderflowToZeroOverflowIsRefused) {
   // Beyond float32 (or double) the value would train as inf: refused, with its place.
   const auto big = write(dir / "big.csv", "a,b\n1,2\n-1e50,1\n");
   try {
-    read_csv(big.string());
+    read_table(big.string());
     FAIL() << "-1e50 must be refused";
   } catch (const safetrain::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("big.csv:3:1: column 'a': '-1e50' is not a finite 32-bit number"),
@@ -133,13 +134,13 @@ TEST(CsvRoles, TextColumnsThatAreNotUsedAreSkippedIdsAreCarried) {
   const auto file = write_csv("roles.csv", "id,smiles,a,b,target\nm1,CCO,1,2,3\nm2,c1ccccc1,4,5,6\n");
   CsvColumnRoles roles;
   roles.id_columns = {"id"};
-  const auto table = read_csv(file.string(), roles);
+  const auto table = read_table(file.string(), {}, roles);
   EXPECT_EQ(table.columns, (std::vector<std::string>{"a", "b", "target"}));
   ASSERT_EQ(table.ids.names, (std::vector<std::string>{"id"}));
   EXPECT_EQ(table.ids.values[0], (std::vector<std::string>{"m1", "m2"}));
   EXPECT_EQ(table.values.size(0), 2);
   roles.ignore_columns = {"a"};
-  EXPECT_EQ(read_csv(file.string(), roles).columns, (std::vector<std::string>{"b", "target"}));
+  EXPECT_EQ(read_table(file.string(), {}, roles).columns, (std::vector<std::string>{"b", "target"}));
 }
 
 TEST(CsvRoles, TextInAUsedColumnStaysAnErrorWithFileLineColumn) {
@@ -147,7 +148,7 @@ TEST(CsvRoles, TextInAUsedColumnStaysAnErrorWithFileLineColumn) {
   CsvColumnRoles roles;
   roles.numeric = {"target"};
   try {
-    read_csv(file.string(), roles);
+    read_table(file.string(), {}, roles);
     FAIL() << "text in a target column must be refused";
   } catch (const safetrain::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("used_text.csv:2:2: column 'target': 'high' is not a number"),
@@ -156,5 +157,5 @@ TEST(CsvRoles, TextInAUsedColumnStaysAnErrorWithFileLineColumn) {
   }
   roles = {};
   roles.id_columns = {"nope"};
-  EXPECT_THROW(read_csv(file.string(), roles), safetrain::InputError);
+  EXPECT_THROW(read_table(file.string(), {}, roles), safetrain::InputError);
 }

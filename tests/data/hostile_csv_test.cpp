@@ -10,7 +10,7 @@
 
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/data/prepare.hpp"
 
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ TEST(HostileCsv, EveryFileIsRefusedNamingFileLineAndColumn) {
     const auto location = expected.find(name);
     ASSERT_NE(location, expected.end()) << name << " has no line in expected.txt";
     try {
-      read_csv(entry.path().string());
+      read_table(entry.path().string());
       ADD_FAILURE() << name << ": accepted";
     } catch (const InputError& e) {
       const std::string where = entry.path().string() + ":" + location->second + ":";
@@ -60,7 +60,7 @@ TEST(HostileCsv, EveryFileIsRefusedNamingFileLineAndColumn) {
 TEST(HostileCsv, Utf8ByteOrderMarkIsNotPartOfTheFirstName) {
   const auto file = safetrain::testing_support::scratch_dir("bom") / "bom.csv";
   std::ofstream(file, std::ios::binary) << "\xEF\xBB\xBFtarget_a,b\n1,2\n3,4\n";
-  const auto table = read_csv(file.string());
+  const auto table = read_table(file.string());
   ASSERT_EQ(table.columns.size(), 2u);
   EXPECT_EQ(table.columns[0], "target_a");
   EXPECT_EQ(column_index(table, "target_a"), 0);

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/data/owned_rows.hpp"
 #include "safetrain/data/prepare.hpp"
 #include "../support/scratch_dir.hpp"
@@ -52,8 +52,8 @@ ColumnSelection by_prefix() {
 
 TEST(LoadOnce, ReaderAllocatesOneBufferOfExactlyTheUsedColumns) {
   const auto file = write_csv("exact", 5000, 8, /*extras=*/true);
-  CsvReadStats stats;
-  const auto table = read_csv(file.string(), {}, &stats);
+  TableReadStats stats;
+  const auto table = read_table(file.string(), {}, {}, &stats);
   ASSERT_EQ(table.values.sizes(), (std::vector<int64_t>{5000, 10}));  // the text column is skipped
   EXPECT_EQ(stats.buffer_bytes, 5000 * 10 * 4);  // blank lines are not counted as rows
   EXPECT_EQ(table.values.storage().nbytes(), static_cast<size_t>(5000 * 10 * 4));
@@ -64,7 +64,7 @@ TEST(LoadOnce, ReaderAllocatesOneBufferOfExactlyTheUsedColumns) {
   roles.numeric = {"f1", "f5"};
   roles.numeric_prefix = "target_";
   roles.only_numeric = true;
-  const auto narrow = read_csv(file.string(), roles, &stats);
+  const auto narrow = read_table(file.string(), {}, roles, &stats);
   EXPECT_EQ(narrow.columns, (std::vector<std::string>{"f1", "f5", "target_a", "target_b"}));
   EXPECT_EQ(stats.buffer_bytes, 5000 * 4 * 4);
   EXPECT_TRUE(torch::equal(narrow.values.select(1, 1), table.values.select(1, 5)));
@@ -110,14 +110,14 @@ TEST(LoadOnce, PeakResidentMemoryOfReadAndPrepareIsWithinOnePointThreeTimesTheDa
   // The sanitizers' shadow memory and quarantine dwarf the bound (TSan: 117 MB for 26 MB of data).
   GTEST_SKIP() << "RSS bounds are measured in the uninstrumented build";
 #endif
-  prepare(read_csv(write_csv("warm", 2000, 48, false).string()), by_prefix(), SplitOptions{});  // code pages in
+  prepare(read_table(write_csv("warm", 2000, 48, false).string()), by_prefix(), SplitOptions{});  // code pages in
   const auto file = write_csv("large", 100000, 48, false);
   // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
   std::ofstream("/proc/self/clear_refs") << "5";
   const long before = status_kb("VmRSS:");
   ASSERT_LE(status_kb("VmHWM:"), before + 256) << "this kernel cannot reset the peak (clear_refs)";
-  CsvReadStats stats;
-  auto data = prepare(read_csv(file.string(), {}, &stats), by_prefix(), SplitOptions{});
+  TableReadStats stats;
+  auto data = prepare(read_table(file.string(), {}, {}, &stats), by_prefix(), SplitOptions{});
   const long peak_kb = status_kb("VmHWM:") - before;
   const long data_kb = stats.rows * stats.columns * 4 / 1024;
   const long batch_kb = 1024;  // the line counter's read chunk

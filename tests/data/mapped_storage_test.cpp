@@ -10,7 +10,7 @@
 #include <string>
 
 #include "safetrain/common/error.hpp"
-#include "safetrain/data/csv_reader.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "safetrain/data/mapped_storage.hpp"
 #include "../support/input_error_of.hpp"
 #include "../support/scratch_dir.hpp"
@@ -88,8 +88,8 @@ TEST(MappedStorage, EqualsTheInMemoryPathUnderEveryMissingValuePolicy) {
     SplitOptions o;
     o.nan_policy = policy;
     o.seed = 11;
-    const auto in_memory = prepare(read_csv(csv.string()), targets_t(), o);
-    const auto table = map_csv_table(csv.string(), {}, o, dir / "cache");
+    const auto in_memory = prepare(read_table(csv.string()), targets_t(), o);
+    const auto table = map_source_table(csv.string(), {}, {}, o, dir / "cache");
     const auto mapped = prepare_mapped(table, targets_t(), o, dir / "cache");
     SCOPED_TRACE(static_cast<int>(policy));
     expect_same(in_memory, mapped);
@@ -102,7 +102,7 @@ TEST(MappedStorage, SplitTensorsAreViewsOfTheCacheFileAndSurviveTheirTable) {
   const auto csv = write_table(dir, false);
   PreparedData data;
   {
-    const auto table = map_csv_table(csv.string(), {}, {}, dir / "cache");
+    const auto table = map_source_table(csv.string(), {}, {}, {}, dir / "cache");
     data = prepare_mapped(table, targets_t(), {}, dir / "cache");
   }  // the table and its mapping handle are gone; the tensors keep their mapping alive
   const auto prepared = files_with_extension(dir / "cache", ".prepared");
@@ -116,10 +116,10 @@ TEST(MappedStorage, SplitTensorsAreViewsOfTheCacheFileAndSurviveTheirTable) {
 TEST(MappedStorage, ASecondRunReusesTheCachesAndADamagedOneIsRebuilt) {
   const auto dir = safetrain::testing_support::scratch_dir("mapped_reuse");
   const auto csv = write_table(dir, false);
-  const auto first = prepare_mapped(map_csv_table(csv.string(), {}, {}, dir / "cache"), targets_t(), {}, dir / "cache");
+  const auto first = prepare_mapped(map_source_table(csv.string(), {}, {}, {}, dir / "cache"), targets_t(), {}, dir / "cache");
   const auto table_file = files_with_extension(dir / "cache", ".table").at(0);
   const auto written = fs::last_write_time(table_file);
-  map_csv_table(csv.string(), {}, {}, dir / "cache");
+  map_source_table(csv.string(), {}, {}, {}, dir / "cache");
   EXPECT_EQ(fs::last_write_time(table_file), written) << "an intact cache is reused, not rewritten";
 
   {  // one flipped byte in the payload: the checksum refuses it
@@ -127,18 +127,18 @@ TEST(MappedStorage, ASecondRunReusesTheCachesAndADamagedOneIsRebuilt) {
     f.seekp(4096 + 40);
     f.put('\x7f');
   }
-  const auto rebuilt = map_csv_table(csv.string(), {}, {}, dir / "cache");
-  EXPECT_TRUE(torch::equal(rebuilt.split_values(0), read_csv(csv.string()).values.index_select(
+  const auto rebuilt = map_source_table(csv.string(), {}, {}, {}, dir / "cache");
+  EXPECT_TRUE(torch::equal(rebuilt.split_values(0), read_table(csv.string()).values.index_select(
                                                         0, split_indices(300, {}).train)));
   fs::resize_file(table_file, fs::file_size(table_file) - 10);  // truncated
-  const auto again = prepare_mapped(map_csv_table(csv.string(), {}, {}, dir / "cache"), targets_t(), {}, dir / "cache");
+  const auto again = prepare_mapped(map_source_table(csv.string(), {}, {}, {}, dir / "cache"), targets_t(), {}, dir / "cache");
   expect_same(first, again);
 }
 
 TEST(MappedStorage, MissingValuesUnderTheErrorPolicyLeaveNoCacheBehind) {
   const auto dir = safetrain::testing_support::scratch_dir("mapped_refused");
   const auto csv = write_table(dir, true);
-  const auto table = map_csv_table(csv.string(), {}, {}, dir / "cache");
+  const auto table = map_source_table(csv.string(), {}, {}, {}, dir / "cache");
   const auto message = input_error_of([&] { prepare_mapped(table, targets_t(), {}, dir / "cache"); });
   EXPECT_NE(message.find("missing value"), std::string::npos) << message;
   EXPECT_NE(message.find("table.csv"), std::string::npos) << message;
@@ -156,7 +156,7 @@ TEST(MappedStorage, ATemporaryFileOfAKilledConversionIsRemovedOneOfALiveProcessI
   const auto live = dir / "cache" / ("0456.table.tmp." + std::to_string(::getpid()));
   std::ofstream(abandoned) << "half a table";
   std::ofstream(live) << "being written";
-  map_csv_table(csv.string(), {}, {}, dir / "cache");
+  map_source_table(csv.string(), {}, {}, {}, dir / "cache");
   EXPECT_FALSE(fs::exists(abandoned));
   EXPECT_TRUE(fs::exists(live));
 }
@@ -164,15 +164,15 @@ TEST(MappedStorage, ATemporaryFileOfAKilledConversionIsRemovedOneOfALiveProcessI
 TEST(MappedStorage, AnEditedInputGetsItsOwnCacheAndTheOldVersionsCachesGo) {
   const auto dir = safetrain::testing_support::scratch_dir("mapped_edited");
   const auto csv = write_table(dir, false);
-  const auto before = map_csv_table(csv.string(), {}, {}, dir / "cache");
+  const auto before = map_source_table(csv.string(), {}, {}, {}, dir / "cache");
   prepare_mapped(before, targets_t(), {}, dir / "cache");
   SplitOptions other_split;
   other_split.seed = 5;  // another split of the same version: a cache worth keeping
-  map_csv_table(csv.string(), {}, other_split, dir / "cache");
+  map_source_table(csv.string(), {}, {}, other_split, dir / "cache");
   ASSERT_EQ(files_with_extension(dir / "cache", ".table").size(), 2u);
   ASSERT_EQ(files_with_extension(dir / "cache", ".prepared").size(), 1u);
   std::ofstream(csv, std::ios::app) << "1,2,3,4,5\n";
-  const auto after = map_csv_table(csv.string(), {}, {}, dir / "cache");
+  const auto after = map_source_table(csv.string(), {}, {}, {}, dir / "cache");
   EXPECT_EQ(before.values.size(0) + 1, after.values.size(0));
   EXPECT_NE(before.key, after.key);
   // Both caches of the old version and the prepared cache made from one are gone; the new one is there.

@@ -4,17 +4,24 @@
 
 #include "known_tables.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
+#include "safetrain/data/table_source.hpp"
 #include "../support/scratch_dir.hpp"
 
 using namespace safetrain::data::descriptors;
 namespace fs = std::filesystem;
 
 namespace {
+std::unique_ptr<safetrain::data::TableSource> csv_source(const std::string& glob, int64_t batch_rows) {
+  auto source = safetrain::data::open_table_source(glob, {});
+  source->set_batch_rows(batch_rows);
+  return source;
+}
 const std::string kGlob = std::string(SAFETRAIN_TEST_DATA_DIR) + "/descriptors/redundant_*.csv";
 }
 
-TEST(CsvRowSource, StreamsEveryFileOfTheGlobInBatches) {
-  CsvRowSource source(kGlob, 64);
+TEST(CsvTableSource, StreamsEveryFileOfTheGlobInBatches) {
+  auto opened = csv_source(kGlob, 64);
+  auto& source = *opened;
   ASSERT_EQ(source.columns().size(), 8u);
   int64_t rows = 0, batches = 0;
   while (auto batch = source.next_batch()) {
@@ -28,8 +35,9 @@ TEST(CsvRowSource, StreamsEveryFileOfTheGlobInBatches) {
   EXPECT_TRUE(source.next_batch().has_value());
 }
 
-TEST(CsvRowSource, PipelineOverCsvPrunesTheKnownColumns) {
-  CsvRowSource source(kGlob, 50);
+TEST(CsvTableSource, PipelineOverCsvPrunesTheKnownColumns) {
+  auto opened = csv_source(kGlob, 50);
+  auto& source = *opened;
   DescriptorOptions o;
   o.targets = {"target"};
   o.hsic_threshold = 0.25;
@@ -39,13 +47,13 @@ TEST(CsvRowSource, PipelineOverCsvPrunesTheKnownColumns) {
   EXPECT_EQ(known_tables::reason_for(r, "x_squared").rfind("pass 3:", 0), 0u);
 }
 
-TEST(CsvRowSource, FingerprintFollowsTheFiles) {
+TEST(CsvTableSource, FingerprintFollowsTheFiles) {
   const auto dir = safetrain::testing_support::scratch_dir("descriptor_csv");
   const auto file = dir / "t.csv";
   std::ofstream(file) << "a,b\n1,2\n3,4\n";
-  const auto before = CsvRowSource(file.string(), 8).fingerprint();
-  EXPECT_EQ(CsvRowSource(file.string(), 8).fingerprint(), before);
+  const auto before = csv_source(file.string(), 8)->fingerprint();
+  EXPECT_EQ(csv_source(file.string(), 8)->fingerprint(), before);
   std::ofstream(file, std::ios::app) << "5,6\n";
-  EXPECT_NE(CsvRowSource(file.string(), 8).fingerprint(), before);
+  EXPECT_NE(csv_source(file.string(), 8)->fingerprint(), before);
   fs::remove_all(dir);
 }

@@ -6,7 +6,7 @@
 using namespace safetrain::data::descriptors;
 
 namespace {
-std::vector<std::string> names_of(const RowBatchSource& source, const std::vector<int64_t>& indices) {
+std::vector<std::string> names_of(const safetrain::data::TableSource& source, const std::vector<int64_t>& indices) {
   std::vector<std::string> out;
   for (const auto i : indices) out.push_back(source.columns()[static_cast<size_t>(i)]);
   return out;
@@ -35,7 +35,7 @@ TEST(FilterPass, HashCollisionIsVerifiedAndProtectedColumnsStay) {
   values.select(1, 1).copy_(values.select(1, 0));
   values[49][1] = 123.0f;
   values.select(1, 2).fill_(1.0f);
-  TensorRowSource source({"a", "almost_a", "flat"}, values, 16);
+  safetrain::data::TensorTableSource source({"a", "almost_a", "flat"}, values, 16);
   auto stats = compute_stats(source);
   stats[1].hash = stats[0].hash;  // force the collision
   std::vector<ColumnDecision> decisions;
@@ -47,7 +47,7 @@ TEST(FilterPass, HashCollisionIsVerifiedAndProtectedColumnsStay) {
 TEST(FilterPass, AllMissingColumnIsDroppedWithItsOwnReason) {
   auto values = torch::randn({20, 2});
   values.select(1, 1).fill_(NAN);
-  TensorRowSource source({"a", "empty"}, values, 8);
+  safetrain::data::TensorTableSource source({"a", "empty"}, values, 8);
   DescriptorOptions o;
   o.max_missing_fraction = 1.0;  // would let it through
   std::vector<ColumnDecision> decisions;

@@ -74,7 +74,7 @@ TEST(KernelTrust, PlantedSparseCountColumnsSurviveThePipeline) {
   }
   columns.push_back(columns[8] + 0.5 * torch::randn({rows}));
   names.push_back("target");
-  TensorRowSource source(names, torch::stack(columns, 1), 4096);
+  safetrain::data::TensorTableSource source(names, torch::stack(columns, 1), 4096);
   DescriptorOptions o;
   o.targets = {"target"};
   const auto r = run_pipeline(source, o);

@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "safetrain/data/tensor_source.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
 
 namespace known_tables {
 
 // x (symmetric on [-2, 2]), its exact duplicate, x^3 (monotone: Spearman 1), a constant, a mostly
 // missing column, x^2 (Spearman ~0 with x, but a function of it), an independent column, the target.
-inline safetrain::data::descriptors::TensorRowSource redundant_table(int64_t rows, int64_t batch_rows = 64) {
+inline safetrain::data::TensorTableSource redundant_table(int64_t rows, int64_t batch_rows = 64) {
   torch::manual_seed(1);
   const auto x = torch::rand({rows}) * 4 - 2;
   const auto other = torch::randn({rows});
@@ -22,7 +23,7 @@ inline safetrain::data::descriptors::TensorRowSource redundant_table(int64_t row
   std::vector<std::string> names = {"x", "x_dup", "x_cubed", "const", "sparse", "x_squared", "other", "target"};
   const auto values =
       torch::stack({x, x.clone(), x.pow(3), torch::full({rows}, 3.0), sparse, x * x, other, x + 0.1 * other}, 1);
-  return safetrain::data::descriptors::TensorRowSource(names, values, batch_rows);
+  return safetrain::data::TensorTableSource(names, values, batch_rows);
 }
 
 inline std::string reason_for(const safetrain::data::descriptors::PipelineResult& r, const std::string& column) {

@@ -5,6 +5,7 @@
 
 #include "known_tables.hpp"
 #include "passes.hpp"
+#include "safetrain/data/tensor_source.hpp"
 #include "safetrain/common/error.hpp"
 #include "../support/scratch_dir.hpp"
 
@@ -53,7 +54,7 @@ TEST(Pipeline, KeptColumnsHaveNoSpearmanPairAtTheThreshold) {
   for (int64_t c = 1; c < 12; c += 2) values.select(1, c).copy_(values.select(1, c - 1) + 0.1 * torch::randn({n}));
   std::vector<std::string> names;
   for (int c = 0; c < 12; ++c) names.push_back("f" + std::to_string(c));
-  TensorRowSource source(names, values, 50);
+  safetrain::data::TensorTableSource source(names, values, 50);
   DescriptorOptions o;
   o.spearman_threshold = 0.9;
   o.hsic = o.rdc = false;
@@ -83,7 +84,7 @@ TEST(Pipeline, KeepListAndTargetsAreNeverPruned) {
 TEST(Pipeline, BadInputGetsNamedErrors) {
   auto expect_error = [](DescriptorOptions o, const std::string& needle, torch::Tensor values = {}) {
     if (!values.defined()) values = torch::randn({40, 3});
-    TensorRowSource source({"a", "b", "t"}, values, 16);
+    safetrain::data::TensorTableSource source({"a", "b", "t"}, values, 16);
     try {
       run_pipeline(source, o);
       ADD_FAILURE() << "no error for " << needle;

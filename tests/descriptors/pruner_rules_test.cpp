@@ -70,7 +70,7 @@ TEST(PrunerRules, ChainedCommunityDropsOnlyForAKeptPartnerAtTheThreshold) {
 
 TEST(PrunerRules, EveryDropNamesAKeptStandInAboveItsThreshold) {
   auto [names, values] = realistic_table(3000);
-  TensorRowSource source(names, values, 512);
+  safetrain::data::TensorTableSource source(names, values, 512);
   DescriptorOptions o;
   o.targets = {"t1", "t2"};
   const auto r = run_pipeline(source, o);
@@ -96,7 +96,7 @@ TEST(PrunerRules, FivePermutationsOfTheColumnsGiveTheSameAnswer) {
   auto [names, values] = realistic_table(2000);
   DescriptorOptions o;
   o.targets = {"t1", "t2"};
-  TensorRowSource original(names, values, 256);
+  safetrain::data::TensorTableSource original(names, values, 256);
   const auto reference = run_pipeline(original, o);
   auto sorted_kept = reference.kept_columns;
   std::sort(sorted_kept.begin(), sorted_kept.end());
@@ -105,7 +105,7 @@ TEST(PrunerRules, FivePermutationsOfTheColumnsGiveTheSameAnswer) {
     const auto order = torch::randperm(static_cast<int64_t>(names.size()));
     std::vector<std::string> permuted_names;
     for (int64_t i = 0; i < order.size(0); ++i) permuted_names.push_back(names[static_cast<size_t>(order[i].item<int64_t>())]);
-    TensorRowSource permuted(permuted_names, values.index_select(1, order), 256);
+    safetrain::data::TensorTableSource permuted(permuted_names, values.index_select(1, order), 256);
     const auto r = run_pipeline(permuted, o);
     auto kept = r.kept_columns;
     std::sort(kept.begin(), kept.end());
@@ -122,7 +122,7 @@ TEST(PrunerRules, SeveralTargetsTheRepresentativeIsTheOneMostAssociatedWithAny) 
   const auto v = u + 0.05 * torch::randn({n});  // |rho(u, v)| ~ 0.998
   const auto t1 = u + 3.0 * torch::randn({n});   // weakly tied to u
   const auto t2 = v + 0.01 * torch::randn({n});  // strongly tied to v
-  TensorRowSource source({"u", "v", "w", "t1", "t2"}, torch::stack({u, v, torch::randn({n}), t1, t2}, 1), 500);
+  safetrain::data::TensorTableSource source({"u", "v", "w", "t1", "t2"}, torch::stack({u, v, torch::randn({n}), t1, t2}, 1), 500);
   DescriptorOptions o;
   o.targets = {"t1", "t2"};
   const auto r = run_pipeline(source, o);
@@ -140,10 +140,10 @@ TEST(PrunerRules, SmallWorkingBudgetGivesTheSameAnswerAndStaysUnderIt) {
   DescriptorOptions o;
   o.targets = {"t1", "t2"};
   o.max_working_mb = 100000;
-  TensorRowSource unbounded_source(names, values, 512);
+  safetrain::data::TensorTableSource unbounded_source(names, values, 512);
   const auto unbounded = run_pipeline(unbounded_source, o);
   o.max_working_mb = 2;
-  TensorRowSource small_source(names, values, 512);
+  safetrain::data::TensorTableSource small_source(names, values, 512);
   const auto small = run_pipeline(small_source, o);
   EXPECT_EQ(small.kept_columns, unbounded.kept_columns);
   EXPECT_EQ(decisions_by_column(small), decisions_by_column(unbounded));

@@ -9,7 +9,7 @@ TEST(StatsPass, StreamingWelfordMatchesDirectComputationAcrossBatches) {
   torch::manual_seed(2);
   const auto values = torch::randn({1001, 3}) * torch::tensor({1.0f, 10.0f, 0.1f}) + 5;
   values[7][1] = NAN;
-  TensorRowSource source({"a", "b", "c"}, values, 100);  // 11 batches, the last one short
+  safetrain::data::TensorTableSource source({"a", "b", "c"}, values, 100);  // 11 batches, the last one short
   const auto stats = compute_stats(source);
   ASSERT_EQ(stats.size(), 3u);
   for (int64_t c = 0; c < 3; ++c) {

@@ -1,10 +1,12 @@
 // The hostile-input corpus of tests/hostile, run through the real executables as a user would:
-// configs, CSV files and damaged checkpoints. Every case listed in tests/hostile/cases.txt (and every
+// configs, CSV files, tables as tools export them (quoted, ';', CRLF, BOM, .gz, Parquet) and damaged checkpoints. Every case listed in tests/hostile/cases.txt (and every
 // file of tests/hostile/csv/expected.txt) must end with the exit code it names and one message line
 // holding the named text: no crash, no silent acceptance, no second line of noise after the error.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -107,6 +109,59 @@ TEST(HostileCorpus, TablesThatParseButCannotTrainAreRefusedOrWarnedAbout) {
     const auto r = run({"trainer", "--config", (kCorpus / "rows.yaml").string(), "--set",
                         "data.path=" + (kCorpus / c.input).string(), "--set", "output.dir=" + out.string()});
     expect_outcome("trainer", r, c.exit_code, c.text);
+  }
+}
+
+namespace {
+
+// The input of a `table` case: a file of tests/hostile/tables, or RECIPE:BASE, a file made here from BASE
+// (gzip and Parquet fixtures are written by the test, Parquet through pyarrow: SAFETRAIN_PYTHON). Returns the
+// path or glob to train on, and the data.features it needs ("" = none); nullopt without pyarrow.
+std::optional<std::pair<std::string, std::string>> table_input(const std::string& input, const fs::path& dir) {
+  const auto colon = input.find(':');
+  if (colon == std::string::npos) return std::make_pair((kCorpus / "tables" / input).string(), std::string());
+  const std::string recipe = input.substr(0, colon);
+  const fs::path base = kCorpus / "tables" / input.substr(colon + 1);
+  const char* python = std::getenv("SAFETRAIN_PYTHON");
+  const auto parquet = [&](const std::string& mode, const fs::path& csv, const fs::path& out) {
+    return python && *python &&
+           std::system((std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py " + mode +
+                        " '" + csv.string() + "' '" + out.string() + "'").c_str()) == 0;
+  };
+  if (recipe == "gz-truncated") {
+    fs::copy_file(base, dir / "truncated.csv", fs::copy_options::overwrite_existing);
+    if (std::system(("gzip -f '" + (dir / "truncated.csv").string() + "'").c_str()) != 0) return std::nullopt;
+    fs::resize_file(dir / "truncated.csv.gz", fs::file_size(dir / "truncated.csv.gz") / 2);
+    return std::make_pair((dir / "truncated.csv.gz").string(), std::string());
+  }
+  const auto file = dir / (recipe.substr(8) + ".parquet");  // "parquet-half" -> half.parquet
+  if (recipe == "parquet-mixed") {
+    if (!parquet("float32", base, dir / "mixed_1.parquet") ||
+        !parquet("float32", kCorpus / "tables" / "other_columns.csv", dir / "mixed_2.parquet")) {
+      return std::nullopt;
+    }
+    return std::make_pair((dir / "mixed_*.parquet").string(), std::string());
+  }
+  const std::string mode = recipe == "parquet-half" ? "float32" : recipe.substr(8);
+  if (!parquet(mode, base, file)) return std::nullopt;
+  if (recipe == "parquet-half") fs::resize_file(file, fs::file_size(file) / 2);
+  return std::make_pair(file.string(), std::string(recipe == "parquet-nested" ? "[a,b,nested]" : "[a,b]"));
+}
+
+}  // namespace
+
+TEST(HostileCorpus, TablesAsToolsExportThemAreReadOrRefusedByName) {
+  const auto listed = cases("table");
+  ASSERT_GE(listed.size(), 11u);
+  const auto out = scratch("hostile_tables");
+  for (const auto& c : listed) {
+    SCOPED_TRACE(c.input);
+    const auto input = table_input(c.input, out);
+    if (!input) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow, or no gzip";
+    std::vector<std::string> args = {"trainer", "--config", (kCorpus / "rows.yaml").string(), "--set",
+                                     "data.path=" + input->first, "--set", "output.dir=" + out.string()};
+    if (!input->second.empty()) args.insert(args.end(), {"--set", "data.features=" + input->second});
+    expect_outcome("trainer", run(args), c.exit_code, c.text);
   }
 }
 

@@ -40,7 +40,9 @@ int64_t loadable_address_space() {
     int64_t low = 256 * kMb, high = 32768 * kMb;  // low fails, high loads
     while (high - low > 16 * kMb) {
       const int64_t mid = (low + high) / 2;
-      const std::string command = "prlimit --as=" + std::to_string(mid) + " " + binary("trainer").string() +
+      // timeout: at a limit just at the edge, OpenBLAS's exit could spin on a failed malloc (seen once Arrow's
+      // libraries, with jemalloc's background thread, were linked): a hang counts as not loading.
+      const std::string command = "timeout 30 prlimit --as=" + std::to_string(mid) + " " + binary("trainer").string() +
                                   " --help >/dev/null 2>&1";
       (std::system(command.c_str()) == 0 ? high : low) = mid;
     }

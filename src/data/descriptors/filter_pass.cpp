@@ -12,7 +12,7 @@ namespace safetrain::data::descriptors {
 namespace {
 
 // Verifies hash-equal candidate pairs in one more streaming read; NaN equals NaN.
-std::vector<bool> identical_pairs(RowBatchSource& source, const std::vector<std::pair<int64_t, int64_t>>& pairs) {
+std::vector<bool> identical_pairs(TableSource& source, const std::vector<std::pair<int64_t, int64_t>>& pairs) {
   std::vector<bool> same(pairs.size(), true);
   if (pairs.empty()) return same;
   source.rewind();
@@ -32,7 +32,7 @@ std::vector<bool> identical_pairs(RowBatchSource& source, const std::vector<std:
 
 // Exact duplicates: within each content-hash group (name order), a column equal to an earlier
 // kept one goes; so of identical columns the first by name stays, whatever the column order.
-void drop_duplicates(RowBatchSource& source, const std::map<uint64_t, std::vector<int64_t>>& groups,
+void drop_duplicates(TableSource& source, const std::map<uint64_t, std::vector<int64_t>>& groups,
                      std::set<int64_t>& dropped, std::vector<ColumnDecision>& decisions) {
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (const auto& [hash, members] : groups) {
@@ -54,7 +54,7 @@ void drop_duplicates(RowBatchSource& source, const std::map<uint64_t, std::vecto
 
 }  // namespace
 
-std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<ColumnStats>& stats,
+std::vector<int64_t> filter_columns(TableSource& source, const std::vector<ColumnStats>& stats,
                                     const std::vector<int64_t>& candidates, const std::set<int64_t>& protected_columns,
                                     const DescriptorOptions& o, std::vector<ColumnDecision>& decisions) {
   const auto& names = source.columns();
@@ -93,7 +93,7 @@ std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<Co
   return out;
 }
 
-torch::Tensor load_columns(RowBatchSource& source, const std::vector<int64_t>& columns, int64_t rows) {
+torch::Tensor load_columns(TableSource& source, const std::vector<int64_t>& columns, int64_t rows) {
   const auto index = torch::tensor(columns, torch::kLong);
   const auto k = static_cast<int64_t>(columns.size());
   source.rewind();

@@ -34,7 +34,7 @@ void write_outputs(const PipelineResult& result, const fs::path& output_dir) {
   write_file_atomically(output_dir / "clusters.csv", clusters.str());
 }
 
-std::string cache_key(const RowBatchSource& source, const DescriptorOptions& o) {
+std::string cache_key(const TableSource& source, const DescriptorOptions& o) {
   std::ostringstream text;
   text.precision(17);
   text << "v3|" << source.fingerprint() << '|' << o.max_missing_fraction << '|' << o.min_variance << '|' << o.spearman

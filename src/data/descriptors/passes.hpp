@@ -27,16 +27,16 @@ struct ColumnStats {
     return total > 0 ? static_cast<double>(missing) / static_cast<double>(total) : 1.0;
   }
 };
-std::vector<ColumnStats> compute_stats(RowBatchSource& source);
+std::vector<ColumnStats> compute_stats(TableSource& source);
 
 // Pass 1 (filter_pass.cpp): survivors among `candidates` (column indices); drops appended to `decisions`.
-std::vector<int64_t> filter_columns(RowBatchSource& source, const std::vector<ColumnStats>& stats,
+std::vector<int64_t> filter_columns(TableSource& source, const std::vector<ColumnStats>& stats,
                                     const std::vector<int64_t>& candidates, const std::set<int64_t>& protected_columns,
                                     const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
 
 // Loads the given columns completely, owned: [columns.size(), rows] (column-major for the rank work).
 // With `rows` known (pass 0 counts them) the result is allocated once and filled batch by batch.
-torch::Tensor load_columns(RowBatchSource& source, const std::vector<int64_t>& columns, int64_t rows = -1);
+torch::Tensor load_columns(TableSource& source, const std::vector<int64_t>& columns, int64_t rows = -1);
 
 // ranks.cpp: average ranks (1-based, ties averaged) along each row of `values` [k, n]; a missing
 // cell gets the row's mean rank, so it pulls a correlation neither way.

@@ -149,7 +149,7 @@ void require_values(const std::vector<ColumnStats>& stats, const std::vector<std
 }
 
 // Passes 0 (streaming statistics) and 1 (missing, constant, duplicate columns); returns the row count.
-int64_t run_stats_and_filter(RowBatchSource& source, const ColumnPlan& plan, const DescriptorOptions& o,
+int64_t run_stats_and_filter(TableSource& source, const ColumnPlan& plan, const DescriptorOptions& o,
                              PassRunner& runner, PipelineResult& result, std::vector<ColumnStats>& stats,
                              std::vector<std::string>& kept) {
   const auto& columns = source.columns();
@@ -210,7 +210,7 @@ void run_redundancy_passes(Survivors& s, const DescriptorOptions& o, int resumed
 
 }  // namespace
 
-PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& o) {
+PipelineResult run_pipeline(TableSource& source, const DescriptorOptions& o) {
   const auto policy = parse_nan_policy(o.nan_policy);
   const auto& columns = source.columns();
   const std::string key = cache_key(source, o);

@@ -6,7 +6,7 @@
 
 namespace safetrain::data::descriptors {
 
-std::vector<ColumnStats> compute_stats(RowBatchSource& source) {
+std::vector<ColumnStats> compute_stats(TableSource& source) {
   const size_t width = source.columns().size();
   std::vector<ColumnStats> stats(width);
   source.rewind();

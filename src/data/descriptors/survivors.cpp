@@ -48,7 +48,7 @@ int64_t Survivors::held_bytes() const {
   return (ranked.z.defined() ? ranked.z.nbytes() : 0) + (sample.defined() ? sample.nbytes() : 0);
 }
 
-Survivors load_survivors(RowBatchSource& source, std::vector<std::string> kept, const DescriptorOptions& o,
+Survivors load_survivors(TableSource& source, std::vector<std::string> kept, const DescriptorOptions& o,
                          const SurvivorSetup& setup, WorkingSet& working) {
   std::sort(kept.begin(), kept.end());
   Survivors s;

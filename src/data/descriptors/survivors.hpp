@@ -26,7 +26,7 @@ struct SurvivorSetup {
   int64_t rows = -1;  // known row count (pass 0), or -1
 };
 // Loads the survivors (all rows: the bound of pass 2), ranks them in place, scores them against the targets.
-Survivors load_survivors(RowBatchSource& source, std::vector<std::string> kept, const DescriptorOptions& options,
+Survivors load_survivors(TableSource& source, std::vector<std::string> kept, const DescriptorOptions& options,
                          const SurvivorSetup& setup, WorkingSet& working);
 // Keeps only `positions` (into names); the ranks are released (only pass 2 uses them).
 void narrow_survivors(Survivors& s, const std::vector<int64_t>& positions);

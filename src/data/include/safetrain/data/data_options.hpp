@@ -15,6 +15,25 @@ inline constexpr EnumName<DataSource> kDataSourceNames[] = {{"synthetic", DataSo
                                                             {"csv", DataSource::csv}};
 constexpr const auto& enum_names(DataSource) { return kDataSourceNames; }
 
+// The file format of data.path: by extension (auto), or named.
+enum class TableFormat { automatic, csv, parquet };
+inline constexpr EnumName<TableFormat> kTableFormatNames[] = {
+    {"auto", TableFormat::automatic}, {"csv", TableFormat::csv}, {"parquet", TableFormat::parquet}};
+constexpr const auto& enum_names(TableFormat) { return kTableFormatNames; }
+
+// CSV dialect: the field delimiter ("auto" sniffs ',' ';' or tab from the header line) and the quote
+// character (empty: no quoting).
+struct CsvDialect {
+  std::string delimiter = "auto";
+  std::string quote = "\"";
+};
+
+// How a table file is read: its format and, for CSV, its dialect.
+struct TableReadOptions {
+  TableFormat format = TableFormat::automatic;
+  CsvDialect csv;
+};
+
 // Where the prepared table lives: in this process's memory, or in cache files that are memory-mapped
 // (mapped_storage.hpp), for tables larger than RAM.
 enum class Storage { memory, mmap };
@@ -69,7 +88,8 @@ struct CsvColumnRoles {
 
 struct DataOptions {
   DataSource source = DataSource::synthetic;
-  std::string path;  // CSV file or glob
+  std::string path;  // table file or glob (CSV, .csv.gz, .csv.zst, Parquet)
+  TableReadOptions read;  // data.format, data.csv.*
   Storage storage = Storage::memory;
   TargetColumns targets;
   std::vector<std::string> features;  // empty = every non-target column

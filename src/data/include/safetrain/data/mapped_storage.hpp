@@ -1,5 +1,5 @@
 #pragma once
-// data.storage: mmap — training on a table larger than RAM. The CSV is parsed once into a float32 cache
+// data.storage: mmap — training on a table larger than RAM. The table (any format of table_source.hpp) is read once into a float32 cache
 // file of its numeric columns with the rows already in split order (train | val | test, each in the
 // order the in-memory path uses), then the chosen features and targets are written once more, missing
 // values handled and standardised, into a second cache file. Both are memory-mapped read-only: the
@@ -28,7 +28,7 @@ inline int64_t split_start(const std::array<int64_t, 3>& counts, int split) {
   return split == 0 ? 0 : split == 1 ? counts[0] : counts[0] + counts[1];
 }
 
-// The numeric columns of a CSV, rows in split order, over a mapped cache file.
+// The numeric columns of a table file, rows in split order, over a mapped cache file.
 struct MappedTable {
   std::vector<std::string> columns;
   torch::Tensor values;           // float32 [train + val + test rows, columns], read-only
@@ -43,8 +43,9 @@ struct MappedTable {
 
 // Opens the cache of `path_or_glob` under `cache_dir`, building it first when it is missing or damaged.
 // id columns are not carried (InputError when `roles` names any).
-MappedTable map_csv_table(const std::string& path_or_glob, const CsvColumnRoles& roles, const SplitOptions& options,
-                          const std::filesystem::path& cache_dir);
+MappedTable map_source_table(const std::string& path_or_glob, const TableReadOptions& read,
+                             const CsvColumnRoles& roles, const SplitOptions& options,
+                             const std::filesystem::path& cache_dir);
 
 // prepare() for a mapped table: the same features, targets, missing-value rules, scalers and values, with the
 // split tensors mapped read-only from a cache under `cache_dir` (built when missing or damaged).

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "safetrain/data/descriptors/options.hpp"
-#include "safetrain/data/descriptors/row_source.hpp"
+#include "safetrain/data/table_source.hpp"
 
 namespace safetrain::data::descriptors {
 
@@ -45,10 +45,10 @@ struct PipelineResult {
   nlohmann::json report;
 };
 
-PipelineResult run_pipeline(RowBatchSource& source, const DescriptorOptions& options);
+PipelineResult run_pipeline(TableSource& source, const DescriptorOptions& options);
 // selected_columns.txt/.json, report.json, clusters.csv in output_dir, each written atomically.
 void write_outputs(const PipelineResult& result, const std::filesystem::path& output_dir);
 // Input fingerprint + every setting that changes the selection (not batch size, device or checkpoints).
-std::string cache_key(const RowBatchSource& source, const DescriptorOptions& options);
+std::string cache_key(const TableSource& source, const DescriptorOptions& options);
 
 }  // namespace safetrain::data::descriptors

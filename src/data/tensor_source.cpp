@@ -1,19 +1,20 @@
-#include "safetrain/data/descriptors/row_source.hpp"
-
-#include <algorithm>
+// Rows already in memory as a TableSource: the trainer hands the pruner its training rows this way.
 #include <cmath>
-#include <filesystem>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/stop_signals.hpp"
+#include "safetrain/data/tensor_source.hpp"
 
-namespace safetrain::data::descriptors {
+namespace safetrain::data {
 
-TensorRowSource::TensorRowSource(std::vector<std::string> columns, torch::Tensor values, int64_t batch_rows)
-    : columns_(std::move(columns)), values_(values.to(torch::kFloat).contiguous()), batch_rows_(batch_rows) {
-  if (batch_rows_ < 1) throw InputError("descriptors.batch_rows: " + std::to_string(batch_rows_) + " is below 1");
+TensorTableSource::TensorTableSource(std::vector<std::string> columns, torch::Tensor values, int64_t batch_rows)
+    : values_(values.to(torch::kFloat).contiguous()) {
+  columns_ = std::move(columns);
+  name_ = "the training rows";
+  set_batch_rows(batch_rows);
   if (values_.dim() != 2 || values_.size(1) != static_cast<int64_t>(columns_.size())) {
     throw InputError("descriptors: the table has " + std::to_string(columns_.size()) +
                      " column names but its values are shaped " + std::to_string(values_.dim()) + "-D [" +
@@ -22,7 +23,16 @@ TensorRowSource::TensorRowSource(std::vector<std::string> columns, torch::Tensor
   }
 }
 
-std::optional<torch::Tensor> TensorRowSource::next_batch() {
+int64_t TensorTableSource::read_rows(float* out, int64_t max_rows, TextColumns*) {
+  throw_if_stop_requested("while reading the training rows");
+  const int64_t rows = std::min(max_rows, values_.size(0) - position_);
+  if (rows <= 0) return 0;
+  std::memcpy(out, values_[position_].data_ptr<float>(), static_cast<size_t>(rows * values_.size(1)) * sizeof(float));
+  position_ += rows;
+  return rows;
+}
+
+std::optional<torch::Tensor> TensorTableSource::next_batch() {
   throw_if_stop_requested("while pruning descriptor columns");
   if (position_ >= values_.size(0)) return std::nullopt;
   const int64_t rows = std::min(batch_rows_, values_.size(0) - position_);
@@ -31,14 +41,13 @@ std::optional<torch::Tensor> TensorRowSource::next_batch() {
   return batch;
 }
 
-std::string TensorRowSource::fingerprint() const {
+std::string TensorTableSource::fingerprint() const {
   // Content hash over the table in row blocks (extra memory: one block), NaN canonicalised so that
   // equal tables hash equal and a NaN never hashes like a number.
   size_t hash = std::hash<int64_t>{}(values_.size(0));
   for (const auto& c : columns_) hash = hash * 1099511628211ULL ^ std::hash<std::string>{}(c);
-  const int64_t block = std::max<int64_t>(1, batch_rows_);
-  for (int64_t start = 0; start < values_.size(0); start += block) {
-    const auto rows = values_.narrow(0, start, std::min(block, values_.size(0) - start));
+  for (int64_t start = 0; start < values_.size(0); start += batch_rows_) {
+    const auto rows = values_.narrow(0, start, std::min(batch_rows_, values_.size(0) - start));
     const auto canonical = torch::where(torch::isnan(rows), torch::full({}, NAN, rows.options()), rows).contiguous();
     const std::string_view raw(static_cast<const char*>(canonical.data_ptr()), static_cast<size_t>(canonical.nbytes()));
     hash = hash * 1099511628211ULL ^ std::hash<std::string_view>{}(raw);
@@ -48,24 +57,5 @@ std::string TensorRowSource::fingerprint() const {
   return out.str();
 }
 
-CsvRowSource::CsvRowSource(const std::string& path_or_glob, int64_t batch_rows, CsvColumnRoles roles)
-    : reader_(path_or_glob, batch_rows, std::move(roles)) {}
 
-std::optional<torch::Tensor> CsvRowSource::next_batch() {
-  auto batch = reader_.next_batch();
-  if (!batch) return std::nullopt;
-  return batch->values;
-}
-
-std::string CsvRowSource::fingerprint() const {
-  std::ostringstream out;
-  for (const auto& f : reader_.files()) {
-    out << f.string() << ":" << std::filesystem::file_size(f) << ":"
-        << std::filesystem::last_write_time(f).time_since_epoch().count() << ";";
-  }
-  std::ostringstream hashed;
-  hashed << std::hex << std::hash<std::string>{}(out.str());
-  return hashed.str();
-}
-
-}  // namespace safetrain::data::descriptors
+}  // namespace safetrain::data

@@ -1,0 +1,42 @@
+// table_load_bench FILE_OR_GLOB: one load through safetrain's table layer (read_table, as the trainer's
+// data.storage: memory does), in a fresh process. Prints one line:
+//   seconds=S peak_above_start_kb=K data_kb=D rows=R columns=C
+// The peak is VmHWM after the load less VmRSS before it (VmHWM reset through /proc/self/clear_refs).
+// bench/table_load_bench.py runs it side by side with pandas and pyarrow.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "safetrain/data/table_source.hpp"
+
+namespace {
+
+long status_kb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"table_load_bench: load one table through safetrain's table layer; time and peak RSS"};
+  std::string input;
+  app.add_option("input", input, "table file or glob (CSV, .csv.gz, Parquet)")->required();
+  CLI11_PARSE(app, argc, argv);
+  torch::empty({1});  // LibTorch's allocator and code pages in before the baseline
+  std::ofstream("/proc/self/clear_refs") << "5";
+  const long before = status_kb("VmRSS:");
+  const auto start = std::chrono::steady_clock::now();
+  safetrain::data::TableReadStats stats;
+  const auto table = safetrain::data::read_table(input, {}, {}, &stats);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("seconds=%.3f peak_above_start_kb=%ld data_kb=%ld rows=%ld columns=%ld\n", seconds,
+              status_kb("VmHWM:") - before, static_cast<long>(stats.rows * stats.columns * 4 / 1024),
+              static_cast<long>(stats.rows), static_cast<long>(stats.columns));
+  return table.values.size(0) > 0 ? 0 : 1;
+}

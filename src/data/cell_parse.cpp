@@ -1,0 +1,83 @@
+#include "cell_parse.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+
+namespace safetrain::data {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// std::from_chars over the whole cell; a leading '+' (CSV writers emit one) is skipped, never before a sign.
+std::from_chars_result from_chars_all(std::string_view cell, double& value, const char*& begin) {
+  const bool plus = cell.front() == '+' && (cell.size() < 2 || (cell[1] != '-' && cell[1] != '+'));
+  begin = cell.data() + (plus ? 1 : 0);
+  return std::from_chars(begin, cell.data() + cell.size(), value);
+}
+
+}  // namespace
+
+bool is_missing(std::string_view cell) {
+  cell = trim(cell);
+  return cell.empty() || cell == "NA" || cell == "na" || cell == "N/A" || cell == "nan" || cell == "NaN" ||
+         cell == "NAN" || cell == "null";
+}
+
+CellError parse_cell(std::string_view cell, float& out) {
+  cell = trim(cell);
+  if (is_missing(cell)) {
+    out = std::numeric_limits<float>::quiet_NaN();
+    return CellError::none;
+  }
+  if (cell.find('\0') != std::string_view::npos) return CellError::nul_byte;
+  double value = 0;
+  const char* begin = nullptr;
+  const auto [end, error] = from_chars_all(cell, value, begin);
+  if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
+    return CellError::not_a_number;
+  }
+  // from_chars reports an underflow (1e-400) as out of range too: that is a zero, not an error.
+  const std::string_view digits(begin, static_cast<size_t>(end - begin));
+  if (error == std::errc::result_out_of_range &&
+      (digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos)) {
+    out = 0.0f;
+    return CellError::none;
+  }
+  // inf, nan spelt as a number, and anything beyond float32 would poison the training (loss inf/nan).
+  if (error == std::errc::result_out_of_range || !std::isfinite(value) ||
+      std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+    return CellError::not_finite;
+  }
+  out = static_cast<float>(value);
+  return CellError::none;
+}
+
+std::string cell_error_text(CellError error, std::string_view cell, const std::string& column) {
+  std::string shown(cell.substr(0, 80));
+  std::replace(shown.begin(), shown.end(), '\0', '?');
+  const std::string head = "column '" + column + "': '" + shown + "'";
+  switch (error) {
+    case CellError::nul_byte:
+      return head + ": NUL byte in the cell (binary data or a UTF-16 file; save the table as UTF-8 text)";
+    case CellError::not_finite:
+      return head + " is not a finite 32-bit number (the limit is +-3.4e38; write NA for a missing value)";
+    default:
+      return head + " is not a number";
+  }
+}
+
+bool looks_like_text(std::string_view cell) {
+  float ignored = 0;
+  if (parse_cell(cell, ignored) != CellError::not_a_number) return false;
+  return std::any_of(cell.begin(), cell.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
+}
+
+}  // namespace safetrain::data

@@ -1,0 +1,294 @@
+// CSV (and .csv.gz, .csv.zst) through Arrow's CSV parser (arrow::csv::BlockParser): RFC 4180 quoting
+// (delimiters, doubled quotes and line breaks inside quotes), CRLF, empty lines. The text streams in 1 MB
+// reads; each parsed block's cells of the used columns are converted by cell_parse.hpp straight into a
+// float32 block, so a cell means the same in every format and a refused one is named by file:line:column.
+// Arrow's StreamingReader was not used: it reads up to 32 blocks ahead on a background thread and builds
+// string arrays of every cell, which put the load peak ~90 MB over the data on a 20 MB table (LoadOnce).
+#include <arrow/csv/api.h>
+#include <arrow/csv/parser.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "arrow_batch_source.hpp"
+#include "csv_blocks.hpp"
+#include "cell_parse.hpp"
+#include "csv_text.hpp"
+#include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
+#include "safetrain/common/stop_signals.hpp"
+#include "safetrain/common/text.hpp"
+#include "table_formats.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::data {
+namespace {
+
+constexpr int64_t kReadBytes = 1 << 20;      // text read and parsed per step
+constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field) accepted: an unclosed quote
+                                             // would otherwise buffer the whole file
+
+
+struct Dialect {
+  char delimiter = ',';
+  char quote = '"';  // '\0': no quoting
+};
+
+Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
+  Dialect d;
+  if (options.quote.size() > 1) throw InputError("data.csv.quote: '" + options.quote + "' is not one character");
+  d.quote = options.quote.empty() ? '\0' : options.quote[0];
+  const auto& delimiter = options.delimiter;
+  if (delimiter == "auto") return Dialect{sniff_delimiter(read_csv_head(first_file, kReadBytes), d.quote), d.quote};
+  if (delimiter == "tab" || delimiter == "\\t") return Dialect{'\t', d.quote};
+  if (delimiter.size() != 1 || delimiter[0] == '\n' || delimiter[0] == '\r' || delimiter[0] == d.quote) {
+    throw InputError("data.csv.delimiter: '" + delimiter + "' is not one character (auto, tab, ',', ';', ...)");
+  }
+  return Dialect{delimiter[0], d.quote};
+}
+
+void check_header(const std::vector<std::string>& header, const fs::path& path) {
+  for (size_t c = 0; c < header.size(); ++c) {
+    const std::string where = path.string() + ":1:" + std::to_string(c + 1) + ": ";
+    if (header[c].empty()) throw InputError(where + "empty column name in the header");
+    const auto first = std::find(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(c), header[c]);
+    if (first != header.begin() + static_cast<std::ptrdiff_t>(c)) {
+      throw InputError(where + "column name '" + header[c] + "' repeats column " +
+                       std::to_string(first - header.begin() + 1));
+    }
+  }
+}
+
+// The header line's bytes, before Arrow parses the first block: a NUL (a UTF-16 file, binary data) or a name
+// that is not UTF-8 is named by its column here; Arrow would report a later symptom.
+void check_header_bytes(const fs::path& file, char delimiter) {
+  std::string line = read_csv_head(file, kReadBytes);
+  line = line.substr(0, line.find('\n'));
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  const auto column_at = [&](size_t offset) {
+    return std::to_string(1 + std::count(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(offset), delimiter));
+  };
+  const std::string where = file.string() + ":1:";
+  if (const size_t nul = line.find('\0'); nul != std::string::npos) {
+    throw InputError(where + column_at(nul) +
+                     ": NUL byte in the header (binary data or a UTF-16 file; save the table as UTF-8 text)");
+  }
+  if (const size_t bad = text::invalid_utf8_offset(line); bad != std::string::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[bad]));
+    throw InputError(where + column_at(bad) + ": column name is not valid UTF-8 (byte " + byte +
+                     "); save the table as UTF-8");
+  }
+}
+
+class CsvSource final : public TableSource {
+ public:
+  CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles);
+  std::optional<int64_t> row_count() const override { return std::nullopt; }
+  int64_t row_upper_bound() const override;
+  int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
+  void rewind() override { open_file(0); }
+
+ private:
+  arrow::csv::ParseOptions parse_options();
+  std::unique_ptr<CsvBlocks> open_blocks(size_t index);
+  void classify(const CsvColumnRoles& roles);
+  void open_file(size_t index);
+  bool next_block();  // the next parsed block into staged_; false after the last file
+  void convert_block();
+  [[noreturn]] void refuse(const arrow::Status& status) const;
+
+  Dialect dialect_;
+  std::vector<std::string> header_;
+  std::vector<int32_t> numeric_at_, id_at_;  // header positions of columns_ and id_columns_
+  size_t file_index_ = 0;
+  std::unique_ptr<CsvBlocks> blocks_;
+  std::vector<float> staged_;                        // the parsed block, rows x columns
+  std::vector<std::vector<std::string>> staged_ids_;
+  int64_t staged_rows_ = 0, staged_offset_ = 0;
+  struct BadRow {
+    int32_t expected_columns = 0, actual_columns = 0;
+    int64_t number = -1;  // 1-based, the header is 1; -1 when Arrow does not know
+    std::string text;
+  };
+  std::shared_ptr<BadRow> bad_row_ = std::make_shared<BadRow>();  // the last row of the wrong width
+};
+
+CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
+  name_ = pattern;
+  files_ = expand_glob(pattern);
+  dialect_ = dialect_of(files_[0], options.csv);
+  check_header_bytes(files_[0], dialect_.delimiter);
+  auto first = open_blocks(0);
+  header_ = first->header();
+  check_header(header_, files_[0]);
+  blocks_ = std::move(first);
+  classify(roles);
+  open_file(0);
+}
+
+arrow::csv::ParseOptions CsvSource::parse_options() {
+  auto parse = arrow::csv::ParseOptions::Defaults();
+  parse.delimiter = dialect_.delimiter;
+  parse.quoting = dialect_.quote != '\0';
+  parse.quote_char = dialect_.quote == '\0' ? '"' : dialect_.quote;
+  parse.newlines_in_values = true;
+  parse.invalid_row_handler = [bad = bad_row_](const arrow::csv::InvalidRow& row) {
+    // A line of blanks carries no row (as an empty line does for Arrow).
+    if (row.text.find_first_not_of(" \t\r") == std::string_view::npos) return arrow::csv::InvalidRowResult::Skip;
+    *bad = BadRow{row.expected_columns, row.actual_columns, row.number, std::string(row.text.substr(0, 200))};
+    return arrow::csv::InvalidRowResult::Error;
+  };
+  return parse;
+}
+
+std::unique_ptr<CsvBlocks> CsvSource::open_blocks(size_t index) {
+  bad_row_->number = -1;
+  file_index_ = index;
+  auto blocks = std::make_unique<CsvBlocks>(files_[index], parse_options(), kReadBytes, kMaxRowBytes);
+  if (!blocks->status().ok()) refuse(blocks->status());
+  if (blocks->header().empty()) {
+    throw InputError(files_[index].string() + ": empty file (expected a header line of column names)");
+  }
+  return blocks;
+}
+
+void CsvSource::classify(const CsvColumnRoles& roles) {
+  check_roles_present(roles, header_, files_[0]);
+  std::vector<std::string> first_row(header_.size());
+  if (blocks_->next()) {
+    for (int32_t c = 0; c < static_cast<int32_t>(header_.size()); ++c) {
+      bool first = true;
+      (void)blocks_->block().VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
+        if (std::exchange(first, false)) first_row[static_cast<size_t>(c)].assign(reinterpret_cast<const char*>(data), size);
+        return arrow::Status::OK();
+      });
+    }
+  } else if (!blocks_->status().ok()) {
+    refuse(blocks_->status());
+  }
+  for (size_t c = 0; c < header_.size(); ++c) {
+    const auto& name = header_[c];
+    const bool required = is_required_numeric(roles, name);
+    if (contains_name(roles.id_columns, name)) {
+      id_columns_.push_back(name);
+      id_at_.push_back(static_cast<int32_t>(c));
+    } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
+      continue;
+    } else if (!required && looks_like_text(first_row[c])) {
+      log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", first_row[c],
+                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
+    } else {
+      columns_.push_back(name);
+      numeric_at_.push_back(static_cast<int32_t>(c));
+    }
+  }
+}
+
+void CsvSource::open_file(size_t index) {
+  blocks_.reset();
+  staged_rows_ = staged_offset_ = 0;
+  file_index_ = index;
+  if (index >= files_.size()) return;
+  if (index > 0) check_header_bytes(files_[index], dialect_.delimiter);
+  blocks_ = open_blocks(index);
+  if (index > 0) check_same_columns(header_, blocks_->header(), files_[0], files_[index]);
+}
+
+bool CsvSource::next_block() {
+  while (blocks_) {
+    throw_if_stop_requested(("while reading " + name_).c_str());
+    if (blocks_->next()) {
+      convert_block();
+      return true;
+    }
+    if (!blocks_->status().ok()) refuse(blocks_->status());
+    open_file(file_index_ + 1);
+  }
+  return false;
+}
+
+void CsvSource::convert_block() {
+  const auto& block = blocks_->block();
+  const auto width = columns_.size();
+  staged_rows_ = block.num_rows();
+  staged_offset_ = 0;
+  staged_.resize(static_cast<size_t>(staged_rows_) * width);
+  for (size_t k = 0; k < width; ++k) {
+    float* out = staged_.data() + k;
+    int64_t row = 0;
+    const auto status = block.VisitColumn(numeric_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
+      const std::string_view cell(reinterpret_cast<const char*>(data), size);
+      const CellError error = parse_cell(cell, out[row * static_cast<int64_t>(width)]);
+      if (error != CellError::none) {
+        const auto& file = files_[file_index_];
+        throw InputError(file.string() + ":" +
+                         std::to_string(line_of_row(file, dialect_.quote, blocks_->rows_before() + row)) + ":" +
+                         std::to_string(numeric_at_[k] + 1) + ": " + cell_error_text(error, cell, columns_[k]));
+      }
+      ++row;
+      return arrow::Status::OK();
+    });
+    if (!status.ok()) refuse(status);
+  }
+  staged_ids_.assign(id_at_.size(), {});
+  for (size_t k = 0; k < id_at_.size(); ++k) {
+    (void)block.VisitColumn(id_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
+      staged_ids_[k].emplace_back(reinterpret_cast<const char*>(data), size);
+      return arrow::Status::OK();
+    });
+  }
+}
+
+int64_t CsvSource::read_rows(float* out, int64_t max_rows, TextColumns* ids) {
+  const auto width = static_cast<int64_t>(columns_.size());
+  int64_t done = 0;
+  while (done < max_rows) {
+    if (staged_offset_ >= staged_rows_ && !next_block()) break;
+    const int64_t rows = std::min(max_rows - done, staged_rows_ - staged_offset_);
+    std::copy_n(staged_.data() + staged_offset_ * width, rows * width, out + done * width);
+    for (size_t k = 0; ids && k < staged_ids_.size(); ++k) {
+      auto& values = ids->values[k];
+      const auto from = staged_ids_[k].begin() + staged_offset_;
+      values.insert(values.end(), from, from + rows);
+    }
+    staged_offset_ += rows;
+    done += rows;
+  }
+  return done;
+}
+
+int64_t CsvSource::row_upper_bound() const {
+  int64_t rows = 0;
+  for (const auto& file : files_) rows += count_data_lines(file);
+  return rows;
+}
+
+// Arrow's message, with the file and the line where Arrow knows the row.
+void CsvSource::refuse(const arrow::Status& status) const {
+  const auto& file = files_[file_index_];
+  if (blocks_ && blocks_->row_too_long()) {
+    throw InputError(file.string() + ": a row or quoted field longer than " + std::to_string(kMaxRowBytes >> 20) +
+                     " MB (an unclosed quote, or not a text table; data.csv.quote sets the quote character)");
+  }
+  if (status.message().find("Empty CSV") != std::string::npos) {
+    throw InputError(file.string() + ": empty file (expected a header line of column names)");
+  }
+  if (bad_row_->number >= 2) {
+    throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, bad_row_->number - 2)) +
+                     ": expected " + std::to_string(bad_row_->expected_columns) + " cells (as in the header), found " +
+                     std::to_string(bad_row_->actual_columns) + ": '" + bad_row_->text + "'");
+  }
+  check_arrow(status, file.string());
+  throw InputError(file.string() + ": " + status.message());
+}
+
+}  // namespace
+
+std::unique_ptr<TableSource> open_csv_source(const std::string& pattern, const TableReadOptions& options,
+                                             const CsvColumnRoles& roles) {
+  return std::make_unique<CsvSource>(pattern, options, roles);
+}
+
+}  // namespace safetrain::data

@@ -1,0 +1,113 @@
+#include "csv_text.hpp"
+
+#include <arrow/util/compression.h>
+
+#include <array>
+#include <functional>
+#include <vector>
+
+#include "arrow_batch_source.hpp"
+#include "table_formats.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::data {
+namespace {
+
+
+// Calls `visit` with consecutive chunks of the decompressed text until it returns false or the text ends.
+void scan_text(const fs::path& file, const std::function<bool(const char*, int64_t)>& visit) {
+  auto stream = open_csv_stream(file);
+  std::vector<char> chunk(size_t{1} << 20);
+  while (true) {
+    const auto n = value_or_throw(stream->Read(static_cast<int64_t>(chunk.size()), chunk.data()), file.string());
+    if (n == 0 || !visit(chunk.data(), n)) break;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<arrow::io::InputStream> open_csv_stream(const fs::path& file) {
+  std::shared_ptr<arrow::io::InputStream> raw =
+      value_or_throw(arrow::io::ReadableFile::Open(file.string()), file.string() + ": cannot open for reading");
+  const std::string name = file.filename().string();
+  arrow::Compression::type codec = arrow::Compression::UNCOMPRESSED;
+  if (name_ends_with(name, ".gz")) codec = arrow::Compression::GZIP;
+  if (name_ends_with(name, ".zst") || name_ends_with(name, ".zstd")) codec = arrow::Compression::ZSTD;
+  if (codec == arrow::Compression::UNCOMPRESSED) return raw;
+  // CompressedInputStream keeps a raw pointer to its codec: one codec per kind, for the whole program.
+  static const auto gzip = value_or_throw(arrow::util::Codec::Create(arrow::Compression::GZIP), "gzip");
+  static const auto zstd = value_or_throw(arrow::util::Codec::Create(arrow::Compression::ZSTD), "zstd");
+  auto* decoder = codec == arrow::Compression::GZIP ? gzip.get() : zstd.get();
+  return value_or_throw(arrow::io::CompressedInputStream::Make(decoder, raw), file.string());
+}
+
+std::string read_csv_head(const fs::path& file, int64_t bytes) {
+  std::string head;
+  scan_text(file, [&](const char* data, int64_t n) {
+    head.append(data, static_cast<size_t>(std::min<int64_t>(n, bytes - static_cast<int64_t>(head.size()))));
+    return static_cast<int64_t>(head.size()) < bytes;
+  });
+  return head;
+}
+
+char sniff_delimiter(const std::string& head, char quote) {
+  std::array<int64_t, 3> counts{};
+  const std::array<char, 3> candidates{',', ';', '\t'};
+  bool quoted = false;
+  for (const char ch : head) {
+    if (quote != '\0' && ch == quote) quoted = !quoted;
+    if (quoted) continue;
+    if (ch == '\n' || ch == '\r') break;
+    for (size_t i = 0; i < candidates.size(); ++i) counts[i] += ch == candidates[i] ? 1 : 0;
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < candidates.size(); ++i) best = counts[i] > counts[best] ? i : best;
+  return candidates[best];
+}
+
+int64_t count_data_lines(const fs::path& file) {
+  int64_t lines = 0;
+  bool content = false;  // the current line has a cell character (blank lines carry no row)
+  scan_text(file, [&](const char* data, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const char ch = data[i];
+      if (ch == '\n') {
+        lines += content ? 1 : 0;
+        content = false;
+      } else if (ch != ' ' && ch != '\t' && ch != '\r') {
+        content = true;
+      }
+    }
+    return true;
+  });
+  lines += content ? 1 : 0;
+  return std::max<int64_t>(0, lines - 1);  // the header
+}
+
+int64_t line_of_row(const fs::path& file, char quote, int64_t row) {
+  int64_t line = 1, next = -1;  // the record that starts next: the header is -1, data rows count from 0
+  bool quoted = false, started = false, after_cr = false, found = false;
+  scan_text(file, [&](const char* data, int64_t n) {
+    for (int64_t i = 0; i < n && !found; ++i) {
+      const char ch = data[i];
+      const bool crlf = after_cr && ch == '\n';  // the second half of one line end
+      after_cr = ch == '\r';
+      if (crlf) continue;
+      if (ch == '\n' || ch == '\r') {
+        ++line;
+        if (!quoted && started) ++next;
+        started = started && quoted;
+        continue;
+      }
+      if (!started && (ch == ' ' || ch == '\t')) continue;  // a line of blanks carries no row
+      if (!started && next == row) found = true;
+      started = true;
+      if (quote != '\0' && ch == quote) quoted = !quoted;
+    }
+    return !found;
+  });
+  return line;
+}
+
+}  // namespace safetrain::data

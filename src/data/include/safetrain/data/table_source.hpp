@@ -1,0 +1,77 @@
+#pragma once
+// The one table-reading layer. A TableSource is a table file or a glob of them (CSV, .csv.gz, .csv.zst,
+// Parquet; the format by extension or data.format) or rows already in memory, read in batches of the
+// used columns: numeric columns as float32 (missing cells NaN), id columns as text. The trainer (memory
+// and mmap storage), predict, descriptor_pipeline, check_system and the pruner's passes all read
+// through it. A new file format is one file (a TableSource; ArrowBatchSource for record batches) plus one registry line in
+// table_formats.cpp. Every malformed input is an InputError naming the file, the row (the line for CSV)
+// and the column.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetrain/common/text_columns.hpp"
+#include "safetrain/data/data_options.hpp"
+#include "safetrain/data/table.hpp"
+
+namespace safetrain::data {
+
+class TableSource {
+ public:
+  virtual ~TableSource() = default;
+  const std::vector<std::string>& columns() const { return columns_; }  // the numeric columns read, in order
+  const std::vector<std::string>& id_columns() const { return id_columns_; }
+  const std::string& name() const { return name_; }                  // the path or glob, for messages
+  const std::vector<std::filesystem::path>& files() const { return files_; }
+  // Rows, when known without reading them (Parquet's metadata, a tensor); else nullopt.
+  virtual std::optional<int64_t> row_count() const = 0;
+  // At least as many rows as the source holds (CSV: its data lines), for sizing one buffer.
+  virtual int64_t row_upper_bound() const = 0;
+  // The next rows' numeric cells into out[rows x columns().size()], row-major, and their id cells onto
+  // `ids` (may be null); returns the rows read, 0 after the last row. Honours stop signals between batches.
+  virtual int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) = 0;
+  // The next batch_rows() rows as float32 [rows, columns] (nullopt at the end): the pruner's passes.
+  virtual std::optional<torch::Tensor> next_batch();
+  virtual void rewind() = 0;  // back to the first row
+  // Identifies the content for caches: paths, sizes and modification times of the files (tensors: a hash).
+  virtual std::string fingerprint() const;
+  int64_t batch_rows() const { return batch_rows_; }
+  void set_batch_rows(int64_t rows);
+
+ protected:
+  std::vector<std::string> columns_, id_columns_;
+  std::string name_;
+  std::vector<std::filesystem::path> files_;
+  int64_t batch_rows_ = 8192;
+};
+
+// Sorted matches of a glob (or the one path); InputError when nothing matches, or when a match is not a
+// regular file (a FIFO, a device such as /dev/zero, a directory): a table is read more than once.
+std::vector<std::filesystem::path> expand_glob(const std::string& pattern);
+
+// The format of `path` by its extension (.csv, .tsv, .txt, .csv.gz, .csv.zst, .parquet, .pq), or
+// `options.format` when that names one; InputError for an unknown extension under `auto`.
+TableFormat table_format_of(const std::filesystem::path& path, TableFormat requested);
+
+// Opens a file or glob with the registry's reader for its format (the first file's decides; every file of
+// a glob must have the same columns, else an InputError names both files).
+std::unique_ptr<TableSource> open_table_source(const std::string& path_or_glob, const TableReadOptions& options,
+                                               const CsvColumnRoles& roles = {});
+
+// What read_table allocated for the values: the bytes of its largest float32 buffer (counted, not measured).
+struct TableReadStats {
+  int64_t rows = 0, columns = 0;
+  int64_t buffer_bytes = 0;
+};
+
+// The whole source as one table: the rows are counted (or bounded) first, then every batch converts straight
+// into one float32 buffer of rows x numeric columns (nothing else of the table's size is allocated).
+Table read_table(TableSource& source, TableReadStats* stats = nullptr);
+Table read_table(const std::string& path_or_glob, const TableReadOptions& options = {},
+                 const CsvColumnRoles& roles = {}, TableReadStats* stats = nullptr);
+
+}  // namespace safetrain::data

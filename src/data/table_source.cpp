@@ -1,0 +1,110 @@
+#include "safetrain/data/table_source.hpp"
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+
+#include "safetrain/common/error.hpp"
+#include "table_formats.hpp"
+
+namespace fs = std::filesystem;
+
+namespace safetrain::data {
+namespace {
+
+
+// A table is read at least twice (rows counted or its schema read, then parsed): a FIFO, a character device
+// (/dev/zero, /dev/stdin) or a directory cannot be, and /dev/zero would never end.
+void refuse_non_regular(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;  // a missing file is refused when opened
+  const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                     : S_ISDIR(st.st_mode) ? "a directory"
+                                           : "not a regular file";
+  throw InputError(file.string() + ": is " + std::string(kind) +
+                   "; a table must be a regular file (it is read more than once), so save the stream to a file first");
+}
+
+}  // namespace
+
+bool contains_name(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool name_ends_with(const std::string& name, const std::string& tail) {
+  return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+int64_t column_index(const Table& table, const std::string& name) {
+  const auto found = std::find(table.columns.begin(), table.columns.end(), name);
+  return found == table.columns.end() ? -1 : found - table.columns.begin();
+}
+
+std::vector<fs::path> expand_glob(const std::string& pattern) {
+  glob_t matches{};
+  const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
+  std::vector<fs::path> files;
+  if (rc == 0) {
+    for (size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
+  }
+  globfree(&matches);
+  if (files.empty()) throw InputError(pattern + ": no such file (or no file matches the pattern)");
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) refuse_non_regular(file);
+  return files;
+}
+
+bool is_required_numeric(const CsvColumnRoles& roles, const std::string& name) {
+  return contains_name(roles.numeric, name) ||
+         (!roles.numeric_prefix.empty() && name.rfind(roles.numeric_prefix, 0) == 0);
+}
+
+void check_roles_present(const CsvColumnRoles& roles, const std::vector<std::string>& header, const fs::path& file) {
+  for (const auto* list : {&roles.id_columns, &roles.ignore_columns}) {
+    for (const auto& name : *list) {
+      if (contains_name(header, name)) continue;
+      throw InputError(std::string(list == &roles.id_columns ? "data.id_columns" : "data.ignore_columns") +
+                       ": column '" + name + "' is not in " + file.string());
+    }
+  }
+}
+
+void check_same_columns(const std::vector<std::string>& first, const std::vector<std::string>& other,
+                        const fs::path& first_file, const fs::path& other_file) {
+  if (first == other) return;
+  size_t c = 0;
+  while (c < other.size() && c < first.size() && other[c] == first[c]) ++c;
+  throw InputError(other_file.string() + ":1:" + std::to_string(c + 1) + ": header differs from " +
+                   first_file.string() + " (column " + std::to_string(c + 1) + ": '" +
+                   (c < other.size() ? other[c] : "<none>") + "' vs '" + (c < first.size() ? first[c] : "<none>") +
+                   "'); every file of a glob must have the same columns");
+}
+
+void TableSource::set_batch_rows(int64_t rows) {
+  if (rows < 1) throw InputError("descriptors.batch_rows: " + std::to_string(rows) + " is below 1");
+  batch_rows_ = rows;
+}
+
+std::optional<torch::Tensor> TableSource::next_batch() {
+  auto values = torch::empty({batch_rows_, static_cast<int64_t>(columns_.size())});
+  const int64_t rows = read_rows(values.data_ptr<float>(), batch_rows_, nullptr);
+  if (rows == 0) return std::nullopt;
+  return rows == batch_rows_ ? values : values.narrow(0, 0, rows).clone();
+}
+
+std::string TableSource::fingerprint() const {
+  std::ostringstream out;
+  for (const auto& f : files_) {
+    out << f.string() << ":" << fs::file_size(f) << ":" << fs::last_write_time(f).time_since_epoch().count() << ";";
+  }
+  for (const auto& c : columns_) out << c << '\x1f';
+  std::ostringstream hashed;
+  hashed << std::hex << std::hash<std::string>{}(out.str());
+  return hashed.str();
+}
+
+}  // namespace safetrain::data

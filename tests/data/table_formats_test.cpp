@@ -1,0 +1,195 @@
+// The table layer's formats: CSV as real tools export it (RFC 4180 quoting, CRLF, BOM, ';' and tab,
+// .gz and .zst), Parquet (projection, row groups, nulls), and the inputs each must refuse, by name.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "../support/scratch_dir.hpp"
+#include "safetrain/common/error.hpp"
+#include "safetrain/data/table_source.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+using namespace safetrain::data;
+
+namespace {
+
+fs::path formats_dir(const std::string& name) { return safetrain::testing_support::scratch_dir("formats_" + name); }
+
+fs::path put(const fs::path& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary) << text;
+  return file;
+}
+
+std::string table_error(const std::string& input, const TableReadOptions& options = {}, const CsvColumnRoles& roles = {}) {
+  try {
+    read_table(input, options, roles);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no InputError>";
+}
+
+// Runs the venv's python with pyarrow (ctest sets SAFETRAIN_PYTHON); false when there is none.
+bool write_parquet(const std::string& mode, const fs::path& csv, const fs::path& out, int group_rows = 64) {
+  const char* python = std::getenv("SAFETRAIN_PYTHON");
+  if (!python || !*python) return false;
+  const std::string command = std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py " +
+                              mode + " '" + csv.string() + "' '" + out.string() + "' " + std::to_string(group_rows);
+  return std::system(command.c_str()) == 0;
+}
+
+const std::string kPlain = "name,a,b,target\nx1,1.5,2,3\nx2,4,5.25,6\nx3,7,8,9.5\n";
+
+}  // namespace
+
+TEST(TableFormats, QuotedCommasDoubledQuotesAndLineBreaksReadAsOneCell) {
+  const auto dir = formats_dir("quoted");
+  const auto file = put(dir / "q.csv",
+                          "name,a,b,target\n\"1,2-dichloroethane\",1.5,2,3\n\"say \"\"hi\"\"\",4,5.25,6\n"
+                          "\"two\nlines\",7,8,9.5\n");
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  const auto t = read_table(file.string(), {}, roles);
+  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
+  EXPECT_TRUE(torch::equal(t.values, plain.values));
+  ASSERT_EQ(t.ids.values.size(), 1u);
+  EXPECT_EQ(t.ids.values[0], (std::vector<std::string>{"1,2-dichloroethane", "say \"hi\"", "two\nlines"}));
+}
+
+TEST(TableFormats, ABadCellAfterAQuotedLineBreakIsNamedByItsLine) {
+  const auto dir = formats_dir("line");
+  const auto file = put(dir / "l.csv", "name,a\n\"two\nlines\",1\n\nx,abc\n");
+  EXPECT_NE(table_error(file.string()).find("l.csv:5:2: column 'a': 'abc' is not a number"), std::string::npos)
+      << table_error(file.string());
+}
+
+TEST(TableFormats, CrlfBomSemicolonAndTabFilesReadLikeThePlainOne) {
+  const auto dir = formats_dir("dialects");
+  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
+  const auto crlf = read_table(put(dir / "crlf.csv", "\xEF\xBB\xBFname,a,b,target\r\nx1,1.5,2,3\r\nx2,4,5.25,6\r\n"
+                                                        "x3,7,8,9.5\r\n").string());
+  const auto semi = read_table(put(dir / "semi.csv", "name;a;b;target\nx1;1.5;2;3\nx2;4;5.25;6\nx3;7;8;9.5\n").string());
+  const auto tab = read_table(put(dir / "tab.tsv", "name\ta\tb\ttarget\nx1\t1.5\t2\t3\nx2\t4\t5.25\t6\nx3\t7\t8\t9.5\n").string());
+  for (const auto* t : {&crlf, &semi, &tab}) {
+    EXPECT_EQ(t->columns, plain.columns);
+    EXPECT_TRUE(torch::equal(t->values, plain.values));
+  }
+}
+
+TEST(TableFormats, DelimiterAndQuoteOptionsOverrideTheSniffing) {
+  const auto dir = formats_dir("options");
+  const auto file = put(dir / "o.csv", "a;b\n1;2,5\n");
+  TableReadOptions options;  // auto: ';' is the delimiter of the header line
+  EXPECT_NE(table_error(file.string(), options).find("o.csv:2:2: column 'b': '2,5' is not a number"), std::string::npos)
+      << table_error(file.string(), options);
+  options.csv.delimiter = ",";
+  EXPECT_NE(table_error(file.string(), options).find("o.csv:2: expected 1 cells"), std::string::npos)
+      << table_error(file.string(), options);
+  const auto quoted = put(dir / "s.csv", "a,b\n'1,5',2\n");
+  options = {};
+  options.csv.quote = "'";
+  EXPECT_EQ(table_error(quoted.string(), options).find("'1,5' is not a number") != std::string::npos, true);
+}
+
+TEST(TableFormats, GzipAndZstdReadLikeThePlainFileAndATruncatedGzipIsRefused) {
+  const auto dir = formats_dir("compressed");
+  put(dir / "g.csv", kPlain);
+  put(dir / "z.csv", kPlain);
+  ASSERT_EQ(std::system(("gzip -f '" + (dir / "g.csv").string() + "'").c_str()), 0);
+  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
+  EXPECT_TRUE(torch::equal(read_table((dir / "g.csv.gz").string()).values, plain.values));
+  if (std::system(("zstd -q -f --rm '" + (dir / "z.csv").string() + "' 2>/dev/null").c_str()) == 0) {
+    EXPECT_TRUE(torch::equal(read_table((dir / "z.csv.zst").string()).values, plain.values));
+  }
+  std::string big = "a,b\n";
+  for (int i = 0; i < 20000; ++i) big += std::to_string(i) + "," + std::to_string(i * 7 % 13) + "\n";
+  put(dir / "big.csv", big);
+  ASSERT_EQ(std::system(("gzip -f '" + (dir / "big.csv").string() + "'").c_str()), 0);
+  fs::resize_file(dir / "big.csv.gz", fs::file_size(dir / "big.csv.gz") / 2);
+  const auto error = table_error((dir / "big.csv.gz").string());
+  EXPECT_NE(error.find("big.csv.gz"), std::string::npos) << error;
+}
+
+TEST(TableFormats, AFifoOrADeviceIsRefusedByName) {
+  const auto dir = formats_dir("fifo");
+  const auto fifo = dir / "pipe.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(table_error(fifo.string()).find("pipe.csv: is a FIFO"), std::string::npos) << table_error(fifo.string());
+  TableReadOptions csv;
+  csv.format = TableFormat::csv;
+  EXPECT_NE(table_error("/dev/zero", csv).find("/dev/zero: is a device"), std::string::npos);
+}
+
+TEST(TableFormats, ARowLongerThanTheBlockIsRefusedNotBuffered) {
+  const auto dir = formats_dir("long_row");
+  const auto file = put(dir / "long.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + "\",1\n1,2\n");
+  EXPECT_NE(table_error(file.string()).find("long.csv: a row or quoted field longer than 16 MB"), std::string::npos)
+      << table_error(file.string()).substr(0, 200);
+  const auto unclosed = put(dir / "unclosed.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + ",1\n1,2\n");
+  EXPECT_NE(table_error(unclosed.string()).find("unclosed.csv: a row or quoted field longer than 16 MB"),
+            std::string::npos) << table_error(unclosed.string()).substr(0, 200);
+}
+
+TEST(TableFormats, UnknownExtensionNeedsDataFormat) {
+  const auto dir = formats_dir("extension");
+  const auto file = put(dir / "t.data", "a,b\n1,2\n");
+  EXPECT_NE(table_error(file.string()).find("unknown table format"), std::string::npos);
+  TableReadOptions csv;
+  csv.format = TableFormat::csv;
+  EXPECT_EQ(read_table(file.string(), csv).values.size(0), 1);
+}
+
+TEST(TableFormats, ParquetGlobReadsTheSameFloat32TableRowGroupByRowGroup) {
+  const auto dir = formats_dir("parquet");
+  std::string text = "name,a,b,target\n";
+  for (int i = 0; i < 300; ++i) text += "m" + std::to_string(i) + "," + std::to_string(i * 0.37) + ",NA,3\n";
+  put(dir / "all.csv", text);
+  put(dir / "p1.csv", text.substr(0, text.find("m150,")));
+  put(dir / "p2.csv", "name,a,b,target\n" + text.substr(text.find("m150,")));
+  if (!write_parquet("float32", dir / "p1.csv", dir / "part1.parquet", 64) ||
+      !write_parquet("float32", dir / "p2.csv", dir / "part2.parquet", 64)) {
+    GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  }
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  auto source = open_table_source((dir / "part*.parquet").string(), {}, roles);
+  EXPECT_EQ(source->row_count().value_or(-1), 300);
+  const auto parquet = read_table(*source);
+  const auto csv = read_table((dir / "all.csv").string(), {}, roles);
+  EXPECT_EQ(parquet.columns, csv.columns);
+  EXPECT_TRUE(torch::equal(parquet.values.nan_to_num(-1), csv.values.nan_to_num(-1)));  // NA and null: NaN
+  EXPECT_EQ(parquet.ids.values, csv.ids.values);
+}
+
+TEST(TableFormats, ParquetRefusalsNameTheFileAndColumn) {
+  const auto dir = formats_dir("parquet_bad");
+  put(dir / "t.csv", kPlain);
+  put(dir / "other.csv", "name,a,c,target\nx,1,2,3\n");
+  if (!write_parquet("float32", dir / "t.csv", dir / "a1.parquet") ||
+      !write_parquet("strings", dir / "t.csv", dir / "strings.parquet") ||
+      !write_parquet("nested", dir / "t.csv", dir / "nested.parquet") ||
+      !write_parquet("float32", dir / "other.csv", dir / "a2.parquet")) {
+    GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  }
+  CsvColumnRoles wants_b;
+  wants_b.numeric = {"b"};
+  EXPECT_NE(table_error((dir / "strings.parquet").string(), {}, wants_b).find("strings.parquet: column 'b' is a Parquet "
+                                                                          "column of string, not numbers"),
+            std::string::npos);
+  EXPECT_EQ(read_table((dir / "nested.parquet").string()).columns, (std::vector<std::string>{"a", "b", "target"}));
+  CsvColumnRoles wants_nested;
+  wants_nested.numeric = {"nested"};
+  EXPECT_NE(table_error((dir / "nested.parquet").string(), {}, wants_nested).find("is a nested Parquet type"),
+            std::string::npos);
+  const auto mixed = table_error((dir / "a*.parquet").string());
+  EXPECT_NE(mixed.find("a2.parquet:1:3: header differs from"), std::string::npos) << mixed;
+  EXPECT_NE(mixed.find("a1.parquet"), std::string::npos) << mixed;
+  fs::copy_file(dir / "a1.parquet", dir / "half.parquet");
+  fs::resize_file(dir / "half.parquet", fs::file_size(dir / "half.parquet") / 2);
+  EXPECT_NE(table_error((dir / "half.parquet").string()).find("half.parquet: not a readable Parquet file"),
+            std::string::npos) << table_error((dir / "half.parquet").string());
+}

@@ -1,0 +1,97 @@
+// One table in five files: plain CSV, CSV with quoted names (commas, doubled quotes, line breaks), a
+// ';'-separated file, a .csv.gz and a Parquet glob of float32 columns (written here through pyarrow).
+// Each trains the same model bit for bit, predicts the same rows and prunes to the same columns.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+// Rows of the table: a name (how it is written depends on the format) and numbers.
+std::string table_text(char delimiter, bool quoted_names, int from, int to, bool header = true) {
+  std::ostringstream out;
+  const std::string d(1, delimiter);
+  if (header) out << "name" << d << "d1" << d << "d2" << d << "d3" << d << "d4" << d << "target_y\n";
+  for (int i = from; i < to; ++i) {
+    const double a = std::sin(i * 0.7), b = std::cos(i * 0.3), c = (i % 11) * 0.1;
+    if (quoted_names) {
+      out << (i % 3 == 0 ? "\"1,2-dichloro" + std::to_string(i) + "\"" : i % 3 == 1 ? "\"say \"\"x\"\"\"" : "\"two\nlines\"");
+    } else {
+      out << "mol" << i;
+    }
+    out << d << a << d << b << d << c << d << a * b << d << 2 * a - b + 0.1 * c << "\n";
+  }
+  return out.str();
+}
+
+void put(const fs::path& file, const std::string& text) { std::ofstream(file, std::ios::binary) << text; }
+
+bool to_parquet(const fs::path& csv, const fs::path& parquet) {
+  const char* python = std::getenv("SAFETRAIN_PYTHON");
+  if (!python || !*python) return false;
+  return std::system((std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py float32 '" +
+                      csv.string() + "' '" + parquet.string() + "' 50")
+                         .c_str()) == 0;
+}
+
+std::string settings(const std::string& path) {
+  return "data:\n  source: csv\n  path: " + path + "\n  targets: target_\ndescriptors:\n  enabled: false\n";
+}
+
+}  // namespace
+
+TEST(TableFormatsE2e, EveryFormatOfOneTableTrainsPredictsAndPrunesTheSame) {
+  const auto dir = scratch("table_formats");
+  constexpr int kRows = 300;
+  put(dir / "plain.csv", table_text(',', false, 0, kRows));
+  put(dir / "quoted.csv", table_text(',', true, 0, kRows));
+  put(dir / "semi.csv", table_text(';', false, 0, kRows));
+  put(dir / "zipped.csv", table_text(',', false, 0, kRows));
+  ASSERT_EQ(std::system(("gzip -f '" + (dir / "zipped.csv").string() + "'").c_str()), 0);
+  fs::create_directories(dir / "pq");
+  put(dir / "part1.csv", table_text(',', false, 0, 120));
+  put(dir / "part2.csv", table_text(',', false, 120, kRows));
+  if (!to_parquet(dir / "part1.csv", dir / "pq" / "part1.parquet") ||
+      !to_parquet(dir / "part2.csv", dir / "pq" / "part2.parquet")) {
+    GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  }
+  const std::vector<std::pair<std::string, std::string>> inputs = {
+      {"plain", (dir / "plain.csv").string()},     {"quoted", (dir / "quoted.csv").string()},
+      {"semi", (dir / "semi.csv").string()},       {"gzip", (dir / "zipped.csv.gz").string()},
+      {"parquet", (dir / "pq" / "*.parquet").string()}};
+  std::string model, predictions, selected;
+  for (const auto& [name, path] : inputs) {
+    const auto run_dir_parent = dir / name;
+    fs::create_directories(run_dir_parent);
+    const auto trained = run({"trainer", "--config", tiny_config(run_dir_parent, settings(path)).string()});
+    ASSERT_EQ(trained.exit_code, 0) << name << ": " << trained.err;
+    const auto best = run_dir_parent / "runs" / "tiny" / "checkpoints" / "best";
+    const auto out = run_dir_parent / "preds.csv";
+    const auto predicted = run({"predict", "--checkpoint", best.string(), "--input", path, "--output", out.string()});
+    ASSERT_EQ(predicted.exit_code, 0) << name << ": " << predicted.err;
+    const auto pruned = run({"descriptor_pipeline", "--input", path, "--output-dir", (run_dir_parent / "pruned").string(),
+                             "--targets", "target_"});
+    ASSERT_EQ(pruned.exit_code, 0) << name << ": " << pruned.err;
+    const auto this_model = read_text(best / "model.pt");
+    const auto this_predictions = read_text(out);
+    const auto this_selected = read_text(run_dir_parent / "pruned" / "selected_columns.txt");
+    if (name == "plain") {
+      model = this_model;
+      predictions = this_predictions;
+      selected = this_selected;
+      ASSERT_FALSE(model.empty());
+      continue;
+    }
+    EXPECT_TRUE(this_model == model) << name << ": the trained weights differ from the plain CSV's";
+    EXPECT_EQ(this_predictions, predictions) << name;
+    EXPECT_EQ(this_selected, selected) << name;
+  }
+}

@@ -1,0 +1,27 @@
+"""Writes the Parquet fixtures the table-reader tests need, with the pyarrow of tools/requirements.txt
+(SAFETRAIN_PYTHON). Usage: write_table.py MODE INPUT.csv OUTPUT.parquet [ROW_GROUP_ROWS]
+  float32   every column of INPUT as float32 (text columns stay strings)
+  nested    INPUT as float32 plus a list<float> column 'nested'
+  strings   INPUT with column 'b' as strings
+"""
+import sys
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+mode, source, target = sys.argv[1:4]
+rows_per_group = int(sys.argv[4]) if len(sys.argv) > 4 else 64
+table = pacsv.read_csv(source)
+columns = []
+for name, column in zip(table.column_names, table.columns):
+    if mode == "strings" and name == "b":
+        columns.append(column.cast(pa.string()))
+    elif pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        columns.append(column.cast(pa.float32()))
+    else:
+        columns.append(column)
+out = pa.table(columns, names=table.column_names)
+if mode == "nested":
+    out = out.append_column("nested", pa.array([[float(i), 1.0] for i in range(out.num_rows)], pa.list_(pa.float32())))
+pq.write_table(out, target, row_group_size=rows_per_group)
