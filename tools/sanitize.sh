@@ -17,6 +17,7 @@ TSAN_DIR="${TSAN_BUILD_DIR:-build-tsan}"
 SUPPRESSIONS="$PWD/tools/sanitizers"
 source tools/build_env.sh
 args=$(safetrain_cmake_args)
+export SAFETRAIN_PYTHON  # the suites that write Parquet fixtures run it
 read -r -a cmake_args <<<"$args"
 
 configure() {  # configure DIR OPTION: once per tree
