@@ -4,7 +4,9 @@
 #include "safetrain/common/cli.hpp"
 #include <iostream>
 
+#include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
+#include "safetrain/common/output_file.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/prediction.hpp"
@@ -26,7 +28,9 @@ int main(int argc, char** argv) {
                  "columns the model was trained on")->required();
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
   app.add_option("--metrics", metrics_path,
-                 "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json)");
+                 "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json;\n"
+                 "none when OUTPUT is a device, a FIFO or stdout). A symlink's target is written; an output that\n"
+                 "is the input or a directory is refused");
   app.add_option("--strict", strict,
                  "require weights to match the model exactly (false: tolerate missing or extra names; shapes must "
                  "still match)")
@@ -35,19 +39,33 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
+    // Both outputs are checked before any work: neither may be an input, a directory or the other output.
+    auto inputs = data::expand_glob(input);
+    inputs.emplace_back(checkpoint);
+    const auto csv_target = resolve_output_target(output, inputs);
+    inputs.push_back(csv_target.path);  // an existing --output is as good as an input for --metrics
+    // The default metrics file sits next to a file output; a device or stdout output has none.
+    std::filesystem::path json = metrics_path;
+    if (json.empty() && csv_target.mode == OutputTarget::Mode::kAtomicReplace) {
+      json = std::filesystem::path(output).replace_extension(".metrics.json");
+    }
+    if (!json.empty() && std::filesystem::absolute(resolve_output_target(json, inputs).path).lexically_normal() ==
+                             std::filesystem::absolute(csv_target.path).lexically_normal()) {
+      throw InputError("output " + json.string() + ": is the same file as --output " + output);
+    }
+    // Progress goes to stderr when the predictions themselves go to stdout.
+    std::ostream& say = csv_target.descriptor == 1 ? std::cerr : std::cout;
     const auto table = data::read_table(input, data::TableReadOptions{}, infer::prediction_csv_roles(checkpoint));
     infer::PredictOptions options;
     options.strict = strict;
     options.device = *parse_enum<models::DeviceSetting>(device);
     const auto predictions = infer::predict_table(checkpoint, table, options);
     infer::write_prediction_rows(predictions, output);
-    std::cout << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
-    for (const auto& line : infer::prediction_report_lines(predictions)) std::cout << "predict: " << line << std::endl;
-    if (predictions.metrics) {
-      const auto json = metrics_path.empty() ? std::filesystem::path(output).replace_extension(".metrics.json")
-                                             : std::filesystem::path(metrics_path);
+    say << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
+    for (const auto& line : infer::prediction_report_lines(predictions)) say << "predict: " << line << std::endl;
+    if (predictions.metrics && !json.empty()) {
       infer::write_prediction_metrics(predictions, json);
-      std::cout << "predict: metrics -> " << json.string() << std::endl;
+      say << "predict: metrics -> " << json.string() << std::endl;
     }
     return 0;
   });

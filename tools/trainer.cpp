@@ -23,7 +23,11 @@ int main(int argc, char** argv) {
       "safetrain trainer: trains, validates and tests a regression model with bounded memory.\n"
       "Writes a run directory: config.yaml, metrics.csv, memory.csv, memory_report.json, checkpoints/,\n"
       "predictions/, plots/, metrics.json. Exit codes: 0 done (or early-stopped), 1 runtime failure\n"
-      "(non-finite loss), 2 bad config or input, 3 refused or stopped for memory, 130/143 SIGINT/SIGTERM."};
+      "(non-finite loss), 2 bad config or input, 3 refused or stopped for memory, 128+N after signal N.\n"
+      "Signals: SIGINT, SIGTERM, SIGHUP and SIGUSR1 stop cleanly (checkpoint, final outputs; exit\n"
+      "130/143/129/138); more signals within 2 s of the first are the same request, one later exits at\n"
+      "once without cleanup. SIGQUIT quits at once (core dump, no final outputs). SIGXFSZ is ignored: a\n"
+      "write past `ulimit -f` fails naming the file. One trainer writes a run directory at a time."};
   std::string config_path;
   std::vector<std::string> overrides;
   std::string resume_dir;

@@ -1,10 +1,12 @@
 #include "safetrain/common/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "safetrain/common/checked_write.hpp"
 
@@ -30,6 +32,22 @@ std::filesystem::path temporary_sibling(const std::filesystem::path& target) {
 }
 
 }  // namespace
+
+int remove_abandoned_temporaries(const std::filesystem::path& dir) {
+  int removed = 0;
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + at + 5, &end, 10);
+    if (pid <= 0 || *end != '\0' || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+      removed += std::filesystem::remove(entry.path(), ignored) ? 1 : 0;
+    }
+  }
+  return removed;
+}
 
 void fsync_directory(const std::filesystem::path& dir) {
   fsync_path(dir.empty() ? std::filesystem::path(".") : dir, O_RDONLY | O_DIRECTORY);

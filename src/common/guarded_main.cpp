@@ -2,12 +2,14 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <new>
 #include <string>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/stop_signals.hpp"
 #include "safetrain/common/output_status.hpp"
+#include "safetrain/common/text.hpp"
 
 namespace safetrain {
 namespace {
@@ -16,7 +18,7 @@ namespace {
 std::string first_line(const char* message) {
   std::string text(message);
   const auto newline = text.find('\n');
-  return newline == std::string::npos ? text : text.substr(0, newline);
+  return text::escape_control(newline == std::string::npos ? text : text.substr(0, newline));
 }
 
 constexpr const char* kMemorySettings =
@@ -24,8 +26,19 @@ constexpr const char* kMemorySettings =
     "data.synthetic.rows or the CSV's size, or raise the memory limit (ulimit -v, the container's memory.max)";
 
 int refuse(const char* tool, const std::string& message) {
-  std::fprintf(stderr, "%s: refused: %s\n", tool, message.c_str());
+  std::fprintf(stderr, "%s: refused: %s\n", tool, text::escape_control(message).c_str());
   return kExitResourceError;
+}
+
+// "PATH: cause (while doing what)" from std::filesystem's "filesystem error: what: cause [path]".
+std::string filesystem_message(const std::filesystem::filesystem_error& e) {
+  std::string action = e.what();
+  const std::string prefix = "filesystem error: ";
+  if (action.rfind(prefix, 0) == 0) action = action.substr(prefix.size());
+  action = action.substr(0, action.find(": "));
+  std::string paths = e.path1().string();
+  if (!e.path2().empty()) paths += " -> " + e.path2().string();
+  return (paths.empty() ? std::string() : paths + ": ") + e.code().message() + " (" + action + ")";
 }
 
 }  // namespace
@@ -53,13 +66,17 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
   try {
     code = body();
   } catch (const InputError& e) {
-    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
+    std::fprintf(stderr, "%s: error: %s\n", tool, text::escape_control(e.what()).c_str());
     return kExitInputError;
   } catch (const StopRequested& e) {
-    std::fprintf(stderr, "%s: %s\n", tool, e.what());
+    std::fprintf(stderr, "%s: %s\n", tool, text::escape_control(e.what()).c_str());
     return 128 + e.signal_number();
   } catch (const ResourceError& e) {
     return refuse(tool, e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // "filesystem error: cannot create directories: Not a directory [runs/x]" names neither first.
+    std::fprintf(stderr, "%s: failed: %s\n", tool, text::escape_control(filesystem_message(e)).c_str());
+    return kExitRuntimeError;
   } catch (const std::bad_alloc&) {
     return refuse(tool, std::string("out of memory (std::bad_alloc); ") + kMemorySettings);
   } catch (const std::exception& e) {
@@ -69,7 +86,7 @@ int guarded_main(const char* tool, const std::function<int()>& body) {
   }
   if (code == kExitOk && output_write_failed()) {
     std::fprintf(stderr, "%s: failed: an output could not be written: %s\n", tool,
-                 first_output_write_failure().c_str());
+                 text::escape_control(first_output_write_failure()).c_str());
     return kExitRuntimeError;
   }
   return code;

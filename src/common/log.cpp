@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "safetrain/common/text.hpp"
+
 namespace safetrain::log {
 namespace {
 std::atomic<Level> g_level{Level::kInfo};
@@ -34,7 +36,9 @@ void write(Level level, const std::string& message) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "%s[%8.2fs %-5s] %s\n", g_prefix.c_str(), seconds, name(level), message.c_str());
+  // Messages quote column names, cells and paths from the user's files: no control character reaches the terminal.
+  std::fprintf(stderr, "%s[%8.2fs %-5s] %s\n", g_prefix.c_str(), seconds, name(level),
+               text::escape_control(message).c_str());
   std::fflush(stderr);
 }
 

@@ -104,4 +104,30 @@ std::size_t invalid_utf8_offset(std::string_view text) {
   return std::string::npos;
 }
 
+std::string escape_control(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  // Bytes past ASCII stay as they are in valid UTF-8 (names in any language); in broken text they are escaped too.
+  const bool utf8 = invalid_utf8_offset(text) == std::string::npos;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 0x20 && byte < 0x7f) || (byte >= 0x80 && utf8) || c == '\t') {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]};
+    }
+  }
+  return out;
+}
+
+std::string excerpt(std::string_view text, std::size_t max_chars) {
+  if (text.size() <= max_chars) return escape_control(text);
+  return escape_control(text.substr(0, max_chars)) + "...";
+}
+
 }  // namespace safetrain::text

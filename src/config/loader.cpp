@@ -19,13 +19,25 @@ std::string where(const std::string& origin, const YAML::Node& node) {
   return origin + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
-[[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& key,
-                       const std::string& problem) {
-  throw InputError(where(origin, node) + ": " + key + ": " + problem);
+// A key as it may appear in a message: a config key is a short name; anything else (a line of a file
+// that is not a config, e.g. `extends: /etc/shadow`) is never echoed.
+std::string printable_key(const std::string& key) {
+  const bool name_like = !key.empty() && key.size() <= 80 &&
+                         key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                             std::string::npos;
+  return name_like ? key : "(a key that is not a config key name: is this file a safetrain config?)";
 }
 
+[[noreturn]] void fail(const std::string& origin, const YAML::Node& node, const std::string& key,
+                       const std::string& problem) {
+  throw InputError(where(origin, node) + ": " + printable_key(key) + ": " + problem);
+}
+
+// A value quoted in a message: short and escaped.
+std::string got(const std::string& text) { return "got '" + text::excerpt(text) + "'"; }
+
 void check_range(const KeySpec& spec, double value, const std::string& origin, const YAML::Node& node) {
-  if (!spec.range.contains(value)) fail(origin, node, spec.path, spec.range.describe() + ", got " + node.Scalar());
+  if (!spec.range.contains(value)) fail(origin, node, spec.path, spec.range.describe() + ", got " + text::excerpt(node.Scalar()));
 }
 
 void check_string_list(const KeySpec& spec, const YAML::Node& node, const std::string& origin) {
@@ -51,8 +63,8 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
       break;
   }
   if (!node.IsScalar() || (node.Scalar().empty() && spec.kind != KeyKind::kString)) {
-    const char* got = node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "nothing";
-    fail(origin, node, spec.path, expected + ", got " + got);
+    const char* kind = node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "nothing";
+    fail(origin, node, spec.path, expected + ", got " + kind);
   }
   const std::string& text = node.Scalar();
   switch (spec.kind) {
@@ -61,19 +73,19 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
       [[fallthrough]];
     case KeyKind::kInt: {
       long long value = 0;
-      if (!parse_int(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      if (!parse_int(text, value)) fail(origin, node, spec.path, expected + ", " + got(text));
       check_range(spec, static_cast<double>(value), origin, node);
       return;
     }
     case KeyKind::kFloat: {
       double value = 0;
-      if (!parse_double(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      if (!parse_double(text, value)) fail(origin, node, spec.path, expected + ", " + got(text));
       check_range(spec, value, origin, node);
       return;
     }
     case KeyKind::kBool: {
       bool value = false;
-      if (!parse_bool(text, value)) fail(origin, node, spec.path, expected + ", got '" + text + "'");
+      if (!parse_bool(text, value)) fail(origin, node, spec.path, expected + ", " + got(text));
       return;
     }
     case KeyKind::kEnum: {
@@ -82,7 +94,7 @@ void validate_value(const KeySpec& spec, const YAML::Node& node, const std::stri
       }
       std::string list;
       for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
-      fail(origin, node, spec.path, "must be one of: " + list + "; got '" + text + "'");
+      fail(origin, node, spec.path, "must be one of: " + list + "; " + got(text));
     }
     default:
       return;
@@ -116,7 +128,13 @@ void validate_map(const YAML::Node& map, const std::string& section, const std::
 YAML::Node parse_yaml(const std::string& text, const std::string& origin, bool allow_empty) {
   YAML::Node doc;
   try {
-    doc = YAML::Load(text);
+    const auto documents = YAML::LoadAll(text);
+    // A second document (after "---") would be ignored silently: its settings would never apply.
+    if (documents.size() > 1 && !documents[1].IsNull()) {
+      throw InputError(where(origin, documents[1]) + ": a second YAML document (after '---'); a config is one " +
+                       "document: merge the two, or use extends");
+    }
+    if (!documents.empty()) doc = documents[0];
   } catch (const YAML::ParserException& e) {
     throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": malformed YAML: " + e.msg);
@@ -201,11 +219,16 @@ YAML::Node overrides_layer(const std::vector<Override>& overrides) {
       throw InputError(origin + ": unknown key" +
                        (suggestion.empty() ? "" : "; did you mean '" + (section.empty() ? "" : section + ".") + suggestion + "'?"));
     }
+    // YAML folds a line break into a space: "a\nb" would silently become "a b".
+    if (text::escape_control(o.value) != o.value) {
+      throw InputError(origin + ": the value holds a line break or control character ('" + text::excerpt(o.value) +
+                       "'); settings are one line");
+    }
     YAML::Node value;
     try {
       value = YAML::Load(o.value);
     } catch (const YAML::ParserException& e) {
-      throw InputError(origin + ": cannot parse value '" + o.value + "': " + e.msg);
+      throw InputError(origin + ": cannot parse value '" + text::excerpt(o.value) + "': " + e.msg);
     }
     if (value.IsNull()) value = YAML::Node(std::string());
     validate_value(*spec, value, origin);

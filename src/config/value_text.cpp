@@ -16,7 +16,8 @@ bool parse_int(const std::string& text, long long& out) {
 }
 
 bool parse_double(const std::string& text, double& out) {
-  if (text.empty()) return false;
+  // Decimal only, as for integers: strtod would also read "0x10" as 16 and "infinity".
+  if (text.empty() || text.find_first_not_of("0123456789+-.eE") != std::string::npos) return false;
   errno = 0;
   char* end = nullptr;
   out = std::strtod(text.c_str(), &end);

@@ -118,6 +118,7 @@ void build_prepared(const fs::path& file, const MappedTable& t, const std::vecto
   detail::require_training_rows(out.train.size());
   detail::warn_constant_targets(out.train.y, out.target_names);
   detail::warn_constant_features(out.train.x, out.feature_names);
+  if (o.standardize_targets) detail::check_target_outliers(out.train.y, out.target_names, out.train.row_ids, t.source);
   out.feature_scaler = Standardizer::fit(out.train.x);
   out.target_scaler = o.standardize_targets ? Standardizer::fit(out.train.y) : Standardizer::identity(layout.targets);
   for (auto* s : parts) {  // in place, in the file

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
@@ -143,22 +144,6 @@ void remove_stale_caches(const fs::path& cache_dir, const nlohmann::json& inputs
   if (!stale_keys.empty()) {
     log::info("data: removed ", stale_keys.size(), " table cache(s) of an older version of ", paths.front(),
               paths.size() > 1 ? " and the other input files" : "", ", with the prepared caches made from them");
-  }
-}
-
-// A conversion killed outright (SIGKILL, power loss) leaves its temporary file, CACHE.tmp.PID; once no process
-// of that id runs, nothing will finish it.
-void remove_abandoned_temporaries(const fs::path& cache_dir) {
-  std::error_code ignored;
-  for (const auto& entry : fs::directory_iterator(cache_dir, ignored)) {
-    const std::string name = entry.path().filename().string();
-    const auto at = name.rfind(".tmp.");
-    if (at == std::string::npos) continue;
-    char* end = nullptr;
-    const long pid = std::strtol(name.c_str() + at + 5, &end, 10);
-    if (pid <= 0 || *end != '\0' || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
-      fs::remove(entry.path(), ignored);
-    }
   }
 }
 

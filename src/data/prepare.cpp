@@ -282,6 +282,7 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
   detail::require_training_rows(out.train.size());
   detail::warn_constant_targets(out.train.y, out.target_names);
   detail::warn_constant_features(out.train.x, out.feature_names);
+  if (o.standardize_targets) detail::check_target_outliers(out.train.y, out.target_names, out.train.row_ids, table.source);
 
   out.ids = std::move(table.ids);
   out.feature_scaler = Standardizer::fit(out.train.x);

@@ -28,5 +28,9 @@ std::vector<std::string> default_features(const Table& table, const std::vector<
 void require_training_rows(int64_t rows);
 void warn_constant_features(const torch::Tensor& train_x, const std::vector<std::string>& names);
 void warn_constant_targets(const torch::Tensor& train_y, const std::vector<std::string>& names);
+// target_outliers.cpp: InputError for a training target so far out that standardising collapses the
+// column's other values in float32, a warning for one merely extreme (named by row_id).
+void check_target_outliers(const torch::Tensor& train_y, const std::vector<std::string>& names,
+                           const torch::Tensor& row_ids, const std::string& source);
 
 }  // namespace safetrain::data::detail

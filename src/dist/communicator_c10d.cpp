@@ -13,6 +13,7 @@
 
 #include "safetrain/common/log.hpp"
 #include "safetrain/dist/communicator.hpp"
+#include "safetrain/dist/store_socket.hpp"
 
 #if TORCH_VERSION_MAJOR < 1 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR < 13)
 #error "safetrain's data-parallel training needs LibTorch 1.13 or newer (c10d TCPStore options, ProcessGroupGloo)"
@@ -110,6 +111,10 @@ c10::intrusive_ptr<c10d::TCPStore> rendezvous(const ConnectOptions& o) {
   if (!o.env.agent_store) store_options.numWorkers = static_cast<size_t>(o.env.world_size);
   store_options.waitWorkers = !o.env.agent_store;
   store_options.timeout = o.timeout;
+  // Left alone, the store listens on every interface, unauthenticated: bind it to MASTER_ADDR's.
+  if (store_options.isServer) {
+    store_options.masterListenFd = listen_on_master_address(o.env.master_addr, o.env.master_port);
+  }
   return c10::make_intrusive<c10d::TCPStore>(o.env.master_addr, store_options);
 }
 

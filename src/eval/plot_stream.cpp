@@ -7,19 +7,53 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/checked_write.hpp"
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/output_status.hpp"
 
 namespace safetrain::eval {
 namespace {
 
+// PLplot ends the process from plexit() (e.g. it cannot create the temporary file of its driver list
+// on a full or missing /tmp, or find PLPLOT_DRV_DIR). Its exit handler throws instead: the exception
+// leaves PLplot's C frames (built with unwind tables) and the final stage names the failure and carries on.
+extern "C" int on_plplot_exit(const char* message) {
+  std::string text = std::string("PLplot gave up: ") + (message ? message : "(no message)");
+  if (text.find("emporary") != std::string::npos || text.find("river") != std::string::npos) {
+    const char* tmp = std::getenv("TMP") ? std::getenv("TMP") : std::getenv("TEMP") ? std::getenv("TEMP")
+                      : std::getenv("TMPDIR")                   ? std::getenv("TMPDIR") : "/tmp";
+    text += std::string(" (PLplot writes its driver list to a temporary file in ") + tmp +
+            ", from TMP, TEMP or TMPDIR: check it exists and has space; its drivers come from PLPLOT_DRV_DIR)";
+  }
+  note_output_write_failure(text);
+  throw IoError(text);
+}
+
+// plabort(): PLplot abandons one operation and would print "ABORTING OPERATION"; the figure is incomplete.
+extern "C" void on_plplot_abort(const char* message) {
+  const std::string text = std::string("PLplot aborted an operation: ") + (message ? message : "(no message)");
+  note_output_write_failure(text);
+  throw IoError(text);
+}
+
+void install_plplot_handlers() {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    plsexit(on_plplot_exit);
+    plsabort(on_plplot_abort);
+  });
+}
+
 // plinit() calls exit() for an unknown device, so ask PLplot for its device list first.
 bool pngcairo_available() {
+  install_plplot_handlers();
   static const bool available = [] {
     const char** menus = nullptr;
     const char** names = nullptr;
@@ -77,16 +111,27 @@ PlotStream::PlotStream(const std::filesystem::path& png, int width_px, int heigh
   plmkstrm(&created);
   previous_stream_ = previous;
   stream_ = created;
-  plsdev("pngcairo");
-  plsfnam(temporary_.c_str());
-  plspage(0, 0, width_px, height_px, 0, 0);
-  plscolbg(255, 255, 255);
-  plscol0(1, 0, 0, 0);  // axes and labels in black (PLplot's default colour 1 is red)
-  plstar(subpages_x, subpages_y);
+  try {
+    plsdev("pngcairo");
+    plsfnam(temporary_.c_str());
+    plspage(0, 0, width_px, height_px, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(1, 0, 0, 0);  // axes and labels in black (PLplot's default colour 1 is red)
+    plstar(subpages_x, subpages_y);
+  } catch (...) {
+    abandon();  // no destructor runs for a half-built object
+    throw;
+  }
 }
 
-PlotStream::~PlotStream() {
-  end_stream();
+PlotStream::~PlotStream() { abandon(); }
+
+void PlotStream::abandon() noexcept {
+  try {
+    end_stream();
+  } catch (const std::exception&) {
+    // Already named (the handlers note every PLplot failure); this runs in destructors.
+  }
   if (!finished_) {
     std::error_code ignored;
     std::filesystem::remove(temporary_, ignored);
@@ -95,10 +140,16 @@ PlotStream::~PlotStream() {
 
 void PlotStream::end_stream() {
   if (stream_ < 0) return;
-  plsstrm(stream_);
-  plend1();
+  const int stream = stream_;
+  stream_ = -1;  // ended once, even when PLplot throws from plend1
+  plsstrm(stream);
+  try {
+    plend1();
+  } catch (...) {
+    plsstrm(previous_stream_);
+    throw;
+  }
   plsstrm(previous_stream_);
-  stream_ = -1;
 }
 
 void PlotStream::finish() {

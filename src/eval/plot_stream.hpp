@@ -2,7 +2,8 @@
 // RAII around one PLplot pngcairo stream: the constructor opens a new stream
 // writing to a temporary file, finish() ends it (plend1, releasing every
 // buffer PLplot and cairo hold for it) and renames the PNG into place. The
-// destructor ends the stream even when drawing threw.
+// destructor ends the stream even when drawing threw. PLplot's own exit() and abort calls throw
+// IoError (noted as an output failure) instead of ending the process.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ class PlotStream {
 
  private:
   void end_stream();
+  void abandon() noexcept;  // ends the stream quietly and removes an unfinished temporary file
 
   std::filesystem::path target_, temporary_;
   int stream_ = -1, previous_stream_ = 0;

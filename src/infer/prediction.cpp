@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/output_file.hpp"
 #include "safetrain/common/error.hpp"
 
 namespace safetrain::infer {
@@ -150,7 +150,7 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
     for (int64_t c = 0; c < columns; ++c) out << ',' << data[r * columns + c];
     out << '\n';
   }
-  write_file_atomically(csv, out.str());
+  write_output_file(csv, out.str());
 }
 
 std::vector<std::string> prediction_report_lines(const Predictions& p) {
@@ -182,7 +182,7 @@ void write_prediction_metrics(const Predictions& p, const std::filesystem::path&
   auto out = p.metrics->to_json();
   out["unscored_rows"] = p.unscored_rows;
   out["skipped_rows"] = p.skipped_rows;
-  write_file_atomically(json, out.dump(2) + "\n");
+  write_output_file(json, out.dump(2) + "\n");
 }
 
 }  // namespace safetrain::infer

@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/torch.h>
 
+#include "safetrain/common/output_file.hpp"
 #include "safetrain/common/streamed_file.hpp"
 
 namespace safetrain::models {
@@ -20,22 +21,20 @@ torch::Tensor owned_cpu_copy(const torch::Tensor& t) {
   return owns_storage ? cpu : cpu.clone();
 }
 
-// torch::pickle_save's archive with a plain dictionary, streamed into `path`: its own pickler tags a
-// typed Dict with torch.jit._pickle.restore_type_tag, a global that torch.load refuses by default since
+// torch::pickle_save's archive with a plain dictionary, streamed to `sink`: its own pickler tags a typed
+// Dict with torch.jit._pickle.restore_type_tag, a global that torch.load refuses by default since
 // PyTorch 2.6 (weights_only=True), and it builds the whole file in memory first. Untagged, the file is
-// what torch.save(dict) writes and C++ reads it the same; tensors go to the file one record at a time.
-void save_plain_pickle(const c10::IValue& value, const std::filesystem::path& path) {
+// what torch.save(dict) writes and C++ reads it the same; tensors go out one record at a time.
+void write_plain_pickle(const c10::IValue& value, const ChunkSink& sink) {
   std::vector<char> pickled;  // the structure only: tensor data is written from the tensors' own storage
   torch::jit::Pickler pickler([&](const char* bytes, size_t size) { pickled.insert(pickled.end(), bytes, bytes + size); },
                               nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
   pickler.protocol();
   pickler.pushIValue(value);
   pickler.stop();
-  write_streamed_atomically(path, [&](const ChunkSink& sink) {
-    caffe2::serialize::PyTorchStreamWriter writer(sink);
-    torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
-    writer.writeEndOfFile();
-  });
+  caffe2::serialize::PyTorchStreamWriter writer(sink);
+  torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
 }
 
 }  // namespace
@@ -50,7 +49,8 @@ NamedTensors state_dict(const torch::nn::Module& model) {
 void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& path) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [name, tensor] : tensors) dict.insert(name, owned_cpu_copy(tensor));
-  save_plain_pickle(c10::IValue(dict), path);
+  // The output policy (output_file.hpp): export_weights --output may name a symlink, a FIFO or /dev/stdout.
+  write_output_streamed(path, [&](const ChunkSink& sink) { write_plain_pickle(c10::IValue(dict), sink); });
 }
 
 }  // namespace safetrain::models

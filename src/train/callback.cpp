@@ -1,5 +1,8 @@
 #include "safetrain/train/callback.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace safetrain::train {
 
 const char* run_end_name(RunEnd end) {
@@ -19,11 +22,22 @@ nlohmann::json Counters::state_dict() const {
           {"micro_batch", micro_batch}};
 }
 
+int64_t checked_count(const nlohmann::json& state, const char* key, int64_t minimum) {
+  constexpr int64_t kLargest = 1'000'000'000'000'000;  // far beyond any run, far below overflow
+  const int64_t value = state.at(key).get<int64_t>();
+  if (value < minimum || value > kLargest) {
+    throw std::out_of_range(std::string(key) + " = " + std::to_string(value) + " is outside [" +
+                            std::to_string(minimum) + ", 1e15]");
+  }
+  return value;
+}
+
 void Counters::load_state_dict(const nlohmann::json& state) {
-  epochs_completed = state.at("epochs_completed").get<int64_t>();
-  global_step = state.at("global_step").get<int64_t>();
-  nan_skipped = state.at("nan_skipped").get<int64_t>();
-  micro_batch = state.value("micro_batch", int64_t{0});  // absent in checkpoints from before training.on_oom
+  epochs_completed = checked_count(state, "epochs_completed");
+  global_step = checked_count(state, "global_step");
+  nan_skipped = checked_count(state, "nan_skipped");
+  // Absent in checkpoints from before training.on_oom.
+  micro_batch = state.contains("micro_batch") ? checked_count(state, "micro_batch") : 0;
 }
 
 void CallbackList::add(std::unique_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }

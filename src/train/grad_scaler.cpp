@@ -1,7 +1,11 @@
 #include "safetrain/train/grad_scaler.hpp"
 
+#include <cmath>
 #include <map>
+#include <stdexcept>
 #include <string>
+
+#include "safetrain/train/callback.hpp"
 
 namespace safetrain::train {
 
@@ -69,8 +73,9 @@ nlohmann::json GradScaler::state_dict() const {
 
 void GradScaler::load_state_dict(const nlohmann::json& state) {
   state_.scale = state.at("scale").get<double>();
-  state_.growth_tracker = state.at("growth_tracker").get<int64_t>();
-  state_.skipped_steps = state.at("skipped_steps").get<int64_t>();
+  if (!(state_.scale > 0) || !std::isfinite(state_.scale)) throw std::out_of_range("scale is not a positive number");
+  state_.growth_tracker = checked_count(state, "growth_tracker");
+  state_.skipped_steps = checked_count(state, "skipped_steps");
 }
 
 }  // namespace safetrain::train

@@ -1,5 +1,7 @@
 #include "safetrain/train/optimization.hpp"
 
+#include "safetrain/train/callback.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -43,7 +45,7 @@ nlohmann::json ImprovementTracker::state_dict() const {
 
 void ImprovementTracker::load_state_dict(const nlohmann::json& state) {
   best = state.at("best").is_null() ? std::numeric_limits<double>::infinity() : state.at("best").get<double>();
-  bad_checks = state.at("bad_checks").get<int64_t>();
+  bad_checks = checked_count(state, "bad_checks");
 }
 
 LearningRateSchedule::LearningRateSchedule(const TrainingOptions& training) : training_(training) {}

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <utility>
 
+#include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
+#include "safetrain/common/text.hpp"
 #include "safetrain/eval/sample_merge.hpp"
 
 namespace safetrain::train {
@@ -38,6 +40,23 @@ std::string to_bytes(const std::vector<torch::Tensor>& tensors) {
 
 std::vector<torch::Tensor> from_bytes(const std::string& text) {
   return torch::pickle_load(std::vector<char>(text.begin(), text.end())).toTensorVector();
+}
+
+// What two ranks' values of one part look like where they first differ: a text's first differing line.
+std::string first_difference(const nlohmann::json& mine, const nlohmann::json& reference) {
+  if (mine.is_string() && reference.is_string()) {
+    const auto a = text::split(mine.get<std::string>(), '\n'), b = text::split(reference.get<std::string>(), '\n');
+    std::string section;  // YAML: the enclosing section's line, so "hidden: 64" reads "model: hidden: 64"
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      const std::string x = i < a.size() ? a[i] : "", y = i < b.size() ? b[i] : "";
+      if (x != y) {
+        const std::string at = x.rfind(' ', 0) == 0 ? section + " " : "";
+        return "'" + text::excerpt(at + text::trim(x), 70) + "' against '" + text::excerpt(at + text::trim(y), 70) + "'";
+      }
+      if (!x.empty() && x[0] != ' ') section = x;
+    }
+  }
+  return text::excerpt(mine.dump(), 80) + " against " + text::excerpt(reference.dump(), 80);
 }
 
 }  // namespace
@@ -83,6 +102,24 @@ std::string RankGroup::share_from_writer(const std::string& key, const std::func
     return text;
   }
   return communicator_->fetch(key, wait);
+}
+
+void RankGroup::check_agreement(const nlohmann::json& record) {
+  if (!distributed()) return;
+  communicator_->publish("agreement/" + std::to_string(rank()), record.dump());
+  // Every rank reads every record, so all of them end with the same message.
+  const auto reference = rank() == 0 ? record : nlohmann::json::parse(communicator_->fetch("agreement/0", timeout_));
+  for (int r = 1; r < world_size(); ++r) {
+    const auto other =
+        r == rank() ? record : nlohmann::json::parse(communicator_->fetch("agreement/" + std::to_string(r), timeout_));
+    for (const auto& [part, value] : reference.items()) {
+      const auto theirs = other.value(part, nlohmann::json());
+      if (theirs == value) continue;
+      throw InputError("ddp: rank " + std::to_string(r) + " disagrees with rank 0 on the " + part + ": " +
+                       first_difference(theirs, value) + "; every rank must run the same config on the same rows " +
+                       "(a stale copy of the data on one machine? another job on MASTER_PORT?)");
+    }
+  }
 }
 
 void RankGroup::broadcast_module(torch::nn::Module& module) {

@@ -4,6 +4,7 @@
 #include "safetrain/common/log.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/monitor/phase.hpp"
+#include "safetrain/train/input_fingerprint.hpp"
 #include "session_state.hpp"
 
 namespace fs = std::filesystem;
@@ -13,7 +14,7 @@ namespace safetrain::train {
 nlohmann::json TrainingSession::State::components() const {
   nlohmann::json c = nlohmann::json::object();
   c["counters"] = counters.state_dict();
-  c["data"] = {{"feature_names", data.feature_names}, {"target_names", data.target_names}};
+  c["data"] = {{"feature_names", data.feature_names}, {"target_names", data.target_names}, {"input", input}};
   c["model"] = {{"type", name_of(config.model.type)}};
   c["grad_scaler"] = scaler->state_dict();
   if (ranks->distributed()) c["distributed"] = {{"world_size", ranks->world_size()}};
@@ -37,10 +38,26 @@ void TrainingSession::State::check_world_size(const infer::CheckpointMeta& meta)
   }
 }
 
+// A resumed run carries on with the rows it trained on, or not at all: other rows would re-split (test rows
+// that were training rows) and metrics.csv would mix two datasets.
+void TrainingSession::State::check_same_input(const infer::CheckpointMeta& meta) const {
+  const auto& recorded = meta.component("data");
+  if (!recorded.contains("input")) {
+    log::warn(meta.dir.string(), " records no input fingerprint (an older checkpoint): the input is not checked");
+    return;
+  }
+  const std::string difference = input_difference(recorded.at("input"), input);
+  if (difference.empty()) return;
+  throw InputError(meta.dir.string() + ": --resume needs the input this run trained on, but " + difference +
+                   "; restore that input, or train on the new one in a new run: trainer --config " +
+                   layout.config().string() + " --set output.run_name=NEW_NAME");
+}
+
 void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) {
   if (meta.feature_names() != data.feature_names || meta.target_names() != data.target_names) {
     throw InputError(meta.dir.string() + ": the checkpoint was trained on other columns than this data gives");
   }
+  check_same_input(meta);
   infer::load_optimizer_state(meta.dir, *optimizer);
   infer::restore_rng_state(meta.dir);
   try {
@@ -54,6 +71,8 @@ void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) 
       }
     }
   } catch (const nlohmann::json::exception& e) {
+    throw InputError((meta.dir / "state.json").string() + ": corrupt checkpoint state: " + e.what());
+  } catch (const std::out_of_range& e) {
     throw InputError((meta.dir / "state.json").string() + ": corrupt checkpoint state: " + e.what());
   }
   log::info("resuming after epoch ", counters.epochs_completed, " from ", meta.dir.string());

@@ -11,6 +11,7 @@
 #include "safetrain/train/callbacks.hpp"
 #include "safetrain/train/data_stage.hpp"
 #include "safetrain/train/device.hpp"
+#include "safetrain/train/input_fingerprint.hpp"
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/device.hpp"
 #include "safetrain/train/optimization.hpp"
@@ -150,6 +151,7 @@ void load_data(TrainingSession::State& s) {
   log::info("split: ", s.data.train.size(), " train / ", s.data.val.size(), " val / ", s.data.test.size(),
             " test rows; ", s.data.feature_names.size(), " features -> ", s.data.target_names.size(), " targets");
   check_split_sizes(s.data, c.data.split, source);
+  s.input = input_fingerprint(c, s.data);
   if (s.monitor) s.monitor->set_known_bytes("data", data_bytes(s.data));
   s.train_loader = std::make_unique<data::Loader>(s.data.train, loader_options(c, true, s.device, *s.ranks));
   s.val_loader = std::make_unique<data::Loader>(s.data.val, loader_options(c, false, s.device, *s.ranks));
@@ -184,7 +186,15 @@ void open_run_dir(TrainingSession::State& s) {
     fs::create_directories(s.layout.root());  // another machine may not share the file system
     return;
   }
+  fs::create_directories(s.layout.root());  // a caller may name a run directory not yet made (memleak_check)
+  s.run_lock = std::make_unique<RunDirLock>(s.layout.writer_lock());  // before anything is written into it
   s.layout.create_directories();
+  // A previous writer killed outright (a second signal, SIGKILL) left its temporary files.
+  int abandoned = 0;
+  for (const auto& dir : {s.layout.root(), s.layout.plots(), s.layout.predictions()}) {
+    abandoned += remove_abandoned_temporaries(dir);
+  }
+  if (abandoned > 0) log::info("removed ", abandoned, " temporary file(s) a stopped run left behind");
   write_file_atomically(s.layout.config(), config::to_yaml(c.tree));
 }
 
@@ -198,6 +208,21 @@ void apply_rank_threads(const TrainingSession::State& s) {
   apply_threads(threads);
 }
 
+// What every rank of a data-parallel run must share: the config (less what is a machine's own: output,
+// monitoring and memory thresholds, logging, test hooks, threads and loader workers), the rows and the
+// parameter shapes.
+nlohmann::json agreement_record(const TrainingSession::State& s) {
+  YAML::Node shared = YAML::Clone(s.config.tree);
+  for (const char* section : {"output", "monitor", "memory", "logging", "debug"}) shared.remove(section);
+  for (const char* key : {"threads", "device"}) shared["training"].remove(key);
+  for (const char* key : {"num_workers", "max_workers", "prefetch_batches"}) shared["data"].remove(key);
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const auto& p : s.model->parameters()) shapes.push_back(p.sizes().vec());
+  return {{"config", config::to_yaml(shared)},
+          {"data", {{"rows_hash", s.input.at("rows_hash")}, {"split_rows", s.input.at("split_rows")}}},
+          {"parameter shapes", shapes}};
+}
+
 void build_model(TrainingSession::State& s, const std::optional<infer::CheckpointMeta>& resume) {
   const auto& c = s.config;
   {
@@ -206,6 +231,8 @@ void build_model(TrainingSession::State& s, const std::optional<infer::Checkpoin
     s.model = infer::build_checked_model(spec, c, s.device);
     if (resume) models::load_state_dict(*s.model, resume->dir / "model.pt", /*strict=*/true);
   }
+  // Before the first collective on the weights: ranks that disagree end here, with one message, not in Gloo.
+  s.ranks->check_agreement(agreement_record(s));
   s.ranks->broadcast_module(*s.model);  // every rank starts from rank 0's weights
   s.optimizer = make_optimizer(c.training, s.model->parameters());
   s.ranks->attach_parameters(s.model->parameters(), c.training.ddp_bucket_mb);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "safetrain/common/run_dir_lock.hpp"
 #include "safetrain/common/run_layout.hpp"
 #include "safetrain/data/loader.hpp"
 #include "safetrain/data/prepare.hpp"
@@ -36,10 +37,12 @@ struct TrainingSession::State {
   SessionOptions options;
   std::unique_ptr<RankGroup> ranks = std::make_unique<RankGroup>();  // one process until setup() connects
   RunLayout layout{""};
+  std::unique_ptr<RunDirLock> run_lock;  // the writer's, held until the session ends
   torch::Device device{torch::kCPU};
   PrecisionPlan precision;
   std::unique_ptr<monitor::MemoryMonitor> monitor;
   data::PreparedData data;
+  nlohmann::json input;  // input_fingerprint.hpp: what this run trains on, kept in every checkpoint
   std::unique_ptr<data::Loader> train_loader, val_loader, test_loader;
   models::RegressionModel model{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -58,6 +61,7 @@ struct TrainingSession::State {
   nlohmann::json components() const;
   void load_components(const infer::CheckpointMeta& meta);
   void check_world_size(const infer::CheckpointMeta& meta) const;
+  void check_same_input(const infer::CheckpointMeta& meta) const;
   void save(const std::filesystem::path& dir);
 };
 

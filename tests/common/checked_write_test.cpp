@@ -118,6 +118,22 @@ TEST_F(CheckedWrite, GuardedMainMapsWriteErrorsToOne) {
   EXPECT_NE(testing::internal::GetCapturedStderr().find("disk full at /x"), std::string::npos);
 }
 
+TEST_F(CheckedWrite, GuardedMainNamesTheFilesystemErrorsPathFirst) {
+  const auto dir = scratch_dir("fs_error");
+  std::ofstream(dir / "file") << "x";
+  fs::create_symlink("loop", dir / "loop");
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(guarded_main("tool", [&]() -> int { fs::create_directories(dir / "file" / "runs"); return 0; }),
+            kExitRuntimeError);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("tool: failed: " + (dir / "file" / "runs").string() +
+                                                        ": Not a directory (cannot create directories)"),
+            std::string::npos);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(guarded_main("tool", [&]() -> int { fs::create_directories(dir / "loop" / "runs"); return 0; }),
+            kExitRuntimeError);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find(": Too many levels of symbolic links"), std::string::npos);
+}
+
 TEST(AllocationRefusal, LibTorchCpuAllocatorFailureIsARefusalWithTheSize) {
   const std::string what =
       "[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to "

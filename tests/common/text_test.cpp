@@ -42,3 +42,10 @@ TEST(Utf8, FindsTheFirstInvalidByte) {
 }
 
 }  // namespace safetrain::text
+
+TEST(Text, ControlCharactersAreEscapedSoNoneReachesTheTerminal) {
+  EXPECT_EQ(safetrain::text::escape_control("col\x1b[31mred\n\r\x7f"), "col\\x1B[31mred\\n\\r\\x7F");
+  EXPECT_EQ(safetrain::text::escape_control("tab\tand d\xc3\xa9j\xc3\xa0"), "tab\tand d\xc3\xa9j\xc3\xa0");  // valid UTF-8 stays
+  EXPECT_EQ(safetrain::text::escape_control("\xff\xfe"), "\\xFF\\xFE");
+  EXPECT_EQ(safetrain::text::excerpt(std::string(100, 'a'), 10), "aaaaaaaaaa...");
+}

@@ -23,6 +23,10 @@ Result run_in(const std::filesystem::path& cwd, const std::vector<std::string>& 
 int spawn(const std::vector<std::string>& args, const std::filesystem::path& dir,
           const std::filesystem::path& cwd = SAFETRAIN_SOURCE_DIR, const std::vector<std::string>& extra_env = {});
 int wait_exit(int pid);  // exit code, or 128 + signal
+// Polls until `file` exists (a spawned tool reached a stage); false after `timeout_s`.
+bool wait_for_file(const std::filesystem::path& file, int timeout_s);
+// Polls until a run's metrics.csv holds `epochs` epoch rows; false after `timeout_s`.
+bool wait_for_epochs(const std::filesystem::path& metrics_csv, size_t epochs, int timeout_s);
 
 // A tiny config (MLP on small synthetic data) extending configs/quickstart.yaml.
 std::filesystem::path tiny_config(const std::filesystem::path& dir, const std::string& extra_yaml = "");

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -192,6 +193,12 @@ void damage(const fs::path& checkpoint, const std::string& recipe) {
     std::ifstream(file) >> state;
     state["format_version"] = 99;
     std::ofstream(file, std::ios::trunc) << state.dump();
+  } else if (how.rfind("counters.", 0) == 0) {  // counters.FIELD=VALUE: state.json edited, checksums still valid
+    const auto eq = how.find('=');
+    nlohmann::json state;
+    std::ifstream(file) >> state;
+    state["components"]["counters"][how.substr(9, eq - 9)] = std::stoll(how.substr(eq + 1));
+    std::ofstream(file, std::ios::trunc) << state.dump();
   } else if (how == "empty_dir") {
     for (const auto& entry : fs::directory_iterator(checkpoint)) fs::remove_all(entry.path());
   } else {
@@ -201,10 +208,10 @@ void damage(const fs::path& checkpoint, const std::string& recipe) {
 
 }  // namespace
 
-TEST(HostileCorpus, EveryDamagedCheckpointIsRefusedByPredictExportAndResume) {
-  const auto listed = cases("checkpoint");
-  ASSERT_GE(listed.size(), 8u);
-  const auto dir = scratch("hostile_checkpoints");
+namespace {
+
+// A one-epoch run on DIR/rows.csv (400 rows, target t1); returns the run directory.
+fs::path train_rows_run(const fs::path& dir) {
   const fs::path rows = dir / "rows.csv";
   {
     std::ofstream out(rows);
@@ -214,8 +221,18 @@ TEST(HostileCorpus, EveryDamagedCheckpointIsRefusedByPredictExportAndResume) {
   const auto config = tiny_config(dir, "data:\n  source: csv\n  path: " + rows.string() +
                                            "\n  targets: [t1]\ndescriptors:\n  enabled: false\n"
                                            "training:\n  max_epochs: 1\n");
-  ASSERT_EQ(run({"trainer", "--config", config.string()}).exit_code, 0);
-  const fs::path run_dir = dir / "runs" / "tiny";
+  EXPECT_EQ(run({"trainer", "--config", config.string()}).exit_code, 0);
+  return dir / "runs" / "tiny";
+}
+
+}  // namespace
+
+TEST(HostileCorpus, EveryDamagedCheckpointIsRefusedByPredictExportAndResume) {
+  const auto listed = cases("checkpoint");
+  ASSERT_GE(listed.size(), 8u);
+  const auto dir = scratch("hostile_checkpoints");
+  const fs::path rows = dir / "rows.csv";
+  const fs::path run_dir = train_rows_run(dir);
   const fs::path pristine = dir / "pristine";
   fs::copy(run_dir / "checkpoints" / "last", pristine);
   ASSERT_EQ(run({"predict", "--checkpoint", pristine.string(), "--input", rows.string(), "--output",
@@ -243,4 +260,49 @@ TEST(HostileCorpus, EveryDamagedCheckpointIsRefusedByPredictExportAndResume) {
     }
     expect_outcome(tool == "resume" ? "trainer" : tool, r, c.exit_code, c.text);
   }
+}
+
+// An output that names the input, a file of the checkpoint, a directory or the other output is refused
+// before any work, and the file it names is untouched; a symlink stays a link, stdout gets the rows.
+TEST(HostileCorpus, NoOutputDestroysWhatItNames) {
+  const auto listed = cases("output");
+  ASSERT_GE(listed.size(), 5u);
+  const auto dir = scratch("hostile_outputs");
+  const fs::path rows = dir / "rows.csv", checkpoint = train_rows_run(dir) / "checkpoints" / "best";
+  const std::string rows_before = read_text(rows), model_before = read_text(checkpoint / "model.pt");
+  const std::map<std::string, std::string> names{{"input", rows.string()},
+                                                 {"dir", dir.string()},
+                                                 {"model.pt", (checkpoint / "model.pt").string()},
+                                                 {"output", (dir / "p.csv").string()}};
+  for (const auto& c : listed) {
+    // input is TOOL/--FLAG=NAME, e.g. predict/--metrics=input
+    const std::string tool = c.input.substr(0, c.input.find('/'));
+    const std::string flag = c.input.substr(tool.size() + 1, c.input.find('=') - tool.size() - 1);
+    const std::string target = names.at(c.input.substr(c.input.find('=') + 1));
+    SCOPED_TRACE(c.input);
+    std::vector<std::string> args{tool, "--checkpoint", checkpoint.string()};
+    if (tool == "predict") {
+      for (const auto& [option, value] : std::map<std::string, std::string>{
+               {"--input", rows.string()}, {"--output", (dir / "p.csv").string()}, {flag, target}}) {
+        args.insert(args.end(), {option, option == flag ? target : value});
+      }
+    } else {
+      args.insert(args.end(), {flag, target});
+    }
+    expect_outcome(tool, run(args), c.exit_code, c.text);
+    EXPECT_EQ(read_text(rows), rows_before);
+    EXPECT_EQ(read_text(checkpoint / "model.pt"), model_before);
+    EXPECT_TRUE(fs::is_directory(dir));
+  }
+  std::ofstream(dir / "real.csv") << "old\n";
+  fs::create_symlink("real.csv", dir / "link.csv");
+  const auto linked = run({"predict", "--checkpoint", checkpoint.string(), "--input", rows.string(), "--output",
+                           (dir / "link.csv").string()});
+  ASSERT_EQ(linked.exit_code, 0) << linked.err;
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir / "link.csv")));
+  EXPECT_EQ(read_lines(dir / "real.csv").size(), 401u);
+  const auto piped = run({"predict", "--checkpoint", checkpoint.string(), "--input", rows.string(), "--output",
+                          "/dev/stdout"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out.rfind("row_id,t1_pred\n", 0), 0u) << "the rows, and only they, on stdout:\n" << piped.out;
 }

@@ -66,7 +66,8 @@ TEST(CleanStop, SigtermSavesCheckpointWritesPlotsExits143) { expect_stopped_clea
 TEST(CleanStop, NonFiniteLossSkipsOrStops) {
   const auto dir = scratch("nan");
   // Ten huge targets (finite in float32, so the CSV reader accepts them; their squared error overflows
-  // to inf), so the training split surely holds one; one batch per epoch meets it.
+  // to inf), so the training split surely holds one; one batch per epoch meets it. Unstandardised: a
+  // standardised run refuses such a column before training (target_overflows_scaling in tests/hostile).
   const fs::path csv = dir / "rows.csv";
   {
     std::ofstream out(csv);
@@ -75,6 +76,7 @@ TEST(CleanStop, NonFiniteLossSkipsOrStops) {
   }
   const std::string data = "data:\n  source: csv\n  path: " + csv.string() +
                            "\n  targets: [target]\n  train_fraction: 0.98\n  val_fraction: 0.01\n  test_fraction: 0.01\n"
+                           "  standardize_targets: false\n"
                            "descriptors:\n  enabled: false\n";
   const auto stop = run({"trainer", "--config", tiny_config(dir, data).string(), "--set", "training.batch_size=400"});
   EXPECT_EQ(stop.exit_code, 1) << stop.err;
@@ -205,19 +207,23 @@ TEST(Resume, CorruptCheckpointIsAClearError) {
   EXPECT_NE(missing.err.find("state.json"), std::string::npos) << missing.err;
 }
 
-TEST(CleanStop, SecondSignalExitsAtOnce) {
+// A terminal or GNU timeout signals the whole group, and impatient users press Ctrl-C again: signals
+// 100 ms apart stay one clean stop with its final outputs (the fast exit needs a signal 2 s after the
+// first: StopSignals.ASignalAfterTheWindowExitsAtOnce in tests/common).
+TEST(CleanStop, RepeatedSignalsAreOneCleanStop) {
   const auto dir = scratch("second_signal");
   const auto config = tiny_config(dir, "training:\n  max_epochs: 500\ndata:\n  synthetic:\n    rows: 6000\n");
   const int pid = spawn({"trainer", "--config", config.string()}, dir);
   ASSERT_TRUE(wait_for_rows(dir / "runs/tiny/metrics.csv", 1, 120)) << read_text(dir / "stderr.txt");
-  // Standard signals do not queue, so keep interrupting until it is gone: the clean stop (~0.5 s of
-  // plots) is cut short by whichever signal arrives after the first.
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
+  // Five, 100 ms apart (standard signals do not queue), well inside the 2 s window; some land after exit.
+  for (int i = 0; i < 5; ++i) {
     kill(pid, SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_TRUE(WIFEXITED(status));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << read_text(dir / "stderr.txt");
   EXPECT_EQ(WEXITSTATUS(status), 130);
-  EXPECT_NE(read_text(dir / "stderr.txt").find("second signal"), std::string::npos) << read_text(dir / "stderr.txt");
+  EXPECT_NE(read_text(dir / "stderr.txt").find("the same stop request"), std::string::npos) << read_text(dir / "stderr.txt");
+  EXPECT_TRUE(fs::exists(dir / "runs/tiny/metrics.json"));
 }

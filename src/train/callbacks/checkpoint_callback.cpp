@@ -32,7 +32,7 @@ nlohmann::json CheckpointCallback::state_dict() const {
 
 void CheckpointCallback::load_state_dict(const nlohmann::json& state) {
   best_.load_state_dict(state.at("best"));
-  best_epoch_ = state.at("best_epoch").get<int64_t>();
+  best_epoch_ = checked_count(state, "best_epoch", /*minimum=*/-1);
 }
 
 }  // namespace safetrain::train

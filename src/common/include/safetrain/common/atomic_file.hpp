@@ -17,6 +17,11 @@ void write_file_atomically(const std::filesystem::path& target, const std::strin
 void replace_file_atomically(const std::filesystem::path& target,
                              const std::function<void(const std::filesystem::path&)>& write_to);
 
+// A writer killed outright (SIGKILL, a second signal, power loss) leaves its temporary file,
+// NAME.tmp.PID; once no process of that id runs, nothing will finish it: removes those in `dir`
+// (not recursive). Returns how many.
+int remove_abandoned_temporaries(const std::filesystem::path& dir);
+
 // fsync a directory so a rename inside it is durable.
 void fsync_directory(const std::filesystem::path& dir);
 

@@ -35,6 +35,8 @@ class RunLayout {
   std::filesystem::path predictions_csv(const std::string& split) const { return predictions() / (split + ".csv"); }
   std::filesystem::path plots() const { return root_ / "plots"; }
   std::filesystem::path plot(const std::string& name) const { return plots() / (name + ".png"); }
+  // The writer's flock (run_dir_lock.hpp): one trainer per run directory.
+  std::filesystem::path writer_lock() const { return root_ / ".writer.lock"; }
 
   void create_directories() const {
     for (const auto& dir : {checkpoints(), predictions(), plots()}) std::filesystem::create_directories(dir);

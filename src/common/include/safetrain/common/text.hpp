@@ -18,4 +18,14 @@ std::string trim(std::string_view text);
 // U+10FFFF), or std::string::npos when `text` is valid UTF-8.
 std::size_t invalid_utf8_offset(std::string_view text);
 
+// `text` with control characters (C0 but tab, DEL; every byte past ASCII when `text` is not valid
+// UTF-8) written as \n, \r or \xHH, so
+// a column name or cell holding an ANSI escape cannot reach the terminal; every log and error line
+// goes through it.
+std::string escape_control(std::string_view text);
+
+// A short excerpt of user text for an error message: escaped as above, at most `max_chars` bytes
+// of the original, then "...".
+std::string excerpt(std::string_view text, std::size_t max_chars = 40);
+
 }  // namespace safetrain::text

@@ -28,6 +28,11 @@ namespace safetrain::train {
 enum class RunEnd { completed, early_stopped, signal, nan_loss, out_of_memory, memory_alarm };
 const char* run_end_name(RunEnd end);
 
+// A count read back from a checkpoint's state.json: an integer in [minimum, 1e15], or std::out_of_range
+// naming the key (a tampered or damaged state with a valid checksum must not be trusted: no
+// "4611686018427387904 epochs", no negative epoch).
+int64_t checked_count(const nlohmann::json& state, const char* key, int64_t minimum = 0);
+
 // Counters every part may read; saved in checkpoints as the "counters" component.
 struct Counters {
   int64_t epochs_completed = 0;

@@ -43,6 +43,9 @@ class RankGroup : public StepSync {
   // Rank 0 computes the text, every rank returns it (the others wait up to `wait`).
   std::string share_from_writer(const std::string& key, const std::function<std::string()>& compute,
                                 std::chrono::milliseconds wait);
+  // Every rank's `record` (part name -> value: config, data fingerprint, parameter shapes) against rank 0's;
+  // on every rank the same InputError naming the first rank and part that differ.
+  void check_agreement(const nlohmann::json& record);
   // Parameters and buffers take rank 0's values (at start, after a resume, after loading the best weights).
   void broadcast_module(torch::nn::Module& module);
   // Gradient buckets over these parameters (call once the model exists).

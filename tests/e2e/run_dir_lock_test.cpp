@@ -1,0 +1,35 @@
+// One writer per run directory: `trainer --resume RUN` while another trainer writes RUN is refused
+// with exit 2 naming the holder's pid, and the running trainer is not disturbed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+TEST(RunDirLock, ASecondTrainerOnARunningRunIsRefusedNamingTheHolder) {
+  const auto dir = scratch("run_dir_lock");
+  const auto config = tiny_config(dir, "training:\n  max_epochs: 500\n  threads: 1\ndata:\n  synthetic:\n    rows: 6000\n");
+  const int pid = spawn({"trainer", "--config", config.string()}, dir);
+  const fs::path run_dir = dir / "runs" / "tiny";
+  // Once an epoch has ended, checkpoints/last holds it: then --resume has something to resume.
+  ASSERT_TRUE(wait_for_epochs(run_dir / "metrics.csv", 1, 120)) << read_text(dir / "stderr.txt");
+  const auto second = run({"trainer", "--resume", run_dir.string()});
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid), 143) << read_text(dir / "stderr.txt");
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_NE(second.err.find("another process (pid " + std::to_string(pid) + ") is writing this run directory"),
+            std::string::npos)
+      << second.err;
+  // The first trainer's files are its own: every metrics row has the header's field count.
+  const auto rows = read_lines(run_dir / "metrics.csv");
+  ASSERT_GE(rows.size(), 2u);
+  for (const auto& line : rows) EXPECT_EQ(std::count(line.begin(), line.end(), ','), std::count(rows[0].begin(), rows[0].end(), ','));
+  // Once the holder is gone the run resumes (one epoch more than the checkpoint holds).
+  const auto resumed = run({"trainer", "--resume", run_dir.string(), "--set",
+                            "training.max_epochs=" + std::to_string(rows.size())});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+}
