@@ -85,11 +85,14 @@ int64_t count_data_lines(const fs::path& file) {
   return std::max<int64_t>(0, lines - 1);  // the header
 }
 
-int64_t line_of_row(const fs::path& file, char quote, int64_t row) {
+// Calls `at_record(line, row)` where each data row starts (its 1-based line, the row from 0) until it
+// returns false: quoted line breaks stay inside a row, empty lines and lines of blanks carry none (as in
+// Arrow's reader).
+void scan_records(const fs::path& file, char quote, const std::function<bool(int64_t, int64_t)>& at_record) {
   int64_t line = 1, next = -1;  // the record that starts next: the header is -1, data rows count from 0
-  bool quoted = false, started = false, after_cr = false, found = false;
+  bool quoted = false, started = false, after_cr = false, more = true;
   scan_text(file, [&](const char* data, int64_t n) {
-    for (int64_t i = 0; i < n && !found; ++i) {
+    for (int64_t i = 0; i < n && more; ++i) {
       const char ch = data[i];
       const bool crlf = after_cr && ch == '\n';  // the second half of one line end
       after_cr = ch == '\r';
@@ -101,13 +104,28 @@ int64_t line_of_row(const fs::path& file, char quote, int64_t row) {
         continue;
       }
       if (!started && (ch == ' ' || ch == '\t')) continue;  // a line of blanks carries no row
-      if (!started && next == row) found = true;
+      if (!started && next >= 0) more = at_record(line, next);
       started = true;
       if (quote != '\0' && ch == quote) quoted = !quoted;
     }
-    return !found;
+    return more;
   });
-  return line;
+}
+
+int64_t line_of_row(const fs::path& file, char quote, int64_t row) {
+  int64_t found = -1, last_line = 1;
+  scan_records(file, quote, [&](int64_t line, int64_t record) {
+    last_line = line;
+    if (record == row) found = line;
+    return found < 0;
+  });
+  return found >= 0 ? found : last_line;
+}
+
+int64_t count_records(const fs::path& file, char quote) {
+  int64_t records = 0;
+  scan_records(file, quote, [&](int64_t, int64_t) { return ++records, true; });
+  return records;
 }
 
 }  // namespace safetrain::data

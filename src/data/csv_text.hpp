@@ -28,4 +28,7 @@ int64_t count_data_lines(const std::filesystem::path& file);
 // skipping empty lines as Arrow's reader does.
 int64_t line_of_row(const std::filesystem::path& file, char quote, int64_t row);
 
+// The data rows of `file` (Arrow's count: quoted line breaks inside a row, empty lines carry none).
+int64_t count_records(const std::filesystem::path& file, char quote);
+
 }  // namespace safetrain::data

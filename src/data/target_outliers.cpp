@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "prepare_steps.hpp"
+#include "row_location.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 
@@ -48,15 +49,18 @@ void check_target_outliers(const torch::Tensor& train_y, const std::vector<std::
     const int64_t at = high_gap >= low_gap ? high : low;
     const double spreads = std::max(high_gap, low_gap) / spread;
     if (!(spreads >= kWarnSpreads)) continue;  // NaN (a missing cell under fill_mean) is not an outlier
-    const std::string cell = "target column '" + names[static_cast<size_t>(t)] + "' holds " +
-                             number(column[at].item<double>()) + " in row_id " +
-                             std::to_string(row_ids[at].item<int64_t>()) + ", " + number(spreads) +
+    const auto& name = names[static_cast<size_t>(t)];
+    const int64_t row_id = row_ids[at].item<int64_t>();
+    const std::string cell = "target column '" + name + "' holds " + number(column[at].item<double>()) + " (row_id " +
+                             std::to_string(row_id) + "), " + number(spreads) +
                              " times the column's spread (interquartile range " + number(spread) + ") from its median";
     if (spreads >= kRefuseSpreads) {
-      throw InputError(source + ": " + cell + ": standardised in float32 beside it, every other value of the " +
-                       "column would read the same; fix or remove the row (or write NA with data.nan_policy: drop_rows)");
+      throw InputError(cell_location(source, row_id, name) + ": " + cell +
+                       ": standardised in float32 beside it, every other value of the column would read the same; " +
+                       "fix or remove the row (or write NA with data.nan_policy: drop_rows)");
     }
-    log::warn("data: ", source, ": ", cell, ": an extreme outlier; check it is not a typo or a unit error");
+    log::warn("data: ", cell_location(source, row_id, name), ": ", cell,
+              ": an extreme outlier; check it is not a typo or a unit error");
   }
 }
 
