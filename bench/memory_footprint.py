@@ -20,11 +20,12 @@ With --mmap it also runs safetrain twice more with data.storage: mmap (the first
 its cache files, the second maps them) and prints the anonymous RSS (memory.csv's rss_anon_mb: mapped file
 pages excluded) above the monitor's first sample, against issue 17's target of 64 MB + the model state.
 
-With --check-estimate it also runs safetrain alone on the MLP workload (100k rows) and the transformer
-workload of bench/train_vs_reference.py (d512, 8 heads, 4 layers, patch 4, batch 4, accumulate 4, 4k rows)
-and sets the model memory estimate the trainer logs before building (src/models/memory_estimate.cpp)
-against memory_report.json's measured split of the peak: model state (parameters, gradients, optimizer
-moments, counted from the tensors) and peak - runtime baseline - data.
+With --check-estimate it also runs safetrain alone on the MLP workload (100k rows) at batch 64, 256 and
+1024, the transformer workload of bench/train_vs_reference.py (d512, 8 heads, 4 layers, patch 4, 4k rows)
+at batch 4, 8 and 16, and the MLP on every --rows table, and sets the per-phase memory forecast the
+trainer logs before loading (src/models/memory_forecast.cpp) against memory_report.json's measured peak
+of each phase, both above the runtime (issue 30's target: every phase within 15 %), and the whole run's
+peak on the 100k-row table against 1.3x the data + 16 MB.
 
   python3 bench/memory_footprint.py [--rows 100000 1000000] [--data-dir DIR] [--epochs 1] [--mmap] [--check-estimate]
 """
@@ -141,30 +142,50 @@ TRANSFORMER = {"model.type": "transformer", "model.d_model": "512", "model.num_h
                "training.gradient_clip_val": "0.5", "training.lr": "1e-4"}
 
 
-def check_estimate(data_dir, workdir):
-    """The logged estimate against the measured split of the peak, for the MLP and the transformer."""
-    print(f"\n## model memory estimate vs measured (safetrain alone, MB)")
-    print(f"{'workload':12} {'est. state':>10} {'meas. state':>11} {'err':>7} {'est. total':>10} "
-          f"{'train peak-base-data':>20} {'err':>7} {'run peak-base-data':>18} {'peak phase':>11}")
-    for name, rows, extra in [("mlp", 100_000, {}), ("transformer", 4_000, TRANSFORMER)]:
+PHASES = ("load", "train", "validate", "checkpoint", "test", "importance", "plot")
+
+
+def forecast_workloads(table_rows):
+    """(name, rows, overrides): the MLP and the transformer at three batch sizes each, then the MLP on each table."""
+    out = [(f"mlp b{b}", 100_000, {"training.batch_size": str(b)}) for b in (64, 256, 1024)]
+    # One shuffle per feature: the transformer's importance pass is minutes on a CPU otherwise.
+    out += [(f"transformer b{b}", 4_000, dict(TRANSFORMER, **{"training.batch_size": str(b), "importance.repeats": "1"}))
+            for b in (4, 8, 16)]
+    out += [(f"mlp {r // 1000}k rows", r, {}) for r in table_rows if r != 100_000]
+    return out
+
+
+def check_forecast(data_dir, workdir, table_rows):
+    """The trainer's per-phase forecast (logged before loading) against each phase's measured peak, both above
+    the runtime, from memory_report.json's phase_peaks (VmHWM where the phase set the process peak, else the
+    monitor's samples 20 ms apart)."""
+    print("\n## memory forecast vs measured, per phase (safetrain alone; MB above the runtime; ok = within 15 %)")
+    print(f"{'workload':20} " + " ".join(f"{p:>17}" for p in PHASES))
+    misses = total = 0
+    for name, rows, extra in forecast_workloads(table_rows):
         data = make_csv(rows, data_dir)
-        # The training peak comes within the first steps: 200 batches keep the transformer run short.
-        ours(data, 1, workdir, f"est_{name}", dict(extra, **{"training.limit_train_batches": "200",
-                                                                "importance.enabled": "false"}))
-        log = (workdir / f"est_{name}.log").read_text()
-        m = re.search(r"memory estimate: ~([\d.]+) MB \(\d+ parameters ([\d.]+) MB, gradients ([\d.]+) MB, "
-                      r"optimizer ([\d.]+) MB", log)
-        report = json.load(open(workdir / "runs" / f"est_{name}" / "memory_report.json"))["peak_breakdown"]
-        est_total, est_state = float(m.group(1)), sum(float(m.group(i)) for i in (2, 3, 4))
-        meas_state = report["model_state_mb"]
-        above = report["runtime_baseline_mb"] + report["data_mb"]
-        run_total = report["peak_rss_mb"] - above
-        # The estimate is for training: the largest sampled RSS while training or validating.
-        samples = csv.DictReader(open(workdir / "runs" / f"est_{name}" / "memory.csv"))
-        train_total = max(float(r["rss_mb"]) for r in samples if r["phase"] in ("train", "validate")) - above
-        print(f"{name:12} {est_state:10.1f} {meas_state:11.1f} {(est_state / meas_state - 1) * 100:+6.1f}% "
-              f"{est_total:10.1f} {train_total:20.1f} {(est_total / train_total - 1) * 100:+6.1f}% "
-              f"{run_total:18.1f} {report['peak_phase']:>11}")
+        run = f"fc_{name.replace(' ', '_')}"
+        ours(data, 1, workdir, run, dict(extra, **{"training.limit_train_batches": "100", "monitor.interval_ms": "20"}))
+        report = json.load(open(workdir / "runs" / run / "memory_report.json"))
+        cells = []
+        for phase in PHASES:
+            p = report["phase_peaks"].get(phase)
+            if not p or "forecast_mb" not in p:
+                cells.append(f"{'-':>17}")
+                continue
+            ratio = p["above_runtime_mb"] / p["forecast_mb"]
+            ok = abs(ratio - 1) <= 0.15
+            misses += not ok
+            total += 1
+            cells.append(f"{p['forecast_mb']:6.1f}/{p['above_runtime_mb']:6.1f} {'ok' if ok else 'X ':>2}")
+        print(f"{name:20} " + " ".join(cells))
+        if rows == 100_000 and name.startswith("mlp b64"):
+            whole = report["peak_rss_mb"] - report["peak_breakdown"]["runtime_baseline_mb"]
+            data_mb = report["peak_breakdown"]["data_mb"]
+            target = 1.3 * data_mb + 16
+            print(f"{'':20} whole run: {whole:.1f} MB above the runtime for {data_mb:.1f} MB of data; "
+                  f"target <= 1.3x data + 16 MB = {target:.1f}: {'met' if whole <= target else 'MISSED'}")
+    print(f"cells are forecast/measured MB; {total - misses} of {total} phases within 15 % of the forecast")
 
 
 def show(rows, data_mb, ref, own):
@@ -195,7 +216,8 @@ def main():
     p.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "safetrain-bench-data"))
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--mmap", action="store_true", help="also run safetrain with data.storage: mmap")
-    p.add_argument("--check-estimate", action="store_true", help="also check the model memory estimate")
+    p.add_argument("--check-estimate", action="store_true",
+                   help="also check the per-phase memory forecast against each phase's measured peak")
     a = p.parse_args()
     if not TRAINER.exists():
         sys.exit(f"{TRAINER} not built")
@@ -213,7 +235,7 @@ def main():
                 show_mmap(data, a.epochs, workdir, rows)
     if a.check_estimate:
         with tempfile.TemporaryDirectory(prefix="safetrain-estimate-") as tmp:
-            check_estimate(a.data_dir, Path(tmp))
+            check_forecast(a.data_dir, Path(tmp), a.rows)
 
 
 if __name__ == "__main__":

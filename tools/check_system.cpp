@@ -9,6 +9,7 @@
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/config/derived.hpp"
 #include "safetrain/data/table_source.hpp"
+#include "safetrain/infer/memory_plan.hpp"
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
@@ -31,41 +32,45 @@ struct Target {
   std::string name;
   int64_t free_bytes = 0;
   bool gpu = false, shares_host_memory = false;
+  bool is_budget = false;  // a cap the user named (--budget-mb): memory.min_free_mb is not taken from it
 };
 
 // An epoch should take at least this many optimizer steps: a batch as large as the table would
 // give one noisy step per epoch and make early stopping meaningless.
 constexpr int64_t kMinStepsPerEpoch = 8;
 
-// Data rows of the config's table: --rows, else the synthetic size, else the table source's count (Parquet's
-// metadata) or bound (a CSV's data lines: the reader's own first pass, a byte scan, no parsing).
-int64_t table_rows(const config::Config& config, int64_t rows_flag) {
-  if (rows_flag > 0) return rows_flag;
-  if (config.data.source == data::DataSource::synthetic) return config.data.synthetic.rows;
-  const auto source = data::open_table_source(config.data.path, config.data.read, config::csv_roles(config));
-  return source->row_count().value_or(source->row_upper_bound());
+// The config's table as the forecast sees it: rows from --rows, else the synthetic size, else the table
+// source's count (Parquet's metadata) or bound (a CSV's data lines: a byte scan, no parsing); columns from
+// its header, or --features when the table has none to read.
+models::TableShape table_of(const config::Config& config, int64_t rows_flag, int64_t features_flag) {
+  auto shape = infer::table_shape(config);
+  if (rows_flag > 0) shape.rows = rows_flag;
+  if (shape.features == 0) shape.features = features_flag;
+  shape.targets = std::max<int64_t>(1, shape.targets);
+  return shape;
 }
 
 void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores,
-               int64_t train_rows) {
-  const models::Precision precision = target.gpu ? models::Precision::fp16 : models::Precision::fp32;
-  const int64_t reserve = static_cast<int64_t>(config.memory.min_free_mb * 1048576.0);
-  const int64_t usable = std::max<int64_t>(0, target.free_bytes - reserve);
-  const int64_t largest = models::largest_batch_that_fits(spec, config.training.optimizer, precision, usable);
+               const models::TableShape& table) {
+  auto settings = infer::forecast_settings(config, target.gpu);
+  settings.precision = target.gpu ? models::Precision::fp16 : models::Precision::fp32;
+  const double reserve_mb = target.is_budget ? 0.0 : config.memory.min_free_mb;
+  const int64_t usable = std::max<int64_t>(0, target.free_bytes - static_cast<int64_t>(reserve_mb * 1048576.0));
+  const int64_t largest = models::largest_batch_within(spec, table, settings, usable);
   std::printf("\nrecommended for %s (%.0f MB %s, keeping memory.min_free_mb %.0f MB):\n", target.name.c_str(),
               bytes_to_mb(target.free_bytes), target.shares_host_memory ? "MemAvailable, shared by CPU and GPU" : "free",
-              config.memory.min_free_mb);
+              reserve_mb);
   if (largest < 1) {
-    std::printf("  this model does not fit: lower model.d_model / model.num_layers, or free memory\n");
+    std::printf("  this run does not fit: lower model.d_model / model.num_layers, use data.storage: mmap, or free memory\n");
     return;
   }
-  // Stay well under the largest batch that fits: activations vary with the data, the estimate is an estimate.
+  // Stay well under the largest batch that fits: activations vary with the data, a forecast is a forecast.
+  const int64_t train_rows = static_cast<int64_t>(static_cast<double>(table.rows) * config.data.split.train_fraction);
   const int64_t by_memory = std::max<int64_t>(1, std::min<int64_t>(largest / 2, target.gpu ? 64 : 256));
   const int64_t by_data = std::max<int64_t>(1, train_rows / kMinStepsPerEpoch);
   const int64_t batch = std::min(by_memory, by_data);
   const int64_t accumulate = std::max<int64_t>(1, std::min<int64_t>(16 / batch, by_data / batch));
-  const auto estimate = models::estimate_memory(spec, batch, config.training.optimizer, precision, true);
-  std::printf("  training.batch_size: %lld   # largest that fits: %lld%s\n", static_cast<long long>(batch),
+  std::printf("  training.batch_size: %lld   # largest whose forecast fits: %lld%s\n", static_cast<long long>(batch),
               static_cast<long long>(largest),
               batch < by_memory ? ("; capped by the data: " + std::to_string(train_rows) + " training rows, >= " +
                                    std::to_string(kMinStepsPerEpoch) + " steps per epoch")
@@ -73,7 +78,7 @@ void recommend(const Target& target, const models::ModelSpec& spec, const config
                                 : "");
   std::printf("  training.accumulate_grad_batches: %lld   # effective batch %lld\n",
               static_cast<long long>(accumulate), static_cast<long long>(batch * accumulate));
-  std::printf("  training.precision: \"%s\"%s\n", name_of(precision),
+  std::printf("  training.precision: \"%s\"%s\n", name_of(settings.precision),
               target.gpu ? "   # fp16 autocast + loss scaling" : "   # fp16 does not help on a CPU");
   if (target.shares_host_memory) {
     std::printf("  data.num_workers: 0   # prefetched batches would take from the GPU's memory too\n");
@@ -81,7 +86,9 @@ void recommend(const Target& target, const models::ModelSpec& spec, const config
   } else {
     std::printf("  data.num_workers: %d\n", std::min(2, std::max(0, cores - 1)));
   }
-  std::printf("  estimate at that batch: %s\n", estimate.summary().c_str());
+  settings.batch_size = batch;
+  std::printf("  memory forecast at that batch, per phase (host above the runtime%s):\n", target.gpu ? "; device" : "");
+  for (const auto& line : models::forecast_memory(spec, table, settings).lines()) std::printf("    %s\n", line.c_str());
 }
 
 // The integrated GPU to size for: --integrated-available-mb fakes one (to plan for a board from
@@ -108,10 +115,15 @@ int main(int argc, char** argv) {
   std::string config_path = "configs/safe_training.yaml";
   int64_t features = 64;
   app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
-  app.add_option("--features", features, "input feature count to size the model for")->capture_default_str();
+  app.add_option("--features", features, "input feature count to size the model for when the config's table has no columns to read")->capture_default_str();
   int64_t rows = 0;
   app.add_option("--rows", rows, "data rows to size the batch for (default: the config's table)")
       ->check(CLI::PositiveNumber);
+  double budget_mb = 0;
+  app.add_option("--budget-mb", budget_mb,
+                 "also size for a memory budget of this many MB (default: memory.device_budget_mb when set), on the "
+                 "config's training.device")
+      ->check(CLI::NonNegativeNumber);
   double integrated_available_mb = 0;
   app.add_option("--integrated-available-mb", integrated_available_mb,
                  "also size for an integrated GPU (Jetson-class board) whose shared memory has this much "
@@ -131,21 +143,29 @@ int main(int argc, char** argv) {
     }
     const auto resolved = config::load_config(config_path);
     const auto config = config::make_config(resolved.tree, resolved.file.string());
-    std::vector<std::string> targets = config.data.targets.names;
-    if (targets.empty()) targets = {"target"};
-    const auto spec = infer::model_spec_from(config, features, targets);
+    const auto table = table_of(config, rows, features);
+    const auto spec = infer::forecast_model_spec(config, table);
+    features = spec.input_features;
     std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
                 name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
                 static_cast<long long>(features));
-    const auto train_rows =
-        static_cast<int64_t>(static_cast<double>(table_rows(config, rows)) * config.data.split.train_fraction);
-    std::printf("data:     %lld training rows (data.train_fraction %.2f)\n", static_cast<long long>(train_rows),
+    std::printf("data:     %lld rows x %lld features, %lld training rows (data.train_fraction %.2f)\n",
+                static_cast<long long>(table.rows), static_cast<long long>(table.features),
+                static_cast<long long>(static_cast<double>(table.rows) * config.data.split.train_fraction),
                 config.data.split.train_fraction);
     const int cores = info.logical_cores;
-    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, cores, train_rows);
-    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, cores, train_rows);
+    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, cores, table);
+    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, cores, table);
     const auto integrated = integrated_target(integrated_available_mb);
-    if (integrated) recommend(*integrated, spec, config, cores, train_rows);
+    if (integrated) recommend(*integrated, spec, config, cores, table);
+    if (budget_mb <= 0) budget_mb = config.memory.device_budget_mb;
+    if (budget_mb > 0) {
+      const bool gpu = config.training.device == models::DeviceSetting::cuda ||
+                       (config.training.device == models::DeviceSetting::automatic && !info.gpus.empty());
+      recommend({"a budget of " + std::to_string(static_cast<int64_t>(budget_mb)) + " MB (" + (gpu ? "device" : "host") + ")",
+                 static_cast<int64_t>(budget_mb * 1048576.0), gpu, false, true},
+                spec, config, cores, table);
+    }
     if (info.gpus.empty() && !integrated) {
       std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
     }

@@ -138,6 +138,7 @@ void MemoryMonitor::push(const Sample& sample) {
   ++samples_taken_;
   if (baseline_mb_ < 0) baseline_mb_ = sample.rss_mb;
   note_peak(sample.peak_rss_mb, sample.phase);
+  phase_peaks_.on_sample(sample.phase, sample.rss_mb);
   peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
   if (!csv_) return;
   char text[160];
@@ -237,8 +238,10 @@ void MemoryMonitor::check_thresholds(const Sample& sample) {
 
 void MemoryMonitor::enter(Phase phase) {
   const double rss = bytes_to_mb(current_rss_bytes());
+  const double hwm = bytes_to_mb(peak_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    phase_peaks_.on_enter(phase, hwm);
     outer_phases_.push_back(phase_);
     phase_ = phase;
     entry_rss_[phase] = rss;
@@ -250,7 +253,9 @@ void MemoryMonitor::exit(Phase phase) {
   const double rss = bytes_to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    note_peak(bytes_to_mb(peak_rss_bytes()), phase);  // before the phase ends: a peak inside it is its own
+    const double hwm = bytes_to_mb(peak_rss_bytes());
+    note_peak(hwm, phase);  // before the phase ends: a peak inside it is its own
+    phase_peaks_.on_exit(phase, hwm);
     auto& totals = phases_[phase];
     const double entry = entry_rss_.count(phase) ? entry_rss_[phase] : rss;
     const double growth = rss - entry;

@@ -39,6 +39,27 @@ nlohmann::json MemoryMonitor::breakdown_locked() const {
   return out;
 }
 
+void MemoryMonitor::set_forecast(std::map<std::string, double> above_runtime_mb) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  forecast_mb_ = std::move(above_runtime_mb);
+}
+
+// Each phase's peak above the runtime baseline, beside the forecast's figure when there is one.
+nlohmann::json MemoryMonitor::phase_peaks_locked() const {
+  const double baseline = std::max(0.0, baseline_mb_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [phase, peak] : phase_peaks_.peaks_mb()) {
+    if (phase == Phase::idle) continue;
+    nlohmann::json entry = {{"peak_rss_mb", round1(peak)}, {"above_runtime_mb", round1(peak - baseline)}};
+    if (const auto f = forecast_mb_.find(phase_name(phase)); f != forecast_mb_.end()) {
+      entry["forecast_mb"] = round1(f->second);
+      entry["measured_over_forecast"] = f->second > 0 ? nlohmann::json(round3((peak - baseline) / f->second)) : nullptr;
+    }
+    out[phase_name(phase)] = entry;
+  }
+  return out;
+}
+
 nlohmann::json MemoryMonitor::report() const {
   std::lock_guard<std::mutex> lock(mutex_);
   nlohmann::json phases = nlohmann::json::object();
@@ -72,6 +93,7 @@ nlohmann::json MemoryMonitor::report() const {
           {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
           {"epoch_end_rss_mb", epoch_end_mb_},
           {"phases", phases},
+          {"phase_peaks", phase_peaks_locked()},
           {"peak_breakdown", breakdown_locked()},
           {"warnings", warnings_},
           {"trims", trims_},
@@ -110,6 +132,7 @@ const char* phase_name(Phase phase) {
     case Phase::plot: return "plot";
     case Phase::checkpoint: return "checkpoint";
     case Phase::descriptors: return "descriptors";
+    case Phase::importance: return "importance";
   }
   return "?";
 }

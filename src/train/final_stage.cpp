@@ -40,6 +40,7 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
 void write_importance(TrainingSession::State& s) {
   auto options = s.config.importance;
   if (!options.enabled || s.data.val.size() == 0 || s.data.feature_names.empty()) return;
+  monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::importance);
   torch::NoGradGuard no_grad;
   s.model->eval();
   options.seed = s.config.seed;

@@ -17,6 +17,7 @@
 #include "safetrain/train/optimization.hpp"
 #include "safetrain/train/run_files.hpp"
 #include "safetrain/models/state_dict.hpp"
+#include "forecast_stage.hpp"
 #include "session_state.hpp"
 
 namespace fs = std::filesystem;
@@ -274,6 +275,7 @@ void TrainingSession::setup() {
     s.monitor = std::make_unique<monitor::MemoryMonitor>(options);
     s.monitor->start();
   }
+  check_memory_forecast(s);
   load_data(s);
   build_model(s, resume);
   GradScalerOptions scaler_options;

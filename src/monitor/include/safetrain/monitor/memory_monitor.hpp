@@ -22,6 +22,7 @@
 #include "safetrain/monitor/leak_detector.hpp"
 #include "safetrain/monitor/monitor_options.hpp"
 #include "safetrain/monitor/phase.hpp"
+#include "safetrain/monitor/phase_peaks.hpp"
 
 namespace safetrain::monitor {
 
@@ -66,6 +67,9 @@ class MemoryMonitor {
   // (the first sample), these parts and the rest, and names the phase in which the peak was reached.
   void set_known_bytes(const std::string& part, int64_t bytes);
   nlohmann::json breakdown() const;
+  // The forecast's host figure per phase name (MB above the runtime): the report sets each phase's measured
+  // peak beside it, with the ratio.
+  void set_forecast(std::map<std::string, double> above_runtime_mb);
   // The device the run uses (the constructor describes CUDA device 0; tests pass a faked one). An
   // integrated GPU shares the host's memory: the monitor says so once, its MemAvailable floor then
   // guards both, and the report's device_memory_source names MemAvailable.
@@ -82,6 +86,7 @@ class MemoryMonitor {
   void warn(const std::string& message);  // caller holds mutex_
   void note_peak(double peak_mb, Phase phase);  // caller holds mutex_
   nlohmann::json breakdown_locked() const;  // caller holds mutex_
+  nlohmann::json phase_peaks_locked() const;  // caller holds mutex_
   void run();
 
   MonitorOptions options_;
@@ -105,6 +110,8 @@ class MemoryMonitor {
   int64_t epoch_ = 0;
   std::map<Phase, double> entry_rss_;
   std::map<Phase, PhaseTotals> phases_;
+  PhasePeaks phase_peaks_;
+  std::map<std::string, double> forecast_mb_;
   std::map<std::string, double> epoch_phase_growth_;
   LeakDetector host_detector_, device_detector_;
   std::vector<double> epoch_end_mb_;

@@ -4,8 +4,9 @@
 
 namespace safetrain::monitor {
 
-// descriptors: the descriptor pruner, inside load; a scope inside another restores the outer phase on exit.
-enum class Phase { idle, load, build, train, validate, test, plot, checkpoint, descriptors };
+// descriptors: the descriptor pruner, inside load; importance: permutation importance, inside plot. A scope
+// inside another restores the outer phase on exit.
+enum class Phase { idle, load, build, train, validate, test, plot, checkpoint, descriptors, importance };
 const char* phase_name(Phase phase);
 
 class MemoryMonitor;

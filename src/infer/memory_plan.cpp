@@ -1,0 +1,109 @@
+#include "safetrain/infer/memory_plan.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "safetrain/common/error.hpp"
+#include "safetrain/config/derived.hpp"
+#include "safetrain/data/synthetic_arm.hpp"
+#include "safetrain/data/table_source.hpp"
+#include "safetrain/infer/model_from_config.hpp"
+#include "safetrain/models/memory_budget.hpp"
+
+namespace safetrain::infer {
+namespace {
+
+constexpr double kBytesPerMb = 1024.0 * 1024.0;
+
+bool is_target(const config::Config& c, const std::string& column) {
+  const auto& t = c.data.targets;
+  if (!t.names.empty()) return std::find(t.names.begin(), t.names.end(), column) != t.names.end();
+  return !t.prefix.empty() && column.rfind(t.prefix, 0) == 0;
+}
+
+models::TableShape shape_of(const config::Config& c, const std::vector<std::string>& columns, int64_t rows) {
+  models::TableShape shape;
+  shape.rows = rows;
+  for (const auto& column : columns) ++(is_target(c, column) ? shape.targets : shape.features);
+  if (!c.data.features.empty()) shape.features = static_cast<int64_t>(c.data.features.size());
+  return shape;
+}
+
+// The advice that goes with a refusal: what lowers the phase that does not fit.
+std::string keys_for(const std::string& phase) {
+  if (phase == "load" || phase == "descriptors") {
+    return "data.storage: mmap (the table stays in file pages), fewer columns (data.features, data.ignore_columns)";
+  }
+  return "training.batch_size (check_system --config names the largest that fits), training.precision 16, "
+         "a smaller model, or data.storage: mmap";
+}
+
+[[noreturn]] void refuse(const models::PhaseForecast& phase, int64_t need, int64_t have, const std::string& where) {
+  std::ostringstream m;
+  m << "memory forecast: the " << phase.phase << " phase needs ~" << models::format_mb(need) << " (" << phase.held
+    << "), " << where << " " << models::format_mb(have) << "; lower " << keys_for(phase.phase);
+  throw ResourceError(m.str());
+}
+
+}  // namespace
+
+models::TableShape table_shape(const config::Config& c) {
+  if (c.data.source == data::DataSource::synthetic) {
+    auto options = c.data.synthetic;
+    options.rows = 2;  // the generator's columns, without generating the table
+    return shape_of(c, data::make_synthetic_arm(options).columns, c.data.synthetic.rows);
+  }
+  const auto source = data::open_table_source(c.data.path, c.data.read, config::csv_roles(c));
+  return shape_of(c, source->columns(), source->row_count().value_or(source->row_upper_bound()));
+}
+
+models::ForecastSettings forecast_settings(const config::Config& c, bool on_cuda) {
+  models::ForecastSettings s;
+  s.batch_size = c.training.batch_size;
+  s.optimizer = c.training.optimizer;
+  s.precision = on_cuda ? c.training.precision : models::Precision::fp32;  // fp16 falls back to fp32 on a CPU
+  s.on_cuda = on_cuda;
+  s.mapped = c.data.storage == data::Storage::mmap;
+  s.descriptors = c.descriptors.enabled && c.data.features.empty();
+  s.importance = c.importance.enabled;
+  s.importance_rows = std::min(c.importance.max_rows, c.importance.batch_rows);
+  const auto& w = c.data.workers;
+  s.loader_batches = std::min(w.num_workers, w.max_workers) + w.prefetch_batches;
+  s.kept_outputs = std::max(c.memory.max_validation_outputs, c.memory.max_test_outputs);
+  s.train_fraction = c.data.split.train_fraction;
+  return s;
+}
+
+models::ModelSpec forecast_model_spec(const config::Config& c, const models::TableShape& table) {
+  std::vector<std::string> targets(static_cast<size_t>(std::max<int64_t>(1, table.targets)), "target");
+  // The pruner may keep fewer columns: size for all of them, rounded up to whole patches.
+  int64_t features = std::max<int64_t>(1, table.features);
+  if (c.model.type == models::ModelFamily::transformer && c.model.token_type == models::TokenType::patch &&
+      c.model.patch_size > 0) {
+    features = (features + c.model.patch_size - 1) / c.model.patch_size * c.model.patch_size;
+  }
+  return model_spec_from(c, features, targets);
+}
+
+models::MemoryForecast forecast_for(const config::Config& c, const models::TableShape& table, bool on_cuda) {
+  return models::forecast_memory(forecast_model_spec(c, table), table, forecast_settings(c, on_cuda));
+}
+
+void check_forecast_fits(const models::MemoryForecast& forecast, const config::Config& c, const std::string& device) {
+  const auto reserve = static_cast<int64_t>(c.memory.min_free_mb * kBytesPerMb);
+  const auto& host = forecast.largest_host();
+  const auto host_budget = models::current_budget("cpu");
+  if (host.host_bytes > host_budget.free_bytes - reserve) {
+    refuse(host, host.host_bytes, host_budget.free_bytes - reserve,
+           "more than the host has free (" + host_budget.source + ", less memory.min_free_mb):");
+  }
+  if (device == "cpu") return;
+  const auto& peak = forecast.largest_device();
+  const auto budget = models::capped_by_device_budget(models::current_budget(device), c.memory.device_budget_mb);
+  if (peak.device_bytes > budget.free_bytes - reserve) {
+    refuse(peak, peak.device_bytes, budget.free_bytes - reserve,
+           "more than " + device + " has free (" + budget.source + ", memory.device_budget_mb, memory.min_free_mb):");
+  }
+}
+
+}  // namespace safetrain::infer

@@ -1,0 +1,137 @@
+#include "safetrain/models/memory_forecast.hpp"
+
+#include <algorithm>
+
+#include "safetrain/common/error.hpp"
+
+namespace safetrain::models {
+namespace {
+
+constexpr int64_t kMB = 1024 * 1024;
+// Measured, not derived (bench/memory_footprint.py --check-estimate, 2 cores, pip LibTorch 2.11):
+// the intra-op thread pool's and BLAS's buffers and glibc's per-thread arenas, touched by the first step
+// and kept for the run.
+constexpr int64_t kComputeWorkingBytes = 20 * kMB;
+// Arrow's CSV reader: its blocks in flight and the decoded batch before it is copied into the table.
+constexpr int64_t kReaderBytes = 12 * kMB;
+constexpr int64_t kPlotBytes = kPlottingBytes;
+// The pruner's batch buffers and its per-pass statistics beyond the training rows it copies.
+constexpr int64_t kDescriptorWorkBytes = 8 * kMB;
+constexpr int64_t kFloatBytes = 4;
+constexpr int64_t kRowIdBytes = 8;
+
+struct Parts {
+  int64_t data = 0, state = 0, step = 0, train_activations = 0, eval_activations = 0, loader = 0, outputs = 0;
+  int64_t importance = 0, descriptors = 0;
+};
+
+std::string mb(int64_t bytes) { return format_mb(bytes); }
+
+Parts parts_of(const ModelSpec& spec, const TableShape& table, const ForecastSettings& s) {
+  const int64_t row_bytes = (table.features + table.targets) * kFloatBytes;
+  const auto training = estimate_memory(spec, s.batch_size, s.optimizer, s.precision, true);
+  const auto inference = estimate_memory(spec, s.batch_size, s.optimizer, s.precision, false);
+  Parts p;
+  p.data = table.rows * (row_bytes + kRowIdBytes);
+  p.state = training.parameter_bytes + training.gradient_bytes + training.optimizer_bytes + training.workspace_bytes;
+  // The optimizer step's per-parameter temporaries (Adam's denominator, clipping's scaled copy): about
+  // one more copy of the weights while it runs.
+  p.step = training.parameter_bytes;
+  p.train_activations = training.activation_bytes;
+  p.eval_activations = inference.activation_bytes;
+  p.loader = s.loader_batches * s.batch_size * row_bytes;
+  p.outputs = s.kept_outputs * table.targets * 2 * kFloatBytes;  // prediction and truth per kept row
+  if (s.importance) {
+    // Batches bounded by a training step's activations (inference_rows_within_training), each a copy.
+    const int64_t rows = std::min(s.importance_rows, inference_rows_within_training(spec, s.batch_size, s.precision));
+    p.importance = rows * (row_bytes + inference.activation_bytes / std::max<int64_t>(1, s.batch_size));
+  }
+  if (s.descriptors) {
+    p.descriptors = static_cast<int64_t>(static_cast<double>(p.data) * s.train_fraction) + kDescriptorWorkBytes;
+  }
+  return p;
+}
+
+PhaseForecast phase(const std::string& name, int64_t host, int64_t device, std::string held) {
+  return {name, host, device, std::move(held)};
+}
+
+}  // namespace
+
+const PhaseForecast& MemoryForecast::largest_host() const {
+  return *std::max_element(phases.begin(), phases.end(),
+                           [](const auto& a, const auto& b) { return a.host_bytes < b.host_bytes; });
+}
+
+const PhaseForecast& MemoryForecast::largest_device() const {
+  return *std::max_element(phases.begin(), phases.end(),
+                           [](const auto& a, const auto& b) { return a.device_bytes < b.device_bytes; });
+}
+
+std::vector<std::string> MemoryForecast::lines() const {
+  std::vector<std::string> out;
+  for (const auto& p : phases) {
+    std::string line = p.phase + ": host " + mb(p.host_bytes);
+    if (p.device_bytes > 0) line += ", device " + mb(p.device_bytes);
+    out.push_back(line + " (" + p.held + ")");
+  }
+  return out;
+}
+
+MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, const ForecastSettings& s) {
+  if (table.rows < 0 || table.features < 0 || table.targets < 0) throw InputError("memory forecast: negative table shape");
+  const Parts p = parts_of(spec, table, s);
+  // The host holds the model and its batches too unless they live on the GPU.
+  const int64_t host_model = s.on_cuda ? 0 : p.state;
+  const int64_t host_train = s.on_cuda ? 0 : p.train_activations;
+  const int64_t host_eval = s.on_cuda ? 0 : p.eval_activations;
+  const int64_t device_state = s.on_cuda ? p.state : 0;
+  const std::string data = "data " + mb(p.data) + (s.mapped ? " (file pages, reclaimable)" : "");
+  const std::string state = " + model state " + mb(host_model) + " + compute buffers " + mb(kComputeWorkingBytes);
+  MemoryForecast f;
+  f.data_bytes = p.data;
+  f.phases.push_back(phase("load", p.data + kReaderBytes, 0, data + " + reader " + mb(kReaderBytes)));
+  if (s.descriptors) {
+    f.phases.push_back(phase("descriptors", p.data + p.descriptors, 0, data + " + pruner " + mb(p.descriptors)));
+  }
+  const int64_t held = p.data + host_model + kComputeWorkingBytes;  // from the first step to the end
+  const int64_t step = s.on_cuda ? 0 : p.step;
+  f.phases.push_back(phase("train", held + step + host_train + p.loader,
+                           device_state + (s.on_cuda ? p.step + p.train_activations : 0),
+                           data + state + " + step " + mb(p.step) + " + activations " + mb(p.train_activations) +
+                               " + loader " + mb(p.loader)));
+  const int64_t eval_device = s.on_cuda ? device_state + p.eval_activations : 0;
+  for (const char* name : {"validate", "test"}) {
+    f.phases.push_back(phase(name, held + host_eval + p.loader + p.outputs, eval_device,
+                             data + state + " + activations " + mb(p.eval_activations) + " + kept outputs " +
+                                 mb(p.outputs)));
+  }
+  // Tensors are streamed to the file one at a time (infer/checkpoint.cpp): no whole-model buffer.
+  f.phases.push_back(phase("checkpoint", held, device_state, data + state));
+  f.phases.push_back(phase("plot", held + p.outputs + kPlotBytes, device_state,
+                           data + state + " + plotting " + mb(kPlotBytes)));
+  if (s.importance) {  // after the figures (train/final_stage.cpp): the plotting library's caches stay resident
+    f.phases.push_back(phase("importance", held + kPlotBytes + p.importance, device_state,
+                             data + state + " + plotting " + mb(kPlotBytes) + " + batches " + mb(p.importance)));
+  }
+  return f;
+}
+
+int64_t largest_batch_within(const ModelSpec& spec, const TableShape& table, ForecastSettings settings,
+                             int64_t budget_bytes) {
+  const auto peak = [&](int64_t batch) {
+    settings.batch_size = batch;
+    const auto f = forecast_memory(spec, table, settings);
+    return settings.on_cuda ? f.largest_device().device_bytes : f.largest_host().host_bytes;
+  };
+  if (peak(1) > budget_bytes) return 0;
+  int64_t low = 1, high = 2;
+  while (high < (int64_t{1} << 24) && peak(high) <= budget_bytes) { low = high; high *= 2; }
+  while (high - low > 1) {  // the forecast grows with the batch: bisect between a fit and a miss
+    const int64_t mid = low + (high - low) / 2;
+    (peak(mid) <= budget_bytes ? low : high) = mid;
+  }
+  return low;
+}
+
+}  // namespace safetrain::models

@@ -1,0 +1,28 @@
+#include "forecast_stage.hpp"
+
+#include <map>
+
+#include "safetrain/common/log.hpp"
+#include "safetrain/infer/memory_plan.hpp"
+#include "safetrain/monitor/memory_monitor.hpp"
+
+namespace safetrain::train {
+
+void check_memory_forecast(TrainingSession::State& s) {
+  const auto& c = s.config;
+  const auto table = infer::table_shape(c);
+  const auto forecast = infer::forecast_for(c, table, s.device.is_cuda());
+  const auto& host = forecast.largest_host();
+  log::info("memory forecast for ", table.rows, " rows x ", table.features, " features: peak ~",
+            models::format_mb(host.host_bytes), " above the runtime (", host.phase, ")",
+            s.device.is_cuda() ? ", device ~" + models::format_mb(forecast.largest_device().device_bytes) : "");
+  for (const auto& line : forecast.lines()) log::info("  forecast ", line);
+  if (s.monitor) {
+    std::map<std::string, double> host_mb;
+    for (const auto& phase : forecast.phases) host_mb[phase.phase] = static_cast<double>(phase.host_bytes) / 1048576.0;
+    s.monitor->set_forecast(std::move(host_mb));
+  }
+  infer::check_forecast_fits(forecast, c, s.device.str());
+}
+
+}  // namespace safetrain::train

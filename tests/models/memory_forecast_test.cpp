@@ -1,0 +1,103 @@
+// The per-phase memory forecast: every phase holds the data, each adds what it sizes, and the batch that
+// fits a budget is the largest whose forecast does.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "safetrain/models/memory_forecast.hpp"
+
+using namespace safetrain::models;
+
+namespace {
+
+constexpr int64_t kMiB = 1024 * 1024;
+
+ModelSpec mlp_spec(int64_t features, int64_t outputs) {
+  ModelSpec spec;
+  spec.type = ModelFamily::mlp;
+  spec.input_features = features;
+  spec.outputs = outputs;
+  return spec;
+}
+
+const PhaseForecast& phase_of(const MemoryForecast& f, const std::string& phase) {
+  const auto it = std::find_if(f.phases.begin(), f.phases.end(), [&](const auto& p) { return p.phase == phase; });
+  EXPECT_NE(it, f.phases.end()) << phase;
+  return *it;
+}
+
+ForecastSettings forecast_settings_at(int64_t batch) {
+  ForecastSettings s;
+  s.batch_size = batch;
+  s.loader_batches = 4;
+  s.kept_outputs = 10000;
+  s.importance = true;
+  s.importance_rows = 512;
+  return s;
+}
+
+}  // namespace
+
+TEST(MemoryForecast, EveryPhaseHoldsTheDataAndTrainingAddsTheModelState) {
+  const TableShape table{100000, 64, 6};
+  const auto f = forecast_memory(mlp_spec(64, 6), table, forecast_settings_at(64));
+  EXPECT_EQ(f.data_bytes, 100000 * (70 * 4 + 8));
+  for (const auto& p : f.phases) EXPECT_GE(p.host_bytes, f.data_bytes) << p.phase;
+  const auto estimate = estimate_memory(mlp_spec(64, 6), 64, OptimizerKind::adam, Precision::fp32);
+  EXPECT_GE(phase_of(f, "train").host_bytes - f.data_bytes,
+            estimate.parameter_bytes + estimate.gradient_bytes + estimate.optimizer_bytes + estimate.activation_bytes);
+  for (const auto& p : f.phases) EXPECT_EQ(p.device_bytes, 0) << p.phase << " on the CPU";
+  EXPECT_EQ(f.lines().size(), f.phases.size());
+  EXPECT_NE(f.lines().front().find("load: host"), std::string::npos);
+}
+
+TEST(MemoryForecast, GrowsWithRowsAndBatchAndDropsPhasesThatDoNotRun) {
+  const auto small = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, forecast_settings_at(64));
+  const auto large = forecast_memory(mlp_spec(64, 6), {1000000, 64, 6}, forecast_settings_at(64));
+  for (size_t i = 0; i < small.phases.size(); ++i) EXPECT_LT(small.phases[i].host_bytes, large.phases[i].host_bytes);
+  const auto wide_batch = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, forecast_settings_at(4096));
+  EXPECT_GT(phase_of(wide_batch, "train").host_bytes, phase_of(small, "train").host_bytes);
+  auto without = forecast_settings_at(64);
+  without.importance = false;
+  const auto f = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, without);
+  EXPECT_TRUE(std::none_of(f.phases.begin(), f.phases.end(), [](const auto& p) { return p.phase == "importance"; }));
+  EXPECT_TRUE(std::none_of(f.phases.begin(), f.phases.end(), [](const auto& p) { return p.phase == "descriptors"; }));
+  without.descriptors = true;
+  EXPECT_GT(phase_of(forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, without), "descriptors").host_bytes, small.data_bytes);
+}
+
+TEST(MemoryForecast, OnCudaTheModelAndActivationsMoveToTheDevice) {
+  auto s = forecast_settings_at(64);
+  s.on_cuda = true;
+  const auto cpu = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, forecast_settings_at(64));
+  const auto gpu = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, s);
+  EXPECT_GT(phase_of(gpu, "train").device_bytes, 0);
+  EXPECT_LT(phase_of(gpu, "train").host_bytes, phase_of(cpu, "train").host_bytes);
+  EXPECT_EQ(phase_of(gpu, "load").device_bytes, 0);
+  EXPECT_EQ(gpu.largest_device().phase, "train");
+}
+
+TEST(MemoryForecast, TheFinalStageStaysWithinTrainingPlusThePlottingMargin) {
+  // Importance's batches are bounded by a training step's activations; the plotting library's caches are
+  // the one documented margin above training.
+  for (const int64_t batch : {1, 16, 256}) {
+    const auto f = forecast_memory(mlp_spec(64, 6), {50000, 64, 6}, forecast_settings_at(batch));
+    EXPECT_LE(phase_of(f, "importance").host_bytes, phase_of(f, "train").host_bytes + kPlottingBytes) << batch;
+    EXPECT_LE(phase_of(f, "checkpoint").host_bytes, phase_of(f, "train").host_bytes) << batch;
+  }
+}
+
+TEST(MemoryForecast, LargestBatchWithinABudgetIsTheLastThatFits) {
+  const TableShape table{20000, 64, 6};
+  auto s = forecast_settings_at(1);
+  const auto at = [&](int64_t batch) {
+    s.batch_size = batch;
+    return forecast_memory(mlp_spec(64, 6), table, s).largest_host().host_bytes;
+  };
+  const int64_t budget = at(1) + 3 * kMiB;
+  const int64_t batch = largest_batch_within(mlp_spec(64, 6), table, s, budget);
+  ASSERT_GT(batch, 1);
+  EXPECT_LE(at(batch), budget);
+  EXPECT_GT(at(batch + 1), budget);
+  EXPECT_EQ(largest_batch_within(mlp_spec(64, 6), table, s, at(1) - 1), 0);
+}
