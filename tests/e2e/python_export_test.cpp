@@ -40,22 +40,23 @@ fs::path table_csv(const fs::path& dir, bool with_missing) {
   return csv;
 }
 
-std::string settings(const fs::path& csv, const std::string& model) {
+std::string settings(const fs::path& csv, const std::string& model, const std::string& nan_policy = "fill_mean") {
   return "data:\n  source: csv\n  path: " + csv.string() + "\n  targets: target_\n  id_columns: [mol_id]\n" +
-         "  nan_policy: fill_mean\ndescriptors:\n  enabled: false\nmodel:\n" + model;
+         "  nan_policy: " + nan_policy + "\ndescriptors:\n  enabled: false\nmodel:\n" + model;
 }
 
-void expect_python_matches_predict(const std::string& name, const std::string& model_yaml) {
+void expect_python_matches_predict(const std::string& name, const std::string& model_yaml,
+                                   const std::string& nan_policy = "fill_mean") {
   const std::string python = python_with_torch();
   if (python.empty()) GTEST_SKIP() << "no SAFETRAIN_PYTHON with torch and pandas";
   const auto dir = scratch("python_export_" + name);
   const auto csv = table_csv(dir, false), with_missing = table_csv(dir, true);
-  const auto trained = run({"trainer", "--config", tiny_config(dir, settings(csv, model_yaml)).string()});
+  const auto trained = run({"trainer", "--config", tiny_config(dir, settings(csv, model_yaml, nan_policy)).string()});
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const auto best = dir / "runs" / "tiny" / "checkpoints" / "best";
   const auto exported = run({"export_weights", "--checkpoint", best.string(), "--output", (dir / "model.pt").string()});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  for (const auto& input : {csv, with_missing}) {  // fill_mean applies the training mean on both sides
+  for (const auto& input : {csv, with_missing}) {  // the run's NaN policy applies on both sides
     const auto out = dir / (input.stem().string() + "_pred.csv");
     const auto predicted = run({"predict", "--checkpoint", best.string(), "--input", input.string(), "--output",
                                 out.string()});
@@ -71,6 +72,10 @@ void expect_python_matches_predict(const std::string& name, const std::string& m
 
 TEST(PythonExport, MlpPredictsAsCppPredict) {
   expect_python_matches_predict("mlp", "  type: mlp\n  hidden: 24\n  mlp_layers: 2\n  dropout: 0.1\n");
+}
+
+TEST(PythonExport, DropRowsSkipsTheSameRowsAsCppPredict) {
+  expect_python_matches_predict("mlp_drop_rows", "  type: mlp\n  hidden: 16\n", "drop_rows");
 }
 
 TEST(PythonExport, PatchTransformerPredictsAsCppPredict) {

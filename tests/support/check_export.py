@@ -15,6 +15,8 @@ ours = model.predict(pandas.read_csv(table))
 theirs = pandas.read_csv(predicted)
 if len(ours) != len(theirs):
     sys.exit(f"rows: python {len(ours)}, predict {len(theirs)}")
+if list(ours.index) != list(theirs["row_id"]):  # the same rows scored (drop_rows skips the same ones)
+    sys.exit(f"scored rows differ: python {list(ours.index)[:8]}..., predict {list(theirs['row_id'])[:8]}...")
 worst = 0.0
 for name in model.target_names:
     cpp = theirs[name + "_pred"].to_numpy(dtype="float64")
