@@ -20,6 +20,7 @@ std::vector<std::string> target_names(const data::TargetColumns& targets, const 
     }
     return targets.names;
   }
+  if (targets.prefix.empty()) return {};  // no targets (a table of descriptors alone)
   std::vector<std::string> names;
   for (const auto& c : columns) {
     if (c.rfind(targets.prefix, 0) == 0) names.push_back(c);

@@ -285,6 +285,16 @@ ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string
   return resolve_layers({parse_yaml(yaml_text, origin, /*allow_empty=*/true)}, origin, overrides);
 }
 
+bool config_sets_key(const std::filesystem::path& file, const std::string& key) {
+  std::vector<YAML::Node> layers;
+  collect_layers(file, "", 0, layers);
+  for (const auto& layer : layers) {
+    const YAML::Node found = lookup(layer, key);
+    if (found && !found.IsNull()) return true;
+  }
+  return false;
+}
+
 std::string to_yaml(const YAML::Node& tree) {
   YAML::Emitter out;
   out << tree;

@@ -197,12 +197,16 @@ std::vector<KeySpec> descriptor_keys() {
            "Leiden resolution"),
       bind("descriptors.hsic", SAFETRAIN_FIELD(descriptors.hsic), R::any(), "pass 3: HSIC"),
       bind("descriptors.hsic_threshold", SAFETRAIN_FIELD(descriptors.hsic_threshold), R::above_up_to(0.0, 1.0),
-           "normalised HSIC above which a pair is redundant"),
+           "normalised HSIC at or above which a pair is a candidate: the column is dropped only when the kept "
+           "partner also predicts it (binned mapping explains >= 0.9 of its variance, adjusted, on the sample "
+           "and on independent rows)"),
       bind("descriptors.hsic_sample_rows", SAFETRAIN_FIELD(descriptors.hsic_sample_rows), R::between(10, 20000),
-           "rows sampled for HSIC and RDC (memory: rows^2 x 4 bytes per column)"),
+           "rows sampled for HSIC and RDC, and as many other rows for the predictability check "
+           "(memory: rows^2 x 4 bytes per column)"),
       bind("descriptors.rdc", SAFETRAIN_FIELD(descriptors.rdc), R::any(), "pass 4: RDC"),
       bind("descriptors.rdc_threshold", SAFETRAIN_FIELD(descriptors.rdc_threshold), R::above_up_to(0.0, 1.0),
-           "RDC above which a pair is redundant"),
+           "RDC at or above which a pair is a candidate: dropped only when the kept partner also predicts the "
+           "column, as for HSIC"),
       bind("descriptors.rdc_k", SAFETRAIN_FIELD(descriptors.rdc_k), R::between(1, 1000), "random projections per column"),
       bind("descriptors.rdc_s", SAFETRAIN_FIELD(descriptors.rdc_s), R::above(0.0), "projection scale"),
       nan_policy_key(),

@@ -50,7 +50,11 @@ void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& 
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [name, tensor] : tensors) dict.insert(name, owned_cpu_copy(tensor));
   // The output policy (output_file.hpp): export_weights --output may name a symlink, a FIFO or /dev/stdout.
-  write_output_streamed(path, [&](const ChunkSink& sink) { write_plain_pickle(c10::IValue(dict), sink); });
+  save_plain_pickle(c10::IValue(dict), path);
+}
+
+void save_plain_pickle(const c10::IValue& value, const std::filesystem::path& path) {
+  write_output_streamed(path, [&](const ChunkSink& sink) { write_plain_pickle(value, sink); });
 }
 
 }  // namespace safetrain::models

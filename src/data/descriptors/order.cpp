@@ -39,7 +39,7 @@ std::vector<int64_t> by_informativeness(int64_t k, const std::vector<bool>& is_p
 }
 
 std::vector<SweepDrop> sweep(const std::vector<int64_t>& order, const std::vector<Edge>& edges,
-                             const std::vector<bool>& is_protected, std::vector<bool>& kept) {
+                             const std::vector<bool>& is_protected, std::vector<bool>& kept, const SweepAccept& accept) {
   std::vector<std::vector<std::pair<int64_t, double>>> neighbours(is_protected.size());
   for (const auto& e : edges) {
     neighbours[static_cast<size_t>(e.a)].push_back({e.b, e.score});
@@ -50,15 +50,22 @@ std::vector<SweepDrop> sweep(const std::vector<int64_t>& order, const std::vecto
   kept.assign(is_protected.size(), false);
   std::vector<SweepDrop> drops;
   for (const int64_t i : order) {
+    // Kept neighbours, highest score first; equal scores go to the earlier column of `order` (a total order).
+    std::vector<std::pair<int64_t, double>> partners;
+    for (const auto& [j, score] : neighbours[static_cast<size_t>(i)]) {
+      if (kept[static_cast<size_t>(j)]) partners.push_back({j, score});
+    }
+    std::sort(partners.begin(), partners.end(), [&](const auto& x, const auto& y) {
+      return x.second != y.second ? x.second > y.second
+                                  : position[static_cast<size_t>(x.first)] < position[static_cast<size_t>(y.first)];
+    });
     int64_t partner = -1;
     double best = -1;
-    for (const auto& [j, score] : neighbours[static_cast<size_t>(i)]) {
-      // Highest score wins; equal scores go to the earlier column of `order` (a total order).
-      if (!kept[static_cast<size_t>(j)]) continue;
-      if (score > best || (score == best && position[static_cast<size_t>(j)] < position[static_cast<size_t>(partner)])) {
-        partner = j;
-        best = score;
-      }
+    for (const auto& [j, score] : partners) {
+      if (accept && !accept(i, j, score)) continue;  // a second test may refuse a partner
+      partner = j;
+      best = score;
+      break;
     }
     if (partner >= 0 && !is_protected[static_cast<size_t>(i)]) {
       drops.push_back({i, partner, best});

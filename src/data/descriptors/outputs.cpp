@@ -37,7 +37,7 @@ void write_outputs(const PipelineResult& result, const fs::path& output_dir) {
 std::string cache_key(const TableSource& source, const DescriptorOptions& o) {
   std::ostringstream text;
   text.precision(17);
-  text << "v3|" << source.fingerprint() << '|' << o.max_missing_fraction << '|' << o.min_variance << '|' << o.spearman
+  text << "v4|" << source.fingerprint() << '|' << o.max_missing_fraction << '|' << o.min_variance << '|' << o.spearman
        << '|' << o.spearman_threshold << '|' << o.leiden_resolution << '|' << o.nan_policy << '|' << o.hsic << '|'
        << o.hsic_sample_rows << '|' << o.hsic_threshold << '|' << o.rdc << '|' << o.rdc_k << '|' << o.rdc_s << '|'
        << o.rdc_threshold << '|' << o.seed;

@@ -108,8 +108,12 @@ struct SweepDrop {
   int64_t column, partner;
   double score;
 };
+// `accept(column, partner, score)`, when given, must also hold for a partner to count (passes 3-4: the
+// partner predicts the column); the kept neighbours are tried best score first.
+using SweepAccept = std::function<bool(int64_t column, int64_t partner, double score)>;
 std::vector<SweepDrop> sweep(const std::vector<int64_t>& order, const std::vector<Edge>& edges,
-                             const std::vector<bool>& is_protected, std::vector<bool>& kept);
+                             const std::vector<bool>& is_protected, std::vector<bool>& kept,
+                             const SweepAccept& accept = nullptr);
 // Positions 0..k-1, protected first, then by Informativeness.
 std::vector<int64_t> by_informativeness(int64_t k, const std::vector<bool>& is_protected, const Informativeness& info);
 
@@ -132,9 +136,13 @@ SpearmanPassResult spearman_pass(const torch::Tensor& rho, const std::vector<std
                                  const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
 
 // pair_pruning.cpp: passes 3 and 4, the sweep over the pairs at or above `threshold`. Returns positions kept.
+// With `check`, a pair counts only when the kept partner predicts the column (predictability.hpp); the
+// figures of every drop and every refused pair go to `figures` ({"dropped": [...], "refused": [...]}).
+class PredictabilityCheck;
 std::vector<int64_t> drop_redundant_pairs(int64_t k, const std::vector<Edge>& edges, int pass, const char* what,
                                           const std::vector<std::string>& names, const std::vector<bool>& is_protected,
-                                          const Informativeness& info, std::vector<ColumnDecision>& decisions);
+                                          const Informativeness& info, std::vector<ColumnDecision>& decisions,
+                                          const PredictabilityCheck* check = nullptr, nlohmann::json* figures = nullptr);
 std::vector<int64_t> drop_redundant_pairs(const torch::Tensor& score, double threshold, int pass, const char* what,
                                           const std::vector<std::string>& names, const std::vector<bool>& is_protected,
                                           const Informativeness& info, std::vector<ColumnDecision>& decisions);
@@ -142,6 +150,12 @@ std::vector<int64_t> drop_redundant_pairs(const torch::Tensor& score, double thr
 // sampling.cpp. The row sample of passes 3-4: `rows` rows, stratified so that a rare column (few
 // non-zero cells) brings its non-zero rows; missing cells filled with the column mean. [k, m].
 torch::Tensor stratified_sample(const torch::Tensor& values, int64_t rows, uint64_t seed);
+// That sample and a second one drawn the same way from the rows it left out (undefined when none are left):
+// the independent rows a kernel-pass verdict must also hold on (predictability.cpp).
+struct RowSamples {
+  torch::Tensor sample, holdout;  // [k, m], [k, h]
+};
+RowSamples disjoint_samples(const torch::Tensor& values, int64_t rows, uint64_t seed);
 // Columns the kernel passes cannot judge: fewer than kMinSupport sample rows differ from the
 // column's most frequent sample value (constant or nearly so). Their reason, or "" when judged.
 inline constexpr int64_t kMinSupport = 10;

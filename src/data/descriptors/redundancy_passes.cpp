@@ -2,6 +2,7 @@
 #include "safetrain/common/units.hpp"
 #include <chrono>
 
+#include "predictability.hpp"
 #include "survivors.hpp"
 
 namespace safetrain::data::descriptors {
@@ -42,10 +43,21 @@ PassOutcome run_kernel_pass(int pass, const Survivors& s, const DescriptorOption
                                : rdc_edges(s.sample, s.names, o.rdc_k, o.rdc_s, o.seed, o.rdc_threshold, judged,
                                            working, screen);
   const auto k = static_cast<int64_t>(s.names.size());
+  // A score at or above the threshold is only a candidate: the kept partner must also predict the column.
+  const PredictabilityCheck check(s.sample, s.holdout, o.seed + static_cast<uint64_t>(pass));
+  nlohmann::json figures = {{"dropped", nlohmann::json::array()}, {"refused", nlohmann::json::array()}};
   PassOutcome out;
   out.positions = drop_redundant_pairs(k, edges, pass, pass == 3 ? "normalised HSIC" : "RDC", s.names,
-                                       s.is_protected, s.info, decisions);
+                                       s.is_protected, s.info, decisions, &check, &figures);
   out.extra = working_figures(working, edges.size());
+  out.extra["predictability"] = {
+      {"test", std::string(pass == 3 ? "normalised HSIC" : "RDC") + " >= threshold, then the kept partner's binned "
+                                                                    "mapping must explain the column"},
+      {"min_adjusted_r2", kMinExplained},
+      {"second_sample", check.holdout_kind()},
+      {"second_sample_rows", check.holdout_rows()},
+      {"dropped", figures["dropped"]},
+      {"refused", figures["refused"]}};
   out.extra["sample_rows"] = s.sample.size(1);
   out.extra["not_judged"] = not_judged;
   out.extra["pairs_scored"] = screen.pairs;

@@ -15,20 +15,20 @@ namespace {
 
 constexpr int64_t kRareRows = 32;  // a column expected to show fewer non-zero sample rows is rare
 
-// Up to kRareRows non-zero rows of each rare column, at most half the sample in all.
-std::vector<bool> reserved_rows(const torch::Tensor& values, int64_t rows, at::Generator& generator) {
-  const int64_t k = values.size(0), n = values.size(1);
+// Up to kRareRows non-zero rows (among `candidates`) of each rare column, at most half the sample in all.
+void reserve_rare_rows(const torch::Tensor& values, const std::vector<int64_t>& candidates, int64_t rows,
+                       at::Generator& generator, std::vector<bool>& chosen) {
+  const int64_t k = values.size(0), n = values.size(1), eligible = static_cast<int64_t>(candidates.size());
   const float* data = values.data_ptr<float>();
-  std::vector<bool> chosen(static_cast<size_t>(n), false);
   int64_t taken = 0;
   for (int64_t c = 0; c < k && taken < rows / 2; ++c) {
     std::vector<int64_t> nonzero;
-    for (int64_t r = 0; r < n; ++r) {
+    for (const int64_t r : candidates) {
       const float v = data[c * n + r];
       if (v != 0.0f && !std::isnan(v)) nonzero.push_back(r);
     }
     const auto count = static_cast<int64_t>(nonzero.size());
-    if (count == 0 || count * rows >= kRareRows * n) continue;  // empty, or common enough to be sampled
+    if (count == 0 || count * rows >= kRareRows * eligible) continue;  // empty, or common enough to be sampled
     const auto order = torch::randperm(count, generator, torch::kLong);
     for (int64_t i = 0; i < std::min(count, kRareRows) && taken < rows / 2; ++i) {
       const auto row = static_cast<size_t>(nonzero[static_cast<size_t>(order[i].item<int64_t>())]);
@@ -36,34 +36,68 @@ std::vector<bool> reserved_rows(const torch::Tensor& values, int64_t rows, at::G
       chosen[row] = true;
     }
   }
-  return chosen;
+}
+
+// `rows` of the `candidates` (all of them when there are no more): rare columns' rows first, then uniform.
+std::vector<int64_t> sample_rows(const torch::Tensor& values, const std::vector<int64_t>& candidates, int64_t rows,
+                                 uint64_t seed) {
+  if (static_cast<int64_t>(candidates.size()) <= rows) return candidates;
+  std::vector<bool> chosen(static_cast<size_t>(values.size(1)), false);
+  auto generator = at::detail::createCPUGenerator(seed);
+  reserve_rare_rows(values, candidates, rows, generator, chosen);
+  int64_t count = 0;
+  for (const int64_t r : candidates) count += chosen[static_cast<size_t>(r)] ? 1 : 0;
+  const auto order = torch::randperm(static_cast<int64_t>(candidates.size()), generator, torch::kLong);
+  const int64_t* o = order.data_ptr<int64_t>();
+  for (int64_t i = 0; i < order.numel() && count < rows; ++i) {
+    const auto r = static_cast<size_t>(candidates[static_cast<size_t>(o[i])]);
+    if (!chosen[r]) chosen[r] = true, ++count;
+  }
+  std::vector<int64_t> index;
+  for (const int64_t r : candidates) {
+    if (chosen[static_cast<size_t>(r)]) index.push_back(r);
+  }
+  std::sort(index.begin(), index.end());
+  return index;
+}
+
+// The sampled rows of `values`, missing cells filled with the column's sample mean.
+torch::Tensor filled_rows(const torch::Tensor& values, const std::vector<int64_t>& index) {
+  const auto picked = static_cast<int64_t>(index.size()) == values.size(1)
+                          ? values
+                          : values.index_select(1, torch::tensor(index, torch::kLong));
+  const auto present = torch::isnan(picked).logical_not();
+  const auto means = torch::where(present, picked, torch::zeros_like(picked)).sum(1, true) /
+                     present.sum(1, true).clamp_min(1).to(picked.scalar_type());
+  return torch::where(present, picked, means.expand_as(picked));
+}
+
+std::vector<int64_t> all_rows(int64_t n) {
+  std::vector<int64_t> rows(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) rows[static_cast<size_t>(r)] = r;
+  return rows;
 }
 
 }  // namespace
 
 torch::Tensor stratified_sample(const torch::Tensor& input, int64_t rows, uint64_t seed) {
   const auto values = input.to(torch::kFloat).contiguous();
-  const int64_t n = values.size(1);
-  torch::Tensor picked = values;
-  if (n > rows) {
-    auto generator = at::detail::createCPUGenerator(seed);
-    auto chosen = reserved_rows(values, rows, generator);
-    int64_t count = std::count(chosen.begin(), chosen.end(), true);
-    const auto order = torch::randperm(n, generator, torch::kLong);
-    const int64_t* o = order.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n && count < rows; ++i) {
-      if (!chosen[static_cast<size_t>(o[i])]) chosen[static_cast<size_t>(o[i])] = true, ++count;
-    }
-    std::vector<int64_t> index;
-    for (int64_t r = 0; r < n; ++r) {
-      if (chosen[static_cast<size_t>(r)]) index.push_back(r);
-    }
-    picked = values.index_select(1, torch::tensor(index, torch::kLong));
+  return filled_rows(values, sample_rows(values, all_rows(values.size(1)), rows, seed));
+}
+
+RowSamples disjoint_samples(const torch::Tensor& input, int64_t rows, uint64_t seed) {
+  const auto values = input.to(torch::kFloat).contiguous();
+  const auto first = sample_rows(values, all_rows(values.size(1)), rows, seed);
+  std::vector<int64_t> rest;
+  size_t next = 0;
+  for (int64_t r = 0; r < values.size(1); ++r) {
+    if (next < first.size() && first[next] == r) ++next;
+    else rest.push_back(r);
   }
-  const auto present = torch::isnan(picked).logical_not();
-  const auto means = torch::where(present, picked, torch::zeros_like(picked)).sum(1, true) /
-                     present.sum(1, true).clamp_min(1).to(picked.scalar_type());
-  return torch::where(present, picked, means.expand_as(picked));
+  RowSamples out{filled_rows(values, first), torch::Tensor()};
+  // A different seed: the second sample is drawn independently of the first, from the rows it left.
+  if (!rest.empty()) out.holdout = filled_rows(values, sample_rows(values, rest, rows, seed ^ 0x9e3779b97f4a7c15ULL));
+  return out;
 }
 
 std::vector<std::string> unjudgeable_columns(const torch::Tensor& sample) {

@@ -45,7 +45,8 @@ void column_moments(const torch::Tensor& values, Informativeness& info) {
 }  // namespace
 
 int64_t Survivors::held_bytes() const {
-  return (ranked.z.defined() ? ranked.z.nbytes() : 0) + (sample.defined() ? sample.nbytes() : 0);
+  return (ranked.z.defined() ? ranked.z.nbytes() : 0) + (sample.defined() ? sample.nbytes() : 0) +
+         (holdout.defined() ? holdout.nbytes() : 0);
 }
 
 Survivors load_survivors(TableSource& source, std::vector<std::string> kept, const DescriptorOptions& o,
@@ -77,7 +78,11 @@ Survivors load_survivors(TableSource& source, std::vector<std::string> kept, con
     values = values.index_select(1, complete);
     if (targets.defined()) targets = targets.index_select(1, complete);
   }
-  if (setup.need_sample) s.sample = stratified_sample(values, o.hsic_sample_rows, o.seed);
+  if (setup.need_sample) {
+    auto samples = disjoint_samples(values, o.hsic_sample_rows, o.seed);
+    s.sample = std::move(samples.sample);
+    s.holdout = std::move(samples.holdout);
+  }
   s.ranked = rank_in_place(std::move(values), working);
   if (setup.policy == NanPolicy::fill_mean) {
     for (auto& p : s.ranked.present) p = torch::Tensor();
@@ -108,6 +113,7 @@ void narrow_survivors(Survivors& s, const std::vector<int64_t>& positions) {
   const auto index = torch::tensor(positions, torch::kLong);
   if (s.target_rho.defined()) next.target_rho = s.target_rho.index_select(0, index);
   if (s.sample.defined()) next.sample = s.sample.index_select(0, index);
+  if (s.holdout.defined()) next.holdout = s.holdout.index_select(0, index);
   s = std::move(next);
 }
 

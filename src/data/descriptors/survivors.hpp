@@ -14,6 +14,7 @@ struct Survivors {
   torch::Tensor target_rho;  // [k, targets] signed Spearman, for the report
   RankedColumns ranked;      // all rows, as ranks: pass 2 (freed after it)
   torch::Tensor sample;      // [k, m] the stratified row sample of passes 3-4
+  torch::Tensor holdout;     // [k, h] a second one from the other rows (undefined when none): predictability
   int64_t held_bytes() const;
 };
 

@@ -11,7 +11,8 @@
 namespace safetrain::config {
 
 // The target columns of a table with these column names under data.targets (a list, or every column with the
-// prefix). InputError naming data.targets when a listed name is missing or no column has the prefix.
+// prefix; none when both are empty). InputError naming data.targets when a listed name is missing or no column
+// has the prefix.
 std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
                                       const std::string& source);
 

@@ -32,6 +32,9 @@ ResolvedConfig resolve_from_text(const std::string& yaml_text, const std::string
 
 std::string to_yaml(const YAML::Node& tree);
 
+// Whether `file` (or a base it extends) sets the dotted key itself, not through the defaults.
+bool config_sets_key(const std::filesystem::path& file, const std::string& key);
+
 // Checks one value against its key's kind and range; InputError naming origin (file:line:col or --set) and key.
 void validate_value(const KeySpec& spec, const YAML::Node& node, const std::string& origin);
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <ATen/core/ivalue.h>
 #include <torch/nn/module.h>
 
 namespace safetrain::models {
@@ -18,5 +19,9 @@ NamedTensors state_dict(const torch::nn::Module& model);
 
 // Any named tensors (detached, moved to the CPU, contiguous) as one dictionary.
 void save_tensor_dict(const NamedTensors& tensors, const std::filesystem::path& path);
+
+// Any value of plain parts (dict with str keys, list, str, int, float, bool, None, tensor) as the file
+// torch.save writes for it: torch.load(path, weights_only=True) opens it. Written like save_tensor_dict.
+void save_plain_pickle(const c10::IValue& value, const std::filesystem::path& path);
 
 }  // namespace safetrain::models
