@@ -171,3 +171,19 @@ TEST(Config, ACsvAndItsTargetsGetTabularDefaults) {
   EXPECT_EQ(config.training.check_val_every_n_epoch, 1);
   EXPECT_EQ(config.training.precision, models::Precision::fp32);
 }
+
+// Issue 26 item 10: the own-split columns are for tables held in memory; the config says so before any read.
+TEST(Config, OwnSplitColumnsAreRefusedWithMmapAndTogether) {
+  const std::string base = "data:\n  source: csv\n  path: table.csv\n  targets: [y]\n";
+  const auto mmap = write_temp("own_mmap.yaml", base + "  storage: mmap\n  split_column: fold\n");
+  const std::string message = input_error_of([&] { make_config(load_config(mmap).tree, "own_mmap.yaml"); });
+  EXPECT_NE(message.find("data.split_column: not supported with data.storage: mmap"), std::string::npos) << message;
+  const auto group_mmap = write_temp("group_mmap.yaml", base + "  storage: mmap\n  group_column: scaffold\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(group_mmap).tree, "g"); }).find("data.group_column"),
+            std::string::npos);
+  const auto both = write_temp("own_both.yaml", base + "  split_column: fold\n  group_column: scaffold\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(both).tree, "b"); }).find("set one of them"),
+            std::string::npos);
+  const auto fine = write_temp("own_fine.yaml", base + "  group_column: scaffold\n");
+  EXPECT_EQ(make_config(load_config(fine).tree, "f").data.split.group_column, "scaffold");
+}
