@@ -51,9 +51,9 @@ std::vector<IdLikeColumn> id_like_columns(const torch::Tensor& values, const tor
                                           const std::vector<std::string>& columns,
                                           const std::vector<std::string>& candidates) {
   std::vector<IdLikeColumn> found;
-  const int64_t rows = values.size(0);
+  const int64_t rows = std::min(values.size(0), kIdSampleRows);
   if (rows < kIdMinRows || values.scalar_type() != torch::kFloat) return found;
-  const auto order = source_order(rows, row_ids);
+  const auto order = source_order(rows, row_ids.defined() ? row_ids.narrow(0, 0, rows) : row_ids);
   const float* data = values.data_ptr<float>();
   for (size_t c = 0; c < columns.size(); ++c) {
     if (std::find(candidates.begin(), candidates.end(), columns[c]) == candidates.end()) continue;
