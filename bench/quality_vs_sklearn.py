@@ -86,10 +86,10 @@ TABLES = {"diabetes": diabetes, "linnerud": linnerud, "wine": wine, "friedman": 
 
 
 # ---------------------------------------------------------------- safetrain
-def run_safetrain(trainer, csv_path, targets, seed, workdir, run_name, extra_sets):
+def run_safetrain(trainer, csv_path, targets, seed, workdir, run_name, extra_sets, config=QUICKSTART):
     sets = [f"data.source=csv", f"data.path={csv_path}", f"data.targets=[{','.join(targets)}]",
             f"output.dir={workdir / 'runs'}", f"output.run_name={run_name}", f"seed={seed}", *extra_sets]
-    cmd = ["nice", "-n", "10", str(trainer), "--config", str(QUICKSTART)]
+    cmd = ["nice", "-n", "10", str(trainer), "--config", str(config)]
     for s in sets:
         cmd += ["--set", s]
     log = workdir / "logs" / f"{run_name}.log"
@@ -217,13 +217,20 @@ def main():
     p.add_argument("--tables", nargs="+", choices=list(TABLES), default=list(TABLES))
     p.add_argument("--set", dest="extra_sets", action="append", default=[], metavar="KEY=VALUE",
                    help="extra trainer override (experiments; the benchmark itself uses the defaults)")
+    p.add_argument("--config", default=str(QUICKSTART),
+                   help="trainer config (default configs/quickstart.yaml); 'builtin' = the built-in defaults: a "
+                        "config that names only the CSV and its targets")
     p.add_argument("--workdir", type=Path, help="keep CSVs, logs and runs here (default: a temporary directory)")
     p.add_argument("--json", type=Path, help="write per-seed results and the summary here")
     args = p.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="quality_vs_sklearn_"))
     for sub in ("data", "logs", "runs"):
         (workdir / sub).mkdir(parents=True, exist_ok=True)
-    print(f"trainer {args.trainer}; config {QUICKSTART}; extra overrides: {args.extra_sets or 'none'}; "
+    config = Path(args.config)
+    if args.config == "builtin":  # a config naming only the table: everything else from the built-in defaults
+        config = workdir / "builtin.yaml"
+        config.write_text("data:\n  source: csv\n")
+    print(f"trainer {args.trainer}; config {config}; extra overrides: {args.extra_sets or 'none'}; "
           f"work in {workdir}")
 
     results, problems = {}, []
@@ -235,7 +242,7 @@ def main():
         results[table] = []
         for seed in args.seeds:
             run_dir, log = run_safetrain(args.trainer, csv_path, targets, seed, workdir, f"{table}_s{seed}",
-                                         args.extra_sets)
+                                         args.extra_sets, config)
             run = read_run(run_dir, log, len(df), targets, problems)
             preds = sklearn_predictions(df, targets, run["train"], run["test"], seed)
             preds["safetrain"] = run["test_frame"][[f"{t}_pred" for t in targets]].to_numpy()

@@ -1,5 +1,6 @@
 #include "safetrain/config/config.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "safetrain/common/error.hpp"
@@ -57,6 +58,29 @@ void check_csv_dialect(const Config& c) {
   }
 }
 
+// data.split_column / data.group_column: read as text beside the table, which the mapped cache does not hold.
+void check_own_split(const Config& c) {
+  const auto& split = c.data.split;
+  if (!split.split_column.empty() && !split.group_column.empty()) {
+    throw InputError(c.source + ": data.split_column and data.group_column: set one of them (the split column already "
+                     "places every row)");
+  }
+  const std::string& own = split.split_column.empty() ? split.group_column : split.split_column;
+  if (own.empty()) return;
+  const char* key = split.split_column.empty() ? "data.group_column" : "data.split_column";
+  if (c.data.source != data::DataSource::csv) {
+    throw InputError(c.source + ": " + key + ": needs a table (data.source: csv)");
+  }
+  if (c.data.storage == data::Storage::mmap) {
+    throw InputError(c.source + ": " + key + ": not supported with data.storage: mmap (the cache holds numbers only); "
+                     "use data.storage: memory, or leave it empty for a seeded random split");
+  }
+  if (std::find(c.data.features.begin(), c.data.features.end(), own) != c.data.features.end()) {
+    throw InputError(c.source + ": " + key + ": column '" + own + "' is also listed in data.features; a split or group "
+                     "column is never a feature");
+  }
+}
+
 void check_cross_key_rules(const Config& c) {
   check_split(c);
   check_run_name_in(c);
@@ -77,6 +101,7 @@ void check_cross_key_rules(const Config& c) {
     throw InputError(c.source + ": data.id_columns: not carried with data.storage: mmap (the cache holds numbers only); "
                      "use data.storage: memory to have them in the predictions files");
   }
+  check_own_split(c);
   if (c.data.targets.names.empty() && c.data.targets.prefix.empty()) {
     throw InputError(c.source + ": data.targets: name at least one target column");
   }

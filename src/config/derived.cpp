@@ -34,12 +34,25 @@ std::vector<std::string> target_names(const data::TargetColumns& targets, const 
 data::CsvColumnRoles csv_roles(const Config& config) {
   data::CsvColumnRoles roles;
   roles.id_columns = config.data.id_columns;
+  // The own-split columns are read as text (never features) and so also reach the predictions files.
+  for (const auto* own : {&config.data.split.split_column, &config.data.split.group_column}) {
+    if (!own->empty() && std::find(roles.id_columns.begin(), roles.id_columns.end(), *own) == roles.id_columns.end()) {
+      roles.id_columns.push_back(*own);
+    }
+  }
   roles.ignore_columns = config.data.ignore_columns;
   roles.numeric = config.data.targets.names;
   roles.numeric.insert(roles.numeric.end(), config.data.features.begin(), config.data.features.end());
   roles.numeric_prefix = config.data.targets.prefix;
   // Listed features name every column the run uses: the others are never parsed or held.
   roles.only_numeric = !config.data.features.empty();
+  // Under the other policies a missing target drops its row and a missing feature is dropped or filled; with the
+  // pruner on and no listed features, the pruner decides which columns are used (prepare() refuses those later).
+  if (config.data.split.nan_policy == data::NanPolicy::error) {
+    const bool every_column = config.data.features.empty() && !config.descriptors.enabled;
+    roles.missing = every_column ? data::CsvColumnRoles::MissingCells::refused_in_all
+                                 : data::CsvColumnRoles::MissingCells::refused_in_required;
+  }
   return roles;
 }
 

@@ -42,6 +42,12 @@ std::vector<KeySpec> top_and_data_keys() {
            "share of rows for validation"),
       bind("data.test_fraction", SAFETRAIN_FIELD(data.split.test_fraction), R::between(0.0, 0.99),
            "share of rows for the final test"),
+      bind("data.split_column", SAFETRAIN_FIELD(data.split.split_column), R::any(),
+           "text column whose values train, val or test place each row (the fractions are then unused); empty = a "
+           "seeded random split; data.storage: memory"),
+      bind("data.group_column", SAFETRAIN_FIELD(data.split.group_column), R::any(),
+           "column of group names (a scaffold, a patient): all rows of a group land in one split, groups drawn by "
+           "seed until the fractions are met (approximately); data.storage: memory"),
       bind("data.standardize_targets", SAFETRAIN_FIELD(data.split.standardize_targets), R::any(),
            "also standardise targets with train statistics"),
       bind("data.num_workers", SAFETRAIN_FIELD(data.workers.num_workers), R::between(0, 64),
@@ -133,6 +139,9 @@ std::vector<KeySpec> training_keys() {
            "ddp: seconds to wait for the other ranks (rendezvous, each collective) before exiting with a message"),
       bind("training.ddp_bucket_mb", SAFETRAIN_FIELD(training.ddp_bucket_mb), R::between(0.001, 4096.0),
            "ddp: gradients are averaged in flat buckets of about this size, one all-reduce each"),
+      bind("checkpoint.every_n_epochs", SAFETRAIN_FIELD(training.checkpoint_every_n_epochs), R::between(1, 1e6),
+           "write checkpoints/last every N epochs (also after the final epoch and when the run stops between epochs; "
+           "a stop mid-epoch resumes from the last one written, bit-exact); best is written on every improvement"),
   };
 }
 

@@ -11,6 +11,7 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/error.hpp"
+#include "missing_cells.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
 #include "safetrain/data/table_source.hpp"
@@ -58,6 +59,11 @@ std::string table_key(const std::vector<fs::path>& files, const TableReadOptions
 
 // Source rows -> their position in split order (train, then val, then test), -1 for rows in no split.
 std::vector<int64_t> split_positions(int64_t rows, const SplitOptions& o, std::array<int64_t, 3>& counts) {
+  // The config refuses the own-split columns with data.storage: mmap (they are text, the cache holds numbers).
+  if (!o.split_column.empty() || !o.group_column.empty()) {
+    throw InputError("data.split_column / data.group_column: not supported with data.storage: mmap; use "
+                     "data.storage: memory");
+  }
   const auto split = split_indices(rows, o);
   std::vector<int64_t> position(static_cast<size_t>(rows), -1);
   int64_t at = 0, s = 0;
@@ -73,7 +79,7 @@ std::vector<int64_t> split_positions(int64_t rows, const SplitOptions& o, std::a
 // an upper bound (its data lines): when fewer rows parse, nothing is committed and the caller builds again
 // with the true count, so the split equals the in-memory path's.
 int64_t build_table(const fs::path& file, TableSource& source, const SplitOptions& o, int64_t rows,
-                    const nlohmann::json& identity) {
+                    const nlohmann::json& identity, const detail::MissingCellCheck& missing) {
   source.rewind();
   const auto width = static_cast<int64_t>(source.columns().size());
   std::array<int64_t, 3> counts{};
@@ -89,6 +95,7 @@ int64_t build_table(const fs::path& file, TableSource& source, const SplitOption
   for (int64_t n; (n = source.read_rows(chunk.data(), kChunk, nullptr)) > 0;) {
     if (read + n > rows) throw IoError(source.name() + ": more rows than counted; did the input change while it was read?");
     if (read / (1 << 20) != (read + n) / (1 << 20)) log::info("data: converted ", read + n, " of ", rows, " rows");
+    missing.check(chunk.data(), n, read);  // the same refusal as read_table's, during the one conversion pass
     for (int64_t r = 0; r < n; ++r, ++read) {
       const int64_t p = position[static_cast<size_t>(read)];
       if (p < 0) continue;
@@ -173,8 +180,9 @@ MappedTable map_source_table(const std::string& path_or_glob, const TableReadOpt
     const int64_t rows = source->row_count().value_or(source->row_upper_bound());
     log::info("data: converting ", path_or_glob, " (", rows, " rows) into ", file.string(),
               " for data.storage: mmap, once per input");
-    const int64_t converted = build_table(file, *source, o, rows, identity);
-    if (converted != rows && build_table(file, *source, o, converted, identity) != converted) {
+    const detail::MissingCellCheck missing(source->columns(), roles, path_or_glob, read);
+    const int64_t converted = build_table(file, *source, o, rows, identity, missing);
+    if (converted != rows && build_table(file, *source, o, converted, identity, missing) != converted) {
       throw IoError(path_or_glob + ": the input changed while it was being converted");
     }
     remove_stale_caches(cache_dir, identity.at("inputs"), key);

@@ -184,7 +184,7 @@ std::array<int64_t, 3> split_counts(int64_t rows, const SplitOptions& o) {
   return counts;
 }
 
-SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
+void check_split_fractions(const SplitOptions& o) {
   for (const auto& [key, value] : {std::pair<const char*, double>{"data.train_fraction", o.train_fraction},
                                    {"data.val_fraction", o.val_fraction}, {"data.test_fraction", o.test_fraction}}) {
     if (!(value >= 0.0 && value <= 1.0)) throw InputError(std::string(key) + ": must be in [0, 1], got " + std::to_string(value));
@@ -193,6 +193,10 @@ SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
     throw InputError("data.train_fraction + val_fraction + test_fraction: must not exceed 1, got " +
                      std::to_string(o.train_fraction + o.val_fraction + o.test_fraction));
   }
+}
+
+SplitIndices split_indices(int64_t rows, const SplitOptions& o) {
+  check_split_fractions(o);
   auto generator = at::detail::createCPUGenerator(o.seed);
   const auto order = torch::randperm(rows, generator, torch::kLong);
   const auto counts = split_counts(rows, o);
@@ -255,7 +259,12 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
   if (!uniquely_owned(table.values) || !table.values.is_contiguous() || table.values.storage_offset() != 0) {
     table.values = table.values.clone(at::MemoryFormat::Contiguous);
   }
-  auto split = split_indices(table.values.size(0), o);
+  auto split = split_table(table, o);
+  if (!o.split_column.empty() || !o.group_column.empty()) {
+    log::info("data: own split by ", o.split_column.empty() ? "data.group_column '" + o.group_column + "'"
+                                                           : "data.split_column '" + o.split_column + "'",
+              ": train ", split.train.size(0), ", val ", split.val.size(0), ", test ", split.test.size(0), " rows");
+  }
   std::vector<float> fill;
   if (o.nan_policy != NanPolicy::error) {
     if (o.nan_policy == NanPolicy::fill_mean) fill = detail::present_means(table.values, fcols, split.train);

@@ -111,10 +111,18 @@ torch::Tensor predict_values(const InferenceModel& loaded, const torch::Tensor& 
 data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir) {
   const auto meta = read_checkpoint_meta(checkpoint_dir);
   const auto resolved = config::resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
-  auto roles = config::csv_roles(config::make_config(resolved.tree, resolved.file.string()));
+  const auto config = config::make_config(resolved.tree, resolved.file.string());
+  auto roles = config::csv_roles(config);
+  // The own-split columns came with the training table only: a new table need not hold them.
+  for (const auto* own : {&config.data.split.split_column, &config.data.split.group_column}) {
+    const auto& listed = config.data.id_columns;
+    if (own->empty() || std::find(listed.begin(), listed.end(), *own) != listed.end()) continue;
+    roles.id_columns.erase(std::remove(roles.id_columns.begin(), roles.id_columns.end(), *own), roles.id_columns.end());
+  }
   roles.numeric = meta.feature_names();  // targets may be absent from the input; features may not
   roles.numeric_prefix.clear();
   roles.only_numeric = false;  // the other numeric columns are read too: the targets, when present, are scored
+  roles.missing = data::CsvColumnRoles::MissingCells::allowed;  // predict skips rows by its own rule
   return roles;
 }
 

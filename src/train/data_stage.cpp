@@ -5,6 +5,7 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/data/leak_checks.hpp"
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/data/tensor_source.hpp"
 #include "safetrain/data/descriptors/pipeline.hpp"
@@ -81,7 +82,7 @@ data::Table load_table(const Config& config) {
 FeatureSelection select_features(const Config& config, const data::Table& table, const fs::path& cache_dir,
                                  monitor::MemoryMonitor* monitor) {
   if (auto fixed = selection_without_pruner(config)) return *fixed;
-  const auto split = data::split_indices(table.values.size(0), split_options(config));
+  const auto split = data::split_table(table, split_options(config));
   // Only training rows decide which columns stay: validation and test targets must not leak in.
   return select_features(config, table.columns, table.source, table.values.index_select(0, split.train), cache_dir,
                          monitor);
@@ -124,7 +125,11 @@ FeatureSelection select_features(const Config& config, const std::vector<std::st
 }
 
 data::PreparedData prepare_data(const Config& config, data::Table table, const FeatureSelection& selection) {
-  return data::prepare(std::move(table), column_selection(config, selection), split_options(config));
+  // Id-like columns are judged on the raw rows in file order, before prepare() consumes and standardises them.
+  const auto id_like = data::id_like_columns(table.values, {}, table.columns, table.columns);
+  auto data = data::prepare(std::move(table), column_selection(config, selection), split_options(config));
+  data::warn_about_leaks(data, id_like, !config.data.features.empty());
+  return data;
 }
 
 fs::path data_cache_dir(const Config& config) { return fs::path(config.output.dir) / ".cache" / "data"; }
@@ -136,7 +141,12 @@ data::MappedTable map_table(const Config& config) {
 
 data::PreparedData prepare_mapped_data(const Config& config, const data::MappedTable& table,
                                        const FeatureSelection& selection) {
-  return data::prepare_mapped(table, column_selection(config, selection), split_options(config), data_cache_dir(config));
+  // The mapped cache holds the rows in split order: the training rows, put back in file order, judge the ids.
+  const auto id_like = data::id_like_columns(table.split_values(0), table.split_row_ids(0), table.columns, table.columns);
+  auto data =
+      data::prepare_mapped(table, column_selection(config, selection), split_options(config), data_cache_dir(config));
+  data::warn_about_leaks(data, id_like, !config.data.features.empty());
+  return data;
 }
 
 }  // namespace safetrain::train

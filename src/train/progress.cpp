@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "safetrain/common/log.hpp"
@@ -41,10 +42,28 @@ std::string Progress::eta_text() const {
   return format_duration(per_epoch * static_cast<double>(max_epochs_ - epoch_ - 1));
 }
 
+// Once per process, in its first epoch: a 4-minute silence before the first ETA made a slow config look hung.
+void Progress::log_early_eta(int64_t step, double elapsed) {
+  const double per_epoch = elapsed / static_cast<double>(step) * static_cast<double>(steps_);
+  const auto epochs_left = static_cast<double>(max_epochs_ - epoch_);
+  early_eta_ = "ETA (from the first " + std::to_string(step) + " batches): ~" + format_duration(per_epoch) +
+               " per epoch, ~" + format_duration(per_epoch * epochs_left) + " for " +
+               std::to_string(max_epochs_ - epoch_) + " epoch(s) of training (less if early stopping ends it)";
+  if (line_open_) {
+    std::printf("\n");
+    std::fflush(stdout);
+    line_open_ = false;
+  }
+  log::info(early_eta_);
+}
+
 void Progress::step(int64_t step, double loss, int64_t samples_done) {
   if (style_ == ProgressStyle::off) return;
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - epoch_start_).count();
+  if (epochs_done_ == 0 && early_eta_.empty() && step == std::min(kEarlyEtaBatches, steps_)) {
+    log_early_eta(step, elapsed);
+  }
   const double rate = elapsed > 0 ? static_cast<double>(samples_done) / elapsed : 0.0;
   const double rss_mb = bytes_to_mb(monitor::current_rss_bytes());
   const bool last = step == steps_;

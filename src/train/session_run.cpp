@@ -92,6 +92,10 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   s.largest_val_buffer_bytes = std::max(s.largest_val_buffer_bytes, result.val_buffer_bytes);
   s.largest_val_buffer_rows = std::max(s.largest_val_buffer_rows, result.val_buffer_size);
   result.stop = s.ranks->agree_on_stop(stop_requested(s.callbacks));  // every rank ends at the same epoch
+  // Stopping on this epoch boundary: checkpoints/last catches up (checkpoint.every_n_epochs may have skipped it).
+  if (result.stop) {
+    if (auto* checkpoints = s.callbacks.find<CheckpointCallback>()) checkpoints->catch_up(ctx);
+  }
   return result;
 }
 

@@ -123,3 +123,67 @@ TEST(Config, TableFormatAndCsvDialectAreDeclaredAndChecked) {
   EXPECT_NE(input_error_of([&] { load_config(format); make_config(load_config(format).tree, "f"); }).find("data.format"),
             std::string::npos);
 }
+
+namespace {
+
+// Every leaf of `expected` (a resolved config written before the built-in defaults changed) must resolve to the
+// same text now; keys added since then are not in the fixture and are free.
+void expect_leaves_equal(const YAML::Node& expected, const YAML::Node& actual, const std::string& path,
+                         int& compared) {
+  if (expected.IsMap()) {
+    for (const auto& entry : expected) {
+      const auto key = entry.first.as<std::string>();
+      const std::string child = path.empty() ? key : path + "." + key;
+      ASSERT_TRUE(actual[key].IsDefined()) << child << " is gone from the resolved config";
+      expect_leaves_equal(entry.second, actual[key], child, compared);
+    }
+    return;
+  }
+  ++compared;
+  EXPECT_EQ(to_yaml(expected), to_yaml(actual)) << path;
+}
+
+}  // namespace
+
+// Issue 26 item 11: the built-in defaults now fit a tabular user; the seed's GPU profile must still resolve
+// exactly as it did (the fixture is `trainer --config configs/safe_training.yaml --print-config` at 4e3bdfd).
+TEST(Config, SafeTrainingProfileResolvesAsBeforeTheDefaultsChanged) {
+  const auto safe = make_config(load_config(kConfigs / "safe_training.yaml").tree, "safe");
+  const auto resolved = YAML::Load(typed_yaml(safe));
+  const auto fixture =
+      YAML::LoadFile((fs::path(SAFETRAIN_TEST_DATA_DIR) / "config" / "safe_training_resolved.yaml").string());
+  int compared = 0;
+  expect_leaves_equal(fixture, resolved, "", compared);
+  EXPECT_GT(compared, 100);
+}
+
+TEST(Config, ACsvAndItsTargetsGetTabularDefaults) {
+  const auto file = write_temp("own.yaml", "data:\n  source: csv\n  path: table.csv\n  targets: [y]\n");
+  const auto config = make_config(load_config(file).tree, "own");
+  EXPECT_EQ(config.model.type, models::ModelFamily::mlp);
+  EXPECT_EQ(config.model.hidden, 256);
+  EXPECT_EQ(config.model.mlp_layers, 2);
+  EXPECT_EQ(config.training.batch_size, 128);
+  EXPECT_EQ(config.training.accumulate_grad_batches, 1);
+  EXPECT_DOUBLE_EQ(config.training.lr, 2e-3);
+  EXPECT_EQ(config.training.patience, 10);
+  EXPECT_LE(config.training.max_epochs, 100);
+  EXPECT_EQ(config.training.check_val_every_n_epoch, 1);
+  EXPECT_EQ(config.training.precision, models::Precision::fp32);
+}
+
+// Issue 26 item 10: the own-split columns are for tables held in memory; the config says so before any read.
+TEST(Config, OwnSplitColumnsAreRefusedWithMmapAndTogether) {
+  const std::string base = "data:\n  source: csv\n  path: table.csv\n  targets: [y]\n";
+  const auto mmap = write_temp("own_mmap.yaml", base + "  storage: mmap\n  split_column: fold\n");
+  const std::string message = input_error_of([&] { make_config(load_config(mmap).tree, "own_mmap.yaml"); });
+  EXPECT_NE(message.find("data.split_column: not supported with data.storage: mmap"), std::string::npos) << message;
+  const auto group_mmap = write_temp("group_mmap.yaml", base + "  storage: mmap\n  group_column: scaffold\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(group_mmap).tree, "g"); }).find("data.group_column"),
+            std::string::npos);
+  const auto both = write_temp("own_both.yaml", base + "  split_column: fold\n  group_column: scaffold\n");
+  EXPECT_NE(input_error_of([&] { make_config(load_config(both).tree, "b"); }).find("set one of them"),
+            std::string::npos);
+  const auto fine = write_temp("own_fine.yaml", base + "  group_column: scaffold\n");
+  EXPECT_EQ(make_config(load_config(fine).tree, "f").data.split.group_column, "scaffold");
+}

@@ -62,3 +62,38 @@ TEST(ColumnRoles, TextInATargetIsAnErrorNamingTheCell) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("bad.csv:2:2: column 'target_y': 'high' is not a number"), std::string::npos) << r.err;
 }
+
+// Issue 26 items 7 and 10 through the trainer, as the README's own-data section shows them: a split column places
+// the rows and reaches the predictions; a numeric id column and a near copy of the target are warned about;
+// predict on a new table without the split column still works.
+TEST(ColumnRoles, OwnSplitColumnIdWarningAndLeakWarning) {
+  const auto dir = scratch("column_roles_own_split");
+  const fs::path csv = dir / "own.csv";
+  {
+    std::ofstream out(csv);
+    out << "serial,fold,d1,d2,copy,target_y\n";
+    for (int i = 0; i < 300; ++i) {
+      const double a = std::sin(i * 0.7), b = std::cos(i * 0.3), y = 2 * a - b;
+      out << 5000 + i << ',' << (i % 10 == 9 ? "test" : i % 10 == 8 ? "val" : "train") << ',' << a << ',' << b << ','
+          << y + 0.001 * std::sin(i * 1.3) << ',' << y << '\n';
+    }
+  }
+  const auto r = run({"trainer", "--config", tiny_config(dir, "data:\n  source: csv\n  path: " + csv.string() +
+                                                             "\n  targets: [target_y]\n  split_column: fold\n"
+                                                             "descriptors:\n  enabled: false\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("own split by data.split_column 'fold': train 240, val 30, test 30 rows"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("possible leak: feature 'copy' predicts target 'target_y'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("feature 'serial' looks like a row id (integers 5000 to 5299"), std::string::npos) << r.err;
+  const auto test_rows = read_lines(dir / "runs" / "tiny" / "predictions" / "test.csv");
+  ASSERT_EQ(test_rows.size(), 31u);
+  EXPECT_EQ(test_rows[0].rfind("row_id,fold,", 0), 0u) << test_rows[0];
+  EXPECT_EQ(test_rows[1].rfind("9,test,", 0), 0u) << test_rows[1];
+
+  const fs::path fresh = dir / "fresh.csv";
+  std::ofstream(fresh) << "serial,d1,d2,copy\n1,0.1,0.2,0.3\n2,0.2,0.1,0.0\n";
+  const auto predicted = run({"predict", "--checkpoint", (dir / "runs/tiny/checkpoints/best").string(), "--input",
+                              fresh.string(), "--output", (dir / "fresh_out.csv").string()});
+  EXPECT_EQ(predicted.exit_code, 0) << predicted.err;
+}

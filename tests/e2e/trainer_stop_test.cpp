@@ -227,3 +227,37 @@ TEST(CleanStop, RepeatedSignalsAreOneCleanStop) {
   EXPECT_NE(read_text(dir / "stderr.txt").find("the same stop request"), std::string::npos) << read_text(dir / "stderr.txt");
   EXPECT_TRUE(fs::exists(dir / "runs/tiny/metrics.json"));
 }
+
+// Issue 26 item 12: checkpoints/last every N epochs. A signal in epoch 5 of 5 with every_n_epochs 3 finds last at
+// epoch 3; the resumed run repeats epochs 4 and 5 and ends bit-identical to an uninterrupted run.
+TEST(Resume, CheckpointEveryThreeEpochsStillResumesBitExact) {
+  const auto dir = scratch("resume_every_n");
+  const auto config = deterministic_config(dir, 5);
+  const std::string every = "checkpoint.every_n_epochs=3";
+  const auto full = run({"trainer", "--config", config.string(), "--set", "output.run_name=full", "--set", every});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const auto expected = weights(dir / "runs/full/checkpoints/last/model.pt");
+  // epochs have 19 batches: batch 79 is the third of epoch 5
+  const auto cut = run({"trainer", "--config", config.string(), "--set", "output.run_name=cut", "--set", every,
+                        "--set", "debug.sigint_at_batch=79"});
+  ASSERT_EQ(cut.exit_code, 130) << cut.err;
+  EXPECT_NE(cut.err.find("checkpoints/last holds epoch 3 (of 4 completed)"), std::string::npos) << cut.err;
+  const auto resumed = run({"trainer", "--resume", (dir / "runs/cut").string(), "--set", "debug.sigint_at_batch=0"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto got = weights(dir / "runs/cut/checkpoints/last/model.pt");
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i].second, expected[i].second)) << got[i].first;
+  EXPECT_EQ(read_lines(dir / "runs/cut/metrics.csv").size(), 6u) << "one row per epoch, none repeated";
+}
+
+// A stop between epochs (early stopping) brings last up to the stopping epoch even off the every_n grid.
+TEST(Resume, EarlyStopWritesLastAtTheStoppingEpoch) {
+  const auto dir = scratch("every_n_early_stop");
+  const auto config = tiny_config(dir, "training:\n  max_epochs: 40\n  early_stopping: true\n  patience: 1\n"
+                                       "  min_delta: 1000\n");
+  const auto stopped = run({"trainer", "--config", config.string(), "--set", "checkpoint.every_n_epochs=7"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  const auto state = read_text(dir / "runs/tiny/checkpoints/last/state.json");
+  // min_delta 1000: no epoch after the first improves, so patience 1 stops after epoch 2, off the 7-epoch grid
+  EXPECT_NE(state.find("\"epochs_completed\": 2,"), std::string::npos) << state;
+}

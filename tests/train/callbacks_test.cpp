@@ -154,3 +154,33 @@ TEST(Session, AUserCallbackSeesEveryHookInOrderAndGradNormIsLogged) {
   EXPECT_TRUE(cells[2].empty() && cells[3].empty() && cells[4].empty()) << row;  // no validation in epoch 1
   EXPECT_GT(std::stod(cells[6]), 0.0) << row;                                    // grad_norm
 }
+
+// Issue 26 item 12: checkpoints/last every N epochs, after the final one, and caught up on a stop between epochs.
+TEST(CheckpointCallback, LastEveryNEpochsAndAfterTheFinalOne) {
+  FakeRun run;
+  CheckpointCallback checkpoints(/*min_delta=*/0.0, /*every_n_epochs=*/3, /*max_epochs=*/7);
+  const auto last = run.layout.last_checkpoint(), best = run.layout.best_checkpoint();
+  for (int64_t epoch = 1; epoch <= 7; ++epoch) {
+    run.counters.epochs_completed = epoch;
+    auto record = epoch_with(epoch, epoch == 1 ? 1.0 : 2.0);  // only epoch 1 improves
+    checkpoints.on_train_epoch_end(run.context, record);
+  }
+  EXPECT_EQ(run.saved, (std::vector<fs::path>{best, last, last, last}));  // best@1, last@3, @6, @7 (the final)
+  EXPECT_EQ(checkpoints.last_epoch_written(), 7);
+  checkpoints.catch_up(run.context);  // nothing behind
+  EXPECT_EQ(run.saved.size(), 4u);
+}
+
+TEST(CheckpointCallback, CatchUpWritesLastWhenTheRunStopsOffTheGrid) {
+  FakeRun run;
+  CheckpointCallback checkpoints(/*min_delta=*/0.0, /*every_n_epochs=*/5, /*max_epochs=*/50);
+  for (int64_t epoch = 1; epoch <= 2; ++epoch) {
+    run.counters.epochs_completed = epoch;
+    auto record = epoch_with(epoch, 1.0);
+    checkpoints.on_train_epoch_end(run.context, record);
+  }
+  EXPECT_EQ(run.saved, (std::vector<fs::path>{run.layout.best_checkpoint()}));
+  checkpoints.catch_up(run.context);  // early stopping after epoch 2
+  EXPECT_EQ(run.saved.back(), run.layout.last_checkpoint());
+  EXPECT_EQ(checkpoints.last_epoch_written(), 2);
+}

@@ -1,29 +1,39 @@
-// checkpoints/last after every epoch; checkpoints/best when the monitored metric beats the best by more
-// than training.min_delta (the rule early stopping uses, so the two never disagree on "improved").
+// checkpoints/last every checkpoint.every_n_epochs epochs; checkpoints/best when the monitored metric beats the
+// best by more than training.min_delta (the rule early stopping uses, so the two never disagree on "improved").
 #include "safetrain/common/log.hpp"
 #include "safetrain/train/callbacks.hpp"
 
 namespace safetrain::train {
 
+void CheckpointCallback::save_last(FitContext& c) {
+  c.save_checkpoint(c.layout.last_checkpoint());
+  last_epoch_ = c.counters.epochs_completed;
+}
+
 void CheckpointCallback::on_train_epoch_end(FitContext& c, EpochRecord& record) {
   const bool improved = !std::isnan(record.monitored) && best_.observe(record.monitored, min_delta_);
   if (improved) best_epoch_ = record.epoch;
   // `last` first: a crash between the two writes leaves a last that is at least as new as best.
-  c.save_checkpoint(c.layout.last_checkpoint());
+  if (record.epoch % every_n_epochs_ == 0 || record.epoch >= max_epochs_) save_last(c);
   if (improved) c.save_checkpoint(c.layout.best_checkpoint());
+}
+
+void CheckpointCallback::catch_up(FitContext& c) {
+  if (last_epoch_ < c.counters.epochs_completed) save_last(c);
 }
 
 void CheckpointCallback::on_fit_start(FitContext& c) {
   // A fresh run starts with its initial state on disk, so even a stop in the first epoch leaves a checkpoint
   // that --resume continues from (epoch 0 = nothing trained yet).
-  if (c.counters.epochs_completed == 0) c.save_checkpoint(c.layout.last_checkpoint());
+  if (c.counters.epochs_completed == 0) save_last(c);
+  else last_epoch_ = c.counters.epochs_completed;  // resumed from it
 }
 
 void CheckpointCallback::on_stop(FitContext& c, RunEnd reason) {
   // Weights of an unfinished epoch are not saved: resuming from the epoch boundary repeats the interrupted
   // epoch exactly, so a resumed run equals an uninterrupted one bit for bit.
-  log::info(run_end_name(reason), ": checkpoints/last holds epoch ", c.counters.epochs_completed,
-            "; --resume continues from there");
+  log::info(run_end_name(reason), ": checkpoints/last holds epoch ", std::max<int64_t>(0, last_epoch_),
+            " (of ", c.counters.epochs_completed, " completed); --resume continues from there");
 }
 
 nlohmann::json CheckpointCallback::state_dict() const {

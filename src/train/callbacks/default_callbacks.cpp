@@ -18,7 +18,8 @@ CallbackList default_callbacks(const config::Config& config, torch::optim::Optim
     list.add(std::make_unique<SignalInjectorCallback>(config.debug));
   }
   list.add(std::make_unique<EarlyStoppingCallback>(config.training));
-  list.add(std::make_unique<CheckpointCallback>(config.training.min_delta));
+  list.add(std::make_unique<CheckpointCallback>(config.training.min_delta, config.training.checkpoint_every_n_epochs,
+                                                config.training.max_epochs));
   if (role.writer) list.add(std::make_unique<MetricsCsvCallback>());
   list.add(std::make_unique<MemoryTrimCallback>(config.memory.empty_cache_every_n_batches));
   // After the trim, so the epoch-end sample the leak detector judges is the settled figure.

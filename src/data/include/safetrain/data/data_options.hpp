@@ -58,6 +58,9 @@ struct TargetColumns {
 
 struct SplitOptions {
   double train_fraction = 0.8, val_fraction = 0.1, test_fraction = 0.1;
+  // The user's own split (data.storage: memory): a text column of train/val/test labels (the fractions are then
+  // unused), or a column of group names whose rows all land in one split (a scaffold id, a patient).
+  std::string split_column, group_column;
   NanPolicy nan_policy = NanPolicy::error;
   bool standardize_targets = true;  // each target weighs the same in the loss, whatever its units
   uint64_t seed = 0;  // not a data.* key: the run's `seed`
@@ -84,6 +87,12 @@ struct CsvColumnRoles {
   std::vector<std::string> numeric;         // must be numeric (targets, listed features): text there is an error
   std::string numeric_prefix;               // ... and so must every column with this prefix (targets by prefix)
   bool only_numeric = false;                // read no other numeric column (the run lists every column it uses)
+  // data.nan_policy: error. A missing cell in a column the run surely uses is refused while reading (read_table,
+  // the mmap conversion), named by file:line:column, instead of after the descriptor stage: in `numeric` and
+  // `numeric_prefix` columns (targets, listed features), or in every column read but the target-like ones when
+  // every column is a feature (no data.features, no pruner).
+  enum class MissingCells { allowed, refused_in_required, refused_in_all };
+  MissingCells missing = MissingCells::allowed;
 };
 
 struct DataOptions {

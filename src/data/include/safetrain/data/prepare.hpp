@@ -39,7 +39,14 @@ struct PreparedData {
 };
 
 struct SplitIndices { torch::Tensor train, val, test; };  // int64 row indices, disjoint
+// Seeded random rows by the fractions.
 SplitIndices split_indices(int64_t rows, const SplitOptions& options);
+// The splits of a table as every caller should take them (the trainer, a re-split of the training table):
+// options.split_column's labels, options.group_column's groups (both read as the table's text columns), or
+// split_indices. InputError naming the key and the cell for a label other than train/val/test.
+SplitIndices split_table(const Table& table, const SplitOptions& options);
+// InputError naming the key when a fraction is outside [0, 1] or they add up to more than 1.
+void check_split_fractions(const SplitOptions& options);
 // Rows of train, val and test for a table of `rows` rows (they add up to every row when the fractions sum to 1).
 std::array<int64_t, 3> split_counts(int64_t rows, const SplitOptions& options);
 

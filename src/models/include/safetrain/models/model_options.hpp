@@ -20,8 +20,10 @@ enum class TokenType { patch, feature };
 inline constexpr EnumName<TokenType> kTokenTypeNames[] = {{"patch", TokenType::patch}, {"feature", TokenType::feature}};
 constexpr const auto& enum_names(TokenType) { return kTokenTypeNames; }
 
+// Built-in defaults fit a tabular user (a CSV of a few hundred to a few million rows): an MLP 2x256. The seed's
+// GPU transformer profile is spelled out in configs/safe_training.yaml.
 struct ModelOptions {
-  ModelFamily type = ModelFamily::transformer;
+  ModelFamily type = ModelFamily::mlp;
   // mlp
   int64_t hidden = 256;
   int64_t mlp_layers = 2;

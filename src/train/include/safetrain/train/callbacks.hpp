@@ -5,7 +5,7 @@
 //   GradNormCallback       mean gradient norm before clipping -> grad_norm column
 //   LeakPlanterCallback    test hook: keeps memory on purpose (debug.plant_leak_mb_per_epoch)
 //   EarlyStoppingCallback  patience on the monitored metric (stop)
-//   CheckpointCallback     checkpoints/last every epoch, checkpoints/best on improvement
+//   CheckpointCallback     checkpoints/last every checkpoint.every_n_epochs, checkpoints/best on improvement
 //   MetricsCsvCallback     one metrics.csv row per epoch
 //   MemoryTrimCallback     releases cached memory every N batches and at epoch end
 //   MemoryMonitorCallback  phases, the epoch-end sample (after the trim), the memory alarm (stop)
@@ -104,15 +104,21 @@ class EarlyStoppingCallback : public Callback {
   EarlyStopping stopping_;
 };
 
-// Saves checkpoints/last after every epoch and checkpoints/best when the monitored metric improves by more
-// than training.min_delta (the same rule as early stopping). A run cut short mid-epoch keeps the last
-// epoch-boundary checkpoint, so --resume repeats that epoch exactly.
+// Saves checkpoints/last every checkpoint.every_n_epochs epochs and after the final one, and checkpoints/best
+// when the monitored metric improves by more than training.min_delta (the same rule as early stopping). A run
+// that stops on an epoch boundary brings `last` up to it (catch_up); one cut short mid-epoch keeps the last
+// epoch-boundary checkpoint written, so --resume repeats the epochs since then exactly.
 class CheckpointCallback : public Callback {
  public:
-  explicit CheckpointCallback(double min_delta) : min_delta_(min_delta) {}
+  explicit CheckpointCallback(double min_delta, int64_t every_n_epochs = 1, int64_t max_epochs = 0)
+      : min_delta_(min_delta), every_n_epochs_(every_n_epochs), max_epochs_(max_epochs) {}
   std::string name() const override { return "checkpoint"; }
   void on_fit_start(FitContext& c) override;
   void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  // The run stops right after an epoch (early stopping, a signal or alarm between epochs): writes `last` when
+  // it is behind. Call only on an epoch boundary.
+  void catch_up(FitContext& c);
+  int64_t last_epoch_written() const { return last_epoch_; }
   void on_stop(FitContext& c, RunEnd reason) override;
   nlohmann::json state_dict() const override;
   void load_state_dict(const nlohmann::json& state) override;
@@ -121,8 +127,11 @@ class CheckpointCallback : public Callback {
 
  private:
   double min_delta_;
+  int64_t every_n_epochs_, max_epochs_;
   ImprovementTracker best_;
   int64_t best_epoch_ = -1;
+  int64_t last_epoch_ = -1;  // epochs checkpoints/last holds (-1: not written by this process)
+  void save_last(FitContext& c);
 };
 
 class MetricsCsvCallback : public Callback {
