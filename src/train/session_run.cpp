@@ -170,16 +170,39 @@ void warn_if_still_improving(const TrainingSession::State& s, RunEnd end) {
 
 }  // namespace
 
-// The final test uses the best weights, as Lightning's trainer.test(ckpt_path="best").
-void TrainingSession::run_test() {
+// The final figures use the best weights, as Lightning's trainer.test(ckpt_path="best"). The kept epoch comes from
+// the checkpoint callback's state, which every rank shares, so ranks agree on what they evaluate.
+int64_t TrainingSession::load_kept_weights() {
   auto& s = *state_;
-  s.callbacks.call(&Callback::on_test_start, *s.context);
   if (fs::exists(s.layout.best_checkpoint() / "model.pt")) {
     models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
   }
   s.ranks->broadcast_module(*s.model);  // rank 0's best weights, also where the other ranks cannot read them
   const auto* best = s.callbacks.find<CheckpointCallback>();
-  s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
+  return best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
+}
+
+// Validation plots, predictions/val.csv and metrics.json's "val" must show the model the run keeps: when the
+// last validated epoch is not the best one, validation runs again with the best weights (the same rows in the
+// same order, so its figures equal that epoch's row of metrics.csv).
+void TrainingSession::evaluate_kept_model() {
+  auto& s = *state_;
+  const int64_t kept = load_kept_weights();
+  if (s.val.epoch >= 0 && s.val.epoch != kept) {
+    log::info("validation: again with the kept weights of epoch ", kept, " (the last validated epoch was ",
+              s.val.epoch, "), for the final validation predictions and plots");
+    auto pass = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
+                         *s.val.metrics, *s.val.buffer, kept, s.val.pieces);
+    s.ranks->combine(pass, *s.val.metrics);
+    s.val.epoch = kept;
+  }
+  if (s.test_loader) run_test(kept);
+}
+
+void TrainingSession::run_test(int64_t kept_epoch) {
+  auto& s = *state_;
+  s.callbacks.call(&Callback::on_test_start, *s.context);
+  s.test.epoch = kept_epoch;
   auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
                        *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
   s.ranks->combine(test, *s.test.metrics);
@@ -207,8 +230,8 @@ RunOutcome TrainingSession::run() {
   if (interrupted) {
     log::warn(run_end_name(outcome.end), ": writing what exists");
     s.callbacks.call(&Callback::on_stop, *s.context, outcome.end);
-  } else if (s.test_loader) {
-    run_test();
+  } else {
+    evaluate_kept_model();
   }
   if (s.options.write_final_stage) write_final_stage(s, outcome.end);
   // A signal or an alarm during the final test or plots still decides the exit code: never "completed".

@@ -1,0 +1,98 @@
+// The final artefacts describe the model the run keeps, and every file and line states the same figures.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "e2e_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain::e2e;
+
+namespace {
+
+std::vector<std::string> cells(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) out.push_back(cell);
+  return out;
+}
+
+// Rows with two targets in very different units: t1 ~ 1, t2 ~ 1000.
+fs::path write_rows(const fs::path& dir) {
+  const fs::path csv = dir / "rows.csv";
+  std::ofstream out(csv);
+  out << "f1,f2,f3,t1,t2\n";
+  for (int i = 0; i < 600; ++i) {
+    const double a = std::sin(i * 0.37), b = std::cos(i * 0.11), c = (i % 13) / 13.0;
+    out << a << ',' << b << ',' << c << ',' << 2 * a - b << ',' << 1000 * (a * c + 0.5) << '\n';
+  }
+  return csv;
+}
+
+struct Trained {
+  fs::path run;
+  Result result;
+};
+
+// min_delta so large that only the first epoch ever counts as an improvement: best (epoch 1) != last (epoch 3).
+Trained train_best_first(const fs::path& dir, const fs::path& csv) {
+  const std::string yaml = "data:\n  source: csv\n  path: " + csv.string() +
+                           "\n  targets: [t1, t2]\n  standardize_targets: true\ndescriptors:\n  enabled: false\n"
+                           "training:\n  max_epochs: 3\n  min_delta: 1.0e9\n";
+  auto r = run({"trainer", "--config", tiny_config(dir, yaml).string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return {dir / "runs" / "tiny", std::move(r)};
+}
+
+// predictions CSV as row_id -> the cells of its row, with the header's column index by name.
+struct PredictionRows {
+  std::map<std::string, size_t> column;
+  std::map<std::string, std::vector<std::string>> rows;
+};
+PredictionRows read_predictions(const fs::path& csv) {
+  PredictionRows out;
+  const auto lines = read_lines(csv);
+  if (lines.empty()) return out;
+  const auto header = cells(lines[0]);
+  for (size_t i = 0; i < header.size(); ++i) out.column[header[i]] = i;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto row = cells(lines[i]);
+    out.rows[row[0]] = row;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(FinalResults, ValidationArtefactsComeFromTheKeptBestModel) {
+  const auto dir = scratch("final_results_kept");
+  const auto csv = write_rows(dir);
+  const auto trained = train_best_first(dir, csv);
+  const auto metrics = nlohmann::json::parse(read_text(trained.run / "metrics.json"));
+  ASSERT_EQ(metrics["best_epoch"], 1);
+  ASSERT_EQ(metrics["epochs_completed"], 3);
+  EXPECT_EQ(metrics["val"]["epoch"], 1) << "the validation figures must be the kept model's";
+  EXPECT_EQ(metrics["test"]["epoch"], 1);
+  const auto& log = trained.result.out + trained.result.err;
+  EXPECT_NE(log.find("plots: val titles from the exact metrics of epoch 1 "), std::string::npos) << log;
+
+  // predictions/val.csv equals what the shipped best checkpoint predicts for the same rows.
+  const auto predicted = dir / "best.csv";
+  const auto p = run({"predict", "--checkpoint", (trained.run / "checkpoints/best").string(), "--input", csv.string(),
+                      "--output", predicted.string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto val = read_predictions(trained.run / "predictions/val.csv");
+  const auto best = read_predictions(predicted);
+  ASSERT_GT(val.rows.size(), 10u);
+  for (const auto& [row_id, row] : val.rows) {
+    ASSERT_TRUE(best.rows.count(row_id)) << row_id;
+    for (const char* t : {"t1_pred", "t2_pred"}) {
+      const double mine = std::stod(row[val.column.at(t)]), theirs = std::stod(best.rows.at(row_id)[best.column.at(t)]);
+      EXPECT_NEAR(mine, theirs, 1e-4 * std::max(1.0, std::abs(theirs))) << "row " << row_id << " " << t;
+    }
+  }
+}
