@@ -79,7 +79,8 @@ TextColumns rows_of(const TextColumns& ids, const std::vector<int64_t>& rows) {
 }
 
 // Scores the predictions against the input's target columns when it holds every one of them.
-void score_against_input_targets(const data::Table& input, const torch::Tensor& kept, Predictions& p) {
+void score_against_input_targets(const data::Table& input, const torch::Tensor& kept, const torch::Tensor& target_std,
+                                 Predictions& p) {
   std::vector<int64_t> columns;
   for (const auto& name : p.target_names) {
     const auto index = data::column_index(input, name);
@@ -89,7 +90,9 @@ void score_against_input_targets(const data::Table& input, const torch::Tensor& 
   const auto truth = input.values.index_select(1, torch::tensor(columns, torch::kLong)).index_select(0, kept);
   const auto scored = torch::isnan(truth).any(1).logical_not();
   p.unscored_rows = truth.size(0) - scored.sum().item<int64_t>();
-  p.metrics.emplace(p.target_names);
+  // The averaged figures in the training loss's units, as the trainer reports them (run_layout.hpp).
+  const auto std = target_std.to(torch::kDouble).contiguous().flatten();
+  p.metrics.emplace(p.target_names, std::vector<double>(std.data_ptr<double>(), std.data_ptr<double>() + std.numel()));
   p.metrics->update(p.values.index({scored}), truth.index({scored}));
 }
 
@@ -130,7 +133,7 @@ Predictions predict_table(const std::filesystem::path& checkpoint_dir, const dat
   result.skipped_rows = rows.skipped;
   result.load_report = loaded.load_report;
   result.ids = rows.skipped.empty() ? input.ids : rows_of(input.ids, result.row_ids);
-  score_against_input_targets(input, rows.kept, result);
+  score_against_input_targets(input, rows.kept, loaded.scaling.target_std, result);
   return result;
 }
 

@@ -16,9 +16,9 @@
 namespace safetrain::train {
 namespace {
 
-// The training loss's name for loss.png and importance.png.
+// The training loss's name (run_layout.hpp) for metrics.json, loss.png and importance.png.
 std::string loss_units(const TrainingSession::State& s) {
-  return s.config.data.split.standardize_targets ? "MSE, standardised targets" : "MSE";
+  return safetrain::loss_units(s.config.data.split.standardize_targets);
 }
 
 nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
@@ -26,6 +26,7 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
   return {{"end", run_end_name(end)},
           {"best_epoch", best ? best->best_epoch() : -1},
           {"loss_units", loss_units(s)},
+          {"averages", kAveragedFigures},
           {"monitor", name_of(s.config.training.monitor)},
           {"epochs_completed", s.counters.epochs_completed},
           {"nan_batches_skipped", s.counters.nan_skipped},

@@ -133,9 +133,12 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   s.ranks->combine(eval, *s.val.metrics);  // exact metrics over every rank's rows
   s.val.epoch = record.epoch;
   record.validated = true;
-  record.val_loss = eval.loss;
+  // One definition of each figure (run_layout.hpp): the same numbers reach metrics.csv, metrics.json and the log.
+  record.val_loss = s.val.metrics->loss();
   record.val_mae = s.val.metrics->mean_mae();
   record.val_r2 = s.val.metrics->mean_r2();
+  record.val_mae_targets = s.val.metrics->mae();
+  record.val_r2_targets = s.val.metrics->r2();
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
   record.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::nullopt;
@@ -146,15 +149,27 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
 namespace safetrain::train {
 namespace {
 
+// "loss L (MSE, standardised targets), mean r2 R; t1 mae .. r2 ..; t2 ...": the averaged figures in the loss's
+// units (run_layout.hpp), then each target in its own units, since an average across units says little.
+std::string figures_line(const eval::StreamingMetrics& m, const config::Config& c) {
+  std::ostringstream line;
+  line << "loss " << m.loss() << " (" << loss_units(c.data.split.standardize_targets) << "), mean mae " << m.mean_mae()
+       << " (same units), mean r2 " << m.mean_r2();
+  const auto mae = m.mae(), r2 = m.r2();
+  for (size_t t = 0; t < mae.size(); ++t) {
+    line << "; " << m.target_names()[t] << " mae " << mae[t] << " r2 " << r2[t];
+  }
+  line << " (each in its own units)";
+  return line.str();
+}
+
 std::string summary_line(const TrainingSession::State& s, RunEnd end, double seconds) {
   const auto* best = s.callbacks.find<CheckpointCallback>();
   std::ostringstream summary;
   summary << "safetrain: " << run_end_name(end) << " after " << s.counters.epochs_completed << " epochs in "
           << format_duration(seconds) << "; best " << name_of(s.config.training.monitor) << " "
           << (best ? best->best_metric() : NAN) << " (epoch " << (best ? best->best_epoch() : -1) << ")";
-  if (s.test.epoch >= 0) {
-    summary << "; test mse " << s.test.metrics->loss() << " (target units) r2 " << s.test.metrics->mean_r2();
-  }
+  if (s.test.epoch >= 0) summary << "; test " << figures_line(*s.test.metrics, s.config);
   summary << "; run " << s.layout.root().string();
   return summary.str();
 }
@@ -206,9 +221,7 @@ void TrainingSession::run_test(int64_t kept_epoch) {
   auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
                        *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
   s.ranks->combine(test, *s.test.metrics);
-  log::info("test: loss ", test.loss, " (as trained)  mse ", s.test.metrics->loss(), "  mae ",
-            s.test.metrics->mean_mae(), " (target units)  r2 ", s.test.metrics->mean_r2(), " over ", test.samples,
-            " rows");
+  log::info("test: ", test.samples, " rows; ", figures_line(*s.test.metrics, s.config));
   s.callbacks.call(&Callback::on_test_end, *s.context);
 }
 

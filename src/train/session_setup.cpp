@@ -165,8 +165,11 @@ void make_meters(TrainingSession::State& s) {
   const int64_t targets = static_cast<int64_t>(s.data.target_names.size());
   s.val.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_validation_outputs, targets, c.seed);
   s.test.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_test_outputs, targets, c.seed + 1);
-  s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
-  s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
+  // The averaged figures are in the loss's units (run_layout.hpp): each target divided by its training std.
+  const auto std = s.data.target_scaler.std.to(torch::kDouble).contiguous().flatten();
+  const std::vector<double> scales(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
+  s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names, scales);
+  s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names, scales);
   s.val.pieces = {c.training.on_oom, 0, c.debug.inject_eval_oom, "validation"};
   s.test.pieces = {c.training.on_oom, 0, false, "test"};
 }
@@ -282,7 +285,8 @@ void TrainingSession::setup() {
   s.callbacks = default_callbacks(c, *s.optimizer, {s.ranks->rank(), s.ranks->is_writer()});
   if (s.ranks->distributed()) s.callbacks.add(std::make_unique<DistributedCallback>(*s.ranks));
   s.context = std::make_unique<FitContext>(FitContext{c, s.layout, s.monitor.get(), *s.model, s.device, s.counters,
-                                                      [&s](const fs::path& dir) { s.save(dir); }});
+                                                      [&s](const fs::path& dir) { s.save(dir); },
+                                                      s.data.target_names});
   if (resume) s.load_components(*resume);
   make_meters(s);
 }

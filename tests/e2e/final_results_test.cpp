@@ -96,3 +96,47 @@ TEST(FinalResults, ValidationArtefactsComeFromTheKeptBestModel) {
     }
   }
 }
+
+TEST(FinalResults, OneDefinitionOfEachFigureInCsvJsonAndLogWithPerTargetFigures) {
+  const auto dir = scratch("final_results_figures");
+  const auto csv = write_rows(dir);
+  const auto trained = train_best_first(dir, csv);
+  const auto metrics = nlohmann::json::parse(read_text(trained.run / "metrics.json"));
+  EXPECT_EQ(metrics["loss_units"], "MSE, standardised targets");
+  EXPECT_TRUE(metrics["averages"].is_string());
+  const auto& val = metrics["val"];
+  // The loss is the standardised one (t2 is in the thousands: its own-unit MSE is far larger).
+  EXPECT_LT(val["loss"].get<double>(), val["targets"]["t2"]["mse"].get<double>() / 100) << val.dump();
+
+  // metrics.csv's row of the kept epoch holds the same figures, and each target's own.
+  const auto lines = read_lines(trained.run / "metrics.csv");
+  ASSERT_GE(lines.size(), 2u);
+  const auto header = cells(lines[0]);
+  std::map<std::string, size_t> column;
+  for (size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
+  for (const char* name : {"val_mae_t1", "val_mae_t2", "val_r2_t1", "val_r2_t2"}) ASSERT_TRUE(column.count(name)) << lines[0];
+  const auto row = cells(lines[1]);  // epoch 1, the kept one
+  const auto number = [&](const char* name) { return std::stod(row.at(column.at(name))); };
+  const auto near = [](double a, double b) { return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(b)); };
+  EXPECT_TRUE(near(number("val_loss"), val["loss"].get<double>())) << lines[1] << " vs " << val.dump();
+  EXPECT_TRUE(near(number("val_mae"), val["mean_mae"].get<double>())) << lines[1];
+  EXPECT_TRUE(near(number("val_r2"), val["mean_r2"].get<double>())) << lines[1];
+  EXPECT_TRUE(near(number("val_mae_t2"), val["targets"]["t2"]["mae"].get<double>())) << lines[1];
+  EXPECT_TRUE(near(number("val_r2_t1"), val["targets"]["t1"]["r2"].get<double>())) << lines[1];
+
+  // The log's test line and last line name the same loss, and every target apart.
+  const auto& log = trained.result.out + trained.result.err;
+  const auto at = log.find("test: ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const auto loss_at = log.find("loss ", at);
+  ASSERT_NE(loss_at, std::string::npos);
+  const double logged = std::stod(log.substr(loss_at + 5, 20));
+  EXPECT_NEAR(logged, metrics["test"]["loss"].get<double>(), 1e-4 * std::abs(logged)) << log.substr(at, 300);
+  EXPECT_NE(log.find("(MSE, standardised targets)", at), std::string::npos) << log.substr(at, 300);
+  const auto last = log.find("safetrain: completed");
+  ASSERT_NE(last, std::string::npos) << log;
+  const auto summary = log.substr(last, log.find('\n', last) - last);
+  EXPECT_NE(summary.find("t1 mae "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("t2 mae "), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("(target units) r2"), std::string::npos) << summary;
+}
