@@ -149,7 +149,7 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& r
       written.insert(written.end(), files.begin(), files.end());
     });
   }
-  log::info("plots: wrote ", written.size(), " files under ", plots.string());
+  if (redraw.report) log::info("plots: wrote ", written.size(), " files under ", plots.string());
   if (first_error) std::rethrow_exception(first_error);
   return written;
 }

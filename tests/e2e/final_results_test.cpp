@@ -140,3 +140,35 @@ TEST(FinalResults, OneDefinitionOfEachFigureInCsvJsonAndLogWithPerTargetFigures)
   EXPECT_NE(summary.find("t2 mae "), std::string::npos) << summary;
   EXPECT_EQ(summary.find("(target units) r2"), std::string::npos) << summary;
 }
+
+TEST(FinalResults, FeaturesOnceTrimsAndPlotCountsAgreeWithTheLog) {
+  const auto dir = scratch("final_results_counts");
+  // The tiny synthetic run prunes its descriptor columns (descriptors.enabled from the base config).
+  const auto r = run({"trainer", "--config", tiny_config(dir, "descriptors:\n  enabled: true\n").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path run_dir = dir / "runs" / "tiny";
+  const auto log = r.out + r.err;
+
+  const auto features = nlohmann::json::parse(read_text(run_dir / "features.json"));
+  ASSERT_EQ(features["selected_by"], "descriptor pipeline");
+  std::map<std::string, int> seen;
+  for (const auto& d : features["pruner_decisions"]) ++seen[d["column"].get<std::string>()];
+  for (const auto& [column, times] : seen) EXPECT_EQ(times, 1) << column << " listed " << times << " times";
+  for (const auto& f : features["features"]) EXPECT_EQ(seen[f.get<std::string>()], 1) << f;
+
+  const auto report = nlohmann::json::parse(read_text(run_dir / "memory_report.json"));
+  const auto trims_at = log.find("cache trims: ");
+  ASSERT_NE(trims_at, std::string::npos) << log;
+  EXPECT_EQ(report["trims"].get<int64_t>(), std::stoll(log.substr(trims_at + 13, 12))) << log.substr(trims_at, 120);
+  EXPECT_TRUE(report.contains("alarm_trims"));
+  EXPECT_TRUE(report["rss_kinds"].contains("epoch_end_rss_mb"));
+
+  int pngs = 0;
+  for (const auto& entry : fs::directory_iterator(run_dir / "plots")) pngs += entry.path().extension() == ".png";
+  const auto wrote_at = log.find("plots: wrote ");
+  ASSERT_NE(wrote_at, std::string::npos) << log;
+  EXPECT_EQ(log.find("plots: wrote ", wrote_at + 1), std::string::npos) << "one count for the whole stage";
+  EXPECT_EQ(std::stoi(log.substr(wrote_at + 13, 6)), pngs) << log.substr(wrote_at, 120);
+  EXPECT_TRUE(fs::exists(run_dir / "plots/memory.png"));
+  EXPECT_TRUE(fs::exists(run_dir / "plots/importance.png"));
+}
