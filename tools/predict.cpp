@@ -10,6 +10,7 @@
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/prediction.hpp"
+#include "safetrain/infer/training_splits.hpp"
 
 using namespace safetrain;
 
@@ -17,8 +18,10 @@ int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
                "eval mode, no grad), applies the stored feature scaling and writes one prediction row per\n"
-               "input row: row_id,[id columns,]<target>_pred,... When the input holds the target columns it also\n"
-               "prints and writes the exact metrics (MSE, MAE, R2 per target). A model trained with\n"
+               "input row: row_id,[id columns,]<target>_pred,... When the input holds the target columns it writes\n"
+               "<target>_true beside each prediction and prints and writes the exact metrics (MSE, MAE, R2 per target).\n"
+               "On the table the model was trained on (the files its checkpoint records) it says so, adds each row's\n"
+               "split (train/val/test, as the trainer split them) and scores each split apart. A model trained with\n"
                "data.nan_policy: drop_rows skips rows with a missing feature and lists them.\n"
                "Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
   std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
@@ -59,7 +62,11 @@ int main(int argc, char** argv) {
     infer::PredictOptions options;
     options.strict = strict;
     options.device = *parse_enum<models::DeviceSetting>(device);
-    const auto predictions = infer::predict_table(checkpoint, table, options);
+    auto predictions = infer::predict_table(checkpoint, table, options);
+    const auto meta = infer::read_checkpoint_meta(checkpoint);
+    if (const auto splits = infer::training_splits(meta, input, table.values.size(0))) {
+      infer::score_training_splits(*splits, predictions);
+    }
     infer::write_prediction_rows(predictions, output);
     say << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
     for (const auto& line : infer::prediction_report_lines(predictions)) say << "predict: " << line << std::endl;
