@@ -7,6 +7,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/output_file.hpp"
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/prediction.hpp"
@@ -26,7 +27,9 @@ int main(int argc, char** argv) {
                "Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
   std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
   bool strict = true;
-  app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
+  app.add_option("--checkpoint", checkpoint,
+                 "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
+      ->required();
   app.add_option("--input", input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
                  "columns the model was trained on")->required();
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
@@ -42,6 +45,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
+    // A run directory stands for the model it keeps.
+    if (const RunLayout run(checkpoint); !std::filesystem::exists(std::filesystem::path(checkpoint) / "state.json") &&
+                                         std::filesystem::exists(run.best_checkpoint() / "state.json")) {
+      checkpoint = run.best_checkpoint().string();
+      std::cerr << "predict: --checkpoint is a run directory: using " << checkpoint << std::endl;
+    }
     // Both outputs are checked before any work: neither may be an input, a directory or the other output.
     auto inputs = data::expand_glob(input);
     inputs.emplace_back(checkpoint);

@@ -241,6 +241,16 @@ void build_model(TrainingSession::State& s, const std::optional<infer::Checkpoin
   s.ranks->attach_parameters(s.model->parameters(), c.training.ddp_bucket_mb);
 }
 
+// A run that fails before training (bad data, a model that does not fit) leaves no directory behind: an empty
+// one would push the retry to <name>-2. Only a directory this session created; a resumed run's stays.
+void discard_new_run_dir(TrainingSession::State& s) {
+  if (!s.options.run_dir.empty() || !s.ranks->is_writer() || s.layout.root().empty()) return;
+  if (s.monitor) s.monitor->stop();  // it writes memory.csv there
+  s.run_lock.reset();
+  std::error_code ignored;
+  fs::remove_all(s.layout.root(), ignored);
+}
+
 }  // namespace
 
 TrainingSession::TrainingSession(Config config, SessionOptions options)
@@ -277,8 +287,13 @@ void TrainingSession::setup() {
     s.monitor = std::make_unique<monitor::MemoryMonitor>(options);
     s.monitor->start();
   }
-  load_data(s);
-  build_model(s, resume);
+  try {
+    load_data(s);
+    build_model(s, resume);
+  } catch (...) {
+    discard_new_run_dir(s);
+    throw;
+  }
   GradScalerOptions scaler_options;
   scaler_options.enabled = s.precision.loss_scaling;
   s.scaler = std::make_unique<GradScaler>(scaler_options);
