@@ -20,7 +20,7 @@ std::optional<std::string> matching_files(const nlohmann::json& recorded, const 
   bool same_time = true;
   for (size_t i = 0; i < now.size(); ++i) {
     struct stat info {};
-    if (::stat(now[i].c_str(), &info) != 0) return std::nullopt;
+    if (!recorded[i].is_object() || ::stat(now[i].c_str(), &info) != 0) return std::nullopt;
     const fs::path then = recorded[i].value("path", std::string());
     if (then.filename() != now[i].filename() || recorded[i].value("size", int64_t{-1}) != info.st_size) {
       return std::nullopt;
@@ -36,7 +36,8 @@ std::optional<std::string> matching_files(const nlohmann::json& recorded, const 
 
 std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input, int64_t rows) {
   const auto& data = meta.component("data");
-  if (!data.contains("input")) return std::nullopt;  // an older checkpoint records no input
+  // An older checkpoint records no input; a damaged record is no match either (predict still predicts).
+  if (!data.contains("input") || !data["input"].is_object()) return std::nullopt;
   auto how = matching_files(data["input"].value("files", nlohmann::json::array()), input);
   if (!how) return std::nullopt;
   const auto resolved = config::resolve_from_text(meta.config_yaml, (meta.dir / "config.yaml").string());
@@ -47,8 +48,9 @@ std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const 
   const auto counts = data::split_counts(rows, options);
   const auto recorded = data["input"].value("split_rows", nlohmann::json::array());
   // Rows with a missing value may have left the splits (nan_policy), never joined them: the counts only shrink.
-  for (size_t s = 0; s < 3 && s < recorded.size(); ++s) {
-    if (recorded[s].get<int64_t>() > counts[s]) return std::nullopt;
+  if (!recorded.is_array() || recorded.size() != 3) return std::nullopt;
+  for (size_t s = 0; s < 3; ++s) {
+    if (!recorded[s].is_number_integer() || recorded[s].get<int64_t>() > counts[s]) return std::nullopt;
   }
   const auto split = data::split_indices(rows, options);
   TrainingSplits out{*how, std::vector<int8_t>(static_cast<size_t>(rows), -1)};
