@@ -295,3 +295,22 @@ TEST(MemoryCurve, APhaseHasTheSameColourInEveryRun) {
   const auto b = band_colours(dir, "b", {"build", "train", "validate", "test", "plot"});
   for (const char* phase : {"build", "train", "validate"}) EXPECT_EQ(a.at(phase), b.at(phase)) << phase;
 }
+
+TEST(LossCurve, TheLegendNeverCoversTheCurve) {
+  // Regression: the legend sat inside the top-right corner, over the curve of a loss that ends high there.
+  const auto dir = scratch_dir("loss_legend");
+  std::vector<EpochRow> rising, falling;
+  for (int e = 1; e <= 30; ++e) {
+    rising.push_back({e, 1.0 + 0.1 * e, NAN});
+    falling.push_back({e, 4.0 - 0.1 * e, NAN});
+  }
+  write_loss_curve(rising, dir / "rising.png");
+  write_loss_curve(falling, dir / "falling.png");
+  const auto is_train_blue = [](const unsigned char* p) { return p[2] > 150 && p[0] < 90 && p[1] < 140; };
+  const auto blue_rising = count_pixels(read_png(dir / "rising.png"), is_train_blue);
+  const auto blue_falling = count_pixels(read_png(dir / "falling.png"), is_train_blue);
+  ASSERT_GT(blue_falling, 200u) << blue_rising;
+  // The same line drawn mirrored: as much of it shows wherever it ends.
+  EXPECT_GT(static_cast<double>(blue_rising), 0.98 * static_cast<double>(blue_falling))
+      << blue_rising << " vs " << blue_falling;
+}
