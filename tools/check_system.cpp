@@ -112,10 +112,12 @@ std::optional<Target> integrated_target(double assumed_available_mb) {
 int main(int argc, char** argv) {
   CLI::App app{"safetrain check_system: CPU, RAM, LibTorch build, GPUs (through NVML when a driver is present),\n"
                "the BLAS in use, and a recommended safe config for the model of --config on this machine."};
-  std::string config_path = "configs/safe_training.yaml";
+  std::string config_path;  // empty: the built-in defaults (a relative default path failed outside the repository)
   int64_t features = 64;
-  app.add_option("-c,--config", config_path, "config whose model to size")->capture_default_str();
-  app.add_option("--features", features, "input feature count to size the model for when the config's table has no columns to read")->capture_default_str();
+  app.add_option("-c,--config", config_path, "config whose model to size (default: the built-in defaults)");
+  app.add_option("--features", features,
+                 "input feature count to size the model for when the config's table has no columns to read")
+      ->capture_default_str();
   int64_t rows = 0;
   app.add_option("--rows", rows, "data rows to size the batch for (default: the config's table)")
       ->check(CLI::PositiveNumber);
@@ -141,8 +143,10 @@ int main(int argc, char** argv) {
     for (const auto& gpu : info.gpus) {
       std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), bytes_to_mb(gpu.total_bytes), bytes_to_mb(gpu.free_bytes));
     }
-    const auto resolved = config::load_config(config_path);
-    const auto config = config::make_config(resolved.tree, resolved.file.string());
+    const auto resolved = config_path.empty() ? config::resolve_from_text("{}", "built-in defaults")
+                                              : config::load_config(config_path);
+    if (config_path.empty()) config_path = "the built-in defaults";
+    const auto config = config::make_config(resolved.tree, config_path);
     const auto table = table_of(config, rows, features);
     const auto spec = infer::forecast_model_spec(config, table);
     features = spec.input_features;

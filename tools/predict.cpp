@@ -7,9 +7,11 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/output_file.hpp"
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/infer/prediction.hpp"
+#include "safetrain/infer/training_splits.hpp"
 
 using namespace safetrain;
 
@@ -17,13 +19,17 @@ int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
                "eval mode, no grad), applies the stored feature scaling and writes one prediction row per\n"
-               "input row: row_id,[id columns,]<target>_pred,... When the input holds the target columns it also\n"
-               "prints and writes the exact metrics (MSE, MAE, R2 per target). A model trained with\n"
+               "input row: row_id,[id columns,]<target>_pred,... When the input holds the target columns it writes\n"
+               "<target>_true beside each prediction and prints and writes the exact metrics (MSE, MAE, R2 per target).\n"
+               "On the table the model was trained on (the files its checkpoint records) it says so, adds each row's\n"
+               "split (train/val/test, as the trainer split them) and scores each split apart. A model trained with\n"
                "data.nan_policy: drop_rows skips rows with a missing feature and lists them.\n"
                "Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
   std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
   bool strict = true;
-  app.add_option("--checkpoint", checkpoint, "checkpoint directory, e.g. RUN_DIR/checkpoints/best")->required();
+  app.add_option("--checkpoint", checkpoint,
+                 "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
+      ->required();
   app.add_option("--input", input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
                  "columns the model was trained on")->required();
   app.add_option("--output", output, "where to write the predictions")->capture_default_str();
@@ -39,6 +45,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   SAFETRAIN_PARSE(app, argc, argv);
   return guarded_main("predict", [&] {
+    // A run directory stands for the model it keeps.
+    if (const RunLayout run(checkpoint); !std::filesystem::exists(std::filesystem::path(checkpoint) / "state.json") &&
+                                         std::filesystem::exists(run.best_checkpoint() / "state.json")) {
+      checkpoint = run.best_checkpoint().string();
+      std::cerr << "predict: --checkpoint is a run directory: using " << checkpoint << std::endl;
+    }
     // Both outputs are checked before any work: neither may be an input, a directory or the other output.
     auto inputs = data::expand_glob(input);
     inputs.emplace_back(checkpoint);
@@ -59,7 +71,11 @@ int main(int argc, char** argv) {
     infer::PredictOptions options;
     options.strict = strict;
     options.device = *parse_enum<models::DeviceSetting>(device);
-    const auto predictions = infer::predict_table(checkpoint, table, options);
+    auto predictions = infer::predict_table(checkpoint, table, options);
+    const auto meta = infer::read_checkpoint_meta(checkpoint);
+    if (const auto splits = infer::training_splits(meta, input, table.values.size(0))) {
+      infer::score_training_splits(*splits, predictions);
+    }
     infer::write_prediction_rows(predictions, output);
     say << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
     for (const auto& line : infer::prediction_report_lines(predictions)) say << "predict: " << line << std::endl;

@@ -90,7 +90,7 @@ void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::
 
   PlotStream stream(png, kCurveWidthPx, kCurveHeightPx);
   pladv(0);
-  plvpor(0.1, 0.95, 0.12, 0.9);
+  plvpor(0.1, 0.8, 0.12, 0.9);  // the legend sits right of the axes: inside, it covered the curve's end
   plwind(r.x.first, r.x.second, r.y.first, r.y.second);
   PlotStream::use_colour(3, {215, 215, 215});
   plbox("g", 0, 0, r.log_y ? "gl" : "g", 0, 0);
@@ -108,7 +108,7 @@ void write_loss_curve(const std::vector<EpochRow>& rows, const std::filesystem::
   std::vector<LegendEntry> legend{{"train loss", 2}};
   if (!val.x.empty()) legend.push_back({"val loss", 4});
   if (best_drawn) legend.push_back({"best epoch " + std::to_string(options.best_epoch), 5, LegendEntry::kLine, 2});
-  draw_legend(legend);
+  draw_legend(legend, LegendPlacement::outside_right);
   stream.finish();
 }
 

@@ -30,6 +30,14 @@ constexpr MemorySeries kSeries[] = {
 // One colour per phase the monitor knows (monitor::Phase has 8 besides idle), so no two share a colour.
 constexpr Rgb kPhaseColours[] = {{255, 221, 170}, {187, 221, 255}, {204, 238, 204}, {238, 204, 238}, {238, 238, 187},
                                  {221, 221, 221}, {255, 204, 204}, {204, 238, 238}, {230, 215, 195}};
+// Each phase's colour is fixed by its name (monitor/phase.hpp's names), so a colour means the same phase in every
+// run's plot; a name not listed takes the last colour.
+constexpr const char* kPhaseColourOrder[] = {"load", "build", "train", "validate", "test", "plot", "checkpoint",
+                                             "descriptors"};
+size_t phase_colour_slot(const std::string& name) {
+  const auto it = std::find(std::begin(kPhaseColourOrder), std::end(kPhaseColourOrder), name);
+  return static_cast<size_t>(it - std::begin(kPhaseColourOrder));  // == size for an unknown name: the last colour
+}
 constexpr Rgb kWarningColour{210, 30, 30};
 constexpr Rgb kTickColour{150, 150, 150};
 constexpr int kTickColourIndex = 6, kWarningColourIndex = 7;
@@ -106,21 +114,21 @@ std::vector<Drawn> read_series(const CsvTable& table, const std::vector<double>&
   return drawn;
 }
 
-// Phase bands first, so lines draw over them; one colour per distinct phase name.
+// Phase bands first, so lines draw over them; one fixed colour per phase name.
 void draw_phase_bands(const CsvTable& table, const std::vector<double>& t, const Frame& frame,
                       std::vector<LegendEntry>& legend) {
   std::vector<std::string> phase_names;
   for (const auto& span : phase_spans(table, t)) {
-    auto it = std::find(phase_names.begin(), phase_names.end(), span.name);
-    const auto slot = static_cast<size_t>(it - phase_names.begin());
-    const int colour_index = kFirstPhaseColourIndex + static_cast<int>(slot % std::size(kPhaseColours));
+    const auto it = std::find(phase_names.begin(), phase_names.end(), span.name);
+    const auto slot = std::min(phase_colour_slot(span.name), std::size(kPhaseColours) - 1);
+    const int colour_index = kFirstPhaseColourIndex + static_cast<int>(slot);
     if (it == phase_names.end()) {
       phase_names.push_back(span.name);
       if (phase_names.size() <= std::size(kPhaseColours)) {
         legend.push_back({"phase: " + plplot_text(span.name), colour_index, LegendEntry::kBox});
       }
     }
-    PlotStream::use_colour(colour_index, kPhaseColours[slot % std::size(kPhaseColours)], 0.6);
+    PlotStream::use_colour(colour_index, kPhaseColours[slot], 0.6);
     const double end = span.end > span.start ? span.end : span.start + (frame.x_hi - frame.x_lo) * 0.002;
     const PLFLT xs[4] = {span.start, end, end, span.start};
     const PLFLT ys[4] = {0.0, 0.0, frame.y_hi, frame.y_hi};

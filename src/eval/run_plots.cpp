@@ -86,6 +86,16 @@ LossCurveOptions loss_curve_options(const nlohmann::json& saved) {
   return options;
 }
 
+// A folder with none of a run's files draws nothing: that is a mistaken path, not a success.
+void require_run_files(const RunLayout& layout) {
+  for (const auto& file : {layout.metrics_csv(), layout.metrics_json(), layout.memory_csv(),
+                           layout.predictions_csv("val"), layout.predictions_csv("test")}) {
+    if (fs::exists(file)) return;
+  }
+  throw InputError(layout.root().string() + ": not a run directory (no metrics.csv, metrics.json, memory.csv or "
+                   "predictions/*.csv): name a folder the trainer made, e.g. runs/<run>");
+}
+
 }  // namespace
 
 SplitTitleSource split_title_source(const fs::path& run_dir, const std::string& split) {
@@ -100,6 +110,7 @@ SplitTitleSource split_title_source(const fs::path& run_dir, const std::string& 
 std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& redraw) {
   if (!fs::is_directory(run_dir)) throw InputError(run_dir.string() + ": not a run directory");
   const RunLayout layout(run_dir);
+  require_run_files(layout);
   const fs::path plots = layout.plots();
   std::vector<fs::path> written;
   // Each figure is independent: one bad file must not cost the others (this also runs on a
@@ -149,7 +160,7 @@ std::vector<fs::path> redraw_run(const fs::path& run_dir, const RedrawOptions& r
       written.insert(written.end(), files.begin(), files.end());
     });
   }
-  log::info("plots: wrote ", written.size(), " files under ", plots.string());
+  if (redraw.report) log::info("plots: wrote ", written.size(), " files under ", plots.string());
   if (first_error) std::rethrow_exception(first_error);
   return written;
 }

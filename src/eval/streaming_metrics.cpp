@@ -40,9 +40,14 @@ void StreamingMetrics::CompensatedSum::add(double value) {
   sum = t;
 }
 
-StreamingMetrics::StreamingMetrics(std::vector<std::string> target_names)
-    : names_(std::move(target_names)), targets_(names_.size()) {
+StreamingMetrics::StreamingMetrics(std::vector<std::string> target_names, std::vector<double> scales)
+    : names_(std::move(target_names)), scales_(std::move(scales)), targets_(names_.size()) {
   if (names_.empty()) throw std::invalid_argument("StreamingMetrics: no target names");
+  if (scales_.empty()) scales_.assign(names_.size(), 1.0);
+  if (scales_.size() != names_.size()) throw std::invalid_argument("StreamingMetrics: one scale per target");
+  for (const double s : scales_) {
+    if (!(s > 0) || !std::isfinite(s)) throw std::invalid_argument("StreamingMetrics: scales must be finite and > 0");
+  }
 }
 
 void StreamingMetrics::update(const torch::Tensor& pred, const torch::Tensor& target) {
@@ -87,7 +92,11 @@ void StreamingMetrics::reset() {
 
 int64_t StreamingMetrics::count() const { return count_; }
 
-double StreamingMetrics::loss() const { return mean_of(mse()); }
+double StreamingMetrics::loss() const {
+  auto scaled = mse();
+  for (size_t j = 0; j < scaled.size(); ++j) scaled[j] /= scales_[j] * scales_[j];
+  return mean_of(scaled);
+}
 
 std::vector<double> StreamingMetrics::mse() const {
   std::vector<double> out;
@@ -117,7 +126,11 @@ std::vector<double> StreamingMetrics::r2() const {
   return out;
 }
 
-double StreamingMetrics::mean_mae() const { return mean_of(mae()); }
+double StreamingMetrics::mean_mae() const {
+  auto scaled = mae();
+  for (size_t j = 0; j < scaled.size(); ++j) scaled[j] /= scales_[j];
+  return mean_of(scaled);
+}
 double StreamingMetrics::mean_r2() const { return mean_of(r2()); }
 
 nlohmann::json StreamingMetrics::to_json() const {
@@ -130,7 +143,8 @@ nlohmann::json StreamingMetrics::to_json() const {
   const auto m = mse(), a = mae(), r = r2();
   nlohmann::json targets = nlohmann::json::object();
   for (size_t j = 0; j < names_.size(); ++j) {
-    targets[names_[j]] = {{"mse", finite_or_null(m[j])}, {"mae", finite_or_null(a[j])}, {"r2", finite_or_null(r[j])}};
+    targets[names_[j]] = {{"mse", finite_or_null(m[j])}, {"mae", finite_or_null(a[j])}, {"r2", finite_or_null(r[j])},
+                          {"scale", scales_[j]}};
   }
   out["targets"] = std::move(targets);
   return out;

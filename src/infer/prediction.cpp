@@ -79,7 +79,8 @@ TextColumns rows_of(const TextColumns& ids, const std::vector<int64_t>& rows) {
 }
 
 // Scores the predictions against the input's target columns when it holds every one of them.
-void score_against_input_targets(const data::Table& input, const torch::Tensor& kept, Predictions& p) {
+void score_against_input_targets(const data::Table& input, const torch::Tensor& kept, const torch::Tensor& target_std,
+                                 Predictions& p) {
   std::vector<int64_t> columns;
   for (const auto& name : p.target_names) {
     const auto index = data::column_index(input, name);
@@ -89,7 +90,11 @@ void score_against_input_targets(const data::Table& input, const torch::Tensor& 
   const auto truth = input.values.index_select(1, torch::tensor(columns, torch::kLong)).index_select(0, kept);
   const auto scored = torch::isnan(truth).any(1).logical_not();
   p.unscored_rows = truth.size(0) - scored.sum().item<int64_t>();
-  p.metrics.emplace(p.target_names);
+  p.truth = truth;
+  // The averaged figures in the training loss's units, as the trainer reports them (run_layout.hpp).
+  const auto std = target_std.to(torch::kDouble).contiguous().flatten();
+  p.target_scales.assign(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
+  p.metrics.emplace(p.target_names, p.target_scales);
   p.metrics->update(p.values.index({scored}), truth.index({scored}));
 }
 
@@ -138,24 +143,34 @@ Predictions predict_table(const std::filesystem::path& checkpoint_dir, const dat
   result.skipped_rows = rows.skipped;
   result.load_report = loaded.load_report;
   result.ids = rows.skipped.empty() ? input.ids : rows_of(input.ids, result.row_ids);
-  score_against_input_targets(input, rows.kept, result);
+  score_against_input_targets(input, rows.kept, loaded.scaling.target_std, result);
   return result;
 }
 
 void write_prediction_rows(const Predictions& p, const std::filesystem::path& csv) {
   std::ostringstream out;
   out.precision(9);
+  const bool with_split = !p.split_of_row.empty(), with_truth = p.truth.defined();
   out << "row_id";
+  if (with_split) out << ",split";
   for (const auto& name : p.ids.names) out << ',' << name;
-  for (const auto& name : p.target_names) out << ',' << name << "_pred";
+  for (const auto& name : p.target_names) out << (with_truth ? "," + name + "_true" : "") << ',' << name << "_pred";
   out << '\n';
   const auto values = p.values.contiguous();
+  const auto truth = with_truth ? p.truth.to(torch::kFloat).contiguous() : torch::Tensor();
   const float* data = values.data_ptr<float>();
   const int64_t columns = values.size(1);
   for (int64_t r = 0; r < values.size(0); ++r) {
     out << p.row_ids[static_cast<size_t>(r)];
+    if (with_split) {
+      const int8_t s = p.split_of_row[static_cast<size_t>(r)];
+      out << ',' << (s >= 0 ? kPredictionSplitNames[s] : "none");
+    }
     for (const auto& column : p.ids.values) out << ',' << column[static_cast<size_t>(r)];
-    for (int64_t c = 0; c < columns; ++c) out << ',' << data[r * columns + c];
+    for (int64_t c = 0; c < columns; ++c) {
+      if (with_truth) out << ',' << truth.data_ptr<float>()[r * columns + c];
+      out << ',' << data[r * columns + c];
+    }
     out << '\n';
   }
   write_output_file(csv, out.str());
@@ -170,18 +185,28 @@ std::vector<std::string> prediction_report_lines(const Predictions& p) {
     if (p.skipped_rows.size() > 20) line << ", ... (all in the metrics file)";
     lines.push_back(line.str());
   }
-  if (p.metrics) {
+  const auto figures = [&](const eval::StreamingMetrics& m, const std::string& what) {
     std::ostringstream line;
     line.precision(4);
-    line << "against the input's targets (" << p.metrics->count() << " rows";
-    if (p.unscored_rows > 0) line << ", " << p.unscored_rows << " with a missing target not scored";
-    line << "):";
-    const auto mse = p.metrics->mse(), mae = p.metrics->mae(), r2 = p.metrics->r2();
+    line << what << " (" << m.count() << " rows):";
+    const auto mse = m.mse(), mae = m.mae(), r2 = m.r2();
     for (size_t t = 0; t < p.target_names.size(); ++t) {
       line << (t ? ";" : "") << ' ' << p.target_names[t] << " R2 " << r2[t] << " MAE " << mae[t] << " MSE " << mse[t];
     }
-    lines.push_back(line.str());
+    return line.str();
+  };
+  if (!p.training_table.empty()) {
+    lines.push_back("the input is the table this model was trained on (" + p.training_table +
+                    "): rows are split as the trainer split them (column 'split'); only 'test' rows were never used "
+                    "in training or model selection");
   }
+  if (p.metrics) {
+    std::string what = "against the input's targets";
+    if (p.unscored_rows > 0) what += " (" + std::to_string(p.unscored_rows) + " with a missing target not scored)";
+    if (!p.split_metrics.empty()) what += ", all rows together (training rows included: optimistic)";
+    lines.push_back(figures(*p.metrics, what));
+  }
+  for (const auto& [split, metrics] : p.split_metrics) lines.push_back(figures(metrics, "split " + split));
   return lines;
 }
 
@@ -190,6 +215,10 @@ void write_prediction_metrics(const Predictions& p, const std::filesystem::path&
   auto out = p.metrics->to_json();
   out["unscored_rows"] = p.unscored_rows;
   out["skipped_rows"] = p.skipped_rows;
+  if (!p.training_table.empty()) {
+    out["training_table"] = p.training_table;
+    for (const auto& [split, metrics] : p.split_metrics) out["splits"][split] = metrics.to_json();
+  }
   write_output_file(json, out.dump(2) + "\n");
 }
 

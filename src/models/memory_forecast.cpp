@@ -21,7 +21,7 @@ constexpr int64_t kFloatBytes = 4;
 constexpr int64_t kRowIdBytes = 8;
 
 struct Parts {
-  int64_t data = 0, state = 0, step = 0, train_activations = 0, eval_activations = 0, loader = 0, outputs = 0;
+  int64_t data = 0, state = 0, parameters = 0, step = 0, train_activations = 0, eval_activations = 0, loader = 0, outputs = 0;
   int64_t importance = 0, descriptors = 0;
 };
 
@@ -37,6 +37,7 @@ Parts parts_of(const ModelSpec& spec, const TableShape& table, const ForecastSet
   // The optimizer step's per-parameter temporaries (Adam's denominator, clipping's scaled copy): about
   // one more copy of the weights while it runs.
   p.step = training.parameter_bytes;
+  p.parameters = training.parameter_bytes;
   p.train_activations = training.activation_bytes;
   p.eval_activations = inference.activation_bytes;
   p.loader = s.loader_batches * s.batch_size * row_bytes;
@@ -96,23 +97,29 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   }
   const int64_t held = p.data + host_model + kComputeWorkingBytes;  // from the first step to the end
   const int64_t step = s.on_cuda ? 0 : p.step;
-  f.phases.push_back(phase("train", held + step + host_train + p.loader,
-                           device_state + (s.on_cuda ? p.step + p.train_activations : 0),
-                           data + state + " + step " + mb(p.step) + " + activations " + mb(p.train_activations) +
-                               " + loader " + mb(p.loader)));
+  const PhaseForecast train = phase("train", held + step + host_train + p.loader,
+                                    device_state + (s.on_cuda ? p.step + p.train_activations : 0),
+                                    data + state + " + step " + mb(p.step) + " + activations " +
+                                        mb(p.train_activations) + " + loader " + mb(p.loader));
+  f.phases.push_back(train);
   const int64_t eval_device = s.on_cuda ? device_state + p.eval_activations : 0;
-  for (const char* name : {"validate", "test"}) {
-    f.phases.push_back(phase(name, held + host_eval + p.loader + p.outputs, eval_device,
-                             data + state + " + activations " + mb(p.eval_activations) + " + kept outputs " +
-                                 mb(p.outputs)));
-  }
-  // Tensors are streamed to the file one at a time (infer/checkpoint.cpp): no whole-model buffer.
-  f.phases.push_back(phase("checkpoint", held, device_state, data + state));
-  f.phases.push_back(phase("plot", held + p.outputs + kPlotBytes, device_state,
-                           data + state + " + plotting " + mb(kPlotBytes)));
-  if (s.importance) {  // after the figures (train/final_stage.cpp): the plotting library's caches stay resident
-    f.phases.push_back(phase("importance", held + kPlotBytes + p.importance, device_state,
-                             data + state + " + plotting " + mb(kPlotBytes) + " + batches " + mb(p.importance)));
+  const std::string eval_held = " + activations " + mb(p.eval_activations) + " + kept outputs " + mb(p.outputs);
+  f.phases.push_back(phase("validate", held + host_eval + p.loader + p.outputs, eval_device, data + state + eval_held));
+  // Between training epochs, holding what training touched; tensors are streamed to the file one at a
+  // time (infer/checkpoint.cpp), so the write itself adds no whole-model buffer.
+  f.phases.push_back(phase("checkpoint", train.host_bytes, train.device_bytes, train.held + " + streamed write"));
+  // The test loads the best checkpoint: its weights are read into memory before they replace the model's.
+  const int64_t reload = s.on_cuda ? 0 : p.parameters;
+  const std::string reloaded = " + reloaded weights " + mb(p.parameters);
+  const int64_t test = held + reload + host_eval + p.loader + p.outputs;
+  f.phases.push_back(phase("test", test, eval_device, data + state + reloaded + eval_held));
+  // The figures come after the test and the plotting library's caches stay resident after them.
+  const int64_t plot = test + kPlotBytes;
+  f.phases.push_back(phase("plot", plot, device_state, data + state + reloaded + eval_held + " + plotting " + mb(kPlotBytes)));
+  if (s.importance) {  // after the figures (train/final_stage.cpp), in memory the test and the plots freed
+    f.phases.push_back(phase("importance", std::max(plot, held + reload + kPlotBytes + p.importance), device_state,
+                             data + state + reloaded + " + plotting " + mb(kPlotBytes) + " + batches " +
+                                 mb(p.importance)));
   }
   return f;
 }

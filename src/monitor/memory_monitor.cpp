@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
@@ -26,6 +28,22 @@ void append_optional(std::string& out, double v) {
   if (v >= 0) std::snprintf(text, sizeof text, ",%.1f", v);
   else std::snprintf(text, sizeof text, ",");
   out += text;
+}
+
+// The clock of the last sample in an existing memory.csv (its last line's first cell), 0 when there is none.
+double last_sample_time(const std::filesystem::path& csv) {
+  std::ifstream in(csv, std::ios::binary | std::ios::ate);
+  if (!in) return 0;
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail = std::min<std::streamoff>(size, 4096);
+  std::string text(static_cast<size_t>(tail), '\0');
+  in.seekg(size - tail);
+  in.read(text.data(), tail);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const auto line = text.substr(text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1);
+  char* end = nullptr;
+  const double t = std::strtod(line.c_str(), &end);
+  return end != line.c_str() && std::isfinite(t) && t > 0 ? t : 0;
 }
 
 }  // namespace
@@ -53,6 +71,9 @@ void MemoryMonitor::open_csv() {
   if (!append) {
     csv_pending_ = std::string(kMemoryCsvHeader) + "\n";
     flush_csv();
+  } else {
+    // A resumed run's clock continues the file's: memory.png must not draw a line back to t = 0.
+    start_time_ -= last_sample_time(options_.csv_path);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "safetrain/common/atomic_file.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
+#include "safetrain/monitor/trim.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/common/units.hpp"
 
@@ -96,7 +97,18 @@ nlohmann::json MemoryMonitor::report() const {
           {"phase_peaks", phase_peaks_locked()},
           {"peak_breakdown", breakdown_locked()},
           {"warnings", warnings_},
-          {"trims", trims_},
+          // Process-wide cache releases (every release_cached_memory: scheduled, end of stage, alarms), and the
+          // ones this monitor made on a memory alarm; the trainer's "cache trims" line is the first.
+          {"trims", trim_count()},
+          {"alarm_trims", trims_},
+          {"rss_kinds",
+           {{"peak_rss_mb", "total RSS high-water mark (VmHWM: anonymous + file-backed)"},
+            {"final_rss_mb", "total RSS at the report"},
+            {"final_rss_anon_mb", "anonymous RSS (heap) at the report"},
+            {"final_rss_file_mb", "file-backed RSS (mapped files, libraries) at the report"},
+            {"epoch_end_rss_mb", "anonymous RSS at each epoch end (total where the kernel gives no split): what the "
+                                 "leak detector and the RSS thresholds judge"},
+            {"peak_breakdown", "of the total RSS peak"}}},
           {"samples", samples_taken_},
           {"ring_capacity", options_.ring_capacity},
           {"ring_bytes", options_.ring_capacity * static_cast<int64_t>(sizeof(Sample))},

@@ -1,3 +1,4 @@
+#include <set>
 #include "safetrain/train/data_stage.hpp"
 
 #include <fstream>
@@ -58,7 +59,10 @@ void write_features_json(const fs::path& file, const FeatureSelection& selection
   // The pruner reports what it dropped; the kept columns complete the verdict for every input column.
   auto decisions = selection.decisions;
   if (selection.selected_by == "descriptor pipeline") {
+    std::set<std::string> listed;  // the pruner's own decisions name its kept columns already: one entry each
+    for (const auto& d : decisions) listed.insert(d.value("column", std::string()));
     for (const auto& name : data.feature_names) {
+      if (listed.count(name)) continue;
       decisions.push_back({{"column", name}, {"kept", true}, {"pass", -1}, {"reason", "kept by every pass"},
                            {"partner", ""}});
     }

@@ -16,9 +16,9 @@
 namespace safetrain::train {
 namespace {
 
-// The training loss's name for loss.png and importance.png.
+// The training loss's name (run_layout.hpp) for metrics.json, loss.png and importance.png.
 std::string loss_units(const TrainingSession::State& s) {
-  return s.config.data.split.standardize_targets ? "MSE, standardised targets" : "MSE";
+  return safetrain::loss_units(s.config.data.split.standardize_targets);
 }
 
 nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
@@ -26,6 +26,7 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
   return {{"end", run_end_name(end)},
           {"best_epoch", best ? best->best_epoch() : -1},
           {"loss_units", loss_units(s)},
+          {"averages", kAveragedFigures},
           {"monitor", name_of(s.config.training.monitor)},
           {"epochs_completed", s.counters.epochs_completed},
           {"nan_batches_skipped", s.counters.nan_skipped},
@@ -36,10 +37,11 @@ nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
             {"largest_bytes", s.largest_val_buffer_bytes}}}};
 }
 
-// Permutation importance of the final model (best weights after the test) on the validation split.
-void write_importance(TrainingSession::State& s) {
+// Permutation importance of the final model (best weights after the test) on the validation split. Returns the
+// plots written.
+int write_importance(TrainingSession::State& s) {
   auto options = s.config.importance;
-  if (!options.enabled || s.data.val.size() == 0 || s.data.feature_names.empty()) return;
+  if (!options.enabled || s.data.val.size() == 0 || s.data.feature_names.empty()) return 0;
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::importance);
   torch::NoGradGuard no_grad;
   s.model->eval();
@@ -61,9 +63,17 @@ void write_importance(TrainingSession::State& s) {
             " shuffles, batches of <= ", result.largest_batch_rows, " rows");
   eval::write_importance_csv(result, s.layout.importance_csv());
   eval::write_importance_plot(result, s.layout.plot("importance"), 20, loss_units(s));
+  return 1;
 }
 
-void write_outputs(TrainingSession::State& s, RunEnd end) {
+int count_plots(const std::vector<std::filesystem::path>& files) {
+  int plots = 0;
+  for (const auto& f : files) plots += f.extension() == ".png" ? 1 : 0;
+  return plots;
+}
+
+// Returns the plots written.
+int write_outputs(TrainingSession::State& s, RunEnd end) {
   monitor::PhaseScope phase(s.monitor.get(), monitor::Phase::plot);
   // Rank 0 merges every rank's bounded sample into one of the same cap; the others only send theirs.
   std::vector<eval::SplitResult> splits;
@@ -74,20 +84,23 @@ void write_outputs(TrainingSession::State& s, RunEnd end) {
     splits.push_back(
         {"test", s.ranks->merged_sample(*s.test.buffer, "test", s.config.seed + 1), s.test.metrics.get(), s.test.epoch});
   }
-  if (!s.ranks->is_writer()) return;
+  if (!s.ranks->is_writer()) return 0;
+  int plots = 0;
   try {
-    eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end), {/*memory=*/false},
-                              s.data.ids.empty() ? nullptr : &s.data.ids);
+    plots += count_plots(eval::write_final_outputs(s.layout, s.data.target_names, splits, run_summary(s, end),
+                                                   {/*memory=*/false, /*report=*/false},
+                                                   s.data.ids.empty() ? nullptr : &s.data.ids));
   } catch (const std::exception& e) {
     // A plotting failure must not cost the run: checkpoints and CSVs are already on disk.
     log::error("final plots: ", e.what());
   }
-  if (end != RunEnd::completed && end != RunEnd::early_stopped) return;  // a stopped run leaves at once
+  if (end != RunEnd::completed && end != RunEnd::early_stopped) return plots;  // a stopped run leaves at once
   try {
-    write_importance(s);
+    plots += write_importance(s);
   } catch (const std::exception& e) {
     log::error("feature importance: ", e.what());
   }
+  return plots;
 }
 
 int64_t bytes_of(const torch::Tensor& t) { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; }
@@ -117,11 +130,15 @@ int64_t data_bytes(const data::PreparedData& d) {
 }
 
 void write_final_stage(TrainingSession::State& s, RunEnd end) {
-  write_outputs(s, end);
+  int plots = write_outputs(s, end);
+  // Every figure the stage drew, memory.png included, in one true count.
+  const auto report_plots = [&] {
+    if (s.ranks->is_writer()) log::info("plots: wrote ", plots, " files under ", s.layout.plots().string());
+  };
   s.val.buffer->clear();
   s.test.buffer->clear();
   monitor::release_cached_memory();
-  if (!s.monitor) return;
+  if (!s.monitor) return report_plots();
   s.monitor->stop();
   s.monitor->set_known_bytes("model_state", model_state_bytes(*s.model, *s.optimizer));
   if (s.ranks->distributed()) {
@@ -129,7 +146,7 @@ void write_final_stage(TrainingSession::State& s, RunEnd end) {
     const auto reports = s.ranks->gather_to_writer("memory_report", s.monitor->report());
     if (!s.ranks->is_writer()) {
       log::info(s.monitor->verdict_line());
-      return;
+      return report_plots();
     }
     write_file_atomically(s.layout.memory_report(), combine_rank_reports(reports).dump(2) + "\n");
   } else {
@@ -137,10 +154,14 @@ void write_final_stage(TrainingSession::State& s, RunEnd end) {
   }
   try {
     eval::write_memory_curve(s.layout.memory_csv(s.ranks->rank(), s.ranks->world_size()), s.layout.plot("memory"));
+    ++plots;
   } catch (const std::exception& e) {
     log::error("memory plot: ", e.what());
   }
-  log::info(s.monitor->verdict_line(), "; cache trims: ", monitor::trim_count());
+  report_plots();
+  log::info(s.monitor->verdict_line(), "; cache trims: ", monitor::trim_count(), " process-wide (",
+            s.monitor->report().value("alarm_trims", 0), " on memory alarms; memory_report.json \"trims\", "
+            "\"alarm_trims\")");
 }
 
 }  // namespace safetrain::train

@@ -35,7 +35,8 @@ fs::path create_run_dir(const std::string& output_dir, const std::string& run_na
   return dir;
 }
 
-MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to) {
+MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to, std::vector<std::string> target_names)
+    : targets_(std::move(target_names)) {
   std::vector<std::string> kept;
   if (keep_epochs_up_to >= 0 && fs::exists(csv)) {
     std::ifstream in(csv);
@@ -55,6 +56,7 @@ MetricsLog::MetricsLog(const fs::path& csv, int64_t keep_epochs_up_to) {
   file_ = std::make_unique<CheckedFile>(csv, CheckedFile::Mode::kTruncate);
   std::string text;
   for (const char* column : kMetricsColumns) text += (text.empty() ? "" : ",") + std::string(column);
+  for (const auto& column : metrics_target_columns(targets_)) text += "," + column;
   text += "\n";
   for (const auto& line : kept) text += line + "\n";
   file_->write(text);
@@ -71,10 +73,20 @@ void MetricsLog::append(const EpochRecord& r) {
     return out.str();
   };
   char line[512];
-  std::snprintf(line, sizeof line, "%lld,%.9g,%s,%s,%s,%.9g,%s,%.3f,%.1f,%.1f\n", static_cast<long long>(r.epoch),
+  std::snprintf(line, sizeof line, "%lld,%.9g,%s,%s,%s,%.9g,%s,%.3f,%.1f,%.1f", static_cast<long long>(r.epoch),
                 r.train_loss, optional(r.val_loss).c_str(), optional(r.val_mae).c_str(), optional(r.val_r2).c_str(),
                 r.lr, optional(r.grad_norm).c_str(), r.seconds, r.samples_per_s, r.rss_mb);
-  file_->write(line);
+  std::string text = line;
+  // Per-target cells only for a validated epoch with one figure per target; else empty cells.
+  const auto per_target = [&](const std::vector<double>& values) {
+    for (size_t t = 0; t < targets_.size(); ++t) {
+      text += ",";
+      if (values.size() == targets_.size()) text += optional(values[t]);
+    }
+  };
+  per_target(r.val_mae_targets);
+  per_target(r.val_r2_targets);
+  file_->write(text + "\n");
   file_->sync();
 }
 

@@ -137,9 +137,12 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   s.ranks->combine(eval, *s.val.metrics);  // exact metrics over every rank's rows
   s.val.epoch = record.epoch;
   record.validated = true;
-  record.val_loss = eval.loss;
+  // One definition of each figure (run_layout.hpp): the same numbers reach metrics.csv, metrics.json and the log.
+  record.val_loss = s.val.metrics->loss();
   record.val_mae = s.val.metrics->mean_mae();
   record.val_r2 = s.val.metrics->mean_r2();
+  record.val_mae_targets = s.val.metrics->mae();
+  record.val_r2_targets = s.val.metrics->r2();
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
   record.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::nullopt;
@@ -150,15 +153,27 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
 namespace safetrain::train {
 namespace {
 
+// "loss L (MSE, standardised targets), mean r2 R; t1 mae .. r2 ..; t2 ...": the averaged figures in the loss's
+// units (run_layout.hpp), then each target in its own units, since an average across units says little.
+std::string figures_line(const eval::StreamingMetrics& m, const config::Config& c) {
+  std::ostringstream line;
+  line << "loss " << m.loss() << " (" << loss_units(c.data.split.standardize_targets) << "), mean mae " << m.mean_mae()
+       << " (same units), mean r2 " << m.mean_r2();
+  const auto mae = m.mae(), r2 = m.r2();
+  for (size_t t = 0; t < mae.size(); ++t) {
+    line << "; " << m.target_names()[t] << " mae " << mae[t] << " r2 " << r2[t];
+  }
+  line << " (each in its own units)";
+  return line.str();
+}
+
 std::string summary_line(const TrainingSession::State& s, RunEnd end, double seconds) {
   const auto* best = s.callbacks.find<CheckpointCallback>();
   std::ostringstream summary;
   summary << "safetrain: " << run_end_name(end) << " after " << s.counters.epochs_completed << " epochs in "
           << format_duration(seconds) << "; best " << name_of(s.config.training.monitor) << " "
           << (best ? best->best_metric() : NAN) << " (epoch " << (best ? best->best_epoch() : -1) << ")";
-  if (s.test.epoch >= 0) {
-    summary << "; test mse " << s.test.metrics->loss() << " (target units) r2 " << s.test.metrics->mean_r2();
-  }
+  if (s.test.epoch >= 0) summary << "; test " << figures_line(*s.test.metrics, s.config);
   summary << "; run " << s.layout.root().string();
   return summary.str();
 }
@@ -174,22 +189,46 @@ void warn_if_still_improving(const TrainingSession::State& s, RunEnd end) {
 
 }  // namespace
 
-// The final test uses the best weights, as Lightning's trainer.test(ckpt_path="best").
-void TrainingSession::run_test() {
+// The final figures use the best weights, as Lightning's trainer.test(ckpt_path="best"). The kept epoch comes from
+// the checkpoint callback's state, which every rank shares, so ranks agree on what they evaluate.
+int64_t TrainingSession::load_kept_weights() {
   auto& s = *state_;
-  s.callbacks.call(&Callback::on_test_start, *s.context);
   if (fs::exists(s.layout.best_checkpoint() / "model.pt")) {
     models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
   }
   s.ranks->broadcast_module(*s.model);  // rank 0's best weights, also where the other ranks cannot read them
   const auto* best = s.callbacks.find<CheckpointCallback>();
-  s.test.epoch = best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
+  return best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
+}
+
+// Validation plots, predictions/val.csv and metrics.json's "val" must show the model the run keeps: when the
+// last complete validation is not the best epoch's (another epoch's, or none: a stop cut it short), validation
+// runs again with the best weights (the same rows in the same order, so its figures equal that epoch's row of
+// metrics.csv). Returns the kept epoch.
+int64_t TrainingSession::validate_kept_model() {
+  auto& s = *state_;
+  const int64_t kept = load_kept_weights();
+  const bool kept_is_saved = fs::exists(s.layout.best_checkpoint() / "model.pt");
+  if (kept > 0 && kept_is_saved && s.val.epoch != kept) {
+    log::info("validation: again with the kept weights of epoch ", kept, " (the last complete validation was ",
+              s.val.epoch >= 0 ? "epoch " + std::to_string(s.val.epoch) : std::string("cut short"),
+              "), for the final validation predictions and plots");
+    auto pass = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
+                         *s.val.metrics, *s.val.buffer, kept, s.val.pieces);
+    s.ranks->combine(pass, *s.val.metrics);
+    s.val.epoch = kept;
+  }
+  return kept;
+}
+
+void TrainingSession::run_test(int64_t kept_epoch) {
+  auto& s = *state_;
+  s.callbacks.call(&Callback::on_test_start, *s.context);
+  s.test.epoch = kept_epoch;
   auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
                        *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
   s.ranks->combine(test, *s.test.metrics);
-  log::info("test: loss ", test.loss, " (as trained)  mse ", s.test.metrics->loss(), "  mae ",
-            s.test.metrics->mean_mae(), " (target units)  r2 ", s.test.metrics->mean_r2(), " over ", test.samples,
-            " rows");
+  log::info("test: ", test.samples, " rows; ", figures_line(*s.test.metrics, s.config));
   s.callbacks.call(&Callback::on_test_end, *s.context);
 }
 
@@ -211,8 +250,12 @@ RunOutcome TrainingSession::run() {
   if (interrupted) {
     log::warn(run_end_name(outcome.end), ": writing what exists");
     s.callbacks.call(&Callback::on_stop, *s.context, outcome.end);
-  } else if (s.test_loader) {
-    run_test();
+    // After Ctrl-C too the plots show the kept model (one bounded pass); not after a memory alarm or an OOM,
+    // where another pass could meet the same wall.
+    if (outcome.end == RunEnd::signal) validate_kept_model();
+  } else {
+    const int64_t kept = validate_kept_model();
+    if (s.test_loader) run_test(kept);
   }
   if (s.options.write_final_stage) write_final_stage(s, outcome.end);
   // A signal or an alarm during the final test or plots still decides the exit code: never "completed".

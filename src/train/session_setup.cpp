@@ -166,8 +166,11 @@ void make_meters(TrainingSession::State& s) {
   const int64_t targets = static_cast<int64_t>(s.data.target_names.size());
   s.val.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_validation_outputs, targets, c.seed);
   s.test.buffer = std::make_unique<eval::OutputBuffer>(c.memory.max_test_outputs, targets, c.seed + 1);
-  s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
-  s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names);
+  // The averaged figures are in the loss's units (run_layout.hpp): each target divided by its training std.
+  const auto std = s.data.target_scaler.std.to(torch::kDouble).contiguous().flatten();
+  const std::vector<double> scales(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
+  s.val.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names, scales);
+  s.test.metrics = std::make_unique<eval::StreamingMetrics>(s.data.target_names, scales);
   s.val.pieces = {c.training.on_oom, 0, c.debug.inject_eval_oom, "validation"};
   s.test.pieces = {c.training.on_oom, 0, false, "test"};
 }
@@ -239,6 +242,16 @@ void build_model(TrainingSession::State& s, const std::optional<infer::Checkpoin
   s.ranks->attach_parameters(s.model->parameters(), c.training.ddp_bucket_mb);
 }
 
+// A run that fails before training (bad data, a model that does not fit) leaves no directory behind: an empty
+// one would push the retry to <name>-2. Only a directory this session created; a resumed run's stays.
+void discard_new_run_dir(TrainingSession::State& s) {
+  if (!s.options.run_dir.empty() || !s.ranks->is_writer() || s.layout.root().empty()) return;
+  if (s.monitor) s.monitor->stop();  // it writes memory.csv there
+  s.run_lock.reset();
+  std::error_code ignored;
+  fs::remove_all(s.layout.root(), ignored);
+}
+
 }  // namespace
 
 TrainingSession::TrainingSession(Config config, SessionOptions options)
@@ -275,16 +288,22 @@ void TrainingSession::setup() {
     s.monitor = std::make_unique<monitor::MemoryMonitor>(options);
     s.monitor->start();
   }
-  check_memory_forecast(s);
-  load_data(s);
-  build_model(s, resume);
+  try {
+    check_memory_forecast(s);
+    load_data(s);
+    build_model(s, resume);
+  } catch (...) {
+    discard_new_run_dir(s);
+    throw;
+  }
   GradScalerOptions scaler_options;
   scaler_options.enabled = s.precision.loss_scaling;
   s.scaler = std::make_unique<GradScaler>(scaler_options);
   s.callbacks = default_callbacks(c, *s.optimizer, {s.ranks->rank(), s.ranks->is_writer()});
   if (s.ranks->distributed()) s.callbacks.add(std::make_unique<DistributedCallback>(*s.ranks));
   s.context = std::make_unique<FitContext>(FitContext{c, s.layout, s.monitor.get(), *s.model, s.device, s.counters,
-                                                      [&s](const fs::path& dir) { s.save(dir); }});
+                                                      [&s](const fs::path& dir) { s.save(dir); },
+                                                      s.data.target_names});
   if (resume) s.load_components(*resume);
   make_meters(s);
 }

@@ -48,8 +48,10 @@ TEST(ColumnRoles, IdsAreCarriedIntoPredictionsAndTextColumnsSkipped) {
   ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
   const auto rows = read_lines(dir / "out.csv");
   ASSERT_EQ(rows.size(), 401u);
-  EXPECT_EQ(rows[0], "row_id,mol_id,target_logp_pred,target_weight_pred");
-  EXPECT_EQ(rows[1].rfind("0,MOL1000,", 0), 0u) << rows[1];
+  // The training table itself: each row's split, and the true values beside the predictions.
+  EXPECT_EQ(rows[0], "row_id,split,mol_id,target_logp_true,target_logp_pred,target_weight_true,target_weight_pred");
+  EXPECT_EQ(rows[1].rfind("0,", 0), 0u) << rows[1];
+  EXPECT_NE(rows[1].find(",MOL1000,"), std::string::npos) << rows[1];
 }
 
 TEST(ColumnRoles, TextInATargetIsAnErrorNamingTheCell) {

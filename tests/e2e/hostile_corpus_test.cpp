@@ -304,5 +304,5 @@ TEST(HostileCorpus, NoOutputDestroysWhatItNames) {
   const auto piped = run({"predict", "--checkpoint", checkpoint.string(), "--input", rows.string(), "--output",
                           "/dev/stdout"});
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
-  EXPECT_EQ(piped.out.rfind("row_id,t1_pred\n", 0), 0u) << "the rows, and only they, on stdout:\n" << piped.out;
+  EXPECT_EQ(piped.out.rfind("row_id,split,t1_true,t1_pred\n", 0), 0u) << "the rows, and only they, on stdout:\n" << piped.out;
 }

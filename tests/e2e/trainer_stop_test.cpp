@@ -175,6 +175,12 @@ TEST(Resume, ASignalDuringValidationDropsThatEpochAndResumeEqualsUninterrupted) 
   ASSERT_EQ(cut.exit_code, 130) << cut.err;
   EXPECT_NE(cut.err.find("validation of epoch 2 stopped after "), std::string::npos) << cut.err;
   EXPECT_EQ(read_lines(dir / "runs/cut/metrics.csv").size(), 2u) << "only epoch 1 is recorded";
+  // The cut pass is never shown; the final validation artefacts come from the kept model (epoch 1). They
+  // were missing when a signal landed in validation (CI's CleanStop failure).
+  EXPECT_NE(cut.err.find("validation: again with the kept weights of epoch 1 (the last complete validation was cut short)"),
+            std::string::npos) << cut.err;
+  EXPECT_TRUE(fs::exists(dir / "runs/cut/predictions/val.csv"));
+  EXPECT_TRUE(fs::exists(dir / "runs/cut/plots/val_scatter_grid.png"));
   const auto resumed =
       run({"trainer", "--resume", (dir / "runs/cut").string(), "--set", "debug.sigint_at_validation=0"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;

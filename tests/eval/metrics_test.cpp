@@ -116,3 +116,19 @@ TEST(StreamingMetrics, MetricsWithBufferCapTenEqualMetricsWithNoCap) {
   EXPECT_EQ(run(10), run(2000));
   EXPECT_EQ(run(0), run(2000));
 }
+
+TEST(StreamingMetrics, AveragesAreInTheLossUnitsWhenTargetsHaveScales) {
+  // Two targets in different units: the averaged loss and MAE divide each by its scale (the training std), so a
+  // target in thousands does not drown the other; the per-target figures stay in their own units.
+  const auto target = torch::tensor({{1.0, 1000.0}, {2.0, 3000.0}, {3.0, 2000.0}}, torch::kDouble);
+  const auto pred = target + torch::tensor({{0.5, 100.0}, {-0.5, -100.0}, {0.5, 100.0}}, torch::kDouble);
+  StreamingMetrics m({"small", "large"}, {0.5, 1000.0});
+  m.update(pred, target);
+  EXPECT_NEAR(m.mse()[1], 10000.0, 1e-9);
+  EXPECT_NEAR(m.mae()[0], 0.5, 1e-12);
+  EXPECT_NEAR(m.loss(), (0.25 / 0.25 + 10000.0 / 1e6) / 2, 1e-12);
+  EXPECT_NEAR(m.mean_mae(), (0.5 / 0.5 + 100.0 / 1000.0) / 2, 1e-12);
+  EXPECT_EQ(m.to_json()["targets"]["large"]["scale"], 1000.0);
+  EXPECT_THROW(StreamingMetrics({"a"}, {0.0}), std::invalid_argument);
+  EXPECT_THROW(StreamingMetrics({"a", "b"}, {1.0}), std::invalid_argument);
+}

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -260,4 +261,56 @@ TEST(MemoryCurve, EveryPhaseGetsItsOwnColour) {
     colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
   }
   EXPECT_EQ(colours.size(), phases.size()) << "phases sharing a band colour cannot be told apart";
+}
+
+namespace {
+// Each phase's band colour in a memory.png drawn from `phases` in this order, 10 samples each.
+std::map<std::string, unsigned> band_colours(const fs::path& dir, const std::string& name,
+                                             const std::vector<std::string>& phases) {
+  const auto csv = dir / (name + ".csv"), png = dir / (name + ".png");
+  {
+    std::ofstream out(csv);
+    out << "t_s,rss_mb,phase,event\n";
+    for (size_t i = 0; i < phases.size() * 10; ++i) out << i << ",300," << phases[i / 10] << ",\n";
+  }
+  write_memory_curve(csv, png);
+  const Image image = read_png(png);
+  const double last = static_cast<double>(phases.size() * 10 - 1), t_lo = -0.05 * last, t_hi = last * 1.05;
+  std::map<std::string, unsigned> colours;
+  for (size_t k = 0; k < phases.size(); ++k) {
+    const double t = 10.0 * k + 5;
+    const int x = static_cast<int>(image.width * (0.1 + 0.6 * (t - t_lo) / (t_hi - t_lo)));
+    const unsigned char* p = image.at(x, static_cast<int>(image.height * 0.6));
+    colours[phases[k]] = p[0] << 16 | p[1] << 8 | p[2];
+  }
+  return colours;
+}
+}  // namespace
+
+TEST(MemoryCurve, APhaseHasTheSameColourInEveryRun) {
+  // Regression: colours went by order of appearance, so "train" changed colour between a run that pruned
+  // descriptors first and one that did not.
+  const auto dir = scratch_dir("memory_phase_colours");
+  const auto a = band_colours(dir, "a", {"load", "descriptors", "build", "train", "validate"});
+  const auto b = band_colours(dir, "b", {"build", "train", "validate", "test", "plot"});
+  for (const char* phase : {"build", "train", "validate"}) EXPECT_EQ(a.at(phase), b.at(phase)) << phase;
+}
+
+TEST(LossCurve, TheLegendNeverCoversTheCurve) {
+  // Regression: the legend sat inside the top-right corner, over the curve of a loss that ends high there.
+  const auto dir = scratch_dir("loss_legend");
+  std::vector<EpochRow> rising, falling;
+  for (int e = 1; e <= 30; ++e) {
+    rising.push_back({e, 1.0 + 0.1 * e, NAN});
+    falling.push_back({e, 4.0 - 0.1 * e, NAN});
+  }
+  write_loss_curve(rising, dir / "rising.png");
+  write_loss_curve(falling, dir / "falling.png");
+  const auto is_train_blue = [](const unsigned char* p) { return p[2] > 150 && p[0] < 90 && p[1] < 140; };
+  const auto blue_rising = count_pixels(read_png(dir / "rising.png"), is_train_blue);
+  const auto blue_falling = count_pixels(read_png(dir / "falling.png"), is_train_blue);
+  ASSERT_GT(blue_falling, 200u) << blue_rising;
+  // The same line drawn mirrored: as much of it shows wherever it ends.
+  EXPECT_GT(static_cast<double>(blue_rising), 0.98 * static_cast<double>(blue_falling))
+      << blue_rising << " vs " << blue_falling;
 }

@@ -23,7 +23,7 @@ struct FakeRun {
   Counters counters;
   std::vector<fs::path> saved;
   FitContext context{config, layout, nullptr, *model, torch::kCPU, counters,
-                     [this](const fs::path& dir) { saved.push_back(dir); }};
+                     [this](const fs::path& dir) { saved.push_back(dir); }, {"y"}};
 };
 
 EpochRecord epoch_with(int64_t epoch, double monitored) {
@@ -142,8 +142,13 @@ TEST(Session, AUserCallbackSeesEveryHookInOrderAndGradNormIsLogged) {
   std::string header, row;
   std::getline(csv, header);
   std::getline(csv, row);
-  EXPECT_EQ(header, "epoch,train_loss,val_loss,val_mae,val_r2,lr,grad_norm,seconds,samples_per_s,rss_mb");
-  EXPECT_EQ(std::count(row.begin(), row.end(), ','), 9) << row;
+  // The fixed columns, then each target's validation MAE and R² (the synthetic arm's six targets).
+  std::string expected_header = "epoch,train_loss,val_loss,val_mae,val_r2,lr,grad_norm,seconds,samples_per_s,rss_mb";
+  for (const char* figure : {"val_mae_", "val_r2_"}) {
+    for (const char* t : {"x", "y", "z", "roll", "pitch", "yaw"}) expected_header += std::string(",") + figure + t;
+  }
+  EXPECT_EQ(header, expected_header);
+  EXPECT_EQ(std::count(row.begin(), row.end(), ','), 9 + 12) << row;
   const auto cells = [&] {
     std::vector<std::string> out;
     std::stringstream in(row);

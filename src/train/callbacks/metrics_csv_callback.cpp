@@ -8,7 +8,7 @@ namespace safetrain::train {
 
 void MetricsCsvCallback::on_fit_start(FitContext& c) {
   const int64_t keep = c.counters.epochs_completed > 0 ? c.counters.epochs_completed : -1;
-  log_ = std::make_unique<MetricsLog>(c.layout.metrics_csv(), keep);
+  log_ = std::make_unique<MetricsLog>(c.layout.metrics_csv(), keep, c.target_names);
 }
 
 void MetricsCsvCallback::on_train_epoch_end(FitContext&, EpochRecord& record) {

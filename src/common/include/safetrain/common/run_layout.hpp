@@ -3,6 +3,7 @@
 // place: the trainer writes through it, plot_run and the tests read through it.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace safetrain {
 
@@ -46,8 +47,31 @@ class RunLayout {
   std::filesystem::path root_;
 };
 
-// metrics.csv: one row per epoch, these columns in this order (empty cell = not measured that epoch).
+// metrics.csv: one row per epoch, these columns in this order (empty cell = not measured that epoch), then
+// metrics_target_columns. Every figure below has one definition, the same in metrics.csv, metrics.json
+// ("loss", "mean_mae", "mean_r2" of each split), the log and the plots:
+//   loss     MSE of the targets in the units the model trains on (standardised by the training split's
+//            mean and std when data.standardize_targets), averaged over targets: the training loss itself
+//   mae      the mean over targets of each target's MAE in those same units (divided by its training std when
+//            the targets are standardised)
+//   r2       the mean over targets of each target's R²
+// Per-target figures (val_mae_<t>, val_r2_<t>, metrics.json "targets") are in the target's own units.
 inline constexpr const char* kMetricsColumns[] = {"epoch", "train_loss", "val_loss", "val_mae", "val_r2",
                                                   "lr",    "grad_norm",  "seconds",  "samples_per_s", "rss_mb"};
+// The per-target columns after kMetricsColumns: val_mae_<t>, val_r2_<t> for each target, in order.
+inline std::vector<std::string> metrics_target_columns(const std::vector<std::string>& targets) {
+  std::vector<std::string> columns;
+  for (const auto& t : targets) columns.push_back("val_mae_" + t);
+  for (const auto& t : targets) columns.push_back("val_r2_" + t);
+  return columns;
+}
+// The name of the loss (and of the averaged MAE's units) for metrics.json "loss_units", the log and the plots.
+inline std::string loss_units(bool standardized_targets) {
+  return standardized_targets ? "MSE, standardised targets" : "MSE, target units";
+}
+// What metrics.json's averaged figures are ("averages"), as the comment above says.
+inline constexpr const char* kAveragedFigures =
+    "loss: MSE averaged over targets, in the units of loss_units (the training loss); mean_mae: mean over targets of "
+    "MAE in those units; mean_r2: mean over targets of R2; targets: each target in its own units";
 
 }  // namespace safetrain

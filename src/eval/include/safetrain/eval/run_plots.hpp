@@ -17,6 +17,7 @@ namespace safetrain::eval {
 // or key) is rethrown. Returns the files written.
 struct RedrawOptions {
   bool memory = true;  // the trainer draws memory.png itself, after its monitor has stopped
+  bool report = true;  // log "plots: wrote N files" (the trainer logs its own total, with memory and importance)
 };
 std::vector<std::filesystem::path> redraw_run(const std::filesystem::path& run_dir, const RedrawOptions& options = {});
 

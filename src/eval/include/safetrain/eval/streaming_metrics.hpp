@@ -12,7 +12,9 @@ namespace safetrain::eval {
 
 class StreamingMetrics {
  public:
-  explicit StreamingMetrics(std::vector<std::string> target_names);
+  // `scales`: each target's unit in the training loss (its training std when targets are standardised); the
+  // averaged figures (loss, mean_mae) divide by them so targets in different units count alike. Empty = all 1.
+  explicit StreamingMetrics(std::vector<std::string> target_names, std::vector<double> scales = {});
 
   // pred and target are [n, T] (or [n] when T == 1), any device and dtype;
   // they are detached and copied to CPU double internally.
@@ -20,11 +22,12 @@ class StreamingMetrics {
   void reset();
 
   int64_t count() const;                 // samples seen
-  double loss() const;                   // MSE over all elements (= torch MSELoss, mean)
-  std::vector<double> mse() const;       // per target
-  std::vector<double> mae() const;       // per target
+  // The run's loss (run_layout.hpp): mean over targets of mse / scale² (= torch MSELoss on scaled values).
+  double loss() const;
+  std::vector<double> mse() const;       // per target, own units
+  std::vector<double> mae() const;       // per target, own units
   std::vector<double> r2() const;        // per target; 1 - SSE/SST (constant target: 1 if exact, else 0)
-  double mean_mae() const;
+  double mean_mae() const;               // mean over targets of mae / scale
   double mean_r2() const;
   // {"count":..,"loss":..,"mean_mae":..,"mean_r2":..,"targets":{"x":{"mse":..,"mae":..,"r2":..},...}}
   nlohmann::json to_json() const;
@@ -50,6 +53,7 @@ class StreamingMetrics {
     double target_m2 = 0.0;
   };
   std::vector<std::string> names_;
+  std::vector<double> scales_;
   std::vector<TargetAccumulator> targets_;
   int64_t count_ = 0;
 };

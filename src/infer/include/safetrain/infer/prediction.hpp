@@ -25,6 +25,8 @@ struct PredictOptions {
   int64_t batch_rows = 4096;
 };
 
+inline constexpr const char* kPredictionSplitNames[] = {"train", "val", "test"};  // Predictions::split_of_row
+
 struct Predictions {
   std::vector<std::string> target_names;
   torch::Tensor values;               // [predicted rows, targets], float32, CPU, in the targets' units
@@ -36,6 +38,14 @@ struct Predictions {
   // (rows whose target is missing are not scored: `unscored_rows`).
   std::optional<eval::StreamingMetrics> metrics;
   int64_t unscored_rows = 0;
+  torch::Tensor truth;               // [predicted rows, targets] the input's target values (NaN = missing); undefined
+                                     // when the input lacks a target
+  std::vector<double> target_scales;  // the training std per target: the averaged figures' units (run_layout.hpp)
+  // When the input is the training table (training_splits.hpp): how it was recognised, each predicted row's split
+  // (0 train, 1 val, 2 test, -1 none) and each split's metrics.
+  std::string training_table;
+  std::vector<int8_t> split_of_row;
+  std::vector<std::pair<std::string, eval::StreamingMetrics>> split_metrics;
 };
 
 // How to read an input CSV for this checkpoint: its id and ignored columns, its features required numeric.
@@ -51,7 +61,9 @@ torch::Tensor predict_values(const InferenceModel& loaded, const torch::Tensor& 
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,
                           const PredictOptions& options);
 
-// row_id,[<id column>,...]<name>_pred,... one row per predicted row, written atomically.
+// row_id,[split,][<id column>,...]<name>_pred,... one row per predicted row, written atomically; with the
+// input's true values beside the predictions (<name>_true,<name>_pred) when the input holds the targets, and the
+// trainer's split of each row when the input is the training table.
 void write_prediction_rows(const Predictions& predictions, const std::filesystem::path& csv);
 
 // What predict says after writing its rows: the skipped rows (drop_rows) and the metrics, one line each.

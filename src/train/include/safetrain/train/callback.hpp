@@ -47,7 +47,8 @@ struct Counters {
 struct EpochRecord {
   int64_t epoch = 0;  // 1-based, as printed
   double train_loss = NAN;
-  std::optional<double> val_loss, val_mae, val_r2, grad_norm;
+  std::optional<double> val_loss, val_mae, val_r2, grad_norm;  // the averaged figures of run_layout.hpp
+  std::vector<double> val_mae_targets, val_r2_targets;          // per target, own units (when validated)
   double lr = 0, seconds = 0, samples_per_s = 0, loader_wait_fraction = 0, rss_mb = 0;
   double monitored = NAN;  // the training.monitor metric this epoch; NaN when it was not measured
   int64_t batches = 0;     // training batches planned this epoch
@@ -71,6 +72,7 @@ struct FitContext {
   torch::Device device;
   Counters& counters;
   std::function<void(const std::filesystem::path&)> save_checkpoint;
+  std::vector<std::string> target_names;  // metrics.csv's per-target columns
 };
 
 class Callback {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace safetrain {
 class CheckedFile;
@@ -21,12 +22,15 @@ std::filesystem::path create_run_dir(const std::string& output_dir, const std::s
 // IoError / DiskFullError naming metrics.csv (checked_write.hpp).
 class MetricsLog {
  public:
-  MetricsLog(const std::filesystem::path& csv, int64_t keep_epochs_up_to = -1);
+  MetricsLog(const std::filesystem::path& csv, int64_t keep_epochs_up_to = -1,
+             std::vector<std::string> target_names = {});
   ~MetricsLog();
-  void append(const EpochRecord& row);  // the columns of kMetricsColumns (run_layout.hpp)
+  // The columns of kMetricsColumns, then metrics_target_columns(target_names) (run_layout.hpp).
+  void append(const EpochRecord& row);
 
  private:
   std::unique_ptr<CheckedFile> file_;
+  std::vector<std::string> targets_;
 };
 
 }  // namespace safetrain::train

@@ -54,7 +54,11 @@ class TrainingSession {
  private:
   // Why the pass was cut short (a signal, an alarm, out of memory), or nothing when the epoch's validation is recorded.
   std::optional<RunEnd> validate_epoch(EpochRecord& record);
-  void run_test();
+  // The kept model (checkpoints/best) for everything final: validation again when best is not the last
+  // validated epoch, then the test. Returns the kept epoch.
+  int64_t load_kept_weights();
+  int64_t validate_kept_model();
+  void run_test(int64_t kept_epoch);
   std::unique_ptr<State> state_;
 };
 
