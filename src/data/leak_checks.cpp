@@ -75,8 +75,8 @@ std::vector<LeakFinding> near_copies_of_targets(const PreparedData& data) {
   // Pearson r is unchanged by the standardisation the splits already carry; double sums for 0.999 to mean it.
   auto xs = x.narrow(0, 0, rows).to(torch::kDouble);
   auto ys = y.narrow(0, 0, rows).to(torch::kDouble);
-  xs = xs - xs.mean(0);
-  ys = ys - ys.mean(0);
+  xs.sub_(xs.mean(0));  // in place: the sample is the check's only copy of the rows
+  ys.sub_(ys.mean(0));
   const auto r = (xs.t().matmul(ys) / torch::outer(xs.norm(2, 0), ys.norm(2, 0))).contiguous();
   const auto* p = r.data_ptr<double>();
   for (int64_t f = 0; f < r.size(0); ++f) {

@@ -34,14 +34,21 @@ std::string keys_for(const std::string& phase) {
   if (phase == "load" || phase == "descriptors") {
     return "data.storage: mmap (the table stays in file pages), fewer columns (data.features, data.ignore_columns)";
   }
-  return "training.batch_size (check_system --config names the largest that fits), training.precision 16, "
-         "a smaller model, or data.storage: mmap";
+  return "training.batch_size (check_system --config names the largest that fits), training.precision 16, a smaller "
+         "model (model.hidden, model.mlp_layers, model.d_model, model.num_layers), or data.storage: mmap";
 }
 
-[[noreturn]] void refuse(const models::PhaseForecast& phase, int64_t need, int64_t have, const std::string& where) {
+struct Room {
+  int64_t free_bytes = 0, reserve_bytes = 0;
+  std::string where, reserve_key;  // e.g. "the host (/proc/meminfo MemAvailable)", "memory.min_free_mb"
+};
+
+[[noreturn]] void refuse(const models::PhaseForecast& phase, int64_t need, const Room& room) {
   std::ostringstream m;
   m << "memory forecast: the " << phase.phase << " phase needs ~" << models::format_mb(need) << " (" << phase.held
-    << "), " << where << " " << models::format_mb(have) << "; lower " << keys_for(phase.phase);
+    << "); " << room.where << " has " << models::format_mb(room.free_bytes) << " free";
+  if (room.reserve_bytes > 0) m << " and " << room.reserve_key << " keeps " << models::format_mb(room.reserve_bytes) << " of it";
+  m << "; lower " << keys_for(phase.phase);
   throw ResourceError(m.str());
 }
 
@@ -90,19 +97,22 @@ models::MemoryForecast forecast_for(const config::Config& c, const models::Table
 }
 
 void check_forecast_fits(const models::MemoryForecast& forecast, const config::Config& c, const std::string& device) {
+  // The first phase, in run order, that does not fit: where the run would fail.
   const auto reserve = static_cast<int64_t>(c.memory.min_free_mb * kBytesPerMb);
-  const auto& host = forecast.largest_host();
   const auto host_budget = models::current_budget("cpu");
-  if (host.host_bytes > host_budget.free_bytes - reserve) {
-    refuse(host, host.host_bytes, host_budget.free_bytes - reserve,
-           "more than the host has free (" + host_budget.source + ", less memory.min_free_mb):");
+  for (const auto& phase : forecast.phases) {
+    if (phase.host_bytes > host_budget.free_bytes - reserve) {
+      refuse(phase, phase.host_bytes, {host_budget.free_bytes, reserve, "the host (" + host_budget.source + ")",
+                                       "memory.min_free_mb"});
+    }
   }
   if (device == "cpu") return;
-  const auto& peak = forecast.largest_device();
   const auto budget = models::capped_by_device_budget(models::current_budget(device), c.memory.device_budget_mb);
-  if (peak.device_bytes > budget.free_bytes - reserve) {
-    refuse(peak, peak.device_bytes, budget.free_bytes - reserve,
-           "more than " + device + " has free (" + budget.source + ", memory.device_budget_mb, memory.min_free_mb):");
+  for (const auto& phase : forecast.phases) {
+    if (phase.device_bytes > budget.free_bytes - reserve) {
+      refuse(phase, phase.device_bytes,
+             {budget.free_bytes, reserve, device + " (" + budget.source + ", memory.device_budget_mb)", "memory.min_free_mb"});
+    }
   }
 }
 

@@ -72,8 +72,8 @@ const PhaseForecast& MemoryForecast::largest_device() const {
 std::vector<std::string> MemoryForecast::lines() const {
   std::vector<std::string> out;
   for (const auto& p : phases) {
-    std::string line = p.phase + ": host " + mb(p.host_bytes);
-    if (p.device_bytes > 0) line += ", device " + mb(p.device_bytes);
+    std::string line = p.phase + " ~" + mb(p.host_bytes) + " host";
+    if (p.device_bytes > 0) line += ", ~" + mb(p.device_bytes) + " device";
     out.push_back(line + " (" + p.held + ")");
   }
   return out;
@@ -108,18 +108,25 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   // Between training epochs, holding what training touched; tensors are streamed to the file one at a
   // time (infer/checkpoint.cpp), so the write itself adds no whole-model buffer.
   f.phases.push_back(phase("checkpoint", train.host_bytes, train.device_bytes, train.held + " + streamed write"));
-  // The test loads the best checkpoint: its weights are read into memory before they replace the model's.
-  const int64_t reload = s.on_cuda ? 0 : p.parameters;
-  const std::string reloaded = " + reloaded weights " + mb(p.parameters);
-  const int64_t test = held + reload + host_eval + p.loader + p.outputs;
-  f.phases.push_back(phase("test", test, eval_device, data + state + reloaded + eval_held));
-  // The figures come after the test and the plotting library's caches stay resident after them.
+  // After training (train/final_stage.cpp release_training_state) the gradients, the optimizer's moments and
+  // the training split are gone; the test loads the best checkpoint, whose weights are read into memory
+  // before they replace the model's.
+  const int64_t eval_data = static_cast<int64_t>(static_cast<double>(p.data) * (1.0 - s.train_fraction));
+  const int64_t weights = s.on_cuda ? 0 : p.parameters;
+  const int64_t final_held = eval_data + weights + kComputeWorkingBytes;
+  const std::string final_parts = "validation and test data " + mb(eval_data) + " + weights " + mb(p.parameters) +
+                                  " + compute buffers " + mb(kComputeWorkingBytes) + " + reloaded weights " +
+                                  mb(p.parameters);
+  const int64_t test = final_held + weights + host_eval + p.loader + p.outputs;
+  const int64_t device_weights = s.on_cuda ? p.parameters : 0;
+  f.phases.push_back(phase("test", test, s.on_cuda ? 2 * p.parameters + p.eval_activations : 0, final_parts + eval_held));
+  // The figures come after the test; the plotting library's caches stay resident after them.
   const int64_t plot = test + kPlotBytes;
-  f.phases.push_back(phase("plot", plot, device_state, data + state + reloaded + eval_held + " + plotting " + mb(kPlotBytes)));
-  if (s.importance) {  // after the figures (train/final_stage.cpp), in memory the test and the plots freed
-    f.phases.push_back(phase("importance", std::max(plot, held + reload + kPlotBytes + p.importance), device_state,
-                             data + state + reloaded + " + plotting " + mb(kPlotBytes) + " + batches " +
-                                 mb(p.importance)));
+  f.phases.push_back(phase("plot", plot, device_weights, final_parts + eval_held + " + plotting " + mb(kPlotBytes)));
+  if (s.importance) {  // after the figures, in memory the test and the plots freed
+    f.phases.push_back(phase("importance", std::max(plot, final_held + weights + kPlotBytes + p.importance),
+                             device_weights + (s.on_cuda ? p.importance : 0),
+                             final_parts + " + plotting " + mb(kPlotBytes) + " + batches " + mb(p.importance)));
   }
   return f;
 }

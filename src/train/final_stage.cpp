@@ -129,6 +129,15 @@ int64_t data_bytes(const data::PreparedData& d) {
   return bytes;
 }
 
+void release_training_state(TrainingSession::State& s) {
+  if (s.monitor) s.monitor->set_known_bytes("model_state", model_state_bytes(*s.model, *s.optimizer));
+  s.model->zero_grad(/*set_to_none=*/true);
+  s.optimizer->state().clear();
+  s.train_loader.reset();
+  s.data.train = {};
+  monitor::release_cached_memory();
+}
+
 void write_final_stage(TrainingSession::State& s, RunEnd end) {
   int plots = write_outputs(s, end);
   // Every figure the stage drew, memory.png included, in one true count.
@@ -140,7 +149,6 @@ void write_final_stage(TrainingSession::State& s, RunEnd end) {
   monitor::release_cached_memory();
   if (!s.monitor) return report_plots();
   s.monitor->stop();
-  s.monitor->set_known_bytes("model_state", model_state_bytes(*s.model, *s.optimizer));
   if (s.ranks->distributed()) {
     // Every rank's report goes to rank 0: per-rank peaks and growth, the worst rank's verdict.
     const auto reports = s.ranks->gather_to_writer("memory_report", s.monitor->report());

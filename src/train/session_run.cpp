@@ -247,6 +247,7 @@ RunOutcome TrainingSession::run() {
   }
   const bool interrupted = outcome.end != RunEnd::completed && outcome.end != RunEnd::early_stopped;
   warn_if_still_improving(s, outcome.end);
+  release_training_state(s);
   if (interrupted) {
     log::warn(run_end_name(outcome.end), ": writing what exists");
     s.callbacks.call(&Callback::on_stop, *s.context, outcome.end);

@@ -67,6 +67,10 @@ struct TrainingSession::State {
 
 // final_stage.cpp
 void write_final_stage(TrainingSession::State& s, RunEnd end);
+// Training is over and checkpoints/last is on disk: what only training needs (gradients, the optimizer's
+// moments, the training split and its loader) is released, so the test, the plots and importance run
+// below training's peak. The model state's size is recorded for the memory report first.
+void release_training_state(TrainingSession::State& s);
 // Bytes of the split tensors (x, y, row ids): the "data" part of the memory report.
 int64_t data_bytes(const data::PreparedData& d);
 

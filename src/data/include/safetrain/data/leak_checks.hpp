@@ -13,9 +13,9 @@ namespace safetrain::data {
 // |Pearson r| between a feature and a target on the training rows at or above which the feature is a leak.
 inline constexpr double kLeakCorrelation = 0.999;
 // Cells of the training split read for the correlations at most (a prefix of its rows, which are in random order
-// for a seeded split): the figure is steady long before that, and the double copies stay ~16 MB (mmap runs
-// promise a small anonymous footprint).
-inline constexpr int64_t kLeakSampleCells = int64_t{1} << 20;
+// for a seeded split): the figure is steady long before that, and the one double copy stays ~2 MB, under the
+// load phase's forecast (a 16 MB copy once raised the load peak of a 100k-row table by half).
+inline constexpr int64_t kLeakSampleCells = int64_t{1} << 18;
 // Rows judged for an id column at most (a prefix of the rows given, put in source order): a counter is monotone
 // on any subset, and a column that is not one fails within a few rows.
 inline constexpr int64_t kIdSampleRows = int64_t{1} << 17;

@@ -13,8 +13,9 @@
 namespace safetrain::models {
 
 // PLplot with its cairo PNG driver: the font cache and the image surfaces of one figure (measured). Most of
-// it stays resident after the first figure, so the phases after the plots hold it too: the documented
-// margin by which the final stage may stand above training.
+// it stays resident after the first figure, so the phases after the plots hold it too. With one copy of the
+// weights (the test reloads the best checkpoint) and the kept outputs (memory.max_*_outputs) it is the
+// documented margin by which the final stage may stand above training.
 inline constexpr int64_t kPlottingBytes = int64_t{26} * 1024 * 1024;
 
 struct TableShape {
@@ -50,7 +51,8 @@ struct MemoryForecast {
   int64_t data_bytes = 0;
   const PhaseForecast& largest_host() const;
   const PhaseForecast& largest_device() const;
-  // One line per phase, for the trainer's first lines and check_system.
+  // One line per phase, e.g. "train ~49.5 MB host (data 27.5 MB + ...)", for the trainer's first lines and
+  // check_system.
   std::vector<std::string> lines() const;
 };
 
