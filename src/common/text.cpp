@@ -130,4 +130,14 @@ std::string excerpt(std::string_view text, std::size_t max_chars) {
   return escape_control(text.substr(0, max_chars)) + "...";
 }
 
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace safetrain::text

@@ -31,7 +31,4 @@ class CsvTable {
   std::vector<size_t> line_numbers_;  // file line of each row, for messages
 };
 
-// One CSV field, quoted when it contains a comma, quote or line break.
-std::string csv_field(const std::string& text);
-
 }  // namespace safetrain::eval

@@ -10,6 +10,7 @@
 
 #include "csv_table.hpp"
 #include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/text.hpp"
 
 namespace safetrain::eval {
 namespace {
@@ -131,7 +132,7 @@ void write_importance_csv(const ImportanceResult& result, const std::filesystem:
   char numbers[64];
   for (const auto& f : result.features) {
     std::snprintf(numbers, sizeof numbers, ",%.9g,%.9g\n", f.mean, f.std);
-    text += csv_field(f.feature) + numbers;
+    text += text::csv_field(f.feature) + numbers;
   }
   write_file_atomically(csv, text);
 }

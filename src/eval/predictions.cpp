@@ -6,6 +6,7 @@
 
 #include "csv_table.hpp"
 #include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/text.hpp"
 #include "safetrain/common/error.hpp"
 
 namespace safetrain::eval {
@@ -34,8 +35,8 @@ void write_predictions_csv(const BufferedOutputs& outputs, const std::vector<std
   }
   std::string text = "row_id";
   const size_t id_columns = ids ? ids->names.size() : 0;
-  for (size_t c = 0; c < id_columns; ++c) text += "," + csv_field(ids->names[c]);
-  for (const auto& name : target_names) text += "," + csv_field(name + kTrueSuffix) + "," + csv_field(name + kPredSuffix);
+  for (size_t c = 0; c < id_columns; ++c) text += "," + text::csv_field(ids->names[c]);
+  for (const auto& name : target_names) text += "," + text::csv_field(name + kTrueSuffix) + "," + text::csv_field(name + kPredSuffix);
   text += "\n";
   if (n > 0) {
     const torch::Tensor p = outputs.predictions.to(torch::kDouble).contiguous();
@@ -48,7 +49,7 @@ void write_predictions_csv(const BufferedOutputs& outputs, const std::vector<std
       text += std::to_string(row);
       for (size_t c = 0; c < id_columns; ++c) {
         const auto& column = ids->values[c];
-        text += "," + (row >= 0 && static_cast<size_t>(row) < column.size() ? csv_field(column[row]) : std::string());
+        text += "," + (row >= 0 && static_cast<size_t>(row) < column.size() ? text::csv_field(column[row]) : std::string());
       }
       for (int64_t j = 0; j < dims; ++j) {
         text += ',';

@@ -1,5 +1,7 @@
 #include "safetrain/infer/prediction.hpp"
 
+#include "safetrain/common/text.hpp"
+
 #include "safetrain/config/derived.hpp"
 #include "safetrain/config/loader.hpp"
 
@@ -153,8 +155,10 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
   const bool with_split = !p.split_of_row.empty(), with_truth = p.truth.defined();
   out << "row_id";
   if (with_split) out << ",split";
-  for (const auto& name : p.ids.names) out << ',' << name;
-  for (const auto& name : p.target_names) out << (with_truth ? "," + name + "_true" : "") << ',' << name << "_pred";
+  for (const auto& name : p.ids.names) out << ',' << text::csv_field(name);
+  for (const auto& name : p.target_names) {
+    out << (with_truth ? "," + text::csv_field(name + "_true") : "") << ',' << text::csv_field(name + "_pred");
+  }
   out << '\n';
   const auto values = p.values.contiguous();
   const auto truth = with_truth ? p.truth.to(torch::kFloat).contiguous() : torch::Tensor();
@@ -166,7 +170,7 @@ void write_prediction_rows(const Predictions& p, const std::filesystem::path& cs
       const int8_t s = p.split_of_row[static_cast<size_t>(r)];
       out << ',' << (s >= 0 ? kPredictionSplitNames[s] : "none");
     }
-    for (const auto& column : p.ids.values) out << ',' << column[static_cast<size_t>(r)];
+    for (const auto& column : p.ids.values) out << ',' << text::csv_field(column[static_cast<size_t>(r)]);
     for (int64_t c = 0; c < columns; ++c) {
       if (with_truth) out << ',' << truth.data_ptr<float>()[r * columns + c];
       out << ',' << data[r * columns + c];

@@ -99,3 +99,31 @@ TEST(ColumnRoles, OwnSplitColumnIdWarningAndLeakWarning) {
                               fresh.string(), "--output", (dir / "fresh_out.csv").string()});
   EXPECT_EQ(predicted.exit_code, 0) << predicted.err;
 }
+
+// Regression (issue 29): predict wrote id cells raw, so an id such as "1,2-dichloroethane" became two cells
+// and shifted every prediction after it; the trainer's own predictions files quoted it.
+TEST(ColumnRoles, IdsWithCommasAndQuotesStayOneCellInEveryPredictionsFile) {
+  const auto dir = scratch("column_roles_quoted_ids");
+  const fs::path csv = dir / "quoted.csv";
+  {
+    std::ofstream out(csv);
+    out << "name,d1,d2,target_y\n";
+    for (int i = 0; i < 200; ++i) {
+      const double a = std::sin(i * 0.7), b = std::cos(i * 0.3);
+      out << "\"" << i << ",2-dichloro \"\"ethane\"\"\"," << a << ',' << b << ',' << 2 * a - b << '\n';
+    }
+  }
+  const auto settings = "data:\n  source: csv\n  path: " + csv.string() +
+                        "\n  targets: [target_y]\n  id_columns: [name]\ndescriptors:\n  enabled: false\n";
+  ASSERT_EQ(run({"trainer", "--config", tiny_config(dir, settings).string()}).exit_code, 0);
+  const auto predicted = run({"predict", "--checkpoint", (dir / "runs/tiny").string(), "--input", csv.string(),
+                              "--output", (dir / "out.csv").string()});
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  const auto rows = read_lines(dir / "out.csv");
+  ASSERT_EQ(rows.size(), 201u);
+  EXPECT_EQ(rows[0], "row_id,split,name,target_y_true,target_y_pred");
+  EXPECT_NE(rows[1].find(",\"0,2-dichloro \"\"ethane\"\"\","), std::string::npos) << rows[1];
+  const auto val = read_lines(dir / "runs/tiny/predictions/val.csv");
+  ASSERT_GT(val.size(), 1u);
+  EXPECT_NE(val[1].find(",2-dichloro \"\"ethane\"\"\","), std::string::npos) << val[1];
+}

@@ -3,21 +3,12 @@
 #include <sstream>
 
 #include "passes.hpp"
+#include "safetrain/common/text.hpp"
 #include "safetrain/common/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
 namespace safetrain::data::descriptors {
-namespace {
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
-}  // namespace
 
 void write_outputs(const PipelineResult& result, const fs::path& output_dir) {
   fs::create_directories(output_dir);
@@ -29,7 +20,7 @@ void write_outputs(const PipelineResult& result, const fs::path& output_dir) {
   std::ostringstream clusters;
   clusters << "column,community,representative\n";
   for (const auto& a : result.clusters) {
-    clusters << csv_field(a.column) << ',' << a.community << ',' << csv_field(a.representative) << '\n';
+    clusters << text::csv_field(a.column) << ',' << a.community << ',' << text::csv_field(a.representative) << '\n';
   }
   write_file_atomically(output_dir / "clusters.csv", clusters.str());
 }

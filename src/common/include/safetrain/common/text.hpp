@@ -14,6 +14,10 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 std::vector<std::string> split(std::string_view text, char separator);
 std::string trim(std::string_view text);
 
+// One CSV cell as RFC 4180 writes it: quoted (inner quotes doubled) when it holds a comma, a quote or a line
+// break, else as is. Every CSV the tools write goes through it, so an id like "1,2-dichloroethane" stays one cell.
+std::string csv_field(std::string_view text);
+
 // Offset of the first byte that breaks UTF-8 (RFC 3629: no overlongs, no surrogates, at most
 // U+10FFFF), or std::string::npos when `text` is valid UTF-8.
 std::size_t invalid_utf8_offset(std::string_view text);
