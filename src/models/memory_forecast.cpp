@@ -13,7 +13,7 @@ constexpr int64_t kMB = 1024 * 1024;
 // and kept for the run.
 constexpr int64_t kComputeWorkingBytes = 20 * kMB;
 // Arrow's CSV reader: its blocks in flight and the decoded batch before it is copied into the table.
-constexpr int64_t kReaderBytes = 12 * kMB;
+constexpr int64_t kReaderBytes = 15 * kMB;
 constexpr int64_t kPlotBytes = kPlottingBytes;
 // The pruner's batch buffers and its per-pass statistics beyond the training rows it copies.
 constexpr int64_t kDescriptorWorkBytes = 8 * kMB;
@@ -97,17 +97,17 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   }
   const int64_t held = p.data + host_model + kComputeWorkingBytes;  // from the first step to the end
   const int64_t step = s.on_cuda ? 0 : p.step;
-  const PhaseForecast train = phase("train", held + step + host_train + p.loader,
-                                    device_state + (s.on_cuda ? p.step + p.train_activations : 0),
-                                    data + state + " + step " + mb(p.step) + " + activations " +
-                                        mb(p.train_activations) + " + loader " + mb(p.loader));
-  f.phases.push_back(train);
+  f.phases.push_back(phase("train", held + step + host_train + p.loader,
+                           device_state + (s.on_cuda ? p.step + p.train_activations : 0),
+                           data + state + " + step " + mb(p.step) + " + activations " + mb(p.train_activations) +
+                               " + loader " + mb(p.loader)));
   const int64_t eval_device = s.on_cuda ? device_state + p.eval_activations : 0;
   const std::string eval_held = " + activations " + mb(p.eval_activations) + " + kept outputs " + mb(p.outputs);
   f.phases.push_back(phase("validate", held + host_eval + p.loader + p.outputs, eval_device, data + state + eval_held));
-  // Between training epochs, holding what training touched; tensors are streamed to the file one at a
+  // At the epoch's end, after validation, holding what it holds; tensors are streamed to the file one at a
   // time (infer/checkpoint.cpp), so the write itself adds no whole-model buffer.
-  f.phases.push_back(phase("checkpoint", train.host_bytes, train.device_bytes, train.held + " + streamed write"));
+  f.phases.push_back(phase("checkpoint", held + host_eval + p.loader + p.outputs, eval_device,
+                           data + state + eval_held + " + streamed write"));
   // After training (train/final_stage.cpp release_training_state) the gradients, the optimizer's moments and
   // the training split are gone; the test loads the best checkpoint, whose weights are read into memory
   // before they replace the model's.

@@ -48,8 +48,9 @@ int64_t mlp_parameters(const ModelSpec& spec) {
 
 int64_t mlp_activations(const ModelSpec& spec, bool training) {
   if (!training) return 2 * std::max(spec.input_features, spec.hidden) + spec.outputs;
-  // per hidden layer: linear output, relu output, dropout mask
-  return spec.input_features + spec.mlp_layers * spec.hidden * (spec.dropout > 0 ? 3 : 2) + 3 * spec.outputs;
+  // per hidden layer: linear output, relu output, dropout mask, and as many gradients of them while the
+  // backward pass runs (measured: bench/memory_footprint.py --check-estimate, MLP at batch 64 to 1024)
+  return spec.input_features + 2 * spec.mlp_layers * spec.hidden * (spec.dropout > 0 ? 3 : 2) + 3 * spec.outputs;
 }
 
 std::string describe_mlp(const ModelSpec& spec) {
