@@ -2,7 +2,8 @@
 
 #include <sys/stat.h>
 
-#include "safetrain/common/log.hpp"
+#include <array>
+
 #include "safetrain/config/config.hpp"
 #include "safetrain/config/loader.hpp"
 #include "safetrain/data/prepare.hpp"
@@ -33,6 +34,13 @@ std::optional<std::string> matching_files(const nlohmann::json& recorded, const 
                    : std::string("file(s) of the same name and size as recorded in the checkpoint (a copy?)");
 }
 
+// The input once more with only the own-split column read (as text), for data::split_table.
+data::Table with_split_column(const CheckpointMeta& meta, const std::string& input, const data::SplitOptions& o) {
+  auto roles = prediction_csv_roles(meta.dir);
+  roles.id_columns = {o.split_column.empty() ? o.group_column : o.split_column};
+  return data::read_table(input, data::TableReadOptions{}, roles);
+}
+
 }  // namespace
 
 std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input, int64_t rows) {
@@ -44,23 +52,18 @@ std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const 
   const auto resolved = config::resolve_from_text(meta.config_yaml, (meta.dir / "config.yaml").string());
   const auto config = config::make_config(resolved.tree, resolved.file.string());
   data::SplitOptions options = config.data.split;
-  if (!options.split_column.empty() || !options.group_column.empty()) {
-    // Those splits follow a column predict does not read (a new table need not hold it): say so, not guess.
-    log::warn("predict: the input is the training table (", *how, "), but its splits came from ",
-              options.split_column.empty() ? "data.group_column" : "data.split_column",
-              ": every row is scored together, training rows included");
-    return std::nullopt;
-  }
-  // The trainer's own split (data_stage's split_options): the config's fractions and its seed.
-  options.seed = config.seed;
-  const auto counts = data::split_counts(rows, options);
+  options.seed = config.seed;  // the trainer's own split (data_stage's split_options): fractions and seed
+  const bool own = !options.split_column.empty() || !options.group_column.empty();
+  // Own splits follow a column predict's read leaves out (a new table need not hold it): read it again here.
+  const auto split = own ? data::split_table(with_split_column(meta, input, options), options)
+                         : data::split_indices(rows, options);
   const auto recorded = data["input"].value("split_rows", nlohmann::json::array());
   // Rows with a missing value may have left the splits (nan_policy), never joined them: the counts only shrink.
   if (!recorded.is_array() || recorded.size() != 3) return std::nullopt;
+  const std::array<int64_t, 3> counts = {split.train.size(0), split.val.size(0), split.test.size(0)};
   for (size_t s = 0; s < 3; ++s) {
     if (!recorded[s].is_number_integer() || recorded[s].get<int64_t>() > counts[s]) return std::nullopt;
   }
-  const auto split = data::split_indices(rows, options);
   TrainingSplits out{*how, std::vector<int8_t>(static_cast<size_t>(rows), -1)};
   const torch::Tensor* parts[] = {&split.train, &split.val, &split.test};
   for (int8_t s = 0; s < 3; ++s) {

@@ -93,6 +93,17 @@ TEST(ColumnRoles, OwnSplitColumnIdWarningAndLeakWarning) {
   EXPECT_EQ(test_rows[0].rfind("row_id,fold,", 0), 0u) << test_rows[0];
   EXPECT_EQ(test_rows[1].rfind("9,test,", 0), 0u) << test_rows[1];
 
+  // predict on the training table re-reads the split column: each row in the split the trainer gave it.
+  const auto again = run({"predict", "--checkpoint", (dir / "runs/tiny").string(), "--input", csv.string(), "--output",
+                          (dir / "again.csv").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto scored = read_lines(dir / "again.csv");
+  ASSERT_EQ(scored.size(), 301u);
+  EXPECT_EQ(scored[0].rfind("row_id,split,", 0), 0u) << scored[0];
+  EXPECT_EQ(scored[10].rfind("9,test,", 0), 0u) << scored[10];
+  EXPECT_EQ(scored[9].rfind("8,val,", 0), 0u) << scored[9];
+  EXPECT_EQ(scored[1].rfind("0,train,", 0), 0u) << scored[1];
+
   const fs::path fresh = dir / "fresh.csv";
   std::ofstream(fresh) << "serial,d1,d2,copy\n1,0.1,0.2,0.3\n2,0.2,0.1,0.0\n";
   const auto predicted = run({"predict", "--checkpoint", (dir / "runs/tiny/checkpoints/best").string(), "--input",

@@ -2,8 +2,9 @@
 // `predict` on the table a model was trained on: scoring all its rows together mixes rows the model learned
 // from with rows it never saw (R² 0.77 against a test R² of 0.62). The checkpoint records the input files the
 // run read (input_fingerprint: path, size, time); when predict's input is those files, each row's split is
-// re-derived exactly as the trainer split it (data::split_indices with the checkpoint's config) and every split
-// is scored on its own.
+// re-derived exactly as the trainer split it (data::split_table with the checkpoint's config: seeded rows, or the
+// data.split_column labels / data.group_column groups read again from the input) and every split is scored on
+// its own.
 #include <optional>
 #include <string>
 #include <vector>
