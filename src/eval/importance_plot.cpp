@@ -73,7 +73,8 @@ void write_importance_plot(const ImportanceResult& result, const std::filesystem
   PlotStream::use_colour(1, {0, 0, 0});
   const PLFLT zero_x[2] = {0.0, 0.0}, zero_y[2] = {0.0, static_cast<double>(shown_count)};
   plline(2, zero_x, zero_y);
-  plbox("bcnst", 0, 0, "bc", 0, 0);
+  // "f": plain decimals. PLplot's own "(x10^-3)" sits at the axis's right end, where it ran into the label.
+  plbox("bcnstf", 0, 0, "bc", 0, 0);
   std::string title = "Permutation importance";
   if (shown_count < result.features.size()) {
     title += ": top " + std::to_string(shown_count) + " of " + std::to_string(result.features.size()) + " features";

@@ -133,3 +133,24 @@ TEST(PermutationImportance, WritesSortedCsvAndABarPlot) {
   EXPECT_THROW(write_importance_plot(ImportanceResult{}, dir / "none.png"), std::invalid_argument);
   EXPECT_FALSE(fs::exists(dir / "none.png"));
 }
+
+// Regression (issue 26 item 13): with small importances PLplot wrote its own "(x10^-3)" exponent at the
+// right end of the axis, where it ran into the axis label; the axis now prints plain decimals and the
+// strip right of the axes stays empty.
+TEST(PermutationImportance, SmallImportancesGetNoExponentBesideTheAxisLabel) {
+  const auto dir = scratch_dir("importance_small");
+  ImportanceResult r;
+  r.rows = 500;
+  r.repeats = 3;
+  for (int i = 0; i < 8; ++i) r.features.push_back({"f" + std::to_string(i), 0.004 / (i + 1), 0.0002});
+  write_importance_plot(r, dir / "importance.png", 20, "MSE, standardised targets");
+  const auto image = png_test::read_png(dir / "importance.png");
+  size_t dark = 0;
+  for (int yy = image.height - 60; yy < image.height; ++yy) {
+    for (int xx = image.width * 98 / 100; xx < image.width; ++xx) {
+      const unsigned char* p = image.at(xx, yy);
+      if (p[0] < 100 && p[1] < 100 && p[2] < 100) ++dark;
+    }
+  }
+  EXPECT_EQ(dark, 0u) << "text right of the axes, below them: " << (dir / "importance.png");
+}
