@@ -52,7 +52,7 @@ models::TableShape table_of(const config::Config& config, int64_t rows_flag, int
 
 void recommend(const Target& target, const models::ModelSpec& spec, const config::Config& config, int cores,
                const models::TableShape& table) {
-  auto settings = infer::forecast_settings(config, target.gpu);
+  auto settings = infer::forecast_settings(config, table, target.gpu);
   settings.precision = target.gpu ? models::Precision::fp16 : models::Precision::fp32;
   const double reserve_mb = target.is_budget ? 0.0 : config.memory.min_free_mb;
   const int64_t usable = std::max<int64_t>(0, target.free_bytes - static_cast<int64_t>(reserve_mb * 1048576.0));

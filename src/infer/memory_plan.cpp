@@ -52,6 +52,17 @@ struct Room {
   throw ResourceError(m.str());
 }
 
+// The pruner's scratch (measured on the quickstart table): one double copy of the training columns for the
+// rank and statistics passes, bounded by descriptors.max_working_mb, two sample x sample Gram matrices for
+// HSIC, and its batch buffers.
+int64_t pruner_scratch(const config::Config& c, const models::TableShape& table) {
+  const auto train_rows = static_cast<double>(table.rows) * c.data.split.train_fraction;
+  const auto columns = static_cast<double>(table.features + table.targets);
+  const double ranks = std::min(train_rows * columns * 8.0, static_cast<double>(c.descriptors.max_working_mb) * kBytesPerMb);
+  const auto sample = static_cast<double>(c.descriptors.hsic_sample_rows);
+  return static_cast<int64_t>(ranks + 2.0 * sample * sample * 4.0 + 8.0 * kBytesPerMb);
+}
+
 }  // namespace
 
 models::TableShape table_shape(const config::Config& c) {
@@ -64,14 +75,19 @@ models::TableShape table_shape(const config::Config& c) {
   return shape_of(c, source->columns(), source->row_count().value_or(source->row_upper_bound()));
 }
 
-models::ForecastSettings forecast_settings(const config::Config& c, bool on_cuda) {
+models::ForecastSettings forecast_settings(const config::Config& c, const models::TableShape& table, bool on_cuda) {
   models::ForecastSettings s;
   s.batch_size = c.training.batch_size;
   s.optimizer = c.training.optimizer;
   s.precision = on_cuda ? c.training.precision : models::Precision::fp32;  // fp16 falls back to fp32 on a CPU
   s.on_cuda = on_cuda;
   s.mapped = c.data.storage == data::Storage::mmap;
-  s.descriptors = c.descriptors.enabled && c.data.features.empty();
+  if (c.descriptors.enabled && c.data.features.empty()) s.pruner_scratch = pruner_scratch(c, table);
+  if (c.data.source == data::DataSource::synthetic) {
+    // The generator's intermediate tensors (joint angles, poses, noise): about four tables' worth beyond the
+    // reader's fixed part, measured on 1,500 and 30,000 rows.
+    s.reader_bytes += 4 * table.rows * (table.features + table.targets) * 4;
+  }
   s.importance = c.importance.enabled;
   s.importance_rows = std::min(c.importance.max_rows, c.importance.batch_rows);
   const auto& w = c.data.workers;
@@ -93,7 +109,7 @@ models::ModelSpec forecast_model_spec(const config::Config& c, const models::Tab
 }
 
 models::MemoryForecast forecast_for(const config::Config& c, const models::TableShape& table, bool on_cuda) {
-  return models::forecast_memory(forecast_model_spec(c, table), table, forecast_settings(c, on_cuda));
+  return models::forecast_memory(forecast_model_spec(c, table), table, forecast_settings(c, table, on_cuda));
 }
 
 void check_forecast_fits(const models::MemoryForecast& forecast, const config::Config& c, const std::string& device) {

@@ -12,11 +12,7 @@ constexpr int64_t kMB = 1024 * 1024;
 // the intra-op thread pool's and BLAS's buffers and glibc's per-thread arenas, touched by the first step
 // and kept for the run.
 constexpr int64_t kComputeWorkingBytes = 20 * kMB;
-// Arrow's CSV reader: its blocks in flight and the decoded batch before it is copied into the table.
-constexpr int64_t kReaderBytes = 15 * kMB;
 constexpr int64_t kPlotBytes = kPlottingBytes;
-// The pruner's batch buffers and its per-pass statistics beyond the training rows it copies.
-constexpr int64_t kDescriptorWorkBytes = 8 * kMB;
 constexpr int64_t kFloatBytes = 4;
 constexpr int64_t kRowIdBytes = 8;
 
@@ -47,8 +43,8 @@ Parts parts_of(const ModelSpec& spec, const TableShape& table, const ForecastSet
     const int64_t rows = std::min(s.importance_rows, inference_rows_within_training(spec, s.batch_size, s.precision));
     p.importance = rows * (row_bytes + inference.activation_bytes / std::max<int64_t>(1, s.batch_size));
   }
-  if (s.descriptors) {
-    p.descriptors = static_cast<int64_t>(static_cast<double>(p.data) * s.train_fraction) + kDescriptorWorkBytes;
+  if (s.pruner_scratch > 0) {  // it reads a copy of the training rows
+    p.descriptors = static_cast<int64_t>(static_cast<double>(p.data) * s.train_fraction) + s.pruner_scratch;
   }
   return p;
 }
@@ -91,9 +87,10 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   const std::string state = " + model state " + mb(host_model) + " + compute buffers " + mb(kComputeWorkingBytes);
   MemoryForecast f;
   f.data_bytes = p.data;
-  f.phases.push_back(phase("load", p.data + kReaderBytes, 0, data + " + reader " + mb(kReaderBytes)));
-  if (s.descriptors) {
-    f.phases.push_back(phase("descriptors", p.data + p.descriptors, 0, data + " + pruner " + mb(p.descriptors)));
+  f.phases.push_back(phase("load", p.data + s.reader_bytes, 0, data + " + reader " + mb(s.reader_bytes)));
+  if (p.descriptors > 0) {
+    f.phases.push_back(phase("descriptors", p.data + p.descriptors, 0,
+                             data + " + training rows and pruner scratch " + mb(p.descriptors)));
   }
   const int64_t held = p.data + host_model + kComputeWorkingBytes;  // from the first step to the end
   const int64_t step = s.on_cuda ? 0 : p.step;

@@ -38,8 +38,10 @@ TEST(MemoryForecastInRuns, EveryPhaseMeasuredBesideItsForecast) {
     ASSERT_TRUE(report["phase_peaks"].contains(phase)) << phase << "\n" << report["phase_peaks"].dump(1);
     const auto& p = report["phase_peaks"][phase];
     EXPECT_GT(p["forecast_mb"].get<double>(), 0) << phase;
-    EXPECT_NEAR(p["measured_over_forecast"].get<double>(),
-                p["above_runtime_mb"].get<double>() / p["forecast_mb"].get<double>(), 0.01) << phase;
+    // The report rounds each figure to 0.1 MB; the ratio is of the unrounded ones.
+    const double ratio = p["above_runtime_mb"].get<double>() / p["forecast_mb"].get<double>();
+    EXPECT_NEAR(p["measured_over_forecast"].get<double>(), ratio, 0.01 + ratio * 0.06 / p["forecast_mb"].get<double>())
+        << phase;
   }
 }
 

@@ -67,7 +67,7 @@ TEST(MemoryForecast, GrowsWithRowsAndBatchAndDropsPhasesThatDoNotRun) {
   const auto f = forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, without);
   EXPECT_TRUE(std::none_of(f.phases.begin(), f.phases.end(), [](const auto& p) { return p.phase == "importance"; }));
   EXPECT_TRUE(std::none_of(f.phases.begin(), f.phases.end(), [](const auto& p) { return p.phase == "descriptors"; }));
-  without.descriptors = true;
+  without.pruner_scratch = 4 * kMiB;
   EXPECT_GT(phase_of(forecast_memory(mlp_spec(64, 6), {1000, 64, 6}, without), "descriptors").host_bytes, small.data_bytes);
 }
 

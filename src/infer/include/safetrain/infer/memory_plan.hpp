@@ -18,7 +18,7 @@ models::TableShape table_shape(const config::Config& config);
 // rounded up to whole patches for a patch-token transformer.
 models::ModelSpec forecast_model_spec(const config::Config& config, const models::TableShape& table);
 
-models::ForecastSettings forecast_settings(const config::Config& config, bool on_cuda);
+models::ForecastSettings forecast_settings(const config::Config& config, const models::TableShape& table, bool on_cuda);
 
 models::MemoryForecast forecast_for(const config::Config& config, const models::TableShape& table, bool on_cuda);
 

@@ -31,7 +31,8 @@ struct ForecastSettings {
   Precision precision = Precision::fp32;
   bool on_cuda = false;          // the model and its batches live on a CUDA device
   bool mapped = false;           // data.storage: mmap: the table's pages are file-backed, not anonymous
-  bool descriptors = false;      // the pruner runs over the training rows
+  int64_t reader_bytes = int64_t{15} << 20;  // the source's working set while reading (Arrow's CSV blocks)
+  int64_t pruner_scratch = 0;    // the descriptor pruner's working set over the training rows; 0: it does not run
   bool importance = false;       // permutation importance in the final stage
   int64_t importance_rows = 0;   // rows importance scores (its sample of the validation split)
   int64_t loader_batches = 0;    // batches in flight: workers building + prefetched ready ones
