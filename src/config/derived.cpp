@@ -9,6 +9,11 @@
 
 namespace safetrain::config {
 
+bool is_target_column(const data::TargetColumns& targets, const std::string& column) {
+  if (!targets.names.empty()) return std::find(targets.names.begin(), targets.names.end(), column) != targets.names.end();
+  return !targets.prefix.empty() && column.rfind(targets.prefix, 0) == 0;
+}
+
 std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
                                       const std::string& source) {
   if (!targets.names.empty()) {
@@ -23,7 +28,7 @@ std::vector<std::string> target_names(const data::TargetColumns& targets, const 
   if (targets.prefix.empty()) return {};  // no targets (a table of descriptors alone)
   std::vector<std::string> names;
   for (const auto& c : columns) {
-    if (c.rfind(targets.prefix, 0) == 0) names.push_back(c);
+    if (is_target_column(targets, c)) names.push_back(c);
   }
   if (names.empty()) {
     throw InputError("data.targets: no column of " + source + " starts with '" + targets.prefix + "'");

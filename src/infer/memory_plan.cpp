@@ -15,16 +15,10 @@ namespace {
 
 constexpr double kBytesPerMb = 1024.0 * 1024.0;
 
-bool is_target(const config::Config& c, const std::string& column) {
-  const auto& t = c.data.targets;
-  if (!t.names.empty()) return std::find(t.names.begin(), t.names.end(), column) != t.names.end();
-  return !t.prefix.empty() && column.rfind(t.prefix, 0) == 0;
-}
-
 models::TableShape shape_of(const config::Config& c, const std::vector<std::string>& columns, int64_t rows) {
   models::TableShape shape;
   shape.rows = rows;
-  for (const auto& column : columns) ++(is_target(c, column) ? shape.targets : shape.features);
+  for (const auto& column : columns) ++(config::is_target_column(c.data.targets, column) ? shape.targets : shape.features);
   if (!c.data.features.empty()) shape.features = static_cast<int64_t>(c.data.features.size());
   return shape;
 }

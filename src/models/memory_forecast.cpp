@@ -12,7 +12,6 @@ constexpr int64_t kMB = 1024 * 1024;
 // the intra-op thread pool's and BLAS's buffers and glibc's per-thread arenas, touched by the first step
 // and kept for the run.
 constexpr int64_t kComputeWorkingBytes = 20 * kMB;
-constexpr int64_t kPlotBytes = kPlottingBytes;
 constexpr int64_t kFloatBytes = 4;
 constexpr int64_t kRowIdBytes = 8;
 
@@ -20,8 +19,6 @@ struct Parts {
   int64_t data = 0, state = 0, parameters = 0, step = 0, train_activations = 0, eval_activations = 0, loader = 0, outputs = 0;
   int64_t importance = 0, descriptors = 0;
 };
-
-std::string mb(int64_t bytes) { return format_mb(bytes); }
 
 Parts parts_of(const ModelSpec& spec, const TableShape& table, const ForecastSettings& s) {
   const int64_t row_bytes = (table.features + table.targets) * kFloatBytes;
@@ -68,8 +65,8 @@ const PhaseForecast& MemoryForecast::largest_device() const {
 std::vector<std::string> MemoryForecast::lines() const {
   std::vector<std::string> out;
   for (const auto& p : phases) {
-    std::string line = p.phase + " ~" + mb(p.host_bytes) + " host";
-    if (p.device_bytes > 0) line += ", ~" + mb(p.device_bytes) + " device";
+    std::string line = p.phase + " ~" + format_mb(p.host_bytes) + " host";
+    if (p.device_bytes > 0) line += ", ~" + format_mb(p.device_bytes) + " device";
     out.push_back(line + " (" + p.held + ")");
   }
   return out;
@@ -83,47 +80,48 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   const int64_t host_train = s.on_cuda ? 0 : p.train_activations;
   const int64_t host_eval = s.on_cuda ? 0 : p.eval_activations;
   const int64_t device_state = s.on_cuda ? p.state : 0;
-  const std::string data = "data " + mb(p.data) + (s.mapped ? " (file pages, reclaimable)" : "");
-  const std::string state = " + model state " + mb(host_model) + " + compute buffers " + mb(kComputeWorkingBytes);
+  const std::string data = "data " + format_mb(p.data) + (s.mapped ? " (file pages, reclaimable)" : "");
+  const std::string state = " + model state " + format_mb(host_model) + " + compute buffers " + format_mb(kComputeWorkingBytes);
   MemoryForecast f;
   f.data_bytes = p.data;
-  f.phases.push_back(phase("load", p.data + s.reader_bytes, 0, data + " + reader " + mb(s.reader_bytes)));
+  f.phases.push_back(phase("load", p.data + s.reader_bytes, 0, data + " + reader " + format_mb(s.reader_bytes)));
   if (p.descriptors > 0) {
     f.phases.push_back(phase("descriptors", p.data + p.descriptors, 0,
-                             data + " + training rows and pruner scratch " + mb(p.descriptors)));
+                             data + " + training rows and pruner scratch " + format_mb(p.descriptors)));
   }
   const int64_t held = p.data + host_model + kComputeWorkingBytes;  // from the first step to the end
   const int64_t step = s.on_cuda ? 0 : p.step;
   f.phases.push_back(phase("train", held + step + host_train + p.loader,
                            device_state + (s.on_cuda ? p.step + p.train_activations : 0),
-                           data + state + " + step " + mb(p.step) + " + activations " + mb(p.train_activations) +
-                               " + loader " + mb(p.loader)));
+                           data + state + " + step " + format_mb(p.step) + " + activations " + format_mb(p.train_activations) +
+                               " + loader " + format_mb(p.loader)));
   const int64_t eval_device = s.on_cuda ? device_state + p.eval_activations : 0;
-  const std::string eval_held = " + activations " + mb(p.eval_activations) + " + kept outputs " + mb(p.outputs);
-  f.phases.push_back(phase("validate", held + host_eval + p.loader + p.outputs, eval_device, data + state + eval_held));
+  const std::string eval_held = " + activations " + format_mb(p.eval_activations) + " + kept outputs " + format_mb(p.outputs);
+  const PhaseForecast validate =
+      phase("validate", held + host_eval + p.loader + p.outputs, eval_device, data + state + eval_held);
+  f.phases.push_back(validate);
   // At the epoch's end, after validation, holding what it holds; tensors are streamed to the file one at a
   // time (infer/checkpoint.cpp), so the write itself adds no whole-model buffer.
-  f.phases.push_back(phase("checkpoint", held + host_eval + p.loader + p.outputs, eval_device,
-                           data + state + eval_held + " + streamed write"));
+  f.phases.push_back(phase("checkpoint", validate.host_bytes, validate.device_bytes, validate.held + " + streamed write"));
   // After training (train/final_stage.cpp release_training_state) the gradients, the optimizer's moments and
   // the training split are gone; the test loads the best checkpoint, whose weights are read into memory
   // before they replace the model's.
   const int64_t eval_data = static_cast<int64_t>(static_cast<double>(p.data) * (1.0 - s.train_fraction));
   const int64_t weights = s.on_cuda ? 0 : p.parameters;
   const int64_t final_held = eval_data + weights + kComputeWorkingBytes;
-  const std::string final_parts = "validation and test data " + mb(eval_data) + " + weights " + mb(p.parameters) +
-                                  " + compute buffers " + mb(kComputeWorkingBytes) + " + reloaded weights " +
-                                  mb(p.parameters);
+  const std::string final_parts = "validation and test data " + format_mb(eval_data) + " + weights " + format_mb(p.parameters) +
+                                  " + compute buffers " + format_mb(kComputeWorkingBytes) + " + reloaded weights " +
+                                  format_mb(p.parameters);
   const int64_t test = final_held + weights + host_eval + p.loader + p.outputs;
   const int64_t device_weights = s.on_cuda ? p.parameters : 0;
   f.phases.push_back(phase("test", test, s.on_cuda ? 2 * p.parameters + p.eval_activations : 0, final_parts + eval_held));
   // The figures come after the test; the plotting library's caches stay resident after them.
-  const int64_t plot = test + kPlotBytes;
-  f.phases.push_back(phase("plot", plot, device_weights, final_parts + eval_held + " + plotting " + mb(kPlotBytes)));
+  const int64_t plot = test + kPlottingBytes;
+  f.phases.push_back(phase("plot", plot, device_weights, final_parts + eval_held + " + plotting " + format_mb(kPlottingBytes)));
   if (s.importance) {  // after the figures, in memory the test and the plots freed
-    f.phases.push_back(phase("importance", std::max(plot, final_held + weights + kPlotBytes + p.importance),
+    f.phases.push_back(phase("importance", std::max(plot, final_held + weights + kPlottingBytes + p.importance),
                              device_weights + (s.on_cuda ? p.importance : 0),
-                             final_parts + " + plotting " + mb(kPlotBytes) + " + batches " + mb(p.importance)));
+                             final_parts + " + plotting " + format_mb(kPlottingBytes) + " + batches " + format_mb(p.importance)));
   }
   return f;
 }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "safetrain/common/log.hpp"
+#include "safetrain/common/units.hpp"
 #include "safetrain/infer/memory_plan.hpp"
 #include "safetrain/monitor/memory_monitor.hpp"
 
@@ -19,7 +20,7 @@ void check_memory_forecast(TrainingSession::State& s) {
   for (const auto& line : forecast.lines()) log::info("  forecast ", line);
   if (s.monitor) {
     std::map<std::string, double> host_mb;
-    for (const auto& phase : forecast.phases) host_mb[phase.phase] = static_cast<double>(phase.host_bytes) / 1048576.0;
+    for (const auto& phase : forecast.phases) host_mb[phase.phase] = bytes_to_mb(phase.host_bytes);
     s.monitor->set_forecast(std::move(host_mb));
   }
   infer::check_forecast_fits(forecast, c, s.device.str());

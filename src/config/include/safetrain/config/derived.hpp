@@ -13,6 +13,8 @@ namespace safetrain::config {
 // The target columns of a table with these column names under data.targets (a list, or every column with the
 // prefix; none when both are empty). InputError naming data.targets when a listed name is missing or no column
 // has the prefix.
+// Whether `column` is a target under the data.targets rule (listed names, else the prefix).
+bool is_target_column(const data::TargetColumns& targets, const std::string& column);
 std::vector<std::string> target_names(const data::TargetColumns& targets, const std::vector<std::string>& columns,
                                       const std::string& source);
 
