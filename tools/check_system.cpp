@@ -13,7 +13,6 @@
 #include "safetrain/infer/model_from_config.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
-#include "safetrain/models/parse_setting.hpp"
 #include "safetrain/monitor/device_description.hpp"
 #include "safetrain/monitor/system_info.hpp"
 #include "safetrain/config/config.hpp"

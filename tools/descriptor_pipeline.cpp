@@ -96,7 +96,6 @@ int run(const Arguments& a) {
   if (a.checkpoint) o.checkpoint_dir = std::filesystem::path(a.output_dir) / "checkpoints";
   o.on_pass_finished = [verbose = a.verbose](const nlohmann::json& pass) { print_pass(pass, verbose); };
   auto result = ds::run_pipeline(*source, o);
-  result.report["settings"] = config::descriptor_settings(config);
   result.report["settings_from"] = config.source;
   ds::write_outputs(result, a.output_dir);
   std::cout << "descriptor_pipeline: kept " << result.kept_columns.size() << " of "

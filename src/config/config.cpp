@@ -105,9 +105,9 @@ void check_cross_key_rules(const Config& c) {
   if (c.data.targets.names.empty() && c.data.targets.prefix.empty()) {
     throw InputError(c.source + ": data.targets: name at least one target column");
   }
-  if (c.model.type == models::ModelFamily::transformer && c.model.d_model % c.model.num_heads != 0) {
-    throw InputError(c.source + ": model.num_heads: must divide model.d_model (" + std::to_string(c.model.d_model) +
-                     " % " + std::to_string(c.model.num_heads) + " != 0)");
+  if (c.model.type == models::ModelFamily::transformer) {
+    const std::string heads = models::heads_width_problem(c.model);
+    if (!heads.empty()) throw InputError(c.source + ": " + heads);
   }
 }
 

@@ -4,8 +4,6 @@
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/text.hpp"
-#include "safetrain/config/loader.hpp"
-#include "safetrain/config/schema.hpp"
 
 namespace safetrain::config {
 
@@ -67,16 +65,6 @@ data::descriptors::DescriptorOptions descriptor_options(const Config& config, co
   o.seed = config.seed;
   o.targets = target_names(config.data.targets, columns, source);
   return o;
-}
-
-nlohmann::json descriptor_settings(const Config& config) {
-  nlohmann::json settings = nlohmann::json::object();
-  for (const auto& spec : config_schema()) {
-    if (spec.path.rfind("descriptors.", 0) != 0) continue;
-    settings[spec.path.substr(12)] = text::trim(to_yaml(spec.write(config)));
-  }
-  settings["seed"] = config.seed;
-  return settings;
 }
 
 }  // namespace safetrain::config

@@ -48,9 +48,7 @@ void validate_transformer(const ModelSpec& spec) {
   if (spec.dim_feedforward < 0)
     throw InputError("model.dim_feedforward: must be 0 (= 4 * d_model) or positive, got " +
                      std::to_string(spec.dim_feedforward));
-  if (spec.d_model % spec.num_heads != 0)
-    throw InputError("model.num_heads: d_model " + std::to_string(spec.d_model) + " is not divisible by " +
-                     std::to_string(spec.num_heads) + " heads");
+  if (const std::string heads = heads_width_problem(spec); !heads.empty()) throw InputError(heads);
   if (spec.token_type == TokenType::patch) {
     require_positive("model.patch_size", spec.patch_size);
     if (spec.input_features % spec.patch_size != 0)

@@ -1,191 +1,56 @@
+// The facade: each call locks once and hands the work to the parts (see memory_monitor.hpp).
 #include "safetrain/monitor/memory_monitor.hpp"
 
-#include <chrono>
-#include <cmath>
-#include <cstdlib>
-#include <fstream>
-
-#include "safetrain/common/error.hpp"
+#include "safetrain/common/atomic_file.hpp"
 #include "safetrain/common/log.hpp"
-#include "safetrain/monitor/nvml.hpp"
+#include "safetrain/common/units.hpp"
 #include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/monitor/trim.hpp"
-#include "safetrain/common/units.hpp"
 
 namespace safetrain::monitor {
-namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// What the RSS thresholds and the leak detector judge: anonymous memory. File-backed pages (LibTorch's code, a
-// memory-mapped data cache) are the kernel's to reclaim; counting them would call a mapped table a leak.
-double judged_rss_mb(const Sample& s) { return s.rss_anon_mb >= 0 ? s.rss_anon_mb : s.rss_mb; }
-
-void append_optional(std::string& out, double v) {
-  char text[32];
-  if (v >= 0) std::snprintf(text, sizeof text, ",%.1f", v);
-  else std::snprintf(text, sizeof text, ",");
-  out += text;
-}
-
-// The clock of the last sample in an existing memory.csv (its last line's first cell), 0 when there is none.
-double last_sample_time(const std::filesystem::path& csv) {
-  std::ifstream in(csv, std::ios::binary | std::ios::ate);
-  if (!in) return 0;
-  const std::streamoff size = in.tellg();
-  const std::streamoff tail = std::min<std::streamoff>(size, 4096);
-  std::string text(static_cast<size_t>(tail), '\0');
-  in.seekg(size - tail);
-  in.read(text.data(), tail);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  const auto line = text.substr(text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1);
-  char* end = nullptr;
-  const double t = std::strtod(line.c_str(), &end);
-  return end != line.c_str() && std::isfinite(t) && t > 0 ? t : 0;
-}
-
-}  // namespace
 
 MemoryMonitor::MemoryMonitor(MonitorOptions options)
     : options_(std::move(options)),
-      host_detector_({options_.warmup_epochs, options_.window_epochs, options_.leak_mb_per_epoch}, "host"),
-      device_detector_({options_.warmup_epochs, options_.window_epochs, options_.leak_mb_per_epoch}, "device") {
-  ring_.reserve(static_cast<size_t>(options_.ring_capacity));
-  start_time_ = now_s();
-  trim_hook_ = release_cached_memory;
-  if (!options_.csv_path.empty()) open_csv();
+      sampler_(options_.ring_capacity),
+      csv_(options_.csv_path),
+      alarms_(options_),
+      report_(options_),
+      trim_hook_(release_cached_memory) {
+  sampler_.continue_clock_from(csv_.resumed_at_s());
   describe_device(describe_cuda_device(0));
 }
 
-void MemoryMonitor::open_csv() {
-  const bool append = std::filesystem::exists(options_.csv_path);  // a resumed run continues its file
-  try {
-    csv_ = std::make_unique<CheckedFile>(options_.csv_path, append ? CheckedFile::Mode::kAppend
-                                                                   : CheckedFile::Mode::kTruncate);
-  } catch (const IoError& e) {
-    log::error("memory.csv: ", e.what(), "; memory samples are not written");
-    return;
-  }
-  if (!append) {
-    csv_pending_ = std::string(kMemoryCsvHeader) + "\n";
-    flush_csv();
-  } else {
-    // A resumed run's clock continues the file's: memory.png must not draw a line back to t = 0.
-    start_time_ -= last_sample_time(options_.csv_path);
-  }
-}
-
-void MemoryMonitor::flush_csv() {
-  if (!csv_ || csv_pending_.empty()) return;
-  try {
-    csv_->write(csv_pending_);
-  } catch (const IoError& e) {
-    log::error("memory.csv: ", e.what(), "; memory samples are no longer written");
-    csv_.reset();
-  }
-  csv_pending_.clear();
-}
+MemoryMonitor::~MemoryMonitor() { stop(); }
 
 void MemoryMonitor::describe_device(const DeviceDescription& device) {
   const auto budget = device_memory_budget(device, read_host_memory());
   const std::string note = shared_memory_note(device);
   if (!note.empty()) log::info("memory: ", note);
   std::lock_guard<std::mutex> lock(mutex_);
-  device_shares_host_memory_ = budget.shared_with_host;
-  device_memory_source_ = device.cuda ? budget.source : "";
+  alarms_.set_device_shares_host_memory(budget.shared_with_host);
+  report_.set_device(device.cuda ? budget.source : "", budget.shared_with_host);
 }
 
-MemoryMonitor::~MemoryMonitor() { stop(); }
-
-void MemoryMonitor::start() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (running_) return;
-  running_ = true;
-  thread_ = std::thread([this] { run(); });
-}
+void MemoryMonitor::start() { sampler_.start(options_.interval_ms, [this] { sample_now(); }); }
 
 void MemoryMonitor::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!running_) return;
-    running_ = false;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!sampler_.stop()) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  flush_csv();
+  csv_.flush();
 }
 
-void MemoryMonitor::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (running_) {
-    lock.unlock();
-    sample_now();
-    lock.lock();
-    wake_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return !running_; });
-  }
-}
-
-Sample MemoryMonitor::take_sample(const std::string& event) {
-  Sample s;
-  s.t_s = now_s() - start_time_;
-  const auto resident = resident_memory();
-  s.rss_mb = bytes_to_mb(resident.total);
-  s.rss_anon_mb = bytes_to_mb(resident.anon);
-  s.rss_file_mb = bytes_to_mb(resident.file);
-  s.peak_rss_mb = bytes_to_mb(peak_rss_bytes());
-  s.available_mb = bytes_to_mb(mem_available_bytes());
-  const auto device = cuda_memory(0);
-  s.cuda_allocated_mb = bytes_to_mb(device.allocated);
-  s.cuda_reserved_mb = bytes_to_mb(device.reserved);
-  const auto& nvml = Nvml::instance();
-  if (nvml.available()) {
-    const auto gpus = nvml.gpus();
-    if (!gpus.empty()) {
-      s.nvml_used_mb = bytes_to_mb(gpus.front().used_bytes);
-      s.nvml_total_mb = bytes_to_mb(gpus.front().total_bytes);
-    }
-  }
-  s.event = event;
-  return s;
-}
-
-void MemoryMonitor::push(const Sample& sample) {
-  if (static_cast<int64_t>(ring_.size()) < options_.ring_capacity) ring_.push_back(sample);
-  else ring_[ring_next_] = sample;
-  ring_next_ = (ring_next_ + 1) % static_cast<size_t>(options_.ring_capacity);
-  ++samples_taken_;
-  if (baseline_mb_ < 0) baseline_mb_ = sample.rss_mb;
-  note_peak(sample.peak_rss_mb, sample.phase);
-  phase_peaks_.on_sample(sample.phase, sample.rss_mb);
-  peak_device_mb_ = std::max(peak_device_mb_, sample.cuda_allocated_mb);
-  if (!csv_) return;
-  char text[160];
-  std::snprintf(text, sizeof text, "%.3f,%.1f", sample.t_s, sample.rss_mb);
-  csv_pending_ += text;
-  append_optional(csv_pending_, sample.rss_anon_mb);
-  append_optional(csv_pending_, sample.rss_file_mb);
-  std::snprintf(text, sizeof text, ",%.1f,%.1f", sample.peak_rss_mb, sample.available_mb);
-  csv_pending_ += text;
-  append_optional(csv_pending_, sample.cuda_allocated_mb);
-  append_optional(csv_pending_, sample.cuda_reserved_mb);
-  append_optional(csv_pending_, sample.nvml_used_mb);
-  append_optional(csv_pending_, sample.nvml_total_mb);
-  std::snprintf(text, sizeof text, ",%s,%lld,", phase_name(sample.phase), static_cast<long long>(sample.epoch));
-  csv_pending_ += text;
-  csv_pending_ += sample.event + "\n";
-  if (samples_taken_ % 5 == 0 || !sample.event.empty()) flush_csv();
+void MemoryMonitor::record(Sample sample) {
+  ledger_.stamp(sample);
+  sampler_.push(sample);
+  ledger_.on_sample(sample);
+  csv_.append(sample, sampler_.taken());
 }
 
 void MemoryMonitor::sample_now(const std::string& event) {
-  Sample sample = take_sample(event);
+  const Sample sample = sampler_.read(event);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    sample.phase = phase_;
-    sample.epoch = epoch_;
-    push(sample);
+    record(sample);
   }
   if (event.empty()) check_thresholds(sample);
 }
@@ -193,68 +58,25 @@ void MemoryMonitor::sample_now(const std::string& event) {
 // Called with mutex_ held. The message goes to the log and the report; memory.csv gets a row with the
 // event "warning" (or "alarm" when the run is asked to stop) so plots can mark it in time.
 void MemoryMonitor::warn(const std::string& message) {
-  warnings_.push_back(message);
+  alarms_.add_warning(message);
   log::warn("memory: ", message);
-  Sample marker = take_sample(stop_requested_ ? "alarm" : "warning");
-  marker.phase = phase_;
-  marker.epoch = epoch_;
-  push(marker);
+  record(sampler_.read(alarms_.stop_requested() ? "alarm" : "warning"));
 }
 
+// A crossed threshold trims (outside the lock: the hook may take a while), samples again and lets the alarm
+// policy judge the sample after the trim.
 void MemoryMonitor::check_thresholds(const Sample& sample) {
-  const double device_mb = std::max(sample.cuda_reserved_mb, sample.nvml_used_mb);
-  const bool rss_critical = options_.critical_rss_mb > 0 && judged_rss_mb(sample) > options_.critical_rss_mb;
-  const bool device_critical = options_.critical_device_mb > 0 && device_mb > options_.critical_device_mb;
-  const bool available_low =
-      options_.min_available_mb > 0 && sample.available_mb >= 0 && sample.available_mb < options_.min_available_mb;
-  const bool rss_warn = options_.warn_rss_mb > 0 && judged_rss_mb(sample) > options_.warn_rss_mb;
-  const bool device_warn = options_.warn_device_mb > 0 && device_mb > options_.warn_device_mb;
-  if (!rss_critical && !device_critical && !available_low && !rss_warn && !device_warn) return;
-
   std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stop_requested_) return;
+    if (!alarms_.needs_trim(sample)) return;
     hook = trim_hook_;
   }
   if (hook) hook();
-  const Sample again = take_sample("trim");
+  const Sample again = sampler_.read("trim");
   std::lock_guard<std::mutex> lock(mutex_);
-  ++trims_;
-  Sample tagged = again;
-  tagged.phase = phase_;
-  tagged.epoch = epoch_;
-  push(tagged);
-  const double device_again = std::max(again.cuda_reserved_mb, again.nvml_used_mb);
-  char text[200];
-  if (options_.critical_rss_mb > 0 && judged_rss_mb(again) > options_.critical_rss_mb) {
-    std::snprintf(text, sizeof text, "RSS %.0f MB (anonymous) above monitor.critical_rss_mb %.0f after a trim",
-                  judged_rss_mb(again), options_.critical_rss_mb);
-  } else if (options_.critical_device_mb > 0 && device_again > options_.critical_device_mb) {
-    std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.critical_device_mb %.0f after a trim",
-                  device_again, options_.critical_device_mb);
-  } else if (options_.min_available_mb > 0 && again.available_mb >= 0 && again.available_mb < options_.min_available_mb) {
-    std::snprintf(text, sizeof text, "system MemAvailable %.0f MB below monitor.min_available_mb %.0f after a trim%s",
-                  again.available_mb, options_.min_available_mb,
-                  device_shares_host_memory_ ? " (host and integrated GPU memory)" : "");
-  } else {
-    if (rss_warn && !warned_rss_) {
-      warned_rss_ = true;
-      std::snprintf(text, sizeof text, "RSS %.0f MB (anonymous) above monitor.warn_rss_mb %.0f: caches trimmed",
-                    judged_rss_mb(sample), options_.warn_rss_mb);
-      warn(text);
-    }
-    if (device_warn && !warned_device_) {
-      warned_device_ = true;
-      std::snprintf(text, sizeof text, "device memory %.0f MB above monitor.warn_device_mb %.0f: cache released",
-                    device_mb, options_.warn_device_mb);
-      warn(text);
-    }
-    return;
-  }
-  stop_requested_ = true;
-  stop_reason_ = text;
-  warn(std::string(text) + ": asking the trainer to stop (checkpoint saved)");
+  record(again);
+  for (const auto& message : alarms_.judge_after_trim(sample, again)) warn(message);
 }
 
 void MemoryMonitor::enter(Phase phase) {
@@ -262,10 +84,7 @@ void MemoryMonitor::enter(Phase phase) {
   const double hwm = bytes_to_mb(peak_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    phase_peaks_.on_enter(phase, hwm);
-    outer_phases_.push_back(phase_);
-    phase_ = phase;
-    entry_rss_[phase] = rss;
+    ledger_.enter(phase, rss, hwm);
   }
   sample_now(std::string("enter ") + phase_name(phase));
 }
@@ -274,33 +93,9 @@ void MemoryMonitor::exit(Phase phase) {
   const double rss = bytes_to_mb(current_rss_bytes());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const double hwm = bytes_to_mb(peak_rss_bytes());
-    note_peak(hwm, phase);  // before the phase ends: a peak inside it is its own
-    phase_peaks_.on_exit(phase, hwm);
-    auto& totals = phases_[phase];
-    const double entry = entry_rss_.count(phase) ? entry_rss_[phase] : rss;
-    const double growth = rss - entry;
-    ++totals.entries;
-    totals.entry_mb += entry;
-    totals.exit_mb += rss;
-    totals.growth_mb += growth;
-    totals.largest_growth_mb = totals.entries == 1 ? growth : std::max(totals.largest_growth_mb, growth);
-    epoch_phase_growth_[phase_name(phase)] += growth;
-    phase_ = outer_phases_.empty() ? Phase::idle : outer_phases_.back();
-    if (!outer_phases_.empty()) outer_phases_.pop_back();
+    ledger_.exit(phase, rss, bytes_to_mb(peak_rss_bytes()));
   }
   sample_now(std::string("exit ") + phase_name(phase));
-}
-
-void MemoryMonitor::note_peak(double peak_mb, Phase phase) {
-  if (peak_mb <= peak_mb_ + 0.05) return;  // the same peak re-read
-  peak_mb_ = peak_mb;
-  peak_phase_ = phase;
-}
-
-void MemoryMonitor::set_known_bytes(const std::string& part, int64_t bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  known_bytes_[part] = bytes;
 }
 
 void MemoryMonitor::end_epoch(int64_t epoch) {
@@ -312,49 +107,61 @@ void MemoryMonitor::end_epoch(int64_t epoch) {
 
 void MemoryMonitor::record_epoch_end(int64_t epoch, double host_mb, double device_mb) {
   std::lock_guard<std::mutex> lock(mutex_);
-  epoch_ = epoch;
-  epoch_end_mb_.push_back(host_mb);
-  if (auto warning = host_detector_.observe(epoch, host_mb, epoch_phase_growth_)) warn(*warning);
-  if (device_mb >= 0) {
-    if (auto warning = device_detector_.observe(epoch, device_mb, epoch_phase_growth_)) warn(*warning);
-  }
-  epoch_phase_growth_.clear();
+  ledger_.set_epoch(epoch);
+  const auto growth = ledger_.take_epoch_growth();
+  for (const auto& message : alarms_.observe_epoch_end(epoch, host_mb, device_mb, growth)) warn(message);
 }
 
-bool MemoryMonitor::stop_requested() const {
+void MemoryMonitor::set_known_bytes(const std::string& part, int64_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stop_requested_;
+  report_.set_known_bytes(part, bytes);
 }
-std::string MemoryMonitor::stop_reason() const {
+void MemoryMonitor::set_forecast(std::map<std::string, double> above_runtime_mb) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stop_reason_;
-}
-std::vector<std::string> MemoryMonitor::warnings() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return warnings_;
-}
-std::vector<Sample> MemoryMonitor::recent_samples() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<Sample> ordered;
-  const size_t n = ring_.size();
-  const size_t start = n < static_cast<size_t>(options_.ring_capacity) ? 0 : ring_next_;
-  for (size_t i = 0; i < n; ++i) ordered.push_back(ring_[(start + i) % n]);
-  return ordered;
-}
-double MemoryMonitor::growth_mb_per_epoch() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return host_detector_.slope();
-}
-double MemoryMonitor::device_growth_mb_per_epoch() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return device_detector_.slope();
+  report_.set_forecast(std::move(above_runtime_mb));
 }
 void MemoryMonitor::set_trim_hook(std::function<void()> hook) {
   std::lock_guard<std::mutex> lock(mutex_);
   trim_hook_ = std::move(hook);
 }
-int64_t MemoryMonitor::ring_bytes() const {
-  return options_.ring_capacity * static_cast<int64_t>(sizeof(Sample));
+
+bool MemoryMonitor::stop_requested() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return alarms_.stop_requested();
 }
+std::string MemoryMonitor::stop_reason() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return alarms_.stop_reason();
+}
+std::vector<std::string> MemoryMonitor::warnings() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return alarms_.warnings();
+}
+std::vector<Sample> MemoryMonitor::recent_samples() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sampler_.recent();
+}
+double MemoryMonitor::growth_mb_per_epoch() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return alarms_.host_slope();
+}
+double MemoryMonitor::device_growth_mb_per_epoch() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return alarms_.device_slope();
+}
+int64_t MemoryMonitor::ring_bytes() const { return sampler_.ring_bytes(); }
+
+nlohmann::json MemoryMonitor::breakdown() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return report_.breakdown(ledger_);
+}
+nlohmann::json MemoryMonitor::report() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return report_.build(ledger_, alarms_, sampler_);
+}
+void MemoryMonitor::write_report(const std::filesystem::path& path) const {
+  write_file_atomically(path, report().dump(2) + "\n");
+}
+std::string MemoryMonitor::verdict_line() const { return MemoryReport::verdict_line(report()); }
 
 }  // namespace safetrain::monitor

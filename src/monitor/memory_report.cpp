@@ -1,12 +1,13 @@
-// MemoryMonitor's end-of-run outputs: memory_report.json and the verdict line.
+// memory_report.json and the verdict line.
+#include "safetrain/monitor/memory_report.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "safetrain/common/atomic_file.hpp"
-#include "safetrain/monitor/memory_monitor.hpp"
-#include "safetrain/monitor/trim.hpp"
-#include "safetrain/monitor/process_memory.hpp"
 #include "safetrain/common/units.hpp"
+#include "safetrain/monitor/process_memory.hpp"
+#include "safetrain/monitor/trim.hpp"
 
 namespace safetrain::monitor {
 namespace {
@@ -17,18 +18,29 @@ nlohmann::json optional_mb(int64_t bytes) {
   return bytes >= 0 ? nlohmann::json(round1(bytes_to_mb(bytes))) : nlohmann::json(nullptr);
 }
 
+// Which RSS each field of the report is.
+nlohmann::json rss_kinds() {
+  return {{"peak_rss_mb", "total RSS high-water mark (VmHWM: anonymous + file-backed)"},
+          {"final_rss_mb", "total RSS at the report"},
+          {"final_rss_anon_mb", "anonymous RSS (heap) at the report"},
+          {"final_rss_file_mb", "file-backed RSS (mapped files, libraries) at the report"},
+          {"epoch_end_rss_mb", "anonymous RSS at each epoch end (total where the kernel gives no split): what the "
+                               "leak detector and the RSS thresholds judge"},
+          {"peak_breakdown", "of the total RSS peak"}};
+}
+
 }  // namespace
 
-nlohmann::json MemoryMonitor::breakdown() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return breakdown_locked();
+void MemoryReport::set_device(std::string source, bool shared_with_host) {
+  device_memory_source_ = std::move(source);
+  device_shares_host_memory_ = shared_with_host;
 }
 
 // peak = baseline + data + model state + rest; the rest is activations, allocator caches, buffers and the
 // libraries' own growth after the first sample.
-nlohmann::json MemoryMonitor::breakdown_locked() const {
-  const double peak = std::max(peak_mb_, bytes_to_mb(peak_rss_bytes()));
-  const double baseline = std::max(0.0, baseline_mb_);
+nlohmann::json MemoryReport::breakdown(const PhaseLedger& ledger) const {
+  const double peak = std::max(ledger.peak_mb(), bytes_to_mb(peak_rss_bytes()));
+  const double baseline = std::max(0.0, ledger.baseline_mb());
   nlohmann::json out = {{"peak_rss_mb", round1(peak)}, {"runtime_baseline_mb", round1(baseline)}};
   double rest = peak - baseline;
   for (const auto& [part, bytes] : known_bytes_) {
@@ -36,20 +48,27 @@ nlohmann::json MemoryMonitor::breakdown_locked() const {
     rest -= bytes_to_mb(bytes);
   }
   out["rest_mb"] = round1(rest);
-  out["peak_phase"] = phase_name(peak_phase_);
+  out["peak_phase"] = phase_name(ledger.peak_phase());
   return out;
 }
 
-void MemoryMonitor::set_forecast(std::map<std::string, double> above_runtime_mb) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  forecast_mb_ = std::move(above_runtime_mb);
+nlohmann::json MemoryReport::phase_totals(const PhaseLedger& ledger) const {
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [phase, t] : ledger.totals()) {
+    phases[phase_name(phase)] = {{"entries", t.entries},
+                                 {"entry_mb_sum", round1(t.entry_mb)},
+                                 {"exit_mb_sum", round1(t.exit_mb)},
+                                 {"growth_mb_sum", round1(t.growth_mb)},
+                                 {"largest_growth_mb", round1(t.largest_growth_mb)}};
+  }
+  return phases;
 }
 
 // Each phase's peak above the runtime baseline, beside the forecast's figure when there is one.
-nlohmann::json MemoryMonitor::phase_peaks_locked() const {
-  const double baseline = std::max(0.0, baseline_mb_);
+nlohmann::json MemoryReport::phase_peaks(const PhaseLedger& ledger) const {
+  const double baseline = std::max(0.0, ledger.baseline_mb());
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [phase, peak] : phase_peaks_.peaks_mb()) {
+  for (const auto& [phase, peak] : ledger.peaks_mb()) {
     if (phase == Phase::idle) continue;
     nlohmann::json entry = {{"peak_rss_mb", round1(peak)}, {"above_runtime_mb", round1(peak - baseline)}};
     if (const auto f = forecast_mb_.find(phase_name(phase)); f != forecast_mb_.end()) {
@@ -61,66 +80,47 @@ nlohmann::json MemoryMonitor::phase_peaks_locked() const {
   return out;
 }
 
-nlohmann::json MemoryMonitor::report() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  nlohmann::json phases = nlohmann::json::object();
-  for (const auto& [phase, t] : phases_) {
-    phases[phase_name(phase)] = {{"entries", t.entries},
-                                 {"entry_mb_sum", round1(t.entry_mb)},
-                                 {"exit_mb_sum", round1(t.exit_mb)},
-                                 {"growth_mb_sum", round1(t.growth_mb)},
-                                 {"largest_growth_mb", round1(t.largest_growth_mb)}};
-  }
-  const bool judged = static_cast<int64_t>(epoch_end_mb_.size()) >= options_.warmup_epochs + 3;
-  std::string verdict;
-  if (stop_requested_) verdict = "stopped: " + stop_reason_;
-  else if (!judged) verdict = "too short to judge (fewer than warm-up + 3 epochs)";
-  else if (host_detector_.warned() || device_detector_.warned()) verdict = "growing";
-  else verdict = "flat";
+nlohmann::json MemoryReport::device_figures() const {
   const auto device = cuda_memory(0);
-  return {{"peak_rss_mb", round1(bytes_to_mb(peak_rss_bytes()))},
-          {"final_rss_mb", round1(bytes_to_mb(current_rss_bytes()))},
-          {"final_rss_anon_mb", round1(bytes_to_mb(resident_memory().anon))},
-          {"final_rss_file_mb", round1(bytes_to_mb(resident_memory().file))},
-          {"peak_device_allocated_mb", peak_device_mb_ >= 0 ? nlohmann::json(round1(peak_device_mb_)) : nlohmann::json(nullptr)},
-          {"growth_mb_per_epoch", round3(host_detector_.slope())},
-          {"device_growth_mb_per_epoch", round3(device_detector_.slope())},
-          {"device_max_allocated_mb", optional_mb(device.peak_allocated)},
+  return {{"device_max_allocated_mb", optional_mb(device.peak_allocated)},
           {"device_max_reserved_mb", optional_mb(device.peak_reserved)},
-          {"device_memory_source", device_memory_source_.empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(device_memory_source_)},
-          {"device_shares_host_memory", device_shares_host_memory_},
-          {"warmup_epochs", options_.warmup_epochs},
-          {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
-          {"epoch_end_rss_mb", epoch_end_mb_},
-          {"phases", phases},
-          {"phase_peaks", phase_peaks_locked()},
-          {"peak_breakdown", breakdown_locked()},
-          {"warnings", warnings_},
-          // Process-wide cache releases (every release_cached_memory: scheduled, end of stage, alarms), and the
-          // ones this monitor made on a memory alarm; the trainer's "cache trims" line is the first.
-          {"trims", trim_count()},
-          {"alarm_trims", trims_},
-          {"rss_kinds",
-           {{"peak_rss_mb", "total RSS high-water mark (VmHWM: anonymous + file-backed)"},
-            {"final_rss_mb", "total RSS at the report"},
-            {"final_rss_anon_mb", "anonymous RSS (heap) at the report"},
-            {"final_rss_file_mb", "file-backed RSS (mapped files, libraries) at the report"},
-            {"epoch_end_rss_mb", "anonymous RSS at each epoch end (total where the kernel gives no split): what the "
-                                 "leak detector and the RSS thresholds judge"},
-            {"peak_breakdown", "of the total RSS peak"}}},
-          {"samples", samples_taken_},
-          {"ring_capacity", options_.ring_capacity},
-          {"ring_bytes", options_.ring_capacity * static_cast<int64_t>(sizeof(Sample))},
-          {"verdict", verdict}};
+          {"device_memory_source",
+           device_memory_source_.empty() ? nlohmann::json(nullptr) : nlohmann::json(device_memory_source_)},
+          {"device_shares_host_memory", device_shares_host_memory_}};
 }
 
-void MemoryMonitor::write_report(const std::filesystem::path& path) const {
-  write_file_atomically(path, report().dump(2) + "\n");
+nlohmann::json MemoryReport::build(const PhaseLedger& ledger, const MemoryAlarms& alarms,
+                                   const Sampler& sampler) const {
+  const double peak_device = ledger.peak_device_mb();
+  nlohmann::json report = {
+      {"peak_rss_mb", round1(bytes_to_mb(peak_rss_bytes()))},
+      {"final_rss_mb", round1(bytes_to_mb(current_rss_bytes()))},
+      {"final_rss_anon_mb", round1(bytes_to_mb(resident_memory().anon))},
+      {"final_rss_file_mb", round1(bytes_to_mb(resident_memory().file))},
+      {"peak_device_allocated_mb", peak_device >= 0 ? nlohmann::json(round1(peak_device)) : nlohmann::json(nullptr)},
+      {"growth_mb_per_epoch", round3(alarms.host_slope())},
+      {"device_growth_mb_per_epoch", round3(alarms.device_slope())},
+      {"warmup_epochs", options_.warmup_epochs},
+      {"leak_threshold_mb_per_epoch", options_.leak_mb_per_epoch},
+      {"epoch_end_rss_mb", alarms.epoch_end_mb()},
+      {"phases", phase_totals(ledger)},
+      {"phase_peaks", phase_peaks(ledger)},
+      {"peak_breakdown", breakdown(ledger)},
+      {"warnings", alarms.warnings()},
+      // Process-wide cache releases (every release_cached_memory: scheduled, end of stage, alarms), and the
+      // ones this monitor made on a memory alarm; the trainer's "cache trims" line is the first.
+      {"trims", trim_count()},
+      {"alarm_trims", alarms.alarm_trims()},
+      {"rss_kinds", rss_kinds()},
+      {"samples", sampler.taken()},
+      {"ring_capacity", sampler.capacity()},
+      {"ring_bytes", sampler.ring_bytes()},
+      {"verdict", alarms.verdict()}};
+  report.update(device_figures());
+  return report;
 }
 
-std::string MemoryMonitor::verdict_line() const {
-  const auto r = report();
+std::string MemoryReport::verdict_line(const nlohmann::json& r) {
   const auto& b = r["peak_breakdown"];
   char text[480];
   std::snprintf(text, sizeof text,
@@ -131,30 +131,6 @@ std::string MemoryMonitor::verdict_line() const {
                 b["runtime_baseline_mb"].get<double>(), b.value("data_mb", 0.0), b.value("model_state_mb", 0.0),
                 b["rest_mb"].get<double>(), r["warnings"].size());
   return text;
-}
-
-const char* phase_name(Phase phase) {
-  switch (phase) {
-    case Phase::idle: return "idle";
-    case Phase::load: return "load";
-    case Phase::build: return "build";
-    case Phase::train: return "train";
-    case Phase::validate: return "validate";
-    case Phase::test: return "test";
-    case Phase::plot: return "plot";
-    case Phase::checkpoint: return "checkpoint";
-    case Phase::descriptors: return "descriptors";
-    case Phase::importance: return "importance";
-  }
-  return "?";
-}
-
-PhaseScope::PhaseScope(MemoryMonitor* monitor, Phase phase) : monitor_(monitor), phase_(phase) {
-  if (monitor_) monitor_->enter(phase_);
-}
-
-PhaseScope::~PhaseScope() {
-  if (monitor_) monitor_->exit(phase_);
 }
 
 }  // namespace safetrain::monitor

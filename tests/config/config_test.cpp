@@ -83,6 +83,11 @@ TEST(Config, CrossKeyRulesNameTheKeys) {
   EXPECT_NE(message.find("data.train_fraction"), std::string::npos) << message;
   const auto csv = write_temp("csv.yaml", "data:\n  source: csv\n");
   EXPECT_NE(input_error_of([&] { make_config(load_config(csv).tree, csv.string()); }).find("data.path"), std::string::npos);
+  // The same rule (models::heads_width_problem) as a transformer's own validation.
+  const auto heads = write_temp("heads.yaml", "model:\n  type: transformer\n  d_model: 512\n  num_heads: 5\n");
+  const std::string heads_message = input_error_of([&] { make_config(load_config(heads).tree, heads.string()); });
+  EXPECT_NE(heads_message.find("model.num_heads: must divide model.d_model (512 % 5 != 0)"), std::string::npos)
+      << heads_message;
 }
 
 TEST(Config, PrintedConfigResolvesToTheSameTree) {

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "safetrain/common/error.hpp"
 #include "safetrain/config/config.hpp"
@@ -79,7 +81,27 @@ TEST(Schema, ToolAndTrainerGetIdenticalDescriptorOptionsFromOneFile) {
   EXPECT_EQ(o.hsic_sample_rows, 300);
   EXPECT_EQ(o.targets, (std::vector<std::string>{"target_x", "target_y"}));
   EXPECT_EQ(o.seed, config.seed);
-  EXPECT_EQ(descriptor_settings(config)["rdc_k"], "7");
+}
+
+// The schema binds keys by hand; these sections must name exactly the fields their options' lists write.
+TEST(Schema, DescriptorAndModelKeysAreTheFieldListsOfTheirOptions) {
+  const auto keys_under = [](const std::string& section) {
+    std::set<std::string> keys;
+    for (const auto& spec : config_schema()) {
+      if (spec.path.rfind(section + ".", 0) == 0) keys.insert(spec.path.substr(section.size() + 1));
+    }
+    return keys;
+  };
+  std::set<std::string> descriptor_fields;
+  const data::descriptors::DescriptorOptions descriptor_defaults;
+  for_each_field(descriptor_defaults, [&](const char* name, const auto&, auto tag) {
+    if (!std::is_same_v<decltype(tag), fields::Transient>) descriptor_fields.insert(name);
+  });
+  // Not keys: the run's seed and the table's targets reach the pruner through descriptor_options.
+  for (const char* from_the_run : {"seed", "targets"}) EXPECT_EQ(descriptor_fields.erase(from_the_run), 1u);
+  EXPECT_EQ(keys_under("descriptors"), descriptor_fields);
+  const auto model_fields = fields::field_names(models::ModelOptions{});
+  EXPECT_EQ(keys_under("model"), std::set<std::string>(model_fields.begin(), model_fields.end()));
 }
 
 TEST(Schema, ZeroLeidenResolutionIsRefusedWithFileLineAndKey) {

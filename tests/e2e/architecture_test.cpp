@@ -46,8 +46,8 @@ TEST(DescriptorPipeline, PrunesTheSameFromAnyWorkingDirectoryWithTheTrainersDefa
   const auto a = nlohmann::json::parse(read_text(dir / "root" / "report.json"));
   const auto b = nlohmann::json::parse(read_text(dir / "elsewhere" / "report.json"));
   EXPECT_EQ(a["settings"], b["settings"]);
-  EXPECT_EQ(a["settings"]["hsic_sample_rows"], "512");  // the trainer's default
-  EXPECT_EQ(a["settings"]["batch_rows"], "8192");
+  EXPECT_EQ(a["settings"]["hsic_sample_rows"], 512);  // the trainer's default
+  EXPECT_EQ(a["settings"]["batch_rows"], 8192);
 }
 
 TEST(DescriptorPipeline, TakesTheTargetPrefixLikeTheTrainerAndItsConfigSettings) {
@@ -58,8 +58,8 @@ TEST(DescriptorPipeline, TakesTheTargetPrefixLikeTheTrainerAndItsConfigSettings)
                               input.string(), "--output-dir", (dir / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = nlohmann::json::parse(read_text(dir / "out" / "report.json"));
-  EXPECT_EQ(report["settings"]["rdc"], "false");
-  EXPECT_EQ(report["settings"]["hsic_sample_rows"], "100");
+  EXPECT_EQ(report["settings"]["rdc"], false);
+  EXPECT_EQ(report["settings"]["hsic_sample_rows"], 100);
   const auto selected = read_text(dir / "out" / "selected_columns.txt");
   EXPECT_EQ(selected.find("target"), std::string::npos) << "the target is not a feature: " << selected;
   const auto bad = run_in(dir, {"descriptor_pipeline", "--input", input.string(), "--output-dir",

@@ -5,10 +5,11 @@
 #include "safetrain/models/memory_budget.hpp"
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/models/parameter_count.hpp"
-#include "safetrain/models/parse_setting.hpp"
+#include "safetrain/common/parse_setting.hpp"
 #include "safetrain/models/safe_build.hpp"
 
 using namespace safetrain::models;
+using safetrain::parse_setting;
 
 namespace {
 

@@ -3,12 +3,13 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/models/model_spec.hpp"
 #include "safetrain/models/model_spec_json.hpp"
-#include "safetrain/models/parse_setting.hpp"
+#include "safetrain/common/parse_setting.hpp"
 #include "safetrain/models/run_kinds.hpp"
 #include "safetrain/models/transformer.hpp"
 
 using safetrain::InputError;
 using namespace safetrain::models;
+using safetrain::parse_setting;
 
 namespace {
 
@@ -53,6 +54,18 @@ TEST(ModelSpec, HeadsMustDivideDModel) {
   auto spec = transformer_spec(32, 4);
   spec.num_heads = 5;
   EXPECT_NE(error_of(spec).find("model.num_heads"), std::string::npos);
+}
+
+TEST(ModelSpecJson, EveryMemberIsInTheFieldListTheJsonIsWrittenFrom) {
+  namespace fields = safetrain::fields;
+  const size_t options = fields::listed_field_count(ModelOptions{});
+  EXPECT_EQ(options, fields::aggregate_field_count<ModelOptions>());
+  // ModelSpec's aggregate count takes its ModelOptions base as one field.
+  EXPECT_EQ(fields::listed_field_count(ModelSpec{}) - options, fields::aggregate_field_count<ModelSpec>() - 1);
+  nlohmann::json j = ModelSpec{};
+  EXPECT_EQ(j.size(), fields::listed_field_count(ModelSpec{}));
+  EXPECT_EQ(j.at("d_model"), 512);
+  EXPECT_EQ(j.at("token_type"), "patch");
 }
 
 TEST(ModelSpec, MisspeltTypeGetsSuggestion) {

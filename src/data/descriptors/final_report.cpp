@@ -48,21 +48,7 @@ void complete_report(PipelineResult& result, const DescriptorOptions& o, const S
     }
     result.report["target_association"] = association;  // signed Spearman rho; the order uses max |rho|
   }
-  result.report["settings"] = {{"max_missing_fraction", o.max_missing_fraction},
-                               {"min_variance", o.min_variance},
-                               {"spearman", o.spearman},
-                               {"spearman_threshold", o.spearman_threshold},
-                               {"leiden_resolution", o.leiden_resolution},
-                               {"nan_policy", o.nan_policy},
-                               {"hsic", o.hsic},
-                               {"hsic_sample_rows", o.hsic_sample_rows},
-                               {"hsic_threshold", o.hsic_threshold},
-                               {"rdc", o.rdc},
-                               {"rdc_k", o.rdc_k},
-                               {"rdc_s", o.rdc_s},
-                               {"rdc_threshold", o.rdc_threshold},
-                               {"max_working_mb", o.max_working_mb},
-                               {"seed", o.seed}};
+  result.report["settings"] = fields::to_json(o);  // numbers as numbers, from the options' field list
 }
 
 }  // namespace safetrain::data::descriptors

@@ -5,6 +5,7 @@
 #include "passes.hpp"
 #include "safetrain/common/text.hpp"
 #include "safetrain/common/atomic_file.hpp"
+#include "safetrain/common/field_list.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,18 +26,16 @@ void write_outputs(const PipelineResult& result, const fs::path& output_dir) {
   write_file_atomically(output_dir / "clusters.csv", clusters.str());
 }
 
+// The key hashes the table (fingerprint, columns) and the options' setting fields as their field list writes
+// them, so a new setting changes it with no edit here. The version leads the hashed text: a cache written under
+// an earlier key scheme (v4 listed the options by hand) is never matched, so it is rebuilt, not misread.
 std::string cache_key(const TableSource& source, const DescriptorOptions& o) {
-  std::ostringstream text;
-  text.precision(17);
-  text << "v4|" << source.fingerprint() << '|' << o.max_missing_fraction << '|' << o.min_variance << '|' << o.spearman
-       << '|' << o.spearman_threshold << '|' << o.leiden_resolution << '|' << o.nan_policy << '|' << o.hsic << '|'
-       << o.hsic_sample_rows << '|' << o.hsic_threshold << '|' << o.rdc << '|' << o.rdc_k << '|' << o.rdc_s << '|'
-       << o.rdc_threshold << '|' << o.seed;
-  for (const auto& t : o.targets) text << "|t:" << t;
-  for (const auto& k : o.keep) text << "|k:" << k;
-  for (const auto& c : source.columns()) text << "|c:" << c;
+  const nlohmann::json keyed = {{"key_version", kCacheKeyVersion},
+                                {"table", source.fingerprint()},
+                                {"columns", source.columns()},
+                                {"options", fields::result_key_json(o)}};
   std::ostringstream hashed;
-  hashed << std::hex << std::hash<std::string>{}(text.str());
+  hashed << std::hex << std::hash<std::string>{}(keyed.dump());
   return hashed.str();
 }
 

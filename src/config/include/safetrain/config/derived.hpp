@@ -2,7 +2,6 @@
 // What a library receives from a Config beyond its own section, derived in
 // one place, so the trainer and the tools cannot disagree (descriptor_pipeline
 // --config C and the trainer's descriptor stage get the same options).
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -25,8 +24,5 @@ data::CsvColumnRoles csv_roles(const Config& config);
 // descriptors.* plus the run's seed and the table's targets (never pruned).
 data::descriptors::DescriptorOptions descriptor_options(const Config& config, const std::vector<std::string>& columns,
                                                         const std::string& source);
-
-// Every descriptors.* key with the value this config gives it, as the schema spells it.
-nlohmann::json descriptor_settings(const Config& config);
 
 }  // namespace safetrain::config

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "safetrain/common/enum_names.hpp"
+#include "safetrain/common/field_list.hpp"
 
 namespace safetrain::models {
 
@@ -37,6 +38,15 @@ struct ModelOptions {
   int64_t patch_size = 4;
 };
 
+// The one check that attention heads split the token width evenly (model.num_heads divides model.d_model), made
+// when a config is loaded (src/config) and when a transformer is validated (a checkpoint's spec). Empty when
+// they fit (or num_heads is not positive: the range check reports that), else the message naming the key.
+inline std::string heads_width_problem(const ModelOptions& o) {
+  if (o.num_heads <= 0 || o.d_model % o.num_heads == 0) return "";
+  return "model.num_heads: must divide model.d_model (" + std::to_string(o.d_model) + " % " +
+         std::to_string(o.num_heads) + " != 0)";
+}
+
 // What a model is, independent of its weights: the options plus the data's
 // shape. The same spec rebuilds the same module (same parameter names and
 // shapes), which is what checkpoints and export rely on.
@@ -45,5 +55,31 @@ struct ModelSpec : ModelOptions {
   int64_t outputs = 0;
   std::vector<std::string> output_names;  // the data's target names; empty or size == outputs
 };
+
+// Each member once: a checkpoint's model spec JSON (model_spec_json.cpp) is written and read from these lists;
+// tests/models checks every member is listed. The JSON names are the `model.*` keys.
+template <class Self, class Visit>
+fields::ListOf<Self, ModelOptions> for_each_field(Self& o, Visit&& visit) {
+  visit("type", o.type, fields::setting);
+  visit("hidden", o.hidden, fields::setting);
+  visit("mlp_layers", o.mlp_layers, fields::setting);
+  visit("dropout", o.dropout, fields::setting);
+  visit("d_model", o.d_model, fields::setting);
+  visit("num_heads", o.num_heads, fields::setting);
+  visit("num_layers", o.num_layers, fields::setting);
+  visit("dim_feedforward", o.dim_feedforward, fields::setting);
+  visit("token_type", o.token_type, fields::setting);
+  visit("patch_size", o.patch_size, fields::setting);
+}
+
+// The options' list, then the data's shape.
+template <class Self, class Visit>
+fields::ListOf<Self, ModelSpec> for_each_field(Self& spec, Visit&& visit) {
+  using Options = std::conditional_t<std::is_const_v<Self>, const ModelOptions, ModelOptions>;
+  for_each_field(static_cast<Options&>(spec), visit);
+  visit("input_features", spec.input_features, fields::setting);
+  visit("outputs", spec.outputs, fields::setting);
+  visit("output_names", spec.output_names, fields::setting);
+}
 
 }  // namespace safetrain::models

@@ -2,13 +2,17 @@
 // The `descriptors.*` settings and their defaults, declared once: the config
 // schema binds each key to a member here, and both the trainer's stage and
 // `descriptor_pipeline` receive this struct from the same config. Range
-// checks live in the schema. LibTorch-free.
+// checks live in the schema. LibTorch-free. Its field list (for_each_field,
+// below) is what the pruner's cache key, report.json's "settings" and any JSON
+// of it are written from.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "safetrain/common/field_list.hpp"
 
 namespace safetrain::data::descriptors {
 
@@ -37,5 +41,34 @@ struct DescriptorOptions {
   // Called after each finished pass (its report entry); progress output, and tests interrupt with it.
   std::function<void(const nlohmann::json& pass_report)> on_pass_finished;
 };
+
+// Every member, once. `setting`: the selection depends on it (in the cache key); `tuning`: only how the passes
+// run (written to the report, not in the key); `transient`: never written. tests/descriptors checks that every
+// member is listed and that every setting changes the cache key.
+template <class Self, class Visit>
+fields::ListOf<Self, DescriptorOptions> for_each_field(Self& o, Visit&& visit) {
+  visit("enabled", o.enabled, fields::tuning);
+  visit("batch_rows", o.batch_rows, fields::tuning);
+  visit("max_missing_fraction", o.max_missing_fraction, fields::setting);
+  visit("min_variance", o.min_variance, fields::setting);
+  visit("spearman", o.spearman, fields::setting);
+  visit("spearman_threshold", o.spearman_threshold, fields::setting);
+  visit("leiden_resolution", o.leiden_resolution, fields::setting);
+  visit("nan_policy", o.nan_policy, fields::setting);
+  visit("hsic", o.hsic, fields::setting);
+  visit("hsic_sample_rows", o.hsic_sample_rows, fields::setting);
+  visit("hsic_threshold", o.hsic_threshold, fields::setting);
+  visit("rdc", o.rdc, fields::setting);
+  visit("rdc_k", o.rdc_k, fields::setting);
+  visit("rdc_s", o.rdc_s, fields::setting);
+  visit("rdc_threshold", o.rdc_threshold, fields::setting);
+  visit("keep", o.keep, fields::setting);
+  visit("targets", o.targets, fields::setting);
+  visit("seed", o.seed, fields::setting);
+  visit("max_working_mb", o.max_working_mb, fields::tuning);
+  visit("prefer_gpu", o.prefer_gpu, fields::tuning);
+  visit("checkpoint_dir", o.checkpoint_dir, fields::transient);
+  visit("on_pass_finished", o.on_pass_finished, fields::transient);
+}
 
 }  // namespace safetrain::data::descriptors

@@ -48,7 +48,9 @@ struct PipelineResult {
 PipelineResult run_pipeline(TableSource& source, const DescriptorOptions& options);
 // selected_columns.txt/.json, report.json, clusters.csv in output_dir, each written atomically.
 void write_outputs(const PipelineResult& result, const std::filesystem::path& output_dir);
-// Input fingerprint + every setting that changes the selection (not batch size, device or checkpoints).
+// Input fingerprint + every `fields::setting` of the options' field list (not batch size, device or checkpoints),
+// under kCacheKeyVersion (raised when the key's text changes shape, so older caches are rebuilt).
+inline constexpr int kCacheKeyVersion = 5;
 std::string cache_key(const TableSource& source, const DescriptorOptions& options);
 
 }  // namespace safetrain::data::descriptors

@@ -8,7 +8,7 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/text.hpp"
 
-namespace safetrain::models {
+namespace safetrain {
 
 template <typename E>
 E parse_setting(const std::string& key, const std::string& text) {
@@ -22,4 +22,4 @@ E parse_setting(const std::string& key, const std::string& text) {
   throw InputError(message);
 }
 
-}  // namespace safetrain::models
+}  // namespace safetrain
