@@ -25,10 +25,10 @@ carry="$repo/gpu_carry"
 
 # Headers, CMake configs, pkg-config files, link symlinks; taken without their dependencies.
 dev_packages=(libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libgtest-dev libigraph-dev
-  libplplot-dev libpng-dev zlib1g-dev libgloo-dev)
+  libplplot-dev libpng-dev zlib1g-dev libgloo-dev libprotobuf-dev)
 # Shared libraries and programs the build and the tests load; their closure is followed.
 runtime_roots=(libyaml-cpp0.7 libigraph3 libplplot17 plplot-driver-cairo libpng16-16 ninja-build
-  pkgconf-bin fonts-dejavu-core)
+  pkgconf-bin fonts-dejavu-core libprotobuf-lite32 libprotobuf32 protobuf-compiler)
 # Present on any glibc-based image (the GPU machine's included): never bundled, so the bundle
 # cannot shadow the system's C library, C++ runtime or loader-level libraries.
 base_packages=(libc6 libgcc-s1 libstdc++6 gcc-12-base libcrypt1 zlib1g liblzma5 libzstd1 libbz2-1.0
