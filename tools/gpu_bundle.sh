@@ -115,7 +115,8 @@ prune() {
 }
 
 # Shared libraries no root library needs (directly or through others): dropped, with the symlinks
-# left dangling. Roots: what safetrain links and PLplot's cairo driver, which it loads at run time.
+# left dangling. Roots: what safetrain links (protoc's libraries too), and PLplot's cairo driver, which it
+# loads at run time.
 drop_unreachable_libraries() {
   python3 - "$bundle/usr/lib/x86_64-linux-gnu" <<'PY'
 import os, re, subprocess, sys
@@ -126,7 +127,7 @@ for directory, _, names in os.walk(lib):
         path = os.path.join(directory, name)
         if ".so" in name and os.path.isfile(path):
             files.setdefault(name, path)  # soname -> path (symlinks resolve through isfile)
-roots = [p for n, p in files.items() if re.match(r"(libyaml-cpp|libigraph|libplplot|libpng16)\.so(\.\d+)+$", n)]
+roots = [p for n, p in files.items() if re.match(r"(libyaml-cpp|libigraph|libplplot|libpng16|libprotobuf-lite|libprotobuf|libprotoc)\.so(\.\d+)+$", n)]
 roots += [os.path.join(d, n) for d, _, ns in os.walk(lib) if d.endswith("drivers") for n in ns if n == "cairo.so"]
 keep, queue = set(), list(roots)
 while queue:
