@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "../support/tfevents.hpp"
+#include "safetrain/tensorboard/event_file_reader.hpp"
 #include "safetrain/tensorboard/crc32c.hpp"
 #include "safetrain/tensorboard/event_file_writer.hpp"
 #include "safetrain/tensorboard/tfrecord.hpp"
@@ -58,10 +58,10 @@ TEST(EventFileWriter, WritesTheVersionFirstThenScalarsAndANewFileEachTime) {
     writer.flush();
   }
   EventFileWriter second(dir);  // a resumed session: a file of its own, the first one untouched
-  const auto files = safetrain::testing::event_files(dir);
+  const auto files = safetrain::tensorboard::event_files(dir);
   ASSERT_EQ(files.size(), 2u);
   EXPECT_NE(files[0], files[1]);
-  const auto first = safetrain::testing::read_event_file(files[0] == second.path() ? files[1] : files[0]);
+  const auto first = safetrain::tensorboard::read_event_file(files[0] == second.path() ? files[1] : files[0]);
   EXPECT_EQ(first.file_version, "brain.Event:2");
   EXPECT_EQ(first.session_starts, std::vector<int64_t>{1});
   ASSERT_EQ(first.scalars.size(), 3u);
@@ -72,5 +72,5 @@ TEST(EventFileWriter, WritesTheVersionFirstThenScalarsAndANewFileEachTime) {
   EXPECT_FLOAT_EQ(first.scalars[1].value, 0.0f);
   EXPECT_EQ(first.scalars[2].step, 2);
   EXPECT_FLOAT_EQ(first.scalars[2].value, 0.25f);
-  EXPECT_EQ(safetrain::testing::read_event_file(second.path()).file_version, "brain.Event:2");
+  EXPECT_EQ(safetrain::tensorboard::read_event_file(second.path()).file_version, "brain.Event:2");
 }

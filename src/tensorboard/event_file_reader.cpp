@@ -1,34 +1,16 @@
-#pragma once
-// Reads a TensorBoard event file back through the writer's own messages (event.pb.h), checking the framing
-// (length, both masked CRC-32Cs) of every record: a test helper, header-only.
-#include <cstdint>
+#include "safetrain/tensorboard/event_file_reader.hpp"
+
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
-#include <string>
-#include <vector>
 
 #include "event.pb.h"
 #include "safetrain/tensorboard/crc32c.hpp"
 
-namespace safetrain::testing {
+namespace safetrain::tensorboard {
 
-struct ScalarPoint {
-  int64_t step;
-  std::string tag;
-  float value;
-};
-
-struct EventFileContents {
-  std::string file_version;  // of the first record
-  std::vector<int64_t> session_starts;
-  std::vector<ScalarPoint> scalars;
-};
-
-inline EventFileContents read_event_file(const std::filesystem::path& file) {
+EventFileContents read_event_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto u32 = [&](size_t at) {
@@ -41,16 +23,16 @@ inline EventFileContents read_event_file(const std::filesystem::path& file) {
     if (at + 12 > bytes.size()) throw std::runtime_error("truncated record header at byte " + std::to_string(at));
     uint64_t length = 0;
     for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[at + i]);
-    if (u32(at + 8) != tensorboard::masked_crc32c(bytes.data() + at, 8)) throw std::runtime_error("length CRC");
+    if (u32(at + 8) != masked_crc32c(bytes.data() + at, 8)) throw std::runtime_error("length CRC");
     if (at + 12 + length + 4 > bytes.size()) throw std::runtime_error("truncated record at byte " + std::to_string(at));
     const std::string data = bytes.substr(at + 12, length);
-    if (u32(at + 12 + length) != tensorboard::masked_crc32c(data.data(), data.size())) {
+    if (u32(at + 12 + length) != masked_crc32c(data.data(), data.size())) {
       throw std::runtime_error("data CRC");
     }
-    tensorboard::Event event;
+    Event event;
     if (!event.ParseFromString(data)) throw std::runtime_error("not an Event at byte " + std::to_string(at));
     if (at == 0) contents.file_version = event.file_version();
-    if (event.has_session_log() && event.session_log().status() == tensorboard::SessionLog::START) {
+    if (event.has_session_log() && event.session_log().status() == SessionLog::START) {
       contents.session_starts.push_back(event.step());
     }
     if (event.has_summary()) {
@@ -64,7 +46,7 @@ inline EventFileContents read_event_file(const std::filesystem::path& file) {
 }
 
 // The event files directly in `dir`, in name order (TensorBoard's reading order).
-inline std::vector<std::filesystem::path> event_files(const std::filesystem::path& dir) {
+std::vector<std::filesystem::path> event_files(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
   if (!std::filesystem::exists(dir)) return files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -76,4 +58,4 @@ inline std::vector<std::filesystem::path> event_files(const std::filesystem::pat
   return files;
 }
 
-}  // namespace safetrain::testing
+}  // namespace safetrain::tensorboard
