@@ -25,10 +25,10 @@ carry="$repo/gpu_carry"
 
 # Headers, CMake configs, pkg-config files, link symlinks; taken without their dependencies.
 dev_packages=(libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libgtest-dev libigraph-dev
-  libplplot-dev libpng-dev zlib1g-dev libgloo-dev)
+  libplplot-dev libpng-dev zlib1g-dev libgloo-dev libprotobuf-dev)
 # Shared libraries and programs the build and the tests load; their closure is followed.
 runtime_roots=(libyaml-cpp0.7 libigraph3 libplplot17 plplot-driver-cairo libpng16-16 ninja-build
-  pkgconf-bin fonts-dejavu-core)
+  pkgconf-bin fonts-dejavu-core libprotobuf-lite32 libprotobuf32 protobuf-compiler)
 # Present on any glibc-based image (the GPU machine's included): never bundled, so the bundle
 # cannot shadow the system's C library, C++ runtime or loader-level libraries.
 base_packages=(libc6 libgcc-s1 libstdc++6 gcc-12-base libcrypt1 zlib1g liblzma5 libzstd1 libbz2-1.0
@@ -115,7 +115,8 @@ prune() {
 }
 
 # Shared libraries no root library needs (directly or through others): dropped, with the symlinks
-# left dangling. Roots: what safetrain links and PLplot's cairo driver, which it loads at run time.
+# left dangling. Roots: what safetrain links (protoc's libraries too), and PLplot's cairo driver, which it
+# loads at run time.
 drop_unreachable_libraries() {
   python3 - "$bundle/usr/lib/x86_64-linux-gnu" <<'PY'
 import os, re, subprocess, sys
@@ -126,7 +127,7 @@ for directory, _, names in os.walk(lib):
         path = os.path.join(directory, name)
         if ".so" in name and os.path.isfile(path):
             files.setdefault(name, path)  # soname -> path (symlinks resolve through isfile)
-roots = [p for n, p in files.items() if re.match(r"(libyaml-cpp|libigraph|libplplot|libpng16)\.so(\.\d+)+$", n)]
+roots = [p for n, p in files.items() if re.match(r"(libyaml-cpp|libigraph|libplplot|libpng16|libprotobuf-lite|libprotobuf|libprotoc)\.so(\.\d+)+$", n)]
 roots += [os.path.join(d, n) for d, _, ns in os.walk(lib) if d.endswith("drivers") for n in ns if n == "cairo.so"]
 keep, queue = set(), list(roots)
 while queue:

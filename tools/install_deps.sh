@@ -18,6 +18,7 @@ packages=(
   libplplot-dev plplot-driver-cairo   # headless PNG plots
   libpng-dev              # tests decode the PNGs we write
   zlib1g-dev              # checksums of checkpoint files
+  libprotobuf-dev protobuf-compiler   # TensorBoard event files (src/tensorboard/event.proto)
   python3 python3-venv    # the virtual environment of tools/requirements.txt
 )
 

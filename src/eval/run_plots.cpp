@@ -20,9 +20,9 @@ namespace fs = std::filesystem;
 
 std::vector<EpochRow> read_epoch_rows(const fs::path& metrics_csv) {
   const CsvTable table = CsvTable::read(metrics_csv);
-  const size_t epoch = table.required_column("epoch");
-  const size_t train = table.required_column("train_loss");
-  const auto val = table.column("val_loss");
+  const size_t epoch = table.required_column(metric::kEpoch);
+  const size_t train = table.required_column(metric::kTrainLoss);
+  const auto val = table.column(metric::kValLoss);
   std::vector<EpochRow> rows;
   for (size_t i = 0; i < table.rows(); ++i) {
     const double e = table.number(i, epoch);

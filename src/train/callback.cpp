@@ -1,5 +1,7 @@
 #include "safetrain/train/callback.hpp"
 
+#include "safetrain/train/callbacks.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +43,17 @@ void Counters::load_state_dict(const nlohmann::json& state) {
 }
 
 void CallbackList::add(std::unique_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }
+
+void CallbackList::add_checkpoint(std::unique_ptr<CheckpointCallback> checkpoint) {
+  checkpoint_ = checkpoint.get();
+  add(std::move(checkpoint));
+}
+
+void CallbackList::end_epoch(FitContext& context, EpochRecord& record) {
+  call(&Callback::on_train_epoch_end, context, record);
+  const EpochRecord& complete = record;
+  call(&Callback::log_metrics, context, complete);
+}
 
 std::optional<RunEnd> CallbackList::should_stop() const {
   // A resource or safety stop outranks "no more improvement".

@@ -22,7 +22,7 @@ std::string loss_units(const TrainingSession::State& s) {
 }
 
 nlohmann::json run_summary(const TrainingSession::State& s, RunEnd end) {
-  const auto* best = s.callbacks.find<CheckpointCallback>();
+  const auto* best = s.callbacks.checkpoint();
   return {{"end", run_end_name(end)},
           {"best_epoch", best ? best->best_epoch() : -1},
           {"loss_units", loss_units(s)},

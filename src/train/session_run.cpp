@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 namespace safetrain::train {
 namespace {
 
-double monitored_value(MonitorMetric metric, const EpochRecord& r) {
-  if (metric == MonitorMetric::train_loss) return r.train_loss;
-  if (metric == MonitorMetric::val_mae) return r.val_mae.value_or(NAN);
-  return r.val_loss.value_or(NAN);
+double monitored_value(MonitorMetric monitored, const EpochRecord& r) {
+  if (monitored == MonitorMetric::train_loss) return r.metrics.value_or(metric::kTrainLoss, NAN);
+  if (monitored == MonitorMetric::val_mae) return r.metrics.value_or(metric::kValMae, NAN);
+  return r.metrics.value_or(metric::kValLoss, NAN);
 }
 
 std::optional<RunEnd> stop_requested(const CallbackList& callbacks) {
@@ -72,10 +72,13 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   s.counters.global_step += pass.steps;
   s.counters.nan_skipped += pass.nan_skipped;
   s.counters.micro_batch = pass.micro_batch;
-  record.train_loss = pass.mean_loss;
-  record.seconds = pass.seconds;
-  record.samples_per_s = pass.seconds > 0 ? static_cast<double>(pass.samples) / pass.seconds : 0.0;
-  record.loader_wait_fraction = pass.loader_wait_seconds / std::max(pass.seconds, 1e-9);
+  using Show = MetricsRecord::Show;
+  record.metrics.log(metric::kTrainLoss, pass.mean_loss, Show::on_epoch_line);
+  record.metrics.log(metric::kSeconds, pass.seconds);
+  record.metrics.log(metric::kSamplesPerS, pass.seconds > 0 ? static_cast<double>(pass.samples) / pass.seconds : 0.0,
+                     Show::on_epoch_line);
+  record.metrics.log(metric::kLoaderWaitFraction, pass.loader_wait_seconds / std::max(pass.seconds, 1e-9),
+                     Show::on_epoch_line);
   s.callbacks.call(&Callback::on_train_end, ctx, record);
   if ((result.stop = pass.stop)) return result;  // an unfinished epoch: no row, no checkpoint
   if (validate) {
@@ -86,7 +89,7 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   }
   s.counters.epochs_completed = epoch + 1;
   record.monitored = monitored_value(s.config.training.monitor, record);
-  s.callbacks.call(&Callback::on_train_epoch_end, ctx, record);
+  s.callbacks.end_epoch(ctx, record);
   result.val_buffer_bytes = s.val.buffer->bytes();
   result.val_buffer_size = s.val.buffer->size();
   s.largest_val_buffer_bytes = std::max(s.largest_val_buffer_bytes, result.val_buffer_bytes);
@@ -94,7 +97,7 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   result.stop = s.ranks->agree_on_stop(stop_requested(s.callbacks));  // every rank ends at the same epoch
   // Stopping on this epoch boundary: checkpoints/last catches up (checkpoint.every_n_epochs may have skipped it).
   if (result.stop) {
-    if (auto* checkpoints = s.callbacks.find<CheckpointCallback>()) checkpoints->catch_up(ctx);
+    if (auto* checkpoints = s.callbacks.checkpoint()) checkpoints->catch_up(ctx);
   }
   return result;
 }
@@ -138,13 +141,14 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   s.val.epoch = record.epoch;
   record.validated = true;
   // One definition of each figure (run_layout.hpp): the same numbers reach metrics.csv, metrics.json and the log.
-  record.val_loss = s.val.metrics->loss();
-  record.val_mae = s.val.metrics->mean_mae();
-  record.val_r2 = s.val.metrics->mean_r2();
-  record.val_mae_targets = s.val.metrics->mae();
-  record.val_r2_targets = s.val.metrics->r2();
+  record.metrics.log(metric::kValLoss, s.val.metrics->loss(), MetricsRecord::Show::on_epoch_line);
+  record.metrics.log(metric::kValMae, s.val.metrics->mean_mae());
+  record.metrics.log(metric::kValR2, s.val.metrics->mean_r2(), MetricsRecord::Show::on_epoch_line);
+  record.metrics.log_per_target(metric::kValMae, s.val.metrics->target_names(), s.val.metrics->mae());
+  record.metrics.log_per_target(metric::kValR2, s.val.metrics->target_names(), s.val.metrics->r2());
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
-  record.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  record.metrics.log(metric::kSeconds, record.metrics.value_or(metric::kSeconds, 0.0) +
+                                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return std::nullopt;
 }
 
@@ -168,7 +172,7 @@ std::string figures_line(const eval::StreamingMetrics& m, const config::Config& 
 }
 
 std::string summary_line(const TrainingSession::State& s, RunEnd end, double seconds) {
-  const auto* best = s.callbacks.find<CheckpointCallback>();
+  const auto* best = s.callbacks.checkpoint();
   std::ostringstream summary;
   summary << "safetrain: " << run_end_name(end) << " after " << s.counters.epochs_completed << " epochs in "
           << format_duration(seconds) << "; best " << name_of(s.config.training.monitor) << " "
@@ -179,7 +183,7 @@ std::string summary_line(const TrainingSession::State& s, RunEnd end, double sec
 }
 
 void warn_if_still_improving(const TrainingSession::State& s, RunEnd end) {
-  const auto* best = s.callbacks.find<CheckpointCallback>();
+  const auto* best = s.callbacks.checkpoint();
   if (end != RunEnd::completed || !best || s.counters.epochs_completed < 2) return;
   if (best->best_epoch() == s.counters.epochs_completed) {
     log::warn("the best epoch was the last one (", best->best_epoch(),
@@ -197,7 +201,7 @@ int64_t TrainingSession::load_kept_weights() {
     models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
   }
   s.ranks->broadcast_module(*s.model);  // rank 0's best weights, also where the other ranks cannot read them
-  const auto* best = s.callbacks.find<CheckpointCallback>();
+  const auto* best = s.callbacks.checkpoint();
   return best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
 }
 
@@ -267,7 +271,7 @@ RunOutcome TrainingSession::run() {
   outcome.run_dir = s.layout.root();
   outcome.is_writer = s.ranks->is_writer();
   outcome.epochs_completed = s.counters.epochs_completed;
-  if (const auto* best = s.callbacks.find<CheckpointCallback>()) outcome.best_metric = best->best_metric();
+  if (const auto* best = s.callbacks.checkpoint()) outcome.best_metric = best->best_metric();
   outcome.summary = summary_line(s, outcome.end,
                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return outcome;

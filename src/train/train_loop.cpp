@@ -128,6 +128,7 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
       }
     }
     if (!work.skipped) {
+      end.loss = work.loss;
       loss_sum += work.loss * static_cast<double>(batch->x.size(0));
       result.samples += batch->x.size(0);
     }

@@ -106,7 +106,7 @@ class HookRecorder : public Callback {
   void on_validation_start(FitContext&) override { log_.push_back("val_start"); }
   void on_validation_end(FitContext&, EpochRecord&) override { log_.push_back("val_end"); }
   void on_train_epoch_end(FitContext&, EpochRecord& r) override {
-    log_.push_back("epoch_end grad_norm=" + std::string(r.grad_norm ? "yes" : "no"));
+    log_.push_back("epoch_end grad_norm=" + std::string(r.metrics.get(metric::kGradNorm) ? "yes" : "no"));
   }
   void on_test_start(FitContext&) override { log_.push_back("test_start"); }
   void on_test_end(FitContext&) override { log_.push_back("test_end"); }
@@ -147,8 +147,10 @@ TEST(Session, AUserCallbackSeesEveryHookInOrderAndGradNormIsLogged) {
   for (const char* figure : {"val_mae_", "val_r2_"}) {
     for (const char* t : {"x", "y", "z", "roll", "pitch", "yaw"}) expected_header += std::string(",") + figure + t;
   }
+  // Then the figures logged beyond those, in the order they first appear: the loop's loader wait.
+  expected_header += ",loader_wait_fraction";
   EXPECT_EQ(header, expected_header);
-  EXPECT_EQ(std::count(row.begin(), row.end(), ','), 9 + 12) << row;
+  EXPECT_EQ(std::count(row.begin(), row.end(), ','), 9 + 12 + 1) << row;
   const auto cells = [&] {
     std::vector<std::string> out;
     std::stringstream in(row);

@@ -18,13 +18,18 @@ CallbackList default_callbacks(const config::Config& config, torch::optim::Optim
     list.add(std::make_unique<SignalInjectorCallback>(config.debug));
   }
   list.add(std::make_unique<EarlyStoppingCallback>(config.training));
-  list.add(std::make_unique<CheckpointCallback>(config.training.min_delta, config.training.checkpoint_every_n_epochs,
-                                                config.training.max_epochs));
-  if (role.writer) list.add(std::make_unique<MetricsCsvCallback>());
+  list.add_checkpoint(std::make_unique<CheckpointCallback>(
+      config.training.min_delta, config.training.checkpoint_every_n_epochs, config.training.max_epochs));
+  list.add(std::make_unique<MemoryFiguresCallback>());
   list.add(std::make_unique<MemoryTrimCallback>(config.memory.empty_cache_every_n_batches));
   // After the trim, so the epoch-end sample the leak detector judges is the settled figure.
   list.add(std::make_unique<MemoryMonitorCallback>());
-  if (role.writer) list.add(std::make_unique<ProgressCallback>(config));
+  // The sinks (they run in the sink phase, after every on_train_epoch_end; among themselves in this order).
+  if (role.writer) {
+    list.add(std::make_unique<MetricsCsvCallback>());
+    if (config.logging.tensorboard) list.add(std::make_unique<TensorBoardCallback>(config.logging));
+    list.add(std::make_unique<ProgressCallback>(config));
+  }
   return list;
 }
 

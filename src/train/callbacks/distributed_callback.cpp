@@ -11,8 +11,9 @@ void DistributedCallback::on_train_epoch_start(FitContext&, EpochRecord&) {
 
 void DistributedCallback::on_train_end(FitContext&, EpochRecord& record) {
   const double collective = ranks_.take_collective_seconds();
-  log::info("ddp: epoch ", record.epoch, " all-reduce ", collective, " s of ", record.seconds, " s training (",
-            record.seconds > 0 ? 100.0 * collective / record.seconds : 0.0, "% of step time)");
+  const double seconds = record.metrics.value_or(metric::kSeconds, 0.0);
+  log::info("ddp: epoch ", record.epoch, " all-reduce ", collective, " s of ", seconds, " s training (",
+            seconds > 0 ? 100.0 * collective / seconds : 0.0, "% of step time)");
 }
 
 void DistributedCallback::on_train_epoch_end(FitContext& c, EpochRecord& record) {

@@ -10,7 +10,7 @@ void GradNormCallback::on_train_batch_end(FitContext&, const BatchEnd& batch) {
 }
 
 void GradNormCallback::on_train_epoch_end(FitContext&, EpochRecord& record) {
-  if (steps_ > 0) record.grad_norm = sum_ / static_cast<double>(steps_);
+  if (steps_ > 0) record.metrics.log(metric::kGradNorm, sum_ / static_cast<double>(steps_));
 }
 
 }  // namespace safetrain::train

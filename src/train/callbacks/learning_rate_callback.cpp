@@ -4,8 +4,9 @@
 namespace safetrain::train {
 
 void LearningRateCallback::on_train_epoch_start(FitContext&, EpochRecord& record) {
-  record.lr = schedule_.lr_for_epoch(record.epoch - 1);
-  set_learning_rate(optimizer_, record.lr);
+  const double lr = schedule_.lr_for_epoch(record.epoch - 1);
+  set_learning_rate(optimizer_, lr);
+  record.metrics.log(metric::kLr, lr, MetricsRecord::Show::on_epoch_line);
 }
 
 void LearningRateCallback::on_train_epoch_end(FitContext&, EpochRecord& record) {

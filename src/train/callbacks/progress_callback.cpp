@@ -19,14 +19,16 @@ void ProgressCallback::on_train_batch_end(FitContext&, const BatchEnd& batch) {
   progress_.step(batch.batch, batch.mean_loss, batch.samples);
 }
 
-void ProgressCallback::on_train_end(FitContext&, EpochRecord& record) { progress_.end_epoch(record.seconds); }
+void ProgressCallback::on_train_end(FitContext&, EpochRecord& record) {
+  progress_.end_epoch(record.metrics.value_or(metric::kSeconds, 0.0));
+}
 
-void ProgressCallback::on_train_epoch_end(FitContext&, EpochRecord& r) {
+void ProgressCallback::log_metrics(FitContext&, const EpochRecord& r) {
   std::ostringstream line;
-  line << "epoch " << r.epoch << "/" << max_epochs_ << "  train_loss " << r.train_loss;
-  if (r.val_loss) line << "  val_loss " << *r.val_loss << "  val_r2 " << r.val_r2.value_or(NAN);
-  line << "  lr " << r.lr << "  " << static_cast<int64_t>(r.samples_per_s) << " samples/s  loader wait "
-       << static_cast<int64_t>(100.0 * r.loader_wait_fraction) << "%  RSS " << static_cast<int64_t>(r.rss_mb) << " MB";
+  line << "epoch " << r.epoch << "/" << max_epochs_;
+  for (const auto& entry : r.metrics.entries()) {
+    if (entry.show == MetricsRecord::Show::on_epoch_line) line << "  " << entry.key << " " << entry.value;
+  }
   if (const auto eta = progress_.eta_text(); !eta.empty() && r.epoch < max_epochs_) line << "  ETA " << eta;
   log::info(line.str());
 }

@@ -29,6 +29,10 @@ class RunLayout {
   std::filesystem::path memory_report() const { return root_ / "memory_report.json"; }
   std::filesystem::path features_json() const { return root_ / "features.json"; }
   std::filesystem::path importance_csv() const { return root_ / "importance.csv"; }
+  // logging.tensorboard: one event file per session (events.out.tfevents.*); steps/ holds the per-step loss,
+  // a run of its own in TensorBoard because its x axis is the optimizer step, not the epoch.
+  std::filesystem::path tensorboard() const { return root_ / "tensorboard"; }
+  std::filesystem::path tensorboard_steps() const { return tensorboard() / "steps"; }
   std::filesystem::path checkpoints() const { return root_ / "checkpoints"; }
   std::filesystem::path last_checkpoint() const { return checkpoints() / "last"; }
   std::filesystem::path best_checkpoint() const { return checkpoints() / "best"; }
@@ -56,13 +60,43 @@ class RunLayout {
 //            the targets are standardised)
 //   r2       the mean over targets of each target's R²
 // Per-target figures (val_mae_<t>, val_r2_<t>, metrics.json "targets") are in the target's own units.
-inline constexpr const char* kMetricsColumns[] = {"epoch", "train_loss", "val_loss", "val_mae", "val_r2",
-                                                  "lr",    "grad_norm",  "seconds",  "samples_per_s", "rss_mb"};
-// The per-target columns after kMetricsColumns: val_mae_<t>, val_r2_<t> for each target, in order.
+// The names of the built-in figures: the keys the trainer logs them under (train/metrics_record.hpp), the columns
+// of metrics.csv and the tags of the TensorBoard files.
+namespace metric {
+inline constexpr const char* kEpoch = "epoch";
+inline constexpr const char* kTrainLoss = "train_loss";
+inline constexpr const char* kValLoss = "val_loss";
+inline constexpr const char* kValMae = "val_mae";
+inline constexpr const char* kValR2 = "val_r2";
+inline constexpr const char* kLr = "lr";
+inline constexpr const char* kGradNorm = "grad_norm";
+inline constexpr const char* kSeconds = "seconds";
+inline constexpr const char* kSamplesPerS = "samples_per_s";
+inline constexpr const char* kRssMb = "rss_mb";
+// Logged too, after the columns below in metrics.csv: the training pass's share of time waiting for batches;
+// the device's allocated MB at the epoch's end (CUDA runs only).
+inline constexpr const char* kLoaderWaitFraction = "loader_wait_fraction";
+inline constexpr const char* kDeviceMb = "device_mb";
+}  // namespace metric
+inline constexpr const char* kMetricsColumns[] = {metric::kEpoch,    metric::kTrainLoss, metric::kValLoss,
+                                                  metric::kValMae,   metric::kValR2,     metric::kLr,
+                                                  metric::kGradNorm, metric::kSeconds,   metric::kSamplesPerS,
+                                                  metric::kRssMb};
+// A figure per target is logged as "<figure>/<target>" (TensorBoard groups the tags by the part before the '/');
+// its metrics.csv column is "<figure>_<target>".
+inline std::string target_metric_key(const std::string& figure, const std::string& target) {
+  return figure + "/" + target;
+}
+inline std::string metrics_column(std::string key) {
+  if (const auto slash = key.find('/'); slash != std::string::npos) key[slash] = '_';
+  return key;
+}
+// The per-target columns after kMetricsColumns: val_mae_<t>, val_r2_<t> for each target, in order. Any other
+// figure a run logs gets a column after these, in the order it first appears.
 inline std::vector<std::string> metrics_target_columns(const std::vector<std::string>& targets) {
   std::vector<std::string> columns;
-  for (const auto& t : targets) columns.push_back("val_mae_" + t);
-  for (const auto& t : targets) columns.push_back("val_r2_" + t);
+  for (const auto& t : targets) columns.push_back(metrics_column(target_metric_key(metric::kValMae, t)));
+  for (const auto& t : targets) columns.push_back(metrics_column(target_metric_key(metric::kValR2, t)));
   return columns;
 }
 // The name of the loss (and of the averaged MAE's units) for metrics.json "loss_units", the log and the plots.

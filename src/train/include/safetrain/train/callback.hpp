@@ -5,6 +5,13 @@
 // Callback; the loop itself only trains, validates and asks whether to stop.
 // A callback that keeps state across a resume gives state_dict/load_state_dict
 // and is saved in checkpoints under its name().
+//
+// Figures: the loop and the callbacks log named scalars into the epoch's
+// MetricsRecord (metrics_record.hpp) as they measure them; at the epoch's end
+// CallbackList::end_epoch runs two phases, in this order: every callback's
+// on_train_epoch_end (measure and act: may still log), then every callback's
+// log_metrics (the sinks: metrics.csv, the epoch line, TensorBoard), which
+// read the complete record and cannot change it.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -18,6 +25,7 @@
 
 #include "safetrain/common/run_layout.hpp"
 #include "safetrain/config/config.hpp"
+#include "safetrain/train/metrics_record.hpp"
 
 namespace safetrain::monitor {
 class MemoryMonitor;
@@ -43,21 +51,22 @@ struct Counters {
   void load_state_dict(const nlohmann::json& state);
 };
 
-// One epoch as the loop saw it; callbacks read it and may fill in what they measure.
+// One epoch as the loop saw it. Its figures are in `metrics` under the names of run_layout.hpp (metric::*):
+// train_loss, seconds, samples_per_s, loader_wait_fraction from the loop; val_loss, val_mae, val_r2 and per target
+// val_mae/<t>, val_r2/<t> when validated; lr, grad_norm, rss_mb (and device_mb on CUDA) from callbacks. A figure
+// not measured this epoch is absent (an empty metrics.csv cell).
 struct EpochRecord {
-  int64_t epoch = 0;  // 1-based, as printed
-  double train_loss = NAN;
-  std::optional<double> val_loss, val_mae, val_r2, grad_norm;  // the averaged figures of run_layout.hpp
-  std::vector<double> val_mae_targets, val_r2_targets;          // per target, own units (when validated)
-  double lr = 0, seconds = 0, samples_per_s = 0, loader_wait_fraction = 0, rss_mb = 0;
-  double monitored = NAN;  // the training.monitor metric this epoch; NaN when it was not measured
+  int64_t epoch = 0;       // 1-based, as printed
   int64_t batches = 0;     // training batches planned this epoch
   bool validated = false;
+  double monitored = NAN;  // the training.monitor metric this epoch; NaN when it was not measured
+  MetricsRecord metrics;
 };
 
 struct BatchEnd {
   int64_t epoch = 0, batch = 0, batches = 0;  // epoch 0-based, batch 1-based
   double mean_loss = 0;                       // over the epoch so far
+  double loss = NAN;                          // this batch's (NaN when it was skipped)
   int64_t samples = 0;                        // over the epoch so far
   bool stepped = false;                       // an optimizer step ended here
   std::optional<double> grad_norm;            // before clipping, when stepped
@@ -87,6 +96,8 @@ class Callback {
   virtual void on_validation_end(FitContext&, EpochRecord&) {}
   // After training (and validation, when it ran): the record is complete.
   virtual void on_train_epoch_end(FitContext&, EpochRecord&) {}
+  // The sink phase, after every callback's on_train_epoch_end: write the complete record somewhere.
+  virtual void log_metrics(FitContext&, const EpochRecord&) {}
   virtual void on_test_start(FitContext&) {}
   virtual void on_test_end(FitContext&) {}
   virtual void on_stop(FitContext&, RunEnd) {}  // the run ends early, before the final stage
@@ -96,26 +107,28 @@ class Callback {
   virtual void load_state_dict(const nlohmann::json&) {}
 };
 
+class CheckpointCallback;
+
 // The callbacks of a run, called in order.
 class CallbackList {
  public:
   void add(std::unique_ptr<Callback> callback);
+  // The checkpoint callback is called in order like the others and also held typed: the session asks it for
+  // the best epoch and to bring checkpoints/last up to a stop.
+  void add_checkpoint(std::unique_ptr<CheckpointCallback> checkpoint);
+  CheckpointCallback* checkpoint() const { return checkpoint_; }  // null when none was added
   template <typename Hook, typename... Args>
   void call(Hook hook, FitContext& context, Args&&... args) {
     for (auto& c : callbacks_) ((*c).*hook)(context, args...);
   }
+  // The epoch is complete: the measure phase (on_train_epoch_end), then the sink phase (log_metrics).
+  void end_epoch(FitContext& context, EpochRecord& record);
   std::optional<RunEnd> should_stop() const;  // the first callback's request, in order
-  template <typename T>
-  T* find() const {
-    for (const auto& c : callbacks_) {
-      if (auto* found = dynamic_cast<T*>(c.get())) return found;
-    }
-    return nullptr;
-  }
   const std::vector<std::unique_ptr<Callback>>& all() const { return callbacks_; }
 
  private:
   std::vector<std::unique_ptr<Callback>> callbacks_;
+  CheckpointCallback* checkpoint_ = nullptr;
 };
 
 }  // namespace safetrain::train

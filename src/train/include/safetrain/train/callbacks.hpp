@@ -1,14 +1,18 @@
 #pragma once
 // The built-in callbacks, one file each under src/train/callbacks/. The
 // trainer installs them in this order (docs/ARCHITECTURE.md):
-//   LearningRateCallback   sets each epoch's rate; feeds the plateau schedule
-//   GradNormCallback       mean gradient norm before clipping -> grad_norm column
+//   LearningRateCallback   sets each epoch's rate (logs lr); feeds the plateau schedule
+//   GradNormCallback       logs grad_norm: the mean gradient norm before clipping
 //   LeakPlanterCallback    test hook: keeps memory on purpose (debug.plant_leak_mb_per_epoch)
 //   EarlyStoppingCallback  patience on the monitored metric (stop)
 //   CheckpointCallback     checkpoints/last every checkpoint.every_n_epochs, checkpoints/best on improvement
-//   MetricsCsvCallback     one metrics.csv row per epoch
+//   MemoryFiguresCallback  logs rss_mb (and device_mb on CUDA) at the epoch's end, before the trim
 //   MemoryTrimCallback     releases cached memory every N batches and at epoch end
 //   MemoryMonitorCallback  phases, the epoch-end sample (after the trim), the memory alarm (stop)
+// and the sinks, which only read the record (the sink phase runs after every on_train_epoch_end, so they see
+// what any callback logged, a user's too):
+//   MetricsCsvCallback     one metrics.csv row per epoch
+//   TensorBoardCallback    logging.tensorboard: the figures as TensorBoard scalars
 //   ProgressCallback       the progress bar or lines, and the epoch line
 #include <memory>
 
@@ -17,6 +21,7 @@
 #include "safetrain/train/progress.hpp"
 #include "safetrain/train/rank_group.hpp"
 #include "safetrain/train/run_files.hpp"
+#include "safetrain/train/tensorboard_callback.hpp"
 
 namespace safetrain::train {
 
@@ -134,11 +139,17 @@ class CheckpointCallback : public Callback {
   void save_last(FitContext& c);
 };
 
+class MemoryFiguresCallback : public Callback {
+ public:
+  std::string name() const override { return "memory_figures"; }
+  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+};
+
 class MetricsCsvCallback : public Callback {
  public:
   std::string name() const override { return "metrics_csv"; }
   void on_fit_start(FitContext& c) override;
-  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  void log_metrics(FitContext& c, const EpochRecord& record) override;
 
  private:
   std::unique_ptr<MetricsLog> log_;
@@ -163,7 +174,8 @@ class ProgressCallback : public Callback {
   void on_train_epoch_start(FitContext&, EpochRecord& record) override;
   void on_train_batch_end(FitContext&, const BatchEnd& batch) override;
   void on_train_end(FitContext&, EpochRecord& record) override;
-  void on_train_epoch_end(FitContext& c, EpochRecord& record) override;
+  // The epoch line: the figures logged with Show::on_epoch_line, in the order logged, and the ETA.
+  void log_metrics(FitContext& c, const EpochRecord& record) override;
 
  private:
   Progress progress_;

@@ -112,6 +112,8 @@ struct OutputOptions {
 struct LoggingOptions {
   ProgressSetting progress = ProgressSetting::automatic;
   int64_t log_every_n_steps = 50;
+  bool tensorboard = false;            // the epoch figures as TensorBoard event files under RUN_DIR/tensorboard
+  bool tensorboard_step_loss = false;  // and each optimizer step's training loss (RUN_DIR/tensorboard/steps)
 };
 
 // Test hooks, accepted but not documented: they prove the detectors and the clean stops.
