@@ -32,7 +32,7 @@ int tensorboard_agrees_with_csv(const std::string& python, const fs::path& run_d
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-const char* kTensorBoardOn = "logging:\n  tensorboard: true\n  tensorboard_step_loss: true\ndescriptors:\n  enabled: false\n";
+const char* kTensorBoardOn = "logging:\n  tensorboard: true\n  tensorboard_step_loss: true\n";
 
 }  // namespace
 
