@@ -2,6 +2,7 @@
 // pinned tensorboard package): every tag and value agrees with metrics.csv, also after a resume that repeats
 // epochs (the new session's file starts with a START that makes TensorBoard drop the repeated points).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 
