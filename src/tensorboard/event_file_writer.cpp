@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 #include <climits>
 #include <cstdio>
 
@@ -26,10 +29,23 @@ std::string host_name() {
   return name;
 }
 
+// The newest time stamp among the event files in `dir` (0 when none).
+long long newest_stamp_in(const fs::path& dir) {
+  constexpr std::string_view kPrefix = "events.out.tfevents.";
+  long long newest = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    newest = std::max(newest, std::atoll(name.c_str() + kPrefix.size()));
+  }
+  return newest;
+}
+
 // TensorFlow's name; the time first, so the files of successive sessions sort in the order they were written
-// (TensorBoard reads a directory's files in name order).
+// (TensorBoard reads a directory's files in name order, and the later session's START must come last). A
+// session starting within the second of an earlier file's takes the next second: a pid does not order them.
 fs::path new_file_in(const fs::path& dir) {
-  const auto seconds = static_cast<long long>(wall_time());
+  const auto seconds = std::max(static_cast<long long>(wall_time()), newest_stamp_in(dir) + 1);
   for (int n = 0;; ++n) {
     char name[64];
     std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.", seconds);

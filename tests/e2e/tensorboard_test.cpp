@@ -2,6 +2,7 @@
 // pinned tensorboard package): every tag and value agrees with metrics.csv, also after a resume that repeats
 // epochs (the new session's file starts with a START that makes TensorBoard drop the repeated points).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 
@@ -32,7 +33,7 @@ int tensorboard_agrees_with_csv(const std::string& python, const fs::path& run_d
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-const char* kTensorBoardOn = "logging:\n  tensorboard: true\n  tensorboard_step_loss: true\ndescriptors:\n  enabled: false\n";
+const char* kTensorBoardOn = "logging:\n  tensorboard: true\n  tensorboard_step_loss: true\n";
 
 }  // namespace
 
