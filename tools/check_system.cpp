@@ -106,72 +106,90 @@ std::optional<Target> integrated_target(double assumed_available_mb) {
   return Target{device.name, budget.free_bytes, true, budget.shared_with_host};
 }
 
+void print_system(const monitor::SystemInfo& info) {
+  std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
+  std::printf("RAM:      %.0f MB total, %.0f MB available\n", bytes_to_mb(info.ram_total_bytes), bytes_to_mb(info.ram_available_bytes));
+  std::printf("Limits:   %s\n", info.limits.summary().c_str());
+  std::printf("LibTorch: %s\n", monitor::libtorch_summary(info).c_str());
+  std::printf("BLAS:     %s\n", info.blas.c_str());
+  std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
+  for (const auto& gpu : info.gpus) {
+    std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), bytes_to_mb(gpu.total_bytes), bytes_to_mb(gpu.free_bytes));
+  }
+}
+
+struct CheckArguments {
+  std::string config_path;  // empty: the built-in defaults (a relative default path failed outside the repository)
+  int64_t features = 64;
+  int64_t rows = 0;
+  double budget_mb = 0;
+  double integrated_available_mb = 0;
+};
+
+void add_options(CLI::App& app, CheckArguments& a) {
+  app.add_option("-c,--config", a.config_path, "config whose model to size (default: the built-in defaults)");
+  app.add_option("--features", a.features,
+                 "input feature count to size the model for when the config's table has no columns to read")
+      ->capture_default_str();
+  app.add_option("--rows", a.rows, "data rows to size the batch for (default: the config's table)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--budget-mb", a.budget_mb,
+                 "also size for a memory budget of this many MB (default: memory.device_budget_mb when set), on the "
+                 "config's training.device")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--integrated-available-mb", a.integrated_available_mb,
+                 "also size for an integrated GPU (Jetson-class board) whose shared memory has this much "
+                 "MemAvailable, e.g. 3000 for a headless 4 GB board")
+      ->check(CLI::NonNegativeNumber);
+}
+
+// A recommendation for --budget-mb (or memory.device_budget_mb), on the device the config would train on.
+void recommend_for_budget(double budget_mb, const monitor::SystemInfo& info, const models::ModelSpec& spec,
+                          const config::Config& config, const models::TableShape& table) {
+  if (budget_mb <= 0) budget_mb = config.memory.device_budget_mb;
+  if (budget_mb <= 0) return;
+  const bool gpu = config.training.device == models::DeviceSetting::cuda ||
+                   (config.training.device == models::DeviceSetting::automatic && !info.gpus.empty());
+  recommend({"a budget of " + std::to_string(static_cast<int64_t>(budget_mb)) + " MB (" + (gpu ? "device" : "host") + ")",
+             static_cast<int64_t>(budget_mb * 1048576.0), gpu, false, true},
+            spec, config, info.logical_cores, table);
+}
+
+int check(CheckArguments a) {
+  const auto info = monitor::probe_system();
+  print_system(info);
+  const auto resolved = a.config_path.empty() ? config::resolve_from_text("{}", "built-in defaults")
+                                              : config::load_config(a.config_path);
+  if (a.config_path.empty()) a.config_path = "the built-in defaults";
+  const auto config = config::make_config(resolved.tree, a.config_path);
+  const auto table = table_of(config, a.rows, a.features);
+  const auto spec = infer::forecast_model_spec(config, table);
+  std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", a.config_path.c_str(),
+              name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
+              static_cast<long long>(spec.input_features));
+  std::printf("data:     %lld rows x %lld features, %lld training rows (data.train_fraction %.2f)\n",
+              static_cast<long long>(table.rows), static_cast<long long>(table.features),
+              static_cast<long long>(static_cast<double>(table.rows) * config.data.split.train_fraction),
+              config.data.split.train_fraction);
+  const int cores = info.logical_cores;
+  recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, cores, table);
+  for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, cores, table);
+  const auto integrated = integrated_target(a.integrated_available_mb);
+  if (integrated) recommend(*integrated, spec, config, cores, table);
+  recommend_for_budget(a.budget_mb, info, spec, config, table);
+  if (info.gpus.empty() && !integrated) {
+    std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"safetrain check_system: CPU, RAM, LibTorch build, GPUs (through NVML when a driver is present),\n"
                "the BLAS in use, and a recommended safe config for the model of --config on this machine."};
-  std::string config_path;  // empty: the built-in defaults (a relative default path failed outside the repository)
-  int64_t features = 64;
-  app.add_option("-c,--config", config_path, "config whose model to size (default: the built-in defaults)");
-  app.add_option("--features", features,
-                 "input feature count to size the model for when the config's table has no columns to read")
-      ->capture_default_str();
-  int64_t rows = 0;
-  app.add_option("--rows", rows, "data rows to size the batch for (default: the config's table)")
-      ->check(CLI::PositiveNumber);
-  double budget_mb = 0;
-  app.add_option("--budget-mb", budget_mb,
-                 "also size for a memory budget of this many MB (default: memory.device_budget_mb when set), on the "
-                 "config's training.device")
-      ->check(CLI::NonNegativeNumber);
-  double integrated_available_mb = 0;
-  app.add_option("--integrated-available-mb", integrated_available_mb,
-                 "also size for an integrated GPU (Jetson-class board) whose shared memory has this much "
-                 "MemAvailable, e.g. 3000 for a headless 4 GB board")
-      ->check(CLI::NonNegativeNumber);
+  CheckArguments arguments;
+  add_options(app, arguments);
   SAFETRAIN_PARSE(app, argc, argv);
-  return guarded_main("check_system", [&] {
-    const auto info = monitor::probe_system();
-    std::printf("CPU:      %s, %d logical cores\n", info.cpu_model.c_str(), info.logical_cores);
-    std::printf("RAM:      %.0f MB total, %.0f MB available\n", bytes_to_mb(info.ram_total_bytes), bytes_to_mb(info.ram_available_bytes));
-    std::printf("Limits:   %s\n", info.limits.summary().c_str());
-    std::printf("LibTorch: %s\n", monitor::libtorch_summary(info).c_str());
-    std::printf("BLAS:     %s\n", info.blas.c_str());
-    std::printf("GPUs:     %s\n", info.gpus.empty() ? ("none (" + info.nvml_status + ")").c_str() : "");
-    for (const auto& gpu : info.gpus) {
-      std::printf("  %s: %.0f MB total, %.0f MB free\n", gpu.name.c_str(), bytes_to_mb(gpu.total_bytes), bytes_to_mb(gpu.free_bytes));
-    }
-    const auto resolved = config_path.empty() ? config::resolve_from_text("{}", "built-in defaults")
-                                              : config::load_config(config_path);
-    if (config_path.empty()) config_path = "the built-in defaults";
-    const auto config = config::make_config(resolved.tree, config_path);
-    const auto table = table_of(config, rows, features);
-    const auto spec = infer::forecast_model_spec(config, table);
-    features = spec.input_features;
-    std::printf("\nmodel of %s: %s, %lld parameters (sized for %lld input features)\n", config_path.c_str(),
-                name_of(config.model.type), static_cast<long long>(models::expected_parameter_count(spec)),
-                static_cast<long long>(features));
-    std::printf("data:     %lld rows x %lld features, %lld training rows (data.train_fraction %.2f)\n",
-                static_cast<long long>(table.rows), static_cast<long long>(table.features),
-                static_cast<long long>(static_cast<double>(table.rows) * config.data.split.train_fraction),
-                config.data.split.train_fraction);
-    const int cores = info.logical_cores;
-    recommend({"the CPU", info.usable_memory_bytes(), false, false}, spec, config, cores, table);
-    for (const auto& gpu : info.gpus) recommend({gpu.name, gpu.free_bytes, true, false}, spec, config, cores, table);
-    const auto integrated = integrated_target(integrated_available_mb);
-    if (integrated) recommend(*integrated, spec, config, cores, table);
-    if (budget_mb <= 0) budget_mb = config.memory.device_budget_mb;
-    if (budget_mb > 0) {
-      const bool gpu = config.training.device == models::DeviceSetting::cuda ||
-                       (config.training.device == models::DeviceSetting::automatic && !info.gpus.empty());
-      recommend({"a budget of " + std::to_string(static_cast<int64_t>(budget_mb)) + " MB (" + (gpu ? "device" : "host") + ")",
-                 static_cast<int64_t>(budget_mb * 1048576.0), gpu, false, true},
-                spec, config, cores, table);
-    }
-    if (info.gpus.empty() && !integrated) {
-      std::printf("\nno GPU found: train configs/quickstart.yaml here, or the GTX 1650 profile on a GPU machine\n");
-    }
-    return 0;
-  });
+  return guarded_main("check_system", [&] { return check(arguments); });
 }

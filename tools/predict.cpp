@@ -15,6 +15,90 @@
 
 using namespace safetrain;
 
+namespace {
+
+struct PredictArguments {
+  std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
+  bool strict = true;
+};
+
+void add_options(CLI::App& app, PredictArguments& a) {
+  app.add_option("--checkpoint", a.checkpoint,
+                 "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
+      ->required();
+  app.add_option("--input", a.input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
+                 "columns the model was trained on")->required();
+  app.add_option("--output", a.output, "where to write the predictions")->capture_default_str();
+  app.add_option("--metrics", a.metrics_path,
+                 "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json;\n"
+                 "none when OUTPUT is a device, a FIFO or stdout). A symlink's target is written; an output that\n"
+                 "is the input or a directory is refused");
+  app.add_option("--strict", a.strict,
+                 "require weights to match the model exactly (false: tolerate missing or extra names; shapes must "
+                 "still match)")
+      ->capture_default_str();
+  app.add_option("--device", a.device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<models::DeviceSetting>()))
+      ->capture_default_str();
+}
+
+// A run directory stands for the model it keeps.
+std::string checkpoint_of(const std::string& checkpoint) {
+  if (const RunLayout run(checkpoint); !std::filesystem::exists(std::filesystem::path(checkpoint) / "state.json") &&
+                                       std::filesystem::exists(run.best_checkpoint() / "state.json")) {
+    std::cerr << "predict: --checkpoint is a run directory: using " << run.best_checkpoint().string() << std::endl;
+    return run.best_checkpoint().string();
+  }
+  return checkpoint;
+}
+
+struct PredictOutputs {
+  OutputTarget csv;
+  std::filesystem::path metrics;  // empty: none
+};
+
+// Both outputs are checked before any work: neither may be an input, a directory or the other output.
+PredictOutputs check_outputs(const PredictArguments& a) {
+  auto inputs = data::expand_glob(a.input);
+  inputs.emplace_back(a.checkpoint);
+  PredictOutputs out{resolve_output_target(a.output, inputs), a.metrics_path};
+  inputs.push_back(out.csv.path);  // an existing --output is as good as an input for --metrics
+  // The default metrics file sits next to a file output; a device or stdout output has none.
+  if (out.metrics.empty() && out.csv.mode == OutputTarget::Mode::kAtomicReplace) {
+    out.metrics = std::filesystem::path(a.output).replace_extension(".metrics.json");
+  }
+  if (!out.metrics.empty() && std::filesystem::absolute(resolve_output_target(out.metrics, inputs).path).lexically_normal() ==
+                                  std::filesystem::absolute(out.csv.path).lexically_normal()) {
+    throw InputError("output " + out.metrics.string() + ": is the same file as --output " + a.output);
+  }
+  return out;
+}
+
+int predict(PredictArguments a) {
+  a.checkpoint = checkpoint_of(a.checkpoint);
+  const auto outputs = check_outputs(a);
+  // Progress goes to stderr when the predictions themselves go to stdout.
+  std::ostream& say = outputs.csv.descriptor == 1 ? std::cerr : std::cout;
+  const auto table = data::read_table(a.input, data::TableReadOptions{}, infer::prediction_csv_roles(a.checkpoint));
+  infer::PredictOptions options;
+  options.strict = a.strict;
+  options.device = *parse_enum<models::DeviceSetting>(a.device);
+  auto predictions = infer::predict_table(a.checkpoint, table, options);
+  const auto meta = infer::read_checkpoint_meta(a.checkpoint);
+  if (const auto splits = infer::training_splits(meta, a.input, table.values.size(0))) {
+    infer::score_training_splits(*splits, predictions);
+  }
+  infer::write_prediction_rows(predictions, a.output);
+  say << "predict: " << predictions.values.size(0) << " rows -> " << a.output << std::endl;
+  for (const auto& line : infer::prediction_report_lines(predictions)) say << "predict: " << line << std::endl;
+  if (predictions.metrics && !outputs.metrics.empty()) {
+    infer::write_prediction_metrics(predictions, outputs.metrics);
+    say << "predict: metrics -> " << outputs.metrics.string() << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{"safetrain predict: loads a checkpoint safely (memory check first, weights mapped to the CPU,\n"
@@ -25,64 +109,8 @@ int main(int argc, char** argv) {
                "split (train/val/test, as the trainer split them) and scores each split apart. A model trained with\n"
                "data.nan_policy: drop_rows skips rows with a missing feature and lists them.\n"
                "Exit codes: 0 ok, 2 bad input, 3 not enough memory."};
-  std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
-  bool strict = true;
-  app.add_option("--checkpoint", checkpoint,
-                 "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
-      ->required();
-  app.add_option("--input", input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
-                 "columns the model was trained on")->required();
-  app.add_option("--output", output, "where to write the predictions")->capture_default_str();
-  app.add_option("--metrics", metrics_path,
-                 "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json;\n"
-                 "none when OUTPUT is a device, a FIFO or stdout). A symlink's target is written; an output that\n"
-                 "is the input or a directory is refused");
-  app.add_option("--strict", strict,
-                 "require weights to match the model exactly (false: tolerate missing or extra names; shapes must "
-                 "still match)")
-      ->capture_default_str();
-  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember(enum_choices<models::DeviceSetting>()))
-      ->capture_default_str();
+  PredictArguments arguments;
+  add_options(app, arguments);
   SAFETRAIN_PARSE(app, argc, argv);
-  return guarded_main("predict", [&] {
-    // A run directory stands for the model it keeps.
-    if (const RunLayout run(checkpoint); !std::filesystem::exists(std::filesystem::path(checkpoint) / "state.json") &&
-                                         std::filesystem::exists(run.best_checkpoint() / "state.json")) {
-      checkpoint = run.best_checkpoint().string();
-      std::cerr << "predict: --checkpoint is a run directory: using " << checkpoint << std::endl;
-    }
-    // Both outputs are checked before any work: neither may be an input, a directory or the other output.
-    auto inputs = data::expand_glob(input);
-    inputs.emplace_back(checkpoint);
-    const auto csv_target = resolve_output_target(output, inputs);
-    inputs.push_back(csv_target.path);  // an existing --output is as good as an input for --metrics
-    // The default metrics file sits next to a file output; a device or stdout output has none.
-    std::filesystem::path json = metrics_path;
-    if (json.empty() && csv_target.mode == OutputTarget::Mode::kAtomicReplace) {
-      json = std::filesystem::path(output).replace_extension(".metrics.json");
-    }
-    if (!json.empty() && std::filesystem::absolute(resolve_output_target(json, inputs).path).lexically_normal() ==
-                             std::filesystem::absolute(csv_target.path).lexically_normal()) {
-      throw InputError("output " + json.string() + ": is the same file as --output " + output);
-    }
-    // Progress goes to stderr when the predictions themselves go to stdout.
-    std::ostream& say = csv_target.descriptor == 1 ? std::cerr : std::cout;
-    const auto table = data::read_table(input, data::TableReadOptions{}, infer::prediction_csv_roles(checkpoint));
-    infer::PredictOptions options;
-    options.strict = strict;
-    options.device = *parse_enum<models::DeviceSetting>(device);
-    auto predictions = infer::predict_table(checkpoint, table, options);
-    const auto meta = infer::read_checkpoint_meta(checkpoint);
-    if (const auto splits = infer::training_splits(meta, input, table.values.size(0))) {
-      infer::score_training_splits(*splits, predictions);
-    }
-    infer::write_prediction_rows(predictions, output);
-    say << "predict: " << predictions.values.size(0) << " rows -> " << output << std::endl;
-    for (const auto& line : infer::prediction_report_lines(predictions)) say << "predict: " << line << std::endl;
-    if (predictions.metrics && !json.empty()) {
-      infer::write_prediction_metrics(predictions, json);
-      say << "predict: metrics -> " << json.string() << std::endl;
-    }
-    return 0;
-  });
+  return guarded_main("predict", [&] { return predict(arguments); });
 }

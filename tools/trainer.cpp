@@ -17,6 +17,29 @@
 namespace fs = std::filesystem;
 using namespace safetrain;
 
+namespace {
+
+// The config file plus --set, or, with --resume, the stored config of RUN_DIR/checkpoints/last plus --set
+// (and the session told to resume there).
+config::Config resolve_run_config(const std::string& config_path, const std::string& resume_dir,
+                                  const std::vector<std::string>& overrides, train::SessionOptions& options) {
+  std::vector<config::Override> parsed;
+  for (const auto& text : overrides) parsed.push_back(config::parse_override(text));
+  config::ResolvedConfig resolved;
+  if (!resume_dir.empty()) {
+    const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
+    const auto meta = infer::read_checkpoint_meta(checkpoint);
+    resolved = config::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
+    options.run_dir = resume_dir;
+    options.resume = checkpoint;
+  } else {
+    resolved = config::load_config(config_path, parsed);
+  }
+  return config::make_config(resolved.tree, resolved.file.string());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{
@@ -48,20 +71,8 @@ int main(int argc, char** argv) {
     if (config_path.empty() == resume_dir.empty()) {
       throw InputError("give exactly one of --config FILE or --resume RUN_DIR (see --help)");
     }
-    std::vector<config::Override> parsed;
-    for (const auto& text : overrides) parsed.push_back(config::parse_override(text));
     train::SessionOptions options;
-    config::ResolvedConfig resolved;
-    if (!resume_dir.empty()) {
-      const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
-      const auto meta = infer::read_checkpoint_meta(checkpoint);
-      resolved = config::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
-      options.run_dir = resume_dir;
-      options.resume = checkpoint;
-    } else {
-      resolved = config::load_config(config_path, parsed);
-    }
-    auto config = config::make_config(resolved.tree, resolved.file.string());
+    auto config = resolve_run_config(config_path, resume_dir, overrides, options);
     if (print_config) {  // after the cross-key rules, as the run would see it
       std::cout << config::typed_yaml(config);
       return kExitOk;
