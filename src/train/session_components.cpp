@@ -99,4 +99,9 @@ StepParts TrainingSession::State::step_parts() {
   return StepParts{*model, forward(), *optimizer, *scaler, precision, device, ranks->step_sync()};
 }
 
+EvalParts TrainingSession::State::eval_parts(SplitMeters& split, data::Loader& loader) {
+  return EvalParts{*model, forward(), precision, device, loader, data.target_scaler, *split.metrics, *split.buffer,
+                   split.pieces};
+}
+
 }  // namespace safetrain::train

@@ -117,8 +117,7 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   EvalPass eval;
   std::optional<RunEnd> cut;
   try {
-    eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler, *s.val.metrics,
-                    *s.val.buffer, record.epoch, s.val.pieces, stop);
+    eval = evaluate(s.eval_parts(s.val, *s.val_loader), record.epoch, stop);
     if (eval.interrupted) cut = stop_requested(s.callbacks);
   } catch (const c10::Error& e) {
     // One process stops cleanly; in a data-parallel run the error stays fatal (the peers would wait).
@@ -213,8 +212,7 @@ int64_t TrainingSession::validate_kept_model() {
     log::info("validation: again with the kept weights of epoch ", kept, " (the last complete validation was ",
               s.val.epoch >= 0 ? "epoch " + std::to_string(s.val.epoch) : std::string("cut short"),
               "), for the final validation predictions and plots");
-    auto pass = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
-                         *s.val.metrics, *s.val.buffer, kept, s.val.pieces);
+    auto pass = evaluate(s.eval_parts(s.val, *s.val_loader), kept);
     s.ranks->combine(pass, *s.val.metrics);
     s.val.epoch = kept;
   }
@@ -225,8 +223,7 @@ void TrainingSession::run_test(int64_t kept_epoch) {
   auto& s = *state_;
   s.callbacks.call(&Callback::on_test_start, *s.context);
   s.test.epoch = kept_epoch;
-  auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
-                       *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
+  auto test = evaluate(s.eval_parts(s.test, *s.test_loader), s.test.epoch);
   s.ranks->combine(test, *s.test.metrics);
   log::info("test: ", test.samples, " rows; ", figures_line(*s.test.metrics, s.config));
   s.callbacks.call(&Callback::on_test_end, *s.context);

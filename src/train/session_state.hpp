@@ -56,6 +56,7 @@ struct TrainingSession::State {
 
   State(config::Config c, SessionOptions o) : config(std::move(c)), options(std::move(o)) {}
   StepParts step_parts();
+  EvalParts eval_parts(SplitMeters& split, data::Loader& loader);
   Forward forward();
   // Every stateful part's state_dict, by name (the checkpoint's "components").
   nlohmann::json components() const;

@@ -176,33 +176,30 @@ torch::Tensor predict_in_pieces(const Forward& forward, const PrecisionPlan& pre
 
 }  // namespace
 
-EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
-                  torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
-                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch, EvalPieces& pieces,
-                  const std::function<bool()>& should_stop) {
+EvalPass evaluate(const EvalParts& parts, int64_t epoch, const std::function<bool()>& should_stop) {
   torch::NoGradGuard no_grad;
-  model.eval();
-  metrics.reset();
-  buffer.begin_epoch(epoch);
+  parts.model.eval();
+  parts.metrics.reset();
+  parts.buffer.begin_epoch(epoch);
   EvalPass result;
   double loss_sum = 0.0;
-  auto pass = loader.epoch(0);
+  auto pass = parts.loader.epoch(0);
   while (auto batch = pass->next()) {
-    const auto prediction_cpu = predict_in_pieces(forward, precision, device, batch->x, pieces);
+    const auto prediction_cpu = predict_in_pieces(parts.forward, parts.precision, parts.device, batch->x, parts.pieces);
     loss_sum += torch::mse_loss(prediction_cpu, batch->y, torch::Reduction::Sum).item<double>() /
                 static_cast<double>(batch->y.size(1));
     result.samples += batch->y.size(0);
     // Metrics, buffers and plots are in the targets' own units.
-    const auto prediction_units = target_scaler.invert(prediction_cpu);
-    const auto target_units = target_scaler.invert(batch->y);
-    metrics.update(prediction_units, target_units);
-    buffer.add(prediction_units, target_units, batch->row_ids);
+    const auto prediction_units = parts.target_scaler.invert(prediction_cpu);
+    const auto target_units = parts.target_scaler.invert(batch->y);
+    parts.metrics.update(prediction_units, target_units);
+    parts.buffer.add(prediction_units, target_units, batch->row_ids);
     if (should_stop && should_stop()) {
       result.interrupted = true;
       break;
     }
   }
-  model.train();
+  parts.model.train();
   result.loss_sum = loss_sum;
   result.loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   return result;
