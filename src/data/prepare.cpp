@@ -242,6 +242,24 @@ void carve_splits(torch::Tensor values, const std::vector<int64_t>& fcols, const
   out.train.x = keep_leading(std::move(x), {n_train, width});
 }
 
+// data.nan_policy drop_rows or fill_mean: rows missing a value the policy cannot fill leave the split, and with
+// fill_mean the training rows' means of the features come back (to fill the features' missing cells).
+std::vector<float> drop_incomplete_rows(const torch::Tensor& values, const std::vector<int64_t>& fcols,
+                                        const std::vector<int64_t>& tcols, NanPolicy policy, SplitIndices& split) {
+  std::vector<float> fill;
+  if (policy == NanPolicy::error) return fill;
+  if (policy == NanPolicy::fill_mean) fill = detail::present_means(values, fcols, split.train);
+  // Targets cannot be invented: rows missing one are dropped under both policies (and features under drop_rows).
+  auto required = tcols;
+  if (policy == NanPolicy::drop_rows) required.insert(required.end(), fcols.begin(), fcols.end());
+  const int64_t before = split.train.size(0) + split.val.size(0) + split.test.size(0);
+  split = {detail::complete_rows(values, required, split.train), detail::complete_rows(values, required, split.val),
+           detail::complete_rows(values, required, split.test)};
+  const int64_t dropped = before - split.train.size(0) - split.val.size(0) - split.test.size(0);
+  if (dropped > 0) log::info("data: dropped ", dropped, " rows with missing values (data.nan_policy)");
+  return fill;
+}
+
 }  // namespace
 
 PreparedData prepare(Table table, const ColumnSelection& selection, const SplitOptions& o) {
@@ -265,19 +283,7 @@ PreparedData prepare(Table table, const ColumnSelection& selection, const SplitO
                                                            : "data.split_column '" + o.split_column + "'",
               ": train ", split.train.size(0), ", val ", split.val.size(0), ", test ", split.test.size(0), " rows");
   }
-  std::vector<float> fill;
-  if (o.nan_policy != NanPolicy::error) {
-    if (o.nan_policy == NanPolicy::fill_mean) fill = detail::present_means(table.values, fcols, split.train);
-    // Targets cannot be invented: rows missing one are dropped under both policies (and features under drop_rows).
-    auto required = tcols;
-    if (o.nan_policy == NanPolicy::drop_rows) required.insert(required.end(), fcols.begin(), fcols.end());
-    const int64_t before = split.train.size(0) + split.val.size(0) + split.test.size(0);
-    split = {detail::complete_rows(table.values, required, split.train),
-             detail::complete_rows(table.values, required, split.val),
-             detail::complete_rows(table.values, required, split.test)};
-    const int64_t dropped = before - split.train.size(0) - split.val.size(0) - split.test.size(0);
-    if (dropped > 0) log::info("data: dropped ", dropped, " rows with missing values (data.nan_policy)");
-  }
+  const auto fill = drop_incomplete_rows(table.values, fcols, tcols, o.nan_policy, split);
   carve_splits(std::move(table.values), fcols, tcols, split, out);
   const std::pair<SplitTensors*, const char*> named[] = {
       {&out.train, "training"}, {&out.val, "validation"}, {&out.test, "test"}};

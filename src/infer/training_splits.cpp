@@ -52,7 +52,7 @@ std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const 
   const auto resolved = config::resolve_from_text(meta.config_yaml, (meta.dir / "config.yaml").string());
   const auto config = config::make_config(resolved.tree, resolved.file.string());
   data::SplitOptions options = config.data.split;
-  options.seed = config.seed;  // the trainer's own split (data_stage's split_options): fractions and seed
+  options.seed = config.seed;  // the trainer's own split (data module: split_options): fractions and seed
   const bool own = !options.split_column.empty() || !options.group_column.empty();
   // Own splits follow a column predict's read leaves out (a new table need not hold it): read it again here.
   const auto split = own ? data::split_table(with_split_column(meta, input, options), options)

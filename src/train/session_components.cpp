@@ -13,11 +13,13 @@ namespace safetrain::train {
 
 nlohmann::json TrainingSession::State::components() const {
   nlohmann::json c = nlohmann::json::object();
-  c["counters"] = counters.state_dict();
-  c["data"] = {{"feature_names", data.feature_names}, {"target_names", data.target_names}, {"input", input}};
-  c["model"] = {{"type", name_of(config.model.type)}};
-  c["grad_scaler"] = scaler->state_dict();
-  if (ranks->distributed()) c["distributed"] = {{"world_size", ranks->world_size()}};
+  c["counters"] = training.counters.state_dict();
+  c["data"] = {{"feature_names", data.prepared.feature_names},
+               {"target_names", data.prepared.target_names},
+               {"input", input}};
+  c["model"] = {{"type", name_of(run.config.model.type)}};
+  c["grad_scaler"] = training.scaler->state_dict();
+  if (run.ranks->distributed()) c["distributed"] = {{"world_size", run.ranks->world_size()}};
   for (const auto& callback : callbacks.all()) {
     auto state = callback->state_dict();
     if (!state.is_null()) c[callback->name()] = std::move(state);
@@ -27,12 +29,12 @@ nlohmann::json TrainingSession::State::components() const {
 
 // The ranks' shards, steps per epoch and the sampler's padding depend on the world size, so a run
 // resumes only with the one it was written with (a checkpoint without the component: one process).
-void TrainingSession::State::check_world_size(const infer::CheckpointMeta& meta) const {
+void check_world_size(const RankGroup& ranks, const infer::CheckpointMeta& meta) {
   int64_t written_by = 1;
   if (meta.components.contains("distributed")) written_by = meta.components.at("distributed").value("world_size", 1);
-  if (written_by != ranks->world_size()) {
+  if (written_by != ranks.world_size()) {
     throw InputError(meta.dir.string() + ": this checkpoint was written by a run of " + std::to_string(written_by) +
-                     " rank(s); this run has " + std::to_string(ranks->world_size()) +
+                     " rank(s); this run has " + std::to_string(ranks.world_size()) +
                      ": resume with the same world size (WORLD_SIZE / --nproc-per-node / srun -n " +
                      std::to_string(written_by) + ")");
   }
@@ -50,19 +52,19 @@ void TrainingSession::State::check_same_input(const infer::CheckpointMeta& meta)
   if (difference.empty()) return;
   throw InputError(meta.dir.string() + ": --resume needs the input this run trained on, but " + difference +
                    "; restore that input, or train on the new one in a new run: trainer --config " +
-                   layout.config().string() + " --set output.run_name=NEW_NAME");
+                   run.layout.config().string() + " --set output.run_name=NEW_NAME");
 }
 
 void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) {
-  if (meta.feature_names() != data.feature_names || meta.target_names() != data.target_names) {
+  if (meta.feature_names() != data.prepared.feature_names || meta.target_names() != data.prepared.target_names) {
     throw InputError(meta.dir.string() + ": the checkpoint was trained on other columns than this data gives");
   }
   check_same_input(meta);
-  infer::load_optimizer_state(meta.dir, *optimizer);
+  infer::load_optimizer_state(meta.dir, *training.optimizer);
   infer::restore_rng_state(meta.dir);
   try {
-    counters.load_state_dict(meta.component("counters"));
-    scaler->load_state_dict(meta.component("grad_scaler"));
+    training.counters.load_state_dict(meta.component("counters"));
+    training.scaler->load_state_dict(meta.component("grad_scaler"));
     for (const auto& callback : callbacks.all()) {
       if (meta.components.contains(callback->name())) {
         callback->load_state_dict(meta.components.at(callback->name()));
@@ -75,28 +77,33 @@ void TrainingSession::State::load_components(const infer::CheckpointMeta& meta) 
   } catch (const std::out_of_range& e) {
     throw InputError((meta.dir / "state.json").string() + ": corrupt checkpoint state: " + e.what());
   }
-  log::info("resuming after epoch ", counters.epochs_completed, " from ", meta.dir.string());
+  log::info("resuming after epoch ", training.counters.epochs_completed, " from ", meta.dir.string());
 }
 
 void TrainingSession::State::save(const fs::path& dir) {
-  if (!ranks->is_writer()) return;  // rank 0 writes the one set of checkpoints
-  monitor::PhaseScope phase(monitor.get(), monitor::Phase::checkpoint);
+  if (!run.ranks->is_writer()) return;  // rank 0 writes the one set of checkpoints
+  monitor::PhaseScope phase(run.monitor.get(), monitor::Phase::checkpoint);
+  const auto& d = data.prepared;
   infer::CheckpointWrite contents;
-  contents.model = model.get();
-  contents.optimizer = optimizer.get();
-  contents.scaling = {data.feature_scaler.mean, data.feature_scaler.std, data.target_scaler.mean,
-                      data.target_scaler.std};
+  contents.model = training.model.get();
+  contents.optimizer = training.optimizer.get();
+  contents.scaling = {d.feature_scaler.mean, d.feature_scaler.std, d.target_scaler.mean, d.target_scaler.std};
   contents.components = components();
-  contents.config_yaml = config::to_yaml(config.tree);
+  contents.config_yaml = config::to_yaml(run.config.tree);
   infer::save_checkpoint(dir, contents);
 }
 
-Forward TrainingSession::State::forward() {
+Forward ModelTraining::forward() {
   return [this](const torch::Tensor& x) { return model->forward(x); };
 }
 
-StepParts TrainingSession::State::step_parts() {
-  return StepParts{*model, forward(), *optimizer, *scaler, precision, device, ranks->step_sync()};
+StepParts ModelTraining::step_parts(torch::Device device, StepSync* sync) {
+  return StepParts{*model, forward(), *optimizer, *scaler, precision, device, sync};
+}
+
+EvalParts TrainingSession::State::eval_parts(SplitMeters& split, data::Loader& loader) {
+  return EvalParts{*training.model, training.forward(), training.precision, run.device, loader,
+                   data.prepared.target_scaler, *split.metrics, *split.buffer, split.pieces};
 }
 
 }  // namespace safetrain::train

@@ -58,20 +58,21 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
   if (!std::exchange(s.fit_started, true)) s.callbacks.call(&Callback::on_fit_start, ctx);
   EpochResult result;
   auto& record = result.record;
-  auto options = loop_options(s.config);
-  options.micro_batch = s.counters.micro_batch;  // a shrink survives the epoch and, through checkpoints, a resume
-  options.steps_before = s.counters.global_step;
+  auto options = loop_options(s.run.config);
+  auto& counters = s.training.counters;
+  options.micro_batch = counters.micro_batch;  // a shrink survives the epoch and, through checkpoints, a resume
+  options.steps_before = counters.global_step;
   record.epoch = epoch + 1;
-  record.batches = planned_batches(*s.train_loader, options);
+  record.batches = planned_batches(*s.data.train_loader, options);
   s.callbacks.call(&Callback::on_train_epoch_start, ctx, record);
   auto pass = train_one_epoch(
-      s.step_parts(), *s.train_loader, epoch, options,
+      s.step_parts(), *s.data.train_loader, epoch, options,
       [&](const BatchEnd& batch) { s.callbacks.call(&Callback::on_train_batch_end, ctx, batch); },
       [&] { return stop_requested(s.callbacks); });
-  s.ranks->combine(pass);  // the loss and samples of every rank's shard
-  s.counters.global_step += pass.steps;
-  s.counters.nan_skipped += pass.nan_skipped;
-  s.counters.micro_batch = pass.micro_batch;
+  s.run.ranks->combine(pass);  // the loss and samples of every rank's shard
+  counters.global_step += pass.steps;
+  counters.nan_skipped += pass.nan_skipped;
+  counters.micro_batch = pass.micro_batch;
   using Show = MetricsRecord::Show;
   record.metrics.log(metric::kTrainLoss, pass.mean_loss, Show::on_epoch_line);
   record.metrics.log(metric::kSeconds, pass.seconds);
@@ -87,14 +88,15 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
       return result;
     }
   }
-  s.counters.epochs_completed = epoch + 1;
-  record.monitored = monitored_value(s.config.training.monitor, record);
+  counters.epochs_completed = epoch + 1;
+  record.monitored = monitored_value(s.run.config.training.monitor, record);
   s.callbacks.end_epoch(ctx, record);
-  result.val_buffer_bytes = s.val.buffer->bytes();
-  result.val_buffer_size = s.val.buffer->size();
-  s.largest_val_buffer_bytes = std::max(s.largest_val_buffer_bytes, result.val_buffer_bytes);
-  s.largest_val_buffer_rows = std::max(s.largest_val_buffer_rows, result.val_buffer_size);
-  result.stop = s.ranks->agree_on_stop(stop_requested(s.callbacks));  // every rank ends at the same epoch
+  auto& evaluation = s.evaluation;
+  result.val_buffer_bytes = evaluation.val.buffer->bytes();
+  result.val_buffer_size = evaluation.val.buffer->size();
+  evaluation.largest_val_buffer_bytes = std::max(evaluation.largest_val_buffer_bytes, result.val_buffer_bytes);
+  evaluation.largest_val_buffer_rows = std::max(evaluation.largest_val_buffer_rows, result.val_buffer_size);
+  result.stop = s.run.ranks->agree_on_stop(stop_requested(s.callbacks));  // every rank ends at the same epoch
   // Stopping on this epoch boundary: checkpoints/last catches up (checkpoint.every_n_epochs may have skipped it).
   if (result.stop) {
     if (auto* checkpoints = s.callbacks.checkpoint()) checkpoints->catch_up(ctx);
@@ -106,12 +108,13 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
 // dropped like one stopped mid-training, and the partial pass is never shown as that epoch's validation.
 std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   auto& s = *state_;
+  auto& val = s.evaluation.val;
   const auto start = std::chrono::steady_clock::now();
   s.callbacks.call(&Callback::on_validation_start, *s.context);
   // One process stops validation between batches; ranks validate to the end (a local break would
   // leave the others waiting in the metrics all-reduce) and agree on the stop at the next step.
   std::function<bool()> stop;
-  if (!s.ranks->distributed()) {
+  if (!s.run.ranks->distributed()) {
     stop = [&] {
       const auto reason = stop_requested(s.callbacks);
       return reason && *reason != RunEnd::early_stopped;
@@ -120,32 +123,32 @@ std::optional<RunEnd> TrainingSession::validate_epoch(EpochRecord& record) {
   EvalPass eval;
   std::optional<RunEnd> cut;
   try {
-    eval = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler, *s.val.metrics,
-                    *s.val.buffer, record.epoch, s.val.pieces, stop);
+    eval = evaluate(s.eval_parts(val, *s.data.val_loader), record.epoch, stop);
     if (eval.interrupted) cut = stop_requested(s.callbacks);
   } catch (const c10::Error& e) {
     // One process stops cleanly; in a data-parallel run the error stays fatal (the peers would wait).
-    if (!is_out_of_memory(e) || s.ranks->distributed()) throw;
-    log::error("out of memory in validation (", s.val.pieces.rows > 0 ? s.val.pieces.rows : s.config.training.batch_size,
+    if (!is_out_of_memory(e) || s.run.ranks->distributed()) throw;
+    log::error("out of memory in validation (", val.pieces.rows > 0 ? val.pieces.rows : s.run.config.training.batch_size,
                " rows at once): set training.on_oom: shrink to evaluate in smaller pieces, or lower training.batch_size");
     cut = RunEnd::out_of_memory;
   }
   if (cut) {
-    s.val.epoch = -1;  // the buffer holds part of a pass: no validation plots from it
+    val.epoch = -1;  // the buffer holds part of a pass: no validation plots from it
     log::warn("validation of epoch ", record.epoch, " stopped after ", eval.samples,
-              " rows: the epoch is not recorded; checkpoints/last stays at epoch ", s.counters.epochs_completed);
+              " rows: the epoch is not recorded; checkpoints/last stays at epoch ",
+              s.training.counters.epochs_completed);
     s.callbacks.call(&Callback::on_validation_end, *s.context, record);
     return cut;
   }
-  s.ranks->combine(eval, *s.val.metrics);  // exact metrics over every rank's rows
-  s.val.epoch = record.epoch;
+  s.run.ranks->combine(eval, *val.metrics);  // exact metrics over every rank's rows
+  val.epoch = record.epoch;
   record.validated = true;
   // One definition of each figure (run_layout.hpp): the same numbers reach metrics.csv, metrics.json and the log.
-  record.metrics.log(metric::kValLoss, s.val.metrics->loss(), MetricsRecord::Show::on_epoch_line);
-  record.metrics.log(metric::kValMae, s.val.metrics->mean_mae());
-  record.metrics.log(metric::kValR2, s.val.metrics->mean_r2(), MetricsRecord::Show::on_epoch_line);
-  record.metrics.log_per_target(metric::kValMae, s.val.metrics->target_names(), s.val.metrics->mae());
-  record.metrics.log_per_target(metric::kValR2, s.val.metrics->target_names(), s.val.metrics->r2());
+  record.metrics.log(metric::kValLoss, val.metrics->loss(), MetricsRecord::Show::on_epoch_line);
+  record.metrics.log(metric::kValMae, val.metrics->mean_mae());
+  record.metrics.log(metric::kValR2, val.metrics->mean_r2(), MetricsRecord::Show::on_epoch_line);
+  record.metrics.log_per_target(metric::kValMae, val.metrics->target_names(), val.metrics->mae());
+  record.metrics.log_per_target(metric::kValR2, val.metrics->target_names(), val.metrics->r2());
   s.callbacks.call(&Callback::on_validation_end, *s.context, record);
   record.metrics.log(metric::kSeconds, record.metrics.value_or(metric::kSeconds, 0.0) +
                                            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -174,18 +177,17 @@ std::string figures_line(const eval::StreamingMetrics& m, const config::Config& 
 std::string summary_line(const TrainingSession::State& s, RunEnd end, double seconds) {
   const auto* best = s.callbacks.checkpoint();
   std::ostringstream summary;
-  summary << "safetrain: " << run_end_name(end) << " after " << s.counters.epochs_completed << " epochs in "
-          << format_duration(seconds) << "; best " << name_of(s.config.training.monitor) << " "
+  summary << "safetrain: " << run_end_name(end) << " after " << s.training.counters.epochs_completed << " epochs in "
+          << format_duration(seconds) << "; best " << name_of(s.run.config.training.monitor) << " "
           << (best ? best->best_metric() : NAN) << " (epoch " << (best ? best->best_epoch() : -1) << ")";
-  if (s.test.epoch >= 0) summary << "; test " << figures_line(*s.test.metrics, s.config);
-  summary << "; run " << s.layout.root().string();
+  if (s.evaluation.test.epoch >= 0) summary << "; test " << figures_line(*s.evaluation.test.metrics, s.run.config);
+  summary << "; run " << s.run.layout.root().string();
   return summary.str();
 }
 
-void warn_if_still_improving(const TrainingSession::State& s, RunEnd end) {
-  const auto* best = s.callbacks.checkpoint();
-  if (end != RunEnd::completed || !best || s.counters.epochs_completed < 2) return;
-  if (best->best_epoch() == s.counters.epochs_completed) {
+void warn_if_still_improving(const CheckpointCallback* best, const Counters& counters, RunEnd end) {
+  if (end != RunEnd::completed || !best || counters.epochs_completed < 2) return;
+  if (best->best_epoch() == counters.epochs_completed) {
     log::warn("the best epoch was the last one (", best->best_epoch(),
               "): the model was still improving; raise training.max_epochs");
   }
@@ -197,12 +199,13 @@ void warn_if_still_improving(const TrainingSession::State& s, RunEnd end) {
 // the checkpoint callback's state, which every rank shares, so ranks agree on what they evaluate.
 int64_t TrainingSession::load_kept_weights() {
   auto& s = *state_;
-  if (fs::exists(s.layout.best_checkpoint() / "model.pt")) {
-    models::load_state_dict(*s.model, s.layout.best_checkpoint() / "model.pt", true);
+  if (fs::exists(s.run.layout.best_checkpoint() / "model.pt")) {
+    models::load_state_dict(*s.training.model, s.run.layout.best_checkpoint() / "model.pt", true);
   }
-  s.ranks->broadcast_module(*s.model);  // rank 0's best weights, also where the other ranks cannot read them
+  // Rank 0's best weights, also where the other ranks cannot read them.
+  s.run.ranks->broadcast_module(*s.training.model);
   const auto* best = s.callbacks.checkpoint();
-  return best && best->best_epoch() > 0 ? best->best_epoch() : s.counters.epochs_completed;
+  return best && best->best_epoch() > 0 ? best->best_epoch() : s.training.counters.epochs_completed;
 }
 
 // Validation plots, predictions/val.csv and metrics.json's "val" must show the model the run keeps: when the
@@ -211,16 +214,16 @@ int64_t TrainingSession::load_kept_weights() {
 // metrics.csv). Returns the kept epoch.
 int64_t TrainingSession::validate_kept_model() {
   auto& s = *state_;
+  auto& val = s.evaluation.val;
   const int64_t kept = load_kept_weights();
-  const bool kept_is_saved = fs::exists(s.layout.best_checkpoint() / "model.pt");
-  if (kept > 0 && kept_is_saved && s.val.epoch != kept) {
+  const bool kept_is_saved = fs::exists(s.run.layout.best_checkpoint() / "model.pt");
+  if (kept > 0 && kept_is_saved && val.epoch != kept) {
     log::info("validation: again with the kept weights of epoch ", kept, " (the last complete validation was ",
-              s.val.epoch >= 0 ? "epoch " + std::to_string(s.val.epoch) : std::string("cut short"),
+              val.epoch >= 0 ? "epoch " + std::to_string(val.epoch) : std::string("cut short"),
               "), for the final validation predictions and plots");
-    auto pass = evaluate(s.forward(), *s.model, s.precision, s.device, *s.val_loader, s.data.target_scaler,
-                         *s.val.metrics, *s.val.buffer, kept, s.val.pieces);
-    s.ranks->combine(pass, *s.val.metrics);
-    s.val.epoch = kept;
+    auto pass = evaluate(s.eval_parts(val, *s.data.val_loader), kept);
+    s.run.ranks->combine(pass, *val.metrics);
+    val.epoch = kept;
   }
   return kept;
 }
@@ -228,11 +231,10 @@ int64_t TrainingSession::validate_kept_model() {
 void TrainingSession::run_test(int64_t kept_epoch) {
   auto& s = *state_;
   s.callbacks.call(&Callback::on_test_start, *s.context);
-  s.test.epoch = kept_epoch;
-  auto test = evaluate(s.forward(), *s.model, s.precision, s.device, *s.test_loader, s.data.target_scaler,
-                       *s.test.metrics, *s.test.buffer, s.test.epoch, s.test.pieces);
-  s.ranks->combine(test, *s.test.metrics);
-  log::info("test: ", test.samples, " rows; ", figures_line(*s.test.metrics, s.config));
+  s.evaluation.test.epoch = kept_epoch;
+  auto test = evaluate(s.eval_parts(s.evaluation.test, *s.data.test_loader), s.evaluation.test.epoch);
+  s.run.ranks->combine(test, *s.evaluation.test.metrics);
+  log::info("test: ", test.samples, " rows; ", figures_line(*s.evaluation.test.metrics, s.run.config));
   s.callbacks.call(&Callback::on_test_end, *s.context);
 }
 
@@ -240,9 +242,10 @@ RunOutcome TrainingSession::run() {
   auto& s = *state_;
   const auto start = std::chrono::steady_clock::now();
   RunOutcome outcome;
-  const int64_t max_epochs = s.config.training.max_epochs;
-  for (int64_t epoch = s.counters.epochs_completed; epoch < max_epochs; ++epoch) {
-    const bool validate = (epoch + 1) % s.config.training.check_val_every_n_epoch == 0 || epoch + 1 == max_epochs;
+  const int64_t max_epochs = s.run.config.training.max_epochs;
+  for (int64_t epoch = s.training.counters.epochs_completed; epoch < max_epochs; ++epoch) {
+    const bool validate =
+        (epoch + 1) % s.run.config.training.check_val_every_n_epoch == 0 || epoch + 1 == max_epochs;
     const auto result = run_epoch(epoch, validate);
     if (result.stop) {
       outcome.end = *result.stop;
@@ -250,8 +253,8 @@ RunOutcome TrainingSession::run() {
     }
   }
   const bool interrupted = outcome.end != RunEnd::completed && outcome.end != RunEnd::early_stopped;
-  warn_if_still_improving(s, outcome.end);
-  release_training_state(s);
+  warn_if_still_improving(s.callbacks.checkpoint(), s.training.counters, outcome.end);
+  release_training_state(s.run.monitor.get(), s.training, s.data);
   if (interrupted) {
     log::warn(run_end_name(outcome.end), ": writing what exists");
     s.callbacks.call(&Callback::on_stop, *s.context, outcome.end);
@@ -260,17 +263,17 @@ RunOutcome TrainingSession::run() {
     if (outcome.end == RunEnd::signal) validate_kept_model();
   } else {
     const int64_t kept = validate_kept_model();
-    if (s.test_loader) run_test(kept);
+    if (s.data.test_loader) run_test(kept);
   }
-  if (s.options.write_final_stage) write_final_stage(s, outcome.end);
+  if (s.run.options.write_final_stage) write_final_stage(s, outcome.end);
   // A signal or an alarm during the final test or plots still decides the exit code: never "completed".
   if (!interrupted) {
     if (const auto late = stop_requested(s.callbacks); late && *late != RunEnd::early_stopped) outcome.end = *late;
   }
   s.callbacks.call(&Callback::on_fit_end, *s.context, outcome.end);
-  outcome.run_dir = s.layout.root();
-  outcome.is_writer = s.ranks->is_writer();
-  outcome.epochs_completed = s.counters.epochs_completed;
+  outcome.run_dir = s.run.layout.root();
+  outcome.is_writer = s.run.ranks->is_writer();
+  outcome.epochs_completed = s.training.counters.epochs_completed;
   if (const auto* best = s.callbacks.checkpoint()) outcome.best_metric = best->best_metric();
   outcome.summary = summary_line(s, outcome.end,
                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

@@ -1,5 +1,7 @@
 #pragma once
-// Private to src/train: everything a TrainingSession holds.
+// Private to src/train: what a TrainingSession holds, in the parts its stages take: what the run owns
+// (RunResources), the data it trains on (data::RunData, from the data module), what trains (ModelTraining) and
+// what evaluates (Evaluation). The State joins them with the callbacks.
 #include <torch/torch.h>
 
 #include <memory>
@@ -8,8 +10,7 @@
 
 #include "safetrain/common/run_dir_lock.hpp"
 #include "safetrain/common/run_layout.hpp"
-#include "safetrain/data/loader.hpp"
-#include "safetrain/data/prepare.hpp"
+#include "safetrain/data/data_module.hpp"
 #include "safetrain/eval/output_buffer.hpp"
 #include "safetrain/eval/streaming_metrics.hpp"
 #include "safetrain/models/regression_model.hpp"
@@ -24,6 +25,29 @@
 
 namespace safetrain::train {
 
+// What a run owns: its settings, ranks, device, memory monitor and files.
+struct RunResources {
+  config::Config config;
+  SessionOptions options;
+  std::unique_ptr<RankGroup> ranks = std::make_unique<RankGroup>();  // one process until setup() connects
+  torch::Device device{torch::kCPU};
+  std::unique_ptr<monitor::MemoryMonitor> monitor;
+  RunLayout layout{""};
+  std::unique_ptr<RunDirLock> run_lock;  // the writer's, held until the session ends
+};
+
+// What trains: the model, its optimizer and loss scaler, the precision they run in and the counters.
+struct ModelTraining {
+  PrecisionPlan precision;
+  models::RegressionModel model{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<GradScaler> scaler;
+  Counters counters;
+
+  Forward forward();
+  StepParts step_parts(torch::Device device, StepSync* sync);
+};
+
 // The exact metrics and the bounded sample of one split's latest evaluation.
 struct SplitMeters {
   std::unique_ptr<eval::OutputBuffer> buffer;
@@ -32,46 +56,44 @@ struct SplitMeters {
   EvalPieces pieces;   // this split's own evaluation batch, shrunk on out-of-memory errors
 };
 
+// What evaluates: the validation and test meters, and the validation buffer's largest size (for the soak's bound).
+struct Evaluation {
+  SplitMeters val, test;
+  int64_t largest_val_buffer_bytes = 0, largest_val_buffer_rows = 0;
+};
+
 struct TrainingSession::State {
-  config::Config config;
-  SessionOptions options;
-  std::unique_ptr<RankGroup> ranks = std::make_unique<RankGroup>();  // one process until setup() connects
-  RunLayout layout{""};
-  std::unique_ptr<RunDirLock> run_lock;  // the writer's, held until the session ends
-  torch::Device device{torch::kCPU};
-  PrecisionPlan precision;
-  std::unique_ptr<monitor::MemoryMonitor> monitor;
-  data::PreparedData data;
+  RunResources run;
+  data::RunData data;
   nlohmann::json input;  // input_fingerprint.hpp: what this run trains on, kept in every checkpoint
-  std::unique_ptr<data::Loader> train_loader, val_loader, test_loader;
-  models::RegressionModel model{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  std::unique_ptr<GradScaler> scaler;
-  Counters counters;
+  ModelTraining training;
+  Evaluation evaluation;
   CallbackList callbacks;
   std::unique_ptr<FitContext> context;
-  SplitMeters val, test;
   bool fit_started = false;
-  int64_t largest_val_buffer_bytes = 0, largest_val_buffer_rows = 0;  // for the soak's bound
 
-  State(config::Config c, SessionOptions o) : config(std::move(c)), options(std::move(o)) {}
-  StepParts step_parts();
-  Forward forward();
+  State(config::Config c, SessionOptions o) {
+    run.config = std::move(c);
+    run.options = std::move(o);
+  }
+  StepParts step_parts() { return training.step_parts(run.device, run.ranks->step_sync()); }
+  EvalParts eval_parts(SplitMeters& split, data::Loader& loader);
   // Every stateful part's state_dict, by name (the checkpoint's "components").
   nlohmann::json components() const;
   void load_components(const infer::CheckpointMeta& meta);
-  void check_world_size(const infer::CheckpointMeta& meta) const;
   void check_same_input(const infer::CheckpointMeta& meta) const;
   void save(const std::filesystem::path& dir);
 };
+
+// The ranks' shards, steps per epoch and the sampler's padding depend on the world size, so a run resumes only
+// with the one it was written with.
+void check_world_size(const RankGroup& ranks, const infer::CheckpointMeta& meta);
 
 // final_stage.cpp
 void write_final_stage(TrainingSession::State& s, RunEnd end);
 // Training is over and checkpoints/last is on disk: what only training needs (gradients, the optimizer's
 // moments, the training split and its loader) is released, so the test, the plots and importance run
 // below training's peak. The model state's size is recorded for the memory report first.
-void release_training_state(TrainingSession::State& s);
-// Bytes of the split tensors (x, y, row ids): the "data" part of the memory report.
-int64_t data_bytes(const data::PreparedData& d);
+void release_training_state(monitor::MemoryMonitor* monitor, ModelTraining& training, data::RunData& data);
 
 }  // namespace safetrain::train

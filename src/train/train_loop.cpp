@@ -40,14 +40,6 @@ struct BatchWork {
   std::optional<RunEnd> stop;
 };
 
-std::optional<RunEnd> out_of_memory_stop(OptimizerStep& step, int64_t batch_size) {
-  step.discard_gradients();
-  monitor::release_cached_memory();
-  log::error("out of memory in the optimizer step (batch_size ", batch_size,
-             "): its moments need room; try a smaller model, or training.precision 16 on a GPU");
-  return RunEnd::out_of_memory;
-}
-
 BatchWork forward_backward(MicroBatchStepper& stepper, OptimizerStep& step, const data::Batch& batch,
                            int64_t epoch, int64_t b, int64_t window, OnNan on_nan, bool inject_oom) {
   BatchWork work;
@@ -71,11 +63,64 @@ BatchWork forward_backward(MicroBatchStepper& stepper, OptimizerStep& step, cons
   return work;
 }
 
+// Where a pass may stop: the one difference between a single process and data-parallel ranks. One process
+// stops on its own: at a failed batch or optimizer step at once, at a requested stop after the batch's callbacks;
+// a skipped batch leaves its window open. Ranks (parts.sync) ask their peers once per batch, right after its
+// backward, with their most urgent reason (this batch failed, an earlier step failed, a stop requested), so
+// every rank takes the same branches: a skipped batch still joins its window, contributing no gradient, a failed
+// step waits for the next agreement, and gradients are averaged before each step.
+class SyncPolicy {
+ public:
+  SyncPolicy(StepSync* sync, const std::function<std::optional<RunEnd>()>& should_stop)
+      : sync_(sync), should_stop_(should_stop) {}
+  // After a batch's backward; `failed`: the batch's own stop.
+  std::optional<RunEnd> after_backward(std::optional<RunEnd> failed) {
+    if (!sync_) return failed;
+    if (!failed) failed = pending_;
+    if (!failed) failed = should_stop_();
+    return sync_->agree_on_stop(failed);
+  }
+  bool skipped_batch_joins_window() const { return sync_ != nullptr; }
+  void before_step() {
+    if (sync_) sync_->average_gradients();
+  }
+  std::optional<RunEnd> after_failed_step(RunEnd failed) {
+    if (!sync_) return failed;
+    pending_ = failed;
+    return std::nullopt;
+  }
+  // After the batch's callbacks.
+  std::optional<RunEnd> after_batch() { return sync_ ? std::nullopt : should_stop_(); }
+
+ private:
+  StepSync* sync_;
+  const std::function<std::optional<RunEnd>()>& should_stop_;
+  std::optional<RunEnd> pending_;  // a failed step's stop, agreed at the next batch
+};
+
+// The optimizer step closing a window, reported in `end`; false when it ran out of memory (the window's
+// gradients are then dropped and the caches released).
+bool close_window(OptimizerStep& step, MicroBatchStepper& stepper, SyncPolicy& sync, BatchEnd& end,
+                  int64_t batch_rows) {
+  try {
+    sync.before_step();
+    end.stepped = step.finish_window();
+    end.grad_norm = step.last_gradient_norm();
+    stepper.end_window();
+    return true;
+  } catch (const c10::Error& e) {
+    if (!is_out_of_memory(e)) throw;
+    step.discard_gradients();
+    monitor::release_cached_memory();
+    log::error("out of memory in the optimizer step (batch_size ", batch_rows,
+               "): its moments need room; try a smaller model, or training.precision 16 on a GPU");
+    stepper.end_window();
+    return false;
+  }
+}
+
 }  // namespace
 
-// In a data-parallel run (parts.sync) every rank takes the same branches: after each batch's backward the
-// ranks agree on whether to stop (a skipped batch still joins its window, contributing no gradient), and
-// gradients are averaged at each window's end. A single process keeps its own order: skip, stop, step.
 TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t epoch, const TrainLoopOptions& options,
                           const std::function<void(const BatchEnd&)>& on_batch_end,
                           const std::function<std::optional<RunEnd>()>& should_stop) {
@@ -87,60 +132,45 @@ TrainPass train_one_epoch(const StepParts& parts, data::Loader& loader, int64_t 
   const int64_t accumulate = options.step.accumulate_grad_batches;
   OptimizerStep step(parts.model.parameters(), parts.optimizer, parts.scaler, options.step);
   MicroBatchStepper stepper(parts, step, options.on_oom, options.micro_batch);
+  SyncPolicy sync(parts.sync, should_stop);
   parts.optimizer.zero_grad();
-  double loss_sum = 0.0;
-  std::optional<RunEnd> pending;  // a rank's own stop from a failed step, agreed at the next batch
   for (int64_t b = 0; b < batches && !result.stop; ++b) {
     auto batch = pass->next();
     if (!batch) break;
-    BatchEnd end;
-    end.epoch = epoch;
-    end.batch = b + 1;
-    end.batches = batches;
+    const int64_t rows = batch->x.size(0);
     const bool inject = b % accumulate == 0 && options.steps_before + result.steps + 1 == options.inject_oom_at_step;
     const auto work =
         forward_backward(stepper, step, *batch, epoch, b, window_size(b, batches, accumulate), options.on_nan, inject);
     result.nan_skipped += work.skipped ? 1 : 0;
-    if (parts.sync) {
-      auto local = work.stop ? work.stop : pending;
-      if (!local) local = should_stop();
-      if ((result.stop = parts.sync->agree_on_stop(local))) {
-        step.discard_gradients();  // the unfinished window is dropped on every rank
-        break;
-      }
-    } else if ((result.stop = work.stop)) {
+    if ((result.stop = sync.after_backward(work.stop))) {
+      step.discard_gradients();  // the unfinished window is dropped (on every rank)
       break;
-    } else if (work.skipped) {
-      continue;
     }
+    if (work.skipped && !sync.skipped_batch_joins_window()) continue;
+    BatchEnd end;
+    end.epoch = epoch;
+    end.batch = b + 1;
+    end.batches = batches;
     if ((b + 1) % accumulate == 0 || b + 1 == batches) {
-      try {
-        if (parts.sync) parts.sync->average_gradients();
-        end.stepped = step.finish_window();
-        end.grad_norm = step.last_gradient_norm();
-        stepper.end_window();
+      if (close_window(step, stepper, sync, end, rows)) {
         ++result.steps;
-      } catch (const c10::Error& e) {
-        if (!is_out_of_memory(e)) throw;
-        pending = out_of_memory_stop(step, batch->x.size(0));
-        stepper.end_window();
-        if (!parts.sync && (result.stop = pending)) break;
+      } else if ((result.stop = sync.after_failed_step(RunEnd::out_of_memory))) {
+        break;
       }
     }
     if (!work.skipped) {
       end.loss = work.loss;
-      loss_sum += work.loss * static_cast<double>(batch->x.size(0));
-      result.samples += batch->x.size(0);
+      result.loss_sum += work.loss * static_cast<double>(rows);
+      result.samples += rows;
     }
     end.samples = result.samples;
-    end.mean_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, result.samples));
+    end.mean_loss = result.loss_sum / static_cast<double>(std::max<int64_t>(1, result.samples));
     on_batch_end(end);
-    if (!parts.sync && (result.stop = should_stop())) step.discard_gradients();  // an unfinished window is dropped
+    if ((result.stop = sync.after_batch())) step.discard_gradients();  // an unfinished window is dropped
   }
-  result.loss_sum = loss_sum;
   result.micro_batch = stepper.micro_batch();
   result.loader_wait_seconds = pass->wait_seconds();
-  result.mean_loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
+  result.mean_loss = result.samples > 0 ? result.loss_sum / static_cast<double>(result.samples) : NAN;
   result.seconds = seconds_since(start);
   return result;
 }
@@ -177,33 +207,30 @@ torch::Tensor predict_in_pieces(const Forward& forward, const PrecisionPlan& pre
 
 }  // namespace
 
-EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
-                  torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
-                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch, EvalPieces& pieces,
-                  const std::function<bool()>& should_stop) {
+EvalPass evaluate(const EvalParts& parts, int64_t epoch, const std::function<bool()>& should_stop) {
   torch::NoGradGuard no_grad;
-  model.eval();
-  metrics.reset();
-  buffer.begin_epoch(epoch);
+  parts.model.eval();
+  parts.metrics.reset();
+  parts.buffer.begin_epoch(epoch);
   EvalPass result;
   double loss_sum = 0.0;
-  auto pass = loader.epoch(0);
+  auto pass = parts.loader.epoch(0);
   while (auto batch = pass->next()) {
-    const auto prediction_cpu = predict_in_pieces(forward, precision, device, batch->x, pieces);
+    const auto prediction_cpu = predict_in_pieces(parts.forward, parts.precision, parts.device, batch->x, parts.pieces);
     loss_sum += torch::mse_loss(prediction_cpu, batch->y, torch::Reduction::Sum).item<double>() /
                 static_cast<double>(batch->y.size(1));
     result.samples += batch->y.size(0);
     // Metrics, buffers and plots are in the targets' own units.
-    const auto prediction_units = target_scaler.invert(prediction_cpu);
-    const auto target_units = target_scaler.invert(batch->y);
-    metrics.update(prediction_units, target_units);
-    buffer.add(prediction_units, target_units, batch->row_ids);
+    const auto prediction_units = parts.target_scaler.invert(prediction_cpu);
+    const auto target_units = parts.target_scaler.invert(batch->y);
+    parts.metrics.update(prediction_units, target_units);
+    parts.buffer.add(prediction_units, target_units, batch->row_ids);
     if (should_stop && should_stop()) {
       result.interrupted = true;
       break;
     }
   }
-  model.train();
+  parts.model.train();
   result.loss_sum = loss_sum;
   result.loss = result.samples > 0 ? loss_sum / static_cast<double>(result.samples) : NAN;
   return result;

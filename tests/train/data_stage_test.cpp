@@ -1,12 +1,16 @@
-// The trainer's descriptor stage: training rows only, and a cached result reused.
+// The data module: its descriptor stage sees training rows only and reuses its cached result; one call gives
+// the splits and loaders, and a second rank takes rank 0's selection.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "safetrain/config/loader.hpp"
-#include "safetrain/train/data_stage.hpp"
+#include "safetrain/data/data_module.hpp"
+#include "safetrain/data/feature_selection.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain;
-using namespace safetrain::train;
+using namespace safetrain::data;
 
 namespace {
 
@@ -44,4 +48,57 @@ TEST(DescriptorStage, SeesTrainingRowsOnlyAndReusesItsCache) {
   const auto second = select_features(config, table, cache);
   EXPECT_EQ(second.features, first.features);
   EXPECT_NE(second.summary.find("cached"), std::string::npos) << second.summary;
+}
+
+namespace {
+
+config::Config data_module_config(const fs::path& out) {
+  const auto resolved = config::load_config(fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml",
+                                            {{"output.dir", out.string()}, {"data.synthetic.rows", "600"},
+                                             {"descriptors.enabled", "false"}, {"data.synthetic.descriptor_columns", "0"},
+                                             {"data.num_workers", "0"}});
+  return config::make_config(resolved.tree, "test");
+}
+
+}  // namespace
+
+TEST(DataModule, OneCallGivesTheSplitsTheirLoadersAndFeaturesJson) {
+  const fs::path out = fs::path(SAFETRAIN_BINARY_DIR) / "data-module-test";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  DataModuleContext context;
+  context.features_json = out / "features.json";
+  const auto run = prepare_run_data(data_module_config(out), context);
+  const auto& d = run.prepared;
+  EXPECT_EQ(d.train.size() + d.val.size() + d.test.size(), 600);
+  ASSERT_TRUE(run.train_loader && run.val_loader && run.test_loader);
+  EXPECT_EQ(run.selection.selected_by, "every column");
+  std::ifstream in(context.features_json);
+  const auto features = nlohmann::json::parse(in);
+  EXPECT_EQ(features.at("features").get<std::vector<std::string>>(), d.feature_names);
+  EXPECT_EQ(features.at("targets").get<std::vector<std::string>>(), d.target_names);
+}
+
+TEST(DataModule, AnotherRankTakesRankZerosSelectionAndServesItsShard) {
+  const fs::path out = fs::path(SAFETRAIN_BINARY_DIR) / "data-module-rank-test";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const auto config = data_module_config(out);
+  const auto alone = prepare_run_data(config, {});
+  const std::vector<std::string> chosen(alone.prepared.feature_names.begin(), alone.prepared.feature_names.begin() + 3);
+  DataModuleContext context;
+  context.ranks.rank = 1;
+  context.ranks.world_size = 2;
+  std::vector<std::string> asked;
+  context.ranks.share_from_writer = [&](const std::string& key, const std::function<std::string()>&) {
+    asked.push_back(key);  // rank 0's answer; this rank never computes
+    return to_text(FeatureSelection{chosen, "chosen by rank 0", "data.features"});
+  };
+  context.features_json = out / "features.json";
+  const auto rank1 = prepare_run_data(config, context);
+  EXPECT_EQ(asked, (std::vector<std::string>{"feature_selection"}));
+  EXPECT_EQ(rank1.prepared.feature_names, chosen);
+  EXPECT_EQ(rank1.selection.summary, "chosen by rank 0");
+  EXPECT_FALSE(fs::exists(context.features_json)) << "rank 0 alone writes run files";
+  EXPECT_LT(rank1.train_loader->batches_per_epoch(), alone.train_loader->batches_per_epoch());
 }

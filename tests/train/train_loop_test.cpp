@@ -169,8 +169,9 @@ TEST(Evaluate, ExactMetricsOverEveryRowAndABoundedSample) {
   eval::OutputBuffer buffer(10, 2, 3);
   const auto scaler = data::Standardizer::identity(2);
   EvalPieces pieces;
-  const auto pass = evaluate([&](const torch::Tensor& x) { return rig.model->forward(x); }, *rig.model, rig.precision,
-                             torch::kCPU, rig.loader, scaler, metrics, buffer, 4, pieces);
+  const auto pass = evaluate({*rig.model, [&](const torch::Tensor& x) { return rig.model->forward(x); }, rig.precision,
+                              torch::kCPU, rig.loader, scaler, metrics, buffer, pieces},
+                             4);
   EXPECT_EQ(pass.samples, 50);
   EXPECT_EQ(metrics.count(), 50);
   EXPECT_EQ(buffer.size(), 10);
@@ -190,11 +191,11 @@ TEST(Evaluate, OutOfMemoryWithShrinkEvaluatesInHalvedPiecesWithTheSameResults) {
   eval::StreamingMetrics whole_metrics({"a", "b"}), piece_metrics({"a", "b"});
   eval::OutputBuffer whole_buffer(100, 2, 3), piece_buffer(100, 2, 3);
   EvalPieces whole;
-  const auto reference = evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, whole_metrics,
-                                  whole_buffer, 1, whole);
+  const auto reference =
+      evaluate({*rig.model, forward, rig.precision, torch::kCPU, rig.loader, scaler, whole_metrics, whole_buffer, whole}, 1);
   EvalPieces pieces{OnOom::shrink, 0, true, "validation"};
-  const auto shrunk = evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics,
-                               piece_buffer, 1, pieces);
+  const auto shrunk =
+      evaluate({*rig.model, forward, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics, piece_buffer, pieces}, 1);
   EXPECT_EQ(pieces.rows, 8);  // the 16-row batch failed once and is now evaluated 8 rows at a time
   EXPECT_FALSE(pieces.inject_oom);
   EXPECT_EQ(shrunk.samples, 50);
@@ -203,8 +204,8 @@ TEST(Evaluate, OutOfMemoryWithShrinkEvaluatesInHalvedPiecesWithTheSameResults) {
   EXPECT_TRUE(torch::allclose(piece_buffer.snapshot().predictions, whole_buffer.snapshot().predictions, 1e-6, 1e-6));
 
   EvalPieces stop{OnOom::stop, 0, true, "validation"};  // training.on_oom: stop: the error goes up, nothing shrinks
-  EXPECT_THROW(evaluate(forward, *rig.model, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics,
-                        piece_buffer, 2, stop),
-               c10::Error);
+  EXPECT_THROW(
+      evaluate({*rig.model, forward, rig.precision, torch::kCPU, rig.loader, scaler, piece_metrics, piece_buffer, stop}, 2),
+      c10::Error);
   EXPECT_EQ(stop.rows, 0);
 }

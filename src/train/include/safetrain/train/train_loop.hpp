@@ -78,8 +78,6 @@ struct EvalPass {
   bool interrupted = false;
 };
 
-// Evaluates without gradients; metrics and the bounded buffer receive predictions and targets in the
-// targets' own units. `should_stop` is asked between batches.
 // How an evaluation survives an out-of-memory forward (training.on_oom: shrink): its batches are run in pieces of
 // `rows`, halved on each out-of-memory error down to one row. Validation and test each keep their own, across
 // epochs; the training batch is never touched.
@@ -90,9 +88,21 @@ struct EvalPieces {
   std::string split = "validation";
 };
 
-EvalPass evaluate(const Forward& forward, torch::nn::Module& model, const PrecisionPlan& precision,
-                  torch::Device device, data::Loader& loader, const data::Standardizer& target_scaler,
-                  eval::StreamingMetrics& metrics, eval::OutputBuffer& buffer, int64_t epoch, EvalPieces& pieces,
-                  const std::function<bool()>& should_stop = {});
+// What an evaluation pass reads (the model, a split's loader) and fills (that split's meters and pieces).
+struct EvalParts {
+  torch::nn::Module& model;
+  Forward forward;
+  const PrecisionPlan& precision;
+  torch::Device device;
+  data::Loader& loader;
+  const data::Standardizer& target_scaler;  // back to the targets' own units for the meters
+  eval::StreamingMetrics& metrics;
+  eval::OutputBuffer& buffer;
+  EvalPieces& pieces;
+};
+
+// Evaluates without gradients; metrics and the bounded buffer receive predictions and targets in the
+// targets' own units, the buffer tagged with `epoch`. `should_stop` is asked between batches.
+EvalPass evaluate(const EvalParts& parts, int64_t epoch, const std::function<bool()>& should_stop = {});
 
 }  // namespace safetrain::train
