@@ -29,6 +29,21 @@ std::optional<RunEnd> stop_requested(const CallbackList& callbacks) {
   return callbacks.should_stop();
 }
 
+void count_pass(Counters& counters, const TrainPass& pass) {
+  counters.global_step += pass.steps;
+  counters.nan_skipped += pass.nan_skipped;
+  counters.micro_batch = pass.micro_batch;
+}
+
+void log_pass(MetricsRecord& metrics, const TrainPass& pass) {
+  using Show = MetricsRecord::Show;
+  metrics.log(metric::kTrainLoss, pass.mean_loss, Show::on_epoch_line);
+  metrics.log(metric::kSeconds, pass.seconds);
+  metrics.log(metric::kSamplesPerS, pass.seconds > 0 ? static_cast<double>(pass.samples) / pass.seconds : 0.0,
+              Show::on_epoch_line);
+  metrics.log(metric::kLoaderWaitFraction, pass.loader_wait_seconds / std::max(pass.seconds, 1e-9), Show::on_epoch_line);
+}
+
 TrainLoopOptions loop_options(const config::Config& c) {
   const auto& t = c.training;
   TrainLoopOptions o{{t.accumulate_grad_batches, t.gradient_clip_val, t.gradient_clip_algorithm}, t.limit_train_batches,
@@ -70,16 +85,8 @@ EpochResult TrainingSession::run_epoch(int64_t epoch, bool validate) {
       [&](const BatchEnd& batch) { s.callbacks.call(&Callback::on_train_batch_end, ctx, batch); },
       [&] { return stop_requested(s.callbacks); });
   s.run.ranks->combine(pass);  // the loss and samples of every rank's shard
-  counters.global_step += pass.steps;
-  counters.nan_skipped += pass.nan_skipped;
-  counters.micro_batch = pass.micro_batch;
-  using Show = MetricsRecord::Show;
-  record.metrics.log(metric::kTrainLoss, pass.mean_loss, Show::on_epoch_line);
-  record.metrics.log(metric::kSeconds, pass.seconds);
-  record.metrics.log(metric::kSamplesPerS, pass.seconds > 0 ? static_cast<double>(pass.samples) / pass.seconds : 0.0,
-                     Show::on_epoch_line);
-  record.metrics.log(metric::kLoaderWaitFraction, pass.loader_wait_seconds / std::max(pass.seconds, 1e-9),
-                     Show::on_epoch_line);
+  count_pass(counters, pass);
+  log_pass(record.metrics, pass);
   s.callbacks.call(&Callback::on_train_end, ctx, record);
   if ((result.stop = pass.stop)) return result;  // an unfinished epoch: no row, no checkpoint
   if (validate) {
