@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "arrow_batch_source.hpp"
+#include "arrow_status.hpp"
 #include "csv_blocks.hpp"
 #include "cell_parse.hpp"
 #include "csv_text.hpp"

@@ -165,6 +165,46 @@ TEST(TableFormats, ParquetGlobReadsTheSameFloat32TableRowGroupByRowGroup) {
   EXPECT_EQ(parquet.ids.values, csv.ids.values);
 }
 
+// Every numeric Parquet type converts as the same number written in a CSV cell does (through double), nulls are
+// NaN, and a table read in parts (the pruner's batches; ids too) equals the one read whole.
+TEST(TableFormats, ParquetTypesAndBatchesReadLikeTheCsv) {
+  const auto dir = formats_dir("parquet_typed");
+  std::string text = "name,f_a,f64_b,i64_c,u32_d,u64_e,i8_f,f16_g,null_h,target\n";
+  for (int i = 0; i < 150; ++i) {
+    text += "m" + std::to_string(i) + "," + (i % 7 ? std::to_string(i * 0.37) : "") + "," + std::to_string(i) +
+            ".1e30," + std::to_string(9007199254740993LL - i) + "," + std::to_string(4000000000LL - i) + "," +
+            std::to_string(18000000000000000000ULL - static_cast<unsigned long long>(i)) + "," +
+            std::to_string(i % 100 - 50) + "," + std::to_string(i % 8) + ".5,," + std::to_string(i % 5) + "\n";
+  }
+  put(dir / "t.csv", text);
+  if (!write_parquet("typed", dir / "t.csv", dir / "t.parquet", 64)) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  const auto csv = read_table((dir / "t.csv").string(), {}, roles);
+  const auto parquet = read_table((dir / "t.parquet").string(), {}, roles);
+  ASSERT_EQ(parquet.columns, csv.columns);
+  EXPECT_TRUE(torch::equal(parquet.values.nan_to_num(-1), csv.values.nan_to_num(-1)));
+  EXPECT_EQ(parquet.ids.values, csv.ids.values);
+  EXPECT_TRUE(parquet.values.select(1, 7).isnan().all().item<bool>());  // null_h
+  EXPECT_EQ(parquet.values[149][3].item<float>(), static_cast<float>(4000000000.0 - 149));  // u32 past 2^31
+
+  auto source = open_table_source((dir / "t.parquet").string(), {}, roles);
+  std::vector<float> rows(7 * parquet.columns.size());
+  TextColumns ids{{"name"}, {{}}};
+  std::vector<torch::Tensor> parts;
+  for (int64_t n; (n = source->read_rows(rows.data(), 7, &ids)) > 0;) {
+    parts.push_back(torch::from_blob(rows.data(), {n, static_cast<int64_t>(parquet.columns.size())}).clone());
+  }
+  EXPECT_TRUE(torch::equal(torch::cat(parts).nan_to_num(-1), parquet.values.nan_to_num(-1)));
+  EXPECT_EQ(ids.values, parquet.ids.values);
+
+  put(dir / "big.csv", "f64_x,target\n1.5,1\n1e39,2\n");
+  ASSERT_TRUE(write_parquet("typed", dir / "big.csv", dir / "big.parquet", 64));
+  const auto refused = table_error((dir / "big.parquet").string());
+  EXPECT_NE(refused.find("big.parquet: row 2: column 'f64_x': '1e+39' is not a finite 32-bit number"), std::string::npos)
+      << refused;
+}
+
 TEST(TableFormats, ParquetRefusalsNameTheFileAndColumn) {
   const auto dir = formats_dir("parquet_bad");
   put(dir / "t.csv", kPlain);
