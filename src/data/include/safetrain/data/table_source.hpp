@@ -32,8 +32,8 @@ class TableSource {
   virtual int64_t row_upper_bound() const = 0;
   // The next rows' numeric cells into out[rows x columns().size()], row-major, and their id cells onto
   // `ids` (may be null); returns the rows read, 0 after the last row. Honours stop signals between batches.
-  // Asked for many rows at once, a source converts straight into `out` (Parquet: whole row groups); a few
-  // rows at a time are served from a converted copy.
+  // Asked for many rows at once, a source converts straight into `out` (Parquet: whole row groups) or in
+  // parallel (CSV: one piece of text per intra-op thread); a few rows at a time are served from a copy.
   virtual int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) = 0;
   // The next batch_rows() rows as float32 [rows, columns] (nullopt at the end): the pruner's passes.
   virtual std::optional<torch::Tensor> next_batch();
