@@ -26,8 +26,8 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
-// Columns read together: their readers hold a page and a dictionary each (~0.5 MB for a 64k-row float
-// column, ~3 MB with 1 MB pages). 1, 4 and 16 measured the same speed on 100k x 70 and 30k x 2,000 (a tile
+// Columns read together: their readers hold the column chunk, a page and a dictionary each (~0.8 MB for a
+// 64k-row float column). 1, 4 and 16 measured the same speed on 100k x 70 and 30k x 2,000 (a tile
 // of rows stays in cache between the blocks); 16 put the peak at 1.47x the data on 100k x 70, 4 at 1.28x.
 constexpr size_t kColumnsPerBlock = 4;
 
@@ -35,14 +35,14 @@ bool is_number_type(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id()) || type.id() == arrow::Type::NA;
 }
 
-std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file, int64_t columns) {
+std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file) {
   const std::string where = file.string();
   auto input = value_or_throw(arrow::io::ReadableFile::Open(file.string()), where + ": cannot open for reading");
-  // The system allocator: Arrow's bundled jemalloc kept freed pages resident.
+  // The system allocator: Arrow's bundled jemalloc kept freed pages resident. A column reader reads its
+  // column chunk whole (one read; kColumnsPerBlock chunks held): pyarrow 22's buffered stream, which streams
+  // pages through a small buffer, wrote past that buffer when a page header's peek grew it (heap corruption
+  // on a 20k x 1,000 table with 16 kB buffers).
   parquet::ReaderProperties reading(arrow::system_memory_pool());
-  reading.enable_buffered_stream();  // pages streamed, not whole column chunks in memory
-  // One buffer per open column reader: ~4 MB over all of them (a page larger than it is read on its own).
-  reading.set_buffer_size(std::clamp<int64_t>((4 << 20) / std::max<int64_t>(1, columns), 16 << 10, 1 << 20));
   auto arrow_reading = parquet::default_arrow_reader_properties();
   arrow_reading.set_pre_buffer(false);
   try {
@@ -105,11 +105,11 @@ class ParquetSource final : public TableSource {
 ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& roles) {
   name_ = pattern;
   files_ = expand_glob(pattern);
-  auto first = open_parquet(files_[0], 1);
+  auto first = open_parquet(files_[0]);
   schema_ = schema_of(*first, files_[0]);
   classify(*schema_, roles);
   for (size_t i = 0; i < files_.size(); ++i) {
-    auto reader = i == 0 ? std::move(first) : open_parquet(files_[i], 1);
+    auto reader = i == 0 ? std::move(first) : open_parquet(files_[i]);
     if (i > 0) check_same_schema(*schema_of(*reader, files_[i]), i);
     rows_ += reader->parquet_reader()->metadata()->num_rows();
   }
@@ -161,7 +161,7 @@ void ParquetSource::open_file(size_t index) {
   file_.reset();
   file_index_ = index;
   if (index >= files_.size()) return;
-  file_ = open_parquet(files_[index], static_cast<int64_t>(columns_.size() + id_columns_.size()));
+  file_ = open_parquet(files_[index]);
   const auto schema = schema_of(*file_, files_[index]);
   const auto& fields = file_->manifest().schema_fields;
   const auto leaf_of = [&](const std::string& name) {
