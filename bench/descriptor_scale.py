@@ -9,6 +9,11 @@ wall time and the child's peak RSS (getrusage RUSAGE_CHILDREN) next to the issue
 
     python3 bench/descriptor_scale.py                 # 20,000 x 1,000 and 100,000 x 2,000
     python3 bench/descriptor_scale.py --sizes 20000x1000
+    python3 bench/descriptor_scale.py --sizes 20000x1000 --parquet   # also from a float32 Parquet copy
+
+With --parquet (needs pyarrow) the same table is also written as float32 Parquet and the pipeline runs on
+both; the pass times print side by side with the Parquet/CSV ratio (issue 25: passes 0-4 from Parquet
+<= 0.55x the same run from CSV).
 
 The tool runs with its working directory in --workdir, so no ./configs/safe_training.yaml is read:
 the library defaults (DescriptorOptions) apply.
@@ -104,6 +109,33 @@ def write_table(path, rows, columns, seed):
     os.replace(tmp, path)
 
 
+def write_parquet(csv, path):
+    """The CSV as float32 Parquet (64k-row row groups), streamed so the table is never whole in memory."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    reader = pacsv.open_csv(csv, read_options=pacsv.ReadOptions(block_size=64 << 20))
+    schema = pa.schema([(f.name, pa.float32()) for f in reader.schema])
+    tmp = path + ".partial"
+    with pq.ParquetWriter(tmp, schema) as out:
+        for batch in reader:
+            out.write_batch(pa.record_batch([c.cast(pa.float32()) for c in batch.columns], schema=schema),
+                            row_group_size=65536)
+    os.replace(tmp, path)
+
+
+def side_by_side(csv_report, parquet_report, csv_wall, parquet_wall):
+    print(f"  {'pass':28s} {'CSV s':>8s} {'Parquet s':>10s} {'ratio':>6s}")
+    for c, q in zip(csv_report["passes"], parquet_report["passes"]):
+        ratio = q["seconds"] / c["seconds"] if c["seconds"] > 0 else float("nan")
+        print(f"  {str(c['pass']) + ' ' + c['name']:28s} {c['seconds']:8.2f} {q['seconds']:10.2f} {ratio:6.2f}")
+    total_csv = sum(p["seconds"] for p in csv_report["passes"])
+    total_parquet = sum(p["seconds"] for p in parquet_report["passes"])
+    print(f"  {'passes 0-4':28s} {total_csv:8.2f} {total_parquet:10.2f} {total_parquet / total_csv:6.2f}"
+          f"   (target <= 0.55: {'met' if total_parquet <= 0.55 * total_csv else 'MISSED'})")
+    print(f"  {'wall (process)':28s} {csv_wall:8.2f} {parquet_wall:10.2f} {parquet_wall / csv_wall:6.2f}")
+
+
 def run_pipeline(tool, csv, output_dir):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
@@ -124,6 +156,7 @@ def main():
     parser.add_argument("--tool", default="build/tools/descriptor_pipeline")
     parser.add_argument("--workdir", default="/tmp/descriptor_scale")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--parquet", action="store_true", help="also run on a float32 Parquet copy, side by side")
     args = parser.parse_args()
     tool = os.path.abspath(args.tool)
     os.makedirs(args.workdir, exist_ok=True)
@@ -148,6 +181,17 @@ def main():
         if seconds is not None:
             verdict = "met" if wall <= seconds and (rss is None or peak_mb <= rss) else "MISSED"
             print(f"  target: <= {seconds:.0f} s" + (f", peak RSS <= {rss:.0f} MB" if rss else "") + f": {verdict}")
+        if args.parquet:
+            parquet = csv[: -len(".csv")] + ".parquet"
+            if not os.path.exists(parquet):
+                write_parquet(csv, parquet)
+            parquet_dir = output_dir + "_parquet"
+            parquet_wall, parquet_peak, _ = run_pipeline(tool, parquet, parquet_dir)
+            with open(os.path.join(parquet_dir, "report.json")) as f:
+                parquet_report = json.load(f)
+            print(f"  from Parquet ({os.path.getsize(parquet) / 2**20:.0f} MB): wall {parquet_wall:.1f} s, "
+                  f"peak RSS {parquet_peak:.0f} MB, kept {len(parquet_report['kept_columns'])} columns")
+            side_by_side(report, parquet_report, wall, parquet_wall)
 
 
 if __name__ == "__main__":

@@ -23,26 +23,27 @@ std::from_chars_result from_chars_all(std::string_view cell, double& value, cons
   return std::from_chars(begin, cell.data() + cell.size(), value);
 }
 
+bool is_missing_token(std::string_view trimmed) {
+  return trimmed.empty() || trimmed == "NA" || trimmed == "na" || trimmed == "N/A" || trimmed == "nan" ||
+         trimmed == "NaN" || trimmed == "NAN" || trimmed == "null";
+}
+
 }  // namespace
 
-bool is_missing(std::string_view cell) {
-  cell = trim(cell);
-  return cell.empty() || cell == "NA" || cell == "na" || cell == "N/A" || cell == "nan" || cell == "NaN" ||
-         cell == "NAN" || cell == "null";
-}
+bool is_missing(std::string_view cell) { return is_missing_token(trim(cell)); }
 
 CellError parse_cell(std::string_view cell, float& out) {
   cell = trim(cell);
-  if (is_missing(cell)) {
+  if (is_missing_token(cell)) {
     out = std::numeric_limits<float>::quiet_NaN();
     return CellError::none;
   }
-  if (cell.find('\0') != std::string_view::npos) return CellError::nul_byte;
   double value = 0;
   const char* begin = nullptr;
   const auto [end, error] = from_chars_all(cell, value, begin);
   if (end != cell.data() + cell.size() || (error != std::errc() && error != std::errc::result_out_of_range)) {
-    return CellError::not_a_number;
+    // A NUL stops the number: looked for only then, not in every cell.
+    return cell.find('\0') != std::string_view::npos ? CellError::nul_byte : CellError::not_a_number;
   }
   // from_chars reports an underflow (1e-400) as out of range too: that is a zero, not an error.
   const std::string_view digits(begin, static_cast<size_t>(end - begin));

@@ -1,64 +1,190 @@
 #include "csv_blocks.hpp"
 
+#include <ATen/Parallel.h>
+#include <arrow/csv/parser.h>
+
+#include <cstring>
+#include <string_view>
+
 #include "csv_text.hpp"
 
 namespace safetrain::data {
+namespace {
+
+// Records a row of the wrong width in `bad` (a line of blanks carries no row, as an empty line does for Arrow).
+arrow::csv::ParseOptions with_bad_row_record(arrow::csv::ParseOptions options, CsvBadRow* bad) {
+  options.invalid_row_handler = [bad](const arrow::csv::InvalidRow& row) {
+    if (row.text.find_first_not_of(" \t\r") == std::string_view::npos) return arrow::csv::InvalidRowResult::Skip;
+    *bad = CsvBadRow{row.expected_columns, row.actual_columns, row.number, std::string(row.text.substr(0, 200))};
+    return arrow::csv::InvalidRowResult::Error;
+  };
+  return options;
+}
+
+// The parsed rows of `parser` converted onto the end of `piece`; false at a refused cell (recorded in it):
+// column by column, the first refused cell of the first column that has one, as before the pieces.
+bool convert_parsed_rows(const arrow::csv::BlockParser& parser, const CsvColumnsWanted& wanted, CsvPiece& piece) {
+  const auto width = static_cast<int64_t>(wanted.numeric_at.size());
+  const int64_t first = piece.rows;
+  piece.values.resize(static_cast<size_t>((first + parser.num_rows()) * width));
+  for (size_t k = 0; k < wanted.numeric_at.size(); ++k) {
+    float* out = piece.values.data() + first * width + static_cast<int64_t>(k);
+    int64_t row = 0;
+    (void)parser.VisitColumn(wanted.numeric_at[k], [&](const uint8_t* data, uint32_t size, bool) {
+      const std::string_view cell(reinterpret_cast<const char*>(data), size);
+      const CellError error = parse_cell(cell, out[row * width]);
+      if (error != CellError::none) {
+        piece.bad_cell = CsvBadCell{first + row, k, error, std::string(cell)};
+        return arrow::Status::Cancelled("refused cell");
+      }
+      ++row;
+      return arrow::Status::OK();
+    });
+    if (piece.bad_cell.row >= 0) return false;
+  }
+  for (size_t k = 0; k < wanted.id_at.size(); ++k) {
+    (void)parser.VisitColumn(wanted.id_at[k], [&](const uint8_t* data, uint32_t size, bool) {
+      piece.ids[k].emplace_back(reinterpret_cast<const char*>(data), size);
+      return arrow::Status::OK();
+    });
+  }
+  piece.rows += parser.num_rows();
+  return true;
+}
+
+// One piece, parsed and converted on a worker thread: whole rows only, unless it is the last text of the file.
+CsvPiece parse_piece(std::string_view text, bool last, const arrow::csv::ParseOptions& options,
+                     const CsvColumnsWanted& wanted, int32_t columns) {
+  CsvPiece piece;
+  piece.size = text.size();
+  piece.ids.resize(wanted.id_at.size());
+  const auto recording = with_bad_row_record(options, &piece.bad_row);
+  while (piece.used < text.size()) {
+    // Arrow's parser takes at most kMaxParserNumRows rows a call; rows are numbered from the piece's start.
+    arrow::csv::BlockParser parser(arrow::default_memory_pool(), recording, columns, piece.rows);
+    uint32_t used = 0;
+    const auto rest = text.substr(piece.used);
+    piece.status = last ? parser.ParseFinal(rest, &used) : parser.Parse(rest, &used);
+    if (!piece.status.ok() || used == 0) break;  // refused, or a row that the next text completes
+    if (!convert_parsed_rows(parser, wanted, piece)) break;
+    piece.used += used;
+  }
+  return piece;
+}
+
+}  // namespace
 
 CsvBlocks::CsvBlocks(const std::filesystem::path& file, arrow::csv::ParseOptions options, int64_t read_bytes,
                      int64_t max_row_bytes)
     : options_(std::move(options)), read_bytes_(read_bytes), max_row_bytes_(max_row_bytes), stream_(open_csv_stream(file)) {
-  if (!fill()) return;
+  if (!fill(static_cast<size_t>(read_bytes_))) return;
   if (text_.rfind("\xEF\xBB\xBF", 0) == 0) text_.erase(0, 3);  // a UTF-8 byte-order mark is not part of a name
-  if (!parse(-1, 1)) return;
-  for (int32_t c = 0; c < parser_->num_cols(); ++c) {
-    status_ = parser_->VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
-      header_.emplace_back(reinterpret_cast<const char*>(data), size);
-      return arrow::Status::OK();
-    });
-  }
-}
-
-bool CsvBlocks::fill() {
-  if (eof_) return false;
-  std::string chunk(static_cast<size_t>(read_bytes_), '\0');
-  auto read = stream_->Read(read_bytes_, chunk.data());
-  if (!read.ok()) {
-    status_ = read.status();
-    return false;
-  }
-  text_.append(chunk.data(), static_cast<size_t>(*read));
-  eof_ = *read == 0;
-  return !eof_;
-}
-
-bool CsvBlocks::parse(int32_t num_cols, int32_t max_rows) {
-  while (true) {
-    parser_ = std::make_unique<arrow::csv::BlockParser>(arrow::default_memory_pool(), options_, num_cols,
-                                                        rows_parsed_ + 1, max_rows);
+  while (true) {  // the header: the first row, whatever its width
+    arrow::csv::BlockParser parser(arrow::default_memory_pool(), options_, -1, 0, 1);
     uint32_t used = 0;
-    status_ = eof_ ? parser_->ParseFinal(text_, &used) : parser_->Parse(text_, &used);
-    if (!status_.ok()) return false;
-    if (parser_->num_rows() > 0 || (eof_ && used == text_.size())) {
-      text_.erase(0, used);
-      rows_parsed_ += parser_->total_num_rows();
-      return parser_->num_rows() > 0;
+    status_ = eof_ ? parser.ParseFinal(text_, &used) : parser.Parse(text_, &used);
+    if (!status_.ok()) return;
+    text_.erase(0, used);
+    if (parser.num_rows() > 0) {
+      for (int32_t c = 0; c < parser.num_cols(); ++c) {
+        (void)parser.VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
+          header_.emplace_back(reinterpret_cast<const char*>(data), size);
+          return arrow::Status::OK();
+        });
+      }
+      return;
     }
-    text_.erase(0, used);  // skipped rows only
-    rows_parsed_ += parser_->total_num_rows();
+    if (eof_) return;  // an empty file: no header
     if (static_cast<int64_t>(text_.size()) > max_row_bytes_) {
       too_long_ = true;
       status_ = arrow::Status::Invalid("row longer than the limit");
-      return false;
+      return;
     }
-    if (!fill() && !status_.ok()) return false;
+    if (!fill(text_.size() + static_cast<size_t>(read_bytes_))) return;
   }
 }
 
-bool CsvBlocks::next() {
-  if (!status_.ok()) return false;
-  rows_before_ += parser_ && rows_parsed_ > 1 ? parser_->num_rows() : 0;
-  if (text_.size() < static_cast<size_t>(read_bytes_) && !eof_ && !fill() && !status_.ok()) return false;
-  return parse(static_cast<int32_t>(header_.size()), arrow::csv::kMaxParserNumRows);
+bool CsvBlocks::fill(size_t bytes) {
+  while (!eof_ && text_.size() < bytes) {
+    const size_t before = text_.size();
+    text_.resize(before + static_cast<size_t>(read_bytes_));
+    auto read = stream_->Read(read_bytes_, text_.data() + before);
+    text_.resize(before + static_cast<size_t>(read.ok() ? *read : 0));
+    if (!read.ok()) {
+      status_ = read.status();
+      return false;
+    }
+    eof_ = *read == 0;
+  }
+  return true;
+}
+
+std::vector<std::string> CsvBlocks::first_row() {
+  std::vector<std::string> cells;
+  CsvBadRow ignored;
+  arrow::csv::BlockParser parser(arrow::default_memory_pool(), with_bad_row_record(options_, &ignored),
+                                 static_cast<int32_t>(header_.size()), 0, 1);
+  uint32_t used = 0;
+  const auto status = eof_ ? parser.ParseFinal(text_, &used) : parser.Parse(text_, &used);
+  if (!status.ok() || parser.num_rows() == 0) return cells;  // refused when the rows are read
+  for (int32_t c = 0; c < parser.num_cols(); ++c) {
+    (void)parser.VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
+      cells.emplace_back(reinterpret_cast<const char*>(data), size);
+      return arrow::Status::OK();
+    });
+  }
+  return cells;
+}
+
+std::vector<size_t> CsvBlocks::cut(int pieces) const {
+  std::vector<size_t> ends;
+  for (int i = 1; i < pieces; ++i) {
+    const size_t target = std::max(text_.size() * static_cast<size_t>(i) / static_cast<size_t>(pieces),
+                                   ends.empty() ? 0 : ends.back());
+    const void* line_end = std::memchr(text_.data() + target, '\n', text_.size() - target);
+    if (!line_end) break;
+    const size_t end = static_cast<size_t>(static_cast<const char*>(line_end) - text_.data()) + 1;
+    if (end >= text_.size()) break;
+    ends.push_back(end);
+  }
+  ends.push_back(text_.size());
+  return ends;
+}
+
+std::vector<CsvPiece> CsvBlocks::next(const CsvColumnsWanted& wanted, int pieces, int64_t batch_bytes) {
+  auto want = static_cast<size_t>(std::max(read_bytes_, batch_bytes));
+  while (status_.ok() && fill(want) && !text_.empty()) {
+    const auto ends = cut(pieces);
+    std::vector<CsvPiece> parsed(ends.size());
+    at::parallel_for(0, static_cast<int64_t>(ends.size()), 1, [&](int64_t begin, int64_t end) {
+      for (auto i = static_cast<size_t>(begin); i < static_cast<size_t>(end); ++i) {
+        const size_t from = i == 0 ? 0 : ends[i - 1];
+        parsed[i] = parse_piece(std::string_view(text_).substr(from, ends[i] - from), eof_ && i + 1 == ends.size(),
+                                options_, wanted, static_cast<int32_t>(header_.size()));
+      }
+    });
+    // A piece counts only after one parsed to its end: the cut before it was a row boundary.
+    std::vector<CsvPiece> kept;
+    size_t consumed = 0;
+    for (auto& piece : parsed) {
+      const bool go_on = piece.used == piece.size && piece.status.ok() && piece.bad_cell.row < 0;
+      consumed += piece.used;
+      kept.push_back(std::move(piece));
+      if (!go_on) break;
+    }
+    text_.erase(0, consumed);
+    const auto& last = kept.back();
+    if (consumed > 0 || !last.status.ok() || last.bad_cell.row >= 0) return kept;
+    // Not one whole row yet: the first row is longer than the text read; read on, in one piece.
+    if (static_cast<int64_t>(text_.size()) > max_row_bytes_) {
+      too_long_ = true;
+      status_ = arrow::Status::Invalid("row longer than the limit");
+      break;
+    }
+    pieces = 1;
+    want = text_.size() + static_cast<size_t>(read_bytes_);
+  }
+  return {};
 }
 
 }  // namespace safetrain::data

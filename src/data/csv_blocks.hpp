@@ -1,9 +1,12 @@
 #pragma once
-// One CSV file as a sequence of parsed blocks (arrow::csv::BlockParser over 1 MB reads of the decompressed
-// text): the header first, then blocks of whole data rows. The reading loop is ours because Arrow's readers
-// that own it (StreamingReader, TableReader) buffer far ahead of the consumer; the parsing is Arrow's.
+// One CSV file as batches of parsed, converted rows. The text is read in 1 MB steps (decompressed); each batch
+// is cut at line ends into up to `pieces` pieces that arrow::csv::BlockParser parses and cell_parse.hpp
+// converts in parallel (at::parallel_for, the intra-op threads). A cut may fall inside a quoted line break:
+// a piece is kept only when the piece before it parsed to its very end, so such a cut is found by the parser
+// itself, with no separate pass over the quotes, and the rows after it are parsed again in the next batch.
+// The reading loop is ours because Arrow's readers that own it (StreamingReader, TableReader) buffer far
+// ahead of the consumer and hold every cell as a string; the tokenising is Arrow's.
 #include <arrow/csv/options.h>
-#include <arrow/csv/parser.h>
 #include <arrow/io/api.h>
 
 #include <filesystem>
@@ -11,7 +14,40 @@
 #include <string>
 #include <vector>
 
+#include "cell_parse.hpp"
+
 namespace safetrain::data {
+
+// The header positions of the columns converted: numbers into float32, ids kept as text.
+struct CsvColumnsWanted {
+  std::vector<int32_t> numeric_at, id_at;
+};
+
+// A row whose width differs from the header's (Arrow's InvalidRow).
+struct CsvBadRow {
+  int32_t expected_columns = 0, actual_columns = 0;
+  int64_t row = -1;  // data row of its piece, from 0
+  std::string text;
+};
+
+// A cell cell_parse.hpp refused.
+struct CsvBadCell {
+  int64_t row = -1;   // data row of its piece, from 0; -1: none
+  size_t column = 0;  // index into numeric_at
+  CellError error = CellError::none;
+  std::string text;
+};
+
+// One piece of a batch: its rows converted, or where it stopped.
+struct CsvPiece {
+  int64_t rows = 0;                           // data rows converted
+  std::vector<float> values;                  // rows x numeric_at.size(), row-major
+  std::vector<std::vector<std::string>> ids;  // one per id_at
+  CsvBadCell bad_cell;
+  arrow::Status status;  // Arrow's refusal, and the row behind it when it was a row of the wrong width
+  CsvBadRow bad_row;
+  size_t used = 0, size = 0;  // bytes of its text parsed, of all
+};
 
 class CsvBlocks {
  public:
@@ -20,15 +56,17 @@ class CsvBlocks {
             int64_t max_row_bytes);
   arrow::Status status() const { return status_; }
   const std::vector<std::string>& header() const { return header_; }
-  // Parses the next data rows (one at least); false at the end of the file or on an error (status()).
-  bool next();
-  const arrow::csv::BlockParser& block() const { return *parser_; }
-  int64_t rows_before() const { return rows_before_; }  // data rows of the file before block()
+  // The cells of the first data row (empty when there is none), without consuming it.
+  std::vector<std::string> first_row();
+  // The next pieces, in file order: about `batch_bytes` of text (one read at least) cut into at most `pieces`;
+  // empty at the end of the file or when reading failed (status()). A piece that stopped on a refusal is the
+  // last one returned.
+  std::vector<CsvPiece> next(const CsvColumnsWanted& wanted, int pieces, int64_t batch_bytes);
   bool row_too_long() const { return too_long_; }
 
  private:
-  bool parse(int32_t num_cols, int32_t max_rows);  // the next rows of text_ into parser_
-  bool fill();                                     // reads more text; false at the end
+  std::vector<size_t> cut(int pieces) const;  // piece boundaries in text_, at line ends
+  bool fill(size_t bytes);                     // reads until text_ holds `bytes` or the file ends; false on error
 
   arrow::csv::ParseOptions options_;
   int64_t read_bytes_, max_row_bytes_;
@@ -36,9 +74,7 @@ class CsvBlocks {
   std::string text_;  // read, not yet parsed
   bool eof_ = false, too_long_ = false;
   arrow::Status status_;
-  std::unique_ptr<arrow::csv::BlockParser> parser_;
   std::vector<std::string> header_;
-  int64_t rows_before_ = 0, rows_parsed_ = 0;
 };
 
 }  // namespace safetrain::data

@@ -1,18 +1,19 @@
 // CSV (and .csv.gz, .csv.zst) through Arrow's CSV parser (arrow::csv::BlockParser): RFC 4180 quoting
 // (delimiters, doubled quotes and line breaks inside quotes), CRLF, empty lines. The text streams in 1 MB
-// reads; each parsed block's cells of the used columns are converted by cell_parse.hpp straight into a
-// float32 block, so a cell means the same in every format and a refused one is named by file:line:column.
+// reads, a few of them at a time parsed in parallel (csv_blocks.hpp); each piece's cells of the used columns
+// are converted by cell_parse.hpp into a float32 block, so a cell means the same in every format and a
+// refused one is named by file:line:column.
 // Arrow's StreamingReader was not used: it reads up to 32 blocks ahead on a background thread and builds
 // string arrays of every cell, which put the load peak ~90 MB over the data on a 20 MB table (LoadOnce).
+#include <ATen/Parallel.h>
 #include <arrow/csv/api.h>
-#include <arrow/csv/parser.h>
 
 #include <algorithm>
 #include <utility>
 
-#include "arrow_batch_source.hpp"
-#include "csv_blocks.hpp"
+#include "arrow_status.hpp"
 #include "cell_parse.hpp"
+#include "csv_blocks.hpp"
 #include "csv_text.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
@@ -25,7 +26,10 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
-constexpr int64_t kReadBytes = 1 << 20;      // text read and parsed per step
+constexpr int64_t kReadBytes = 1 << 20;      // text read per step
+constexpr int64_t kBatchBytes = 4 << 20;     // text parsed at once, at most: a 1 MB piece per thread up to 4
+                                             // threads, smaller pieces beyond (the text and its rows are held)
+constexpr int kMaxPieces = 16;
 constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field) accepted: an unclosed quote
                                              // would otherwise buffer the whole file
 
@@ -91,28 +95,25 @@ class CsvSource final : public TableSource {
   void rewind() override { open_file(0); }
 
  private:
-  arrow::csv::ParseOptions parse_options();
+  arrow::csv::ParseOptions parse_options() const;
   std::unique_ptr<CsvBlocks> open_blocks(size_t index);
   void classify(const CsvColumnRoles& roles);
   void open_file(size_t index);
-  bool next_block();  // the next parsed block into staged_; false after the last file
-  void convert_block();
-  [[noreturn]] void refuse(const arrow::Status& status) const;
+  bool next_pieces();  // the next parsed pieces into staged_; false after the last file
+  void refuse_stopped_piece() const;
+  // Arrow's refusal named by file and line (`bad_row`: the row of the wrong width behind it, if any).
+  [[noreturn]] void refuse(const arrow::Status& status, const CsvBadRow* bad_row, int64_t rows_before,
+                           bool row_too_long) const;
 
   Dialect dialect_;
   std::vector<std::string> header_;
-  std::vector<int32_t> numeric_at_, id_at_;  // header positions of columns_ and id_columns_
+  CsvColumnsWanted wanted_;  // header positions of columns_ and id_columns_
   size_t file_index_ = 0;
   std::unique_ptr<CsvBlocks> blocks_;
-  std::vector<float> staged_;                        // the parsed block, rows x columns
-  std::vector<std::vector<std::string>> staged_ids_;
-  int64_t staged_rows_ = 0, staged_offset_ = 0;
-  struct BadRow {
-    int32_t expected_columns = 0, actual_columns = 0;
-    int64_t number = -1;  // 1-based, the header is 1; -1 when Arrow does not know
-    std::string text;
-  };
-  std::shared_ptr<BadRow> bad_row_ = std::make_shared<BadRow>();  // the last row of the wrong width
+  std::vector<CsvPiece> staged_;  // parsed, not yet all read
+  size_t piece_ = 0;              // the staged piece being read, and its rows read
+  int64_t piece_offset_ = 0;
+  int64_t file_rows_ = 0;  // data rows of the file before staged_
 };
 
 CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
@@ -120,34 +121,26 @@ CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options
   files_ = expand_glob(pattern);
   dialect_ = dialect_of(files_[0], options.csv);
   check_header_bytes(files_[0], dialect_.delimiter);
-  auto first = open_blocks(0);
-  header_ = first->header();
+  blocks_ = open_blocks(0);
+  header_ = blocks_->header();
   check_header(header_, files_[0]);
-  blocks_ = std::move(first);
   classify(roles);
   open_file(0);
 }
 
-arrow::csv::ParseOptions CsvSource::parse_options() {
+arrow::csv::ParseOptions CsvSource::parse_options() const {
   auto parse = arrow::csv::ParseOptions::Defaults();
   parse.delimiter = dialect_.delimiter;
   parse.quoting = dialect_.quote != '\0';
   parse.quote_char = dialect_.quote == '\0' ? '"' : dialect_.quote;
   parse.newlines_in_values = true;
-  parse.invalid_row_handler = [bad = bad_row_](const arrow::csv::InvalidRow& row) {
-    // A line of blanks carries no row (as an empty line does for Arrow).
-    if (row.text.find_first_not_of(" \t\r") == std::string_view::npos) return arrow::csv::InvalidRowResult::Skip;
-    *bad = BadRow{row.expected_columns, row.actual_columns, row.number, std::string(row.text.substr(0, 200))};
-    return arrow::csv::InvalidRowResult::Error;
-  };
   return parse;
 }
 
 std::unique_ptr<CsvBlocks> CsvSource::open_blocks(size_t index) {
-  bad_row_->number = -1;
   file_index_ = index;
   auto blocks = std::make_unique<CsvBlocks>(files_[index], parse_options(), kReadBytes, kMaxRowBytes);
-  if (!blocks->status().ok()) refuse(blocks->status());
+  if (!blocks->status().ok()) refuse(blocks->status(), nullptr, 0, blocks->row_too_long());
   if (blocks->header().empty()) {
     throw InputError(files_[index].string() + ": empty file (expected a header line of column names)");
   }
@@ -156,24 +149,14 @@ std::unique_ptr<CsvBlocks> CsvSource::open_blocks(size_t index) {
 
 void CsvSource::classify(const CsvColumnRoles& roles) {
   check_roles_present(roles, header_, files_[0]);
-  std::vector<std::string> first_row(header_.size());
-  if (blocks_->next()) {
-    for (int32_t c = 0; c < static_cast<int32_t>(header_.size()); ++c) {
-      bool first = true;
-      (void)blocks_->block().VisitColumn(c, [&](const uint8_t* data, uint32_t size, bool) {
-        if (std::exchange(first, false)) first_row[static_cast<size_t>(c)].assign(reinterpret_cast<const char*>(data), size);
-        return arrow::Status::OK();
-      });
-    }
-  } else if (!blocks_->status().ok()) {
-    refuse(blocks_->status());
-  }
+  auto first_row = blocks_->first_row();
+  first_row.resize(header_.size());
   for (size_t c = 0; c < header_.size(); ++c) {
     const auto& name = header_[c];
     const bool required = is_required_numeric(roles, name);
     if (contains_name(roles.id_columns, name)) {
       id_columns_.push_back(name);
-      id_at_.push_back(static_cast<int32_t>(c));
+      wanted_.id_at.push_back(static_cast<int32_t>(c));
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
     } else if (!required && looks_like_text(first_row[c])) {
@@ -181,14 +164,16 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
                 "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
     } else {
       columns_.push_back(name);
-      numeric_at_.push_back(static_cast<int32_t>(c));
+      wanted_.numeric_at.push_back(static_cast<int32_t>(c));
     }
   }
 }
 
 void CsvSource::open_file(size_t index) {
   blocks_.reset();
-  staged_rows_ = staged_offset_ = 0;
+  staged_.clear();
+  piece_ = 0;
+  piece_offset_ = file_rows_ = 0;
   file_index_ = index;
   if (index >= files_.size()) return;
   if (index > 0) check_header_bytes(files_[index], dialect_.delimiter);
@@ -196,48 +181,39 @@ void CsvSource::open_file(size_t index) {
   if (index > 0) check_same_columns(header_, blocks_->header(), files_[0], files_[index]);
 }
 
-bool CsvSource::next_block() {
+bool CsvSource::next_pieces() {
+  // The intra-op threads parse (torch's setting: the trainer's `threads`), one piece each.
+  const int pieces = std::clamp(at::get_num_threads(), 1, kMaxPieces);
+  const int64_t batch_bytes = std::min<int64_t>(kBatchBytes, pieces * kReadBytes);
   while (blocks_) {
     throw_if_stop_requested(("while reading " + name_).c_str());
-    if (blocks_->next()) {
-      convert_block();
+    for (const auto& piece : staged_) file_rows_ += piece.rows;
+    staged_ = blocks_->next(wanted_, pieces, batch_bytes);
+    piece_ = 0;
+    piece_offset_ = 0;
+    if (!staged_.empty()) {
+      refuse_stopped_piece();
       return true;
     }
-    if (!blocks_->status().ok()) refuse(blocks_->status());
+    if (!blocks_->status().ok()) refuse(blocks_->status(), nullptr, file_rows_, blocks_->row_too_long());
     open_file(file_index_ + 1);
   }
   return false;
 }
 
-void CsvSource::convert_block() {
-  const auto& block = blocks_->block();
-  const auto width = columns_.size();
-  staged_rows_ = block.num_rows();
-  staged_offset_ = 0;
-  staged_.resize(static_cast<size_t>(staged_rows_) * width);
-  for (size_t k = 0; k < width; ++k) {
-    float* out = staged_.data() + k;
-    int64_t row = 0;
-    const auto status = block.VisitColumn(numeric_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
-      const std::string_view cell(reinterpret_cast<const char*>(data), size);
-      const CellError error = parse_cell(cell, out[row * static_cast<int64_t>(width)]);
-      if (error != CellError::none) {
-        const auto& file = files_[file_index_];
-        throw InputError(file.string() + ":" +
-                         std::to_string(line_of_row(file, dialect_.quote, blocks_->rows_before() + row)) + ":" +
-                         std::to_string(numeric_at_[k] + 1) + ": " + cell_error_text(error, cell, columns_[k]));
-      }
-      ++row;
-      return arrow::Status::OK();
-    });
-    if (!status.ok()) refuse(status);
-  }
-  staged_ids_.assign(id_at_.size(), {});
-  for (size_t k = 0; k < id_at_.size(); ++k) {
-    (void)block.VisitColumn(id_at_[k], [&](const uint8_t* data, uint32_t size, bool) {
-      staged_ids_[k].emplace_back(reinterpret_cast<const char*>(data), size);
-      return arrow::Status::OK();
-    });
+// The first piece that stopped on a refused cell or row, named by file:line:column.
+void CsvSource::refuse_stopped_piece() const {
+  int64_t rows_before = file_rows_;
+  for (const auto& piece : staged_) {
+    if (piece.bad_cell.row >= 0) {
+      const auto& file = files_[file_index_];
+      const auto& bad = piece.bad_cell;
+      throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, rows_before + bad.row)) +
+                       ":" + std::to_string(wanted_.numeric_at[bad.column] + 1) + ": " +
+                       cell_error_text(bad.error, bad.text, columns_[bad.column]));
+    }
+    if (!piece.status.ok()) refuse(piece.status, &piece.bad_row, rows_before, false);
+    rows_before += piece.rows;
   }
 }
 
@@ -245,15 +221,22 @@ int64_t CsvSource::read_rows(float* out, int64_t max_rows, TextColumns* ids) {
   const auto width = static_cast<int64_t>(columns_.size());
   int64_t done = 0;
   while (done < max_rows) {
-    if (staged_offset_ >= staged_rows_ && !next_block()) break;
-    const int64_t rows = std::min(max_rows - done, staged_rows_ - staged_offset_);
-    std::copy_n(staged_.data() + staged_offset_ * width, rows * width, out + done * width);
-    for (size_t k = 0; ids && k < staged_ids_.size(); ++k) {
-      auto& values = ids->values[k];
-      const auto from = staged_ids_[k].begin() + staged_offset_;
-      values.insert(values.end(), from, from + rows);
+    while (piece_ < staged_.size() && piece_offset_ >= staged_[piece_].rows) {
+      ++piece_;
+      piece_offset_ = 0;
     }
-    staged_offset_ += rows;
+    if (piece_ >= staged_.size()) {
+      if (!next_pieces()) break;
+      continue;
+    }
+    const auto& piece = staged_[piece_];
+    const int64_t rows = std::min(max_rows - done, piece.rows - piece_offset_);
+    std::copy_n(piece.values.data() + piece_offset_ * width, rows * width, out + done * width);
+    for (size_t k = 0; ids && k < piece.ids.size(); ++k) {
+      const auto from = piece.ids[k].begin() + piece_offset_;
+      ids->values[k].insert(ids->values[k].end(), from, from + rows);
+    }
+    piece_offset_ += rows;
     done += rows;
   }
   return done;
@@ -265,20 +248,20 @@ int64_t CsvSource::row_upper_bound() const {
   return rows;
 }
 
-// Arrow's message, with the file and the line where Arrow knows the row.
-void CsvSource::refuse(const arrow::Status& status) const {
+void CsvSource::refuse(const arrow::Status& status, const CsvBadRow* bad_row, int64_t rows_before,
+                       bool row_too_long) const {
   const auto& file = files_[file_index_];
-  if (blocks_ && blocks_->row_too_long()) {
+  if (row_too_long) {
     throw InputError(file.string() + ": a row or quoted field longer than " + std::to_string(kMaxRowBytes >> 20) +
                      " MB (an unclosed quote, or not a text table; data.csv.quote sets the quote character)");
   }
   if (status.message().find("Empty CSV") != std::string::npos) {
     throw InputError(file.string() + ": empty file (expected a header line of column names)");
   }
-  if (bad_row_->number >= 2) {
-    throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, bad_row_->number - 2)) +
-                     ": expected " + std::to_string(bad_row_->expected_columns) + " cells (as in the header), found " +
-                     std::to_string(bad_row_->actual_columns) + ": '" + bad_row_->text + "'");
+  if (bad_row && bad_row->row >= 0) {
+    throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, rows_before + bad_row->row)) +
+                     ": expected " + std::to_string(bad_row->expected_columns) + " cells (as in the header), found " +
+                     std::to_string(bad_row->actual_columns) + ": '" + bad_row->text + "'");
   }
   check_arrow(status, file.string());
   throw InputError(file.string() + ": " + status.message());

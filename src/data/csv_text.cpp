@@ -3,10 +3,11 @@
 #include <arrow/util/compression.h>
 
 #include <array>
+#include <cstring>
 #include <functional>
 #include <vector>
 
-#include "arrow_batch_source.hpp"
+#include "arrow_status.hpp"
 #include "table_formats.hpp"
 
 namespace fs = std::filesystem;
@@ -70,14 +71,16 @@ int64_t count_data_lines(const fs::path& file) {
   int64_t lines = 0;
   bool content = false;  // the current line has a cell character (blank lines carry no row)
   scan_text(file, [&](const char* data, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      const char ch = data[i];
-      if (ch == '\n') {
-        lines += content ? 1 : 0;
-        content = false;
-      } else if (ch != ' ' && ch != '\t' && ch != '\r') {
-        content = true;
-      }
+    const char* at = data;
+    const char* const end = data + n;
+    while (at < end) {
+      // Only a line's leading blanks are looked at; memchr skips the rest of it to the line end.
+      for (; !content && at < end && *at != '\n'; ++at) content = *at != ' ' && *at != '\t' && *at != '\r';
+      const auto* line_end = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
+      if (!line_end) break;
+      lines += content ? 1 : 0;
+      content = false;
+      at = line_end + 1;
     }
     return true;
   });

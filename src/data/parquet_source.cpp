@@ -1,16 +1,24 @@
-// Parquet through Arrow's Parquet reader: only the used columns are decoded (projection), one row group at
-// a time, in record batches of about kBatchBytes, with the column chunks streamed rather than buffered whole,
-// so the reader holds a few MB whatever the file's size. Nulls and NaN are missing values.
+// Parquet: the schema, the row count and the id columns through Arrow's Parquet reader; the numeric columns
+// through parquet's low-level column readers (parquet_columns.hpp), page by page straight into the caller's
+// float32 rows. Arrow's record-batch reader decodes a whole row group of the used columns before its first
+// batch, which put the load peak at 3.4x the data on 100k x 70 (64k-row row groups). A row group is read
+// kColumnsPerBlock columns at a time, so the readers hold that many pages: straight into the caller's rows
+// when it takes the whole group (read_table), else into a float32 copy of the group that its parts are served
+// from (the pruner's batches, mmap conversion: as much as Arrow's reader held, less its own copies).
 #include <arrow/io/api.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
+#include <parquet/file_reader.h>
 
 #include <algorithm>
 
-#include "arrow_batch_source.hpp"
+#include "arrow_status.hpp"
+#include "cell_parse.hpp"
+#include "parquet_columns.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
+#include "safetrain/common/stop_signals.hpp"
 #include "table_formats.hpp"
 
 namespace fs = std::filesystem;
@@ -18,23 +26,24 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
-constexpr int64_t kBatchBytes = 8 << 20;  // float64 cells per record batch, at most (about)
-
+// Columns read together: their readers hold the column chunk, a page and a dictionary each (~0.8 MB for a
+// 64k-row float column). 1, 4 and 16 measured the same speed on 100k x 70 and 30k x 2,000 (a tile
+// of rows stays in cache between the blocks); 16 put the peak at 1.47x the data on 100k x 70, 4 at 1.28x.
+constexpr size_t kColumnsPerBlock = 4;
 
 bool is_number_type(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id()) || type.id() == arrow::Type::NA;
 }
 
-std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file, int64_t batch_rows, int64_t columns) {
+std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file) {
   const std::string where = file.string();
   auto input = value_or_throw(arrow::io::ReadableFile::Open(file.string()), where + ": cannot open for reading");
-  // The system allocator: Arrow's bundled jemalloc kept freed batches resident (5x the data at the peak).
+  // The system allocator: Arrow's bundled jemalloc kept freed pages resident. A column reader reads its
+  // column chunk whole (one read; kColumnsPerBlock chunks held): pyarrow 22's buffered stream, which streams
+  // pages through a small buffer, wrote past that buffer when a page header's peek grew it (heap corruption
+  // on a 20k x 1,000 table with 16 kB buffers).
   parquet::ReaderProperties reading(arrow::system_memory_pool());
-  reading.enable_buffered_stream();  // pages streamed, not whole column chunks in memory
-  // One buffer per column read: ~4 MB over all of them (1 MB each held 70 MB for a 70-column table).
-  reading.set_buffer_size(std::clamp<int64_t>((4 << 20) / std::max<int64_t>(1, columns), 16 << 10, 1 << 20));
   auto arrow_reading = parquet::default_arrow_reader_properties();
-  arrow_reading.set_batch_size(batch_rows);
   arrow_reading.set_pre_buffer(false);
   try {
     parquet::arrow::FileReaderBuilder builder;
@@ -54,39 +63,53 @@ std::shared_ptr<arrow::Schema> schema_of(parquet::arrow::FileReader& reader, con
   return schema;
 }
 
-class ParquetSource final : public ArrowBatchSource {
+class ParquetSource final : public TableSource {
  public:
   ParquetSource(const std::string& pattern, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return rows_; }
   int64_t row_upper_bound() const override { return rows_; }
+  int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
+  void rewind() override { open_file(0); }
 
  private:
-  std::shared_ptr<arrow::RecordBatch> next_record_batch() override;
-  void restart() override { open_file(0); }
-  std::string cell_location(int64_t row_in_file, const std::string& column) const override;
   void classify(const arrow::Schema& schema, const CsvColumnRoles& roles);
   void check_same_schema(const arrow::Schema& schema, size_t index) const;
   void open_file(size_t index);
-  bool open_row_group();  // the next row group of the file into batches_; false after the last
+  bool next_row_group();  // false after the last file's last row group
+  std::vector<ParquetColumnCursor> open_cursors(size_t first, size_t count) const;
+  // The group's rows of columns [first, first + cursors.size()) into out (row-major, columns_.size() wide).
+  void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out);
+  void read_whole_group(float* out);
+  void read_group_rows(float* out, int64_t rows);
+  void append_ids(int64_t rows, TextColumns& ids);
 
+  struct RowGroup {  // where reading stands in the open file
+    std::shared_ptr<parquet::RowGroupReader> reader;
+    int index = -1;
+    int64_t rows = 0, offset = 0;  // its rows, and those read
+    int64_t first_row = 0;         // of the file, from 0
+    std::vector<float> staged;  // the group's rows, while it is read in parts
+    std::shared_ptr<arrow::Table> ids;         // its id columns, once asked for
+  };
   std::shared_ptr<arrow::Schema> schema_;  // the first file's
   int64_t rows_ = 0;
-  int64_t batch_rows_read_ = 1024;
+  size_t file_index_ = 0;
   std::unique_ptr<parquet::arrow::FileReader> file_;
-  std::unique_ptr<arrow::RecordBatchReader> batches_;
-  int row_group_ = 0;
+  std::vector<int> leaves_;  // the open file's leaf column of each of columns_
+  std::vector<arrow::Type::type> types_;  // and its Arrow type
+  std::vector<int> id_leaves_;
+  RowGroup group_;
+  ParquetScratch scratch_;
 };
 
 ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& roles) {
   name_ = pattern;
   files_ = expand_glob(pattern);
-  auto first = open_parquet(files_[0], 1024, 1);
+  auto first = open_parquet(files_[0]);
   schema_ = schema_of(*first, files_[0]);
   classify(*schema_, roles);
-  batch_rows_read_ =
-      std::max<int64_t>(64, kBatchBytes / 8 / std::max<int64_t>(1, static_cast<int64_t>(columns_.size() + id_columns_.size())));
   for (size_t i = 0; i < files_.size(); ++i) {
-    auto reader = i == 0 ? std::move(first) : open_parquet(files_[i], 1024, 1);
+    auto reader = i == 0 ? std::move(first) : open_parquet(files_[i]);
     if (i > 0) check_same_schema(*schema_of(*reader, files_[i]), i);
     rows_ += reader->parquet_reader()->metadata()->num_rows();
   }
@@ -134,41 +157,123 @@ void ParquetSource::check_same_schema(const arrow::Schema& schema, size_t index)
 }
 
 void ParquetSource::open_file(size_t index) {
-  batches_.reset();
+  group_ = RowGroup{};
   file_.reset();
   file_index_ = index;
-  row_group_ = 0;
-  const auto used = static_cast<int64_t>(columns_.size() + id_columns_.size());
-  if (index < files_.size()) file_ = open_parquet(files_[index], batch_rows_read_, used);
-}
-
-bool ParquetSource::open_row_group() {
-  batches_.reset();
-  if (!file_ || row_group_ >= file_->num_row_groups()) return false;
-  std::vector<int> leaves;
+  if (index >= files_.size()) return;
+  file_ = open_parquet(files_[index]);
+  const auto schema = schema_of(*file_, files_[index]);
   const auto& fields = file_->manifest().schema_fields;
-  for (const auto* names : {&columns_, &id_columns_}) {
-    for (const auto& name : *names) leaves.push_back(fields[static_cast<size_t>(schema_->GetFieldIndex(name))].column_index);
+  const auto leaf_of = [&](const std::string& name) {
+    return fields[static_cast<size_t>(schema->GetFieldIndex(name))].column_index;
+  };
+  leaves_.clear();
+  types_.clear();
+  id_leaves_.clear();
+  for (const auto& name : columns_) {
+    leaves_.push_back(leaf_of(name));
+    types_.push_back(schema->GetFieldByName(name)->type()->id());
   }
-  batches_ = value_or_throw(file_->GetRecordBatchReader({row_group_++}, leaves), files_[file_index_].string());
-  return true;
+  for (const auto& name : id_columns_) id_leaves_.push_back(leaf_of(name));
 }
 
-std::shared_ptr<arrow::RecordBatch> ParquetSource::next_record_batch() {
+bool ParquetSource::next_row_group() {
   while (file_) {
-    if (batches_) {
-      std::shared_ptr<arrow::RecordBatch> batch;
-      check_arrow(batches_->ReadNext(&batch), files_[file_index_].string() + ": row group " +
-                                                  std::to_string(row_group_) + " is damaged");
-      if (batch) return batch;
+    throw_if_stop_requested(("while reading " + name_).c_str());
+    const int next = group_.index + 1;
+    if (next < file_->num_row_groups()) {
+      const int64_t first_row = group_.first_row + group_.rows;
+      group_ = RowGroup{};
+      group_.index = next;
+      group_.first_row = first_row;
+      try {
+        group_.reader = file_->parquet_reader()->RowGroup(next);
+      } catch (const parquet::ParquetException& e) {
+        throw InputError(files_[file_index_].string() + ": row group " + std::to_string(next + 1) + " is damaged: " +
+                         e.what());
+      }
+      group_.rows = group_.reader->metadata()->num_rows();
+      if (group_.rows > 0) return true;
+      continue;
     }
-    if (!open_row_group()) open_file(file_index_ + 1);
+    open_file(file_index_ + 1);
   }
-  return nullptr;
+  return false;
 }
 
-std::string ParquetSource::cell_location(int64_t row_in_file, const std::string&) const {
-  return files_[file_index_].string() + ": row " + std::to_string(row_in_file + 1);
+std::vector<ParquetColumnCursor> ParquetSource::open_cursors(size_t first, size_t count) const {
+  std::vector<ParquetColumnCursor> cursors;
+  for (size_t c = first; c < first + count; ++c) {
+    // A column of nulls only (Arrow's null type) is not read: every cell is missing.
+    cursors.emplace_back(types_[c] == arrow::Type::NA ? nullptr : group_.reader->Column(leaves_[c]), types_[c]);
+  }
+  return cursors;
+}
+
+void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out) {
+  const auto width = static_cast<int64_t>(columns_.size());
+  for (int64_t done = 0; done < group_.rows; done += ParquetScratch::kValues) {
+    const int64_t tile = std::min(group_.rows - done, ParquetScratch::kValues);
+    for (size_t k = 0; k < cursors.size(); ++k) {
+      const size_t column = first + k;
+      std::string bad_cell;
+      int64_t bad = -1;
+      try {
+        bad = cursors[k].read(tile, out + done * width + static_cast<int64_t>(column), width, scratch_, bad_cell);
+      } catch (const parquet::ParquetException& e) {
+        throw InputError(files_[file_index_].string() + ": column '" + columns_[column] + "' of row group " +
+                         std::to_string(group_.index + 1) + " is damaged: " + e.what());
+      }
+      if (bad < 0) continue;
+      throw InputError(files_[file_index_].string() + ": row " + std::to_string(group_.first_row + done + bad + 1) +
+                       ": " + cell_error_text(CellError::not_finite, bad_cell, columns_[column]));
+    }
+  }
+}
+
+void ParquetSource::read_whole_group(float* out) {
+  for (size_t first = 0; first < columns_.size(); first += kColumnsPerBlock) {
+    throw_if_stop_requested(("while reading " + name_).c_str());
+    auto cursors = open_cursors(first, std::min(kColumnsPerBlock, columns_.size() - first));
+    read_block(cursors, first, out);
+  }
+}
+
+void ParquetSource::read_group_rows(float* out, int64_t rows) {
+  const auto width = static_cast<int64_t>(columns_.size());
+  if (group_.staged.empty() && group_.offset == 0 && rows == group_.rows) return read_whole_group(out);
+  if (group_.staged.empty()) {
+    group_.staged.resize(static_cast<size_t>(group_.rows * width));
+    read_whole_group(group_.staged.data());
+  }
+  std::copy_n(group_.staged.data() + group_.offset * width, rows * width, out);
+}
+
+void ParquetSource::append_ids(int64_t rows, TextColumns& ids) {
+  if (!group_.ids) {
+    const std::string where = files_[file_index_].string() + ": row group " + std::to_string(group_.index + 1);
+    check_arrow(file_->ReadRowGroup(group_.index, id_leaves_, &group_.ids), where);
+    group_.ids = value_or_throw(group_.ids->CombineChunks(arrow::system_memory_pool()), where);
+  }
+  for (size_t k = 0; k < id_columns_.size(); ++k) {
+    const auto& array = *group_.ids->GetColumnByName(id_columns_[k])->chunk(0);
+    auto& values = ids.values[k];
+    for (int64_t r = 0; r < rows; ++r) values.push_back(arrow_cell_text(array, group_.offset + r));
+  }
+}
+
+int64_t ParquetSource::read_rows(float* out, int64_t max_rows, TextColumns* ids) {
+  const auto width = static_cast<int64_t>(columns_.size());
+  int64_t done = 0;
+  while (done < max_rows) {
+    if (group_.offset >= group_.rows && !next_row_group()) break;
+    const int64_t rows = std::min(max_rows - done, group_.rows - group_.offset);
+    read_group_rows(out + done * width, rows);
+    if (ids && !id_columns_.empty()) append_ids(rows, *ids);
+    group_.offset += rows;
+    done += rows;
+  }
+  return done;
 }
 
 }  // namespace

@@ -10,10 +10,10 @@
 namespace safetrain::data {
 namespace {
 
-constexpr int64_t kRowsPerRead = 4096;
-
 // Rows into `values` from row `rows` on, growing it by half when the source holds more rows than its bound
-// promised (a file that grew since it was counted: rare).
+// promised (a file that grew since it was counted: rare). The source is asked for all the room there is, so it
+// converts as much as it can straight into the buffer (Parquet: whole row groups, a few columns at a time; CSV:
+// several blocks in parallel).
 int64_t fill_rows(TableSource& source, torch::Tensor& values, TextColumns& ids, int64_t& largest,
                   const detail::MissingCellCheck* missing) {
   const auto width = static_cast<int64_t>(source.columns().size());
@@ -23,7 +23,7 @@ int64_t fill_rows(TableSource& source, torch::Tensor& values, TextColumns& ids, 
     const int64_t room = values.size(0) - rows;
     if (room > 0) {
       float* at = values.data_ptr<float>() + rows * width;
-      const int64_t n = source.read_rows(at, std::min(room, kRowsPerRead), &ids);
+      const int64_t n = source.read_rows(at, room, &ids);
       if (n == 0) return rows;
       if (missing) missing->check(at, n, rows);
       rows += n;

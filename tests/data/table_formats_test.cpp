@@ -19,7 +19,7 @@ namespace {
 
 fs::path formats_dir(const std::string& name) { return safetrain::testing_support::scratch_dir("formats_" + name); }
 
-fs::path put(const fs::path& file, const std::string& text) {
+fs::path put_text(const fs::path& file, const std::string& text) {
   std::ofstream(file, std::ios::binary) << text;
   return file;
 }
@@ -48,13 +48,13 @@ const std::string kPlain = "name,a,b,target\nx1,1.5,2,3\nx2,4,5.25,6\nx3,7,8,9.5
 
 TEST(TableFormats, QuotedCommasDoubledQuotesAndLineBreaksReadAsOneCell) {
   const auto dir = formats_dir("quoted");
-  const auto file = put(dir / "q.csv",
+  const auto file = put_text(dir / "q.csv",
                           "name,a,b,target\n\"1,2-dichloroethane\",1.5,2,3\n\"say \"\"hi\"\"\",4,5.25,6\n"
                           "\"two\nlines\",7,8,9.5\n");
   CsvColumnRoles roles;
   roles.id_columns = {"name"};
   const auto t = read_table(file.string(), {}, roles);
-  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
   EXPECT_TRUE(torch::equal(t.values, plain.values));
   ASSERT_EQ(t.ids.values.size(), 1u);
   EXPECT_EQ(t.ids.values[0], (std::vector<std::string>{"1,2-dichloroethane", "say \"hi\"", "two\nlines"}));
@@ -62,18 +62,18 @@ TEST(TableFormats, QuotedCommasDoubledQuotesAndLineBreaksReadAsOneCell) {
 
 TEST(TableFormats, ABadCellAfterAQuotedLineBreakIsNamedByItsLine) {
   const auto dir = formats_dir("line");
-  const auto file = put(dir / "l.csv", "name,a\n\"two\nlines\",1\n\nx,abc\n");
+  const auto file = put_text(dir / "l.csv", "name,a\n\"two\nlines\",1\n\nx,abc\n");
   EXPECT_NE(table_error(file.string()).find("l.csv:5:2: column 'a': 'abc' is not a number"), std::string::npos)
       << table_error(file.string());
 }
 
 TEST(TableFormats, CrlfBomSemicolonAndTabFilesReadLikeThePlainOne) {
   const auto dir = formats_dir("dialects");
-  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
-  const auto crlf = read_table(put(dir / "crlf.csv", "\xEF\xBB\xBFname,a,b,target\r\nx1,1.5,2,3\r\nx2,4,5.25,6\r\n"
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
+  const auto crlf = read_table(put_text(dir / "crlf.csv", "\xEF\xBB\xBFname,a,b,target\r\nx1,1.5,2,3\r\nx2,4,5.25,6\r\n"
                                                         "x3,7,8,9.5\r\n").string());
-  const auto semi = read_table(put(dir / "semi.csv", "name;a;b;target\nx1;1.5;2;3\nx2;4;5.25;6\nx3;7;8;9.5\n").string());
-  const auto tab = read_table(put(dir / "tab.tsv", "name\ta\tb\ttarget\nx1\t1.5\t2\t3\nx2\t4\t5.25\t6\nx3\t7\t8\t9.5\n").string());
+  const auto semi = read_table(put_text(dir / "semi.csv", "name;a;b;target\nx1;1.5;2;3\nx2;4;5.25;6\nx3;7;8;9.5\n").string());
+  const auto tab = read_table(put_text(dir / "tab.tsv", "name\ta\tb\ttarget\nx1\t1.5\t2\t3\nx2\t4\t5.25\t6\nx3\t7\t8\t9.5\n").string());
   for (const auto* t : {&crlf, &semi, &tab}) {
     EXPECT_EQ(t->columns, plain.columns);
     EXPECT_TRUE(torch::equal(t->values, plain.values));
@@ -82,14 +82,14 @@ TEST(TableFormats, CrlfBomSemicolonAndTabFilesReadLikeThePlainOne) {
 
 TEST(TableFormats, DelimiterAndQuoteOptionsOverrideTheSniffing) {
   const auto dir = formats_dir("options");
-  const auto file = put(dir / "o.csv", "a;b\n1;2,5\n");
+  const auto file = put_text(dir / "o.csv", "a;b\n1;2,5\n");
   TableReadOptions options;  // auto: ';' is the delimiter of the header line
   EXPECT_NE(table_error(file.string(), options).find("o.csv:2:2: column 'b': '2,5' is not a number"), std::string::npos)
       << table_error(file.string(), options);
   options.csv.delimiter = ",";
   EXPECT_NE(table_error(file.string(), options).find("o.csv:2: expected 1 cells"), std::string::npos)
       << table_error(file.string(), options);
-  const auto quoted = put(dir / "s.csv", "a,b\n'1,5',2\n");
+  const auto quoted = put_text(dir / "s.csv", "a,b\n'1,5',2\n");
   options = {};
   options.csv.quote = "'";
   EXPECT_EQ(table_error(quoted.string(), options).find("'1,5' is not a number") != std::string::npos, true);
@@ -97,17 +97,17 @@ TEST(TableFormats, DelimiterAndQuoteOptionsOverrideTheSniffing) {
 
 TEST(TableFormats, GzipAndZstdReadLikeThePlainFileAndATruncatedGzipIsRefused) {
   const auto dir = formats_dir("compressed");
-  put(dir / "g.csv", kPlain);
-  put(dir / "z.csv", kPlain);
+  put_text(dir / "g.csv", kPlain);
+  put_text(dir / "z.csv", kPlain);
   ASSERT_EQ(std::system(("gzip -f '" + (dir / "g.csv").string() + "'").c_str()), 0);
-  const auto plain = read_table(put(dir / "p.csv", kPlain).string());
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
   EXPECT_TRUE(torch::equal(read_table((dir / "g.csv.gz").string()).values, plain.values));
   if (std::system(("zstd -q -f --rm '" + (dir / "z.csv").string() + "' 2>/dev/null").c_str()) == 0) {
     EXPECT_TRUE(torch::equal(read_table((dir / "z.csv.zst").string()).values, plain.values));
   }
   std::string big = "a,b\n";
   for (int i = 0; i < 20000; ++i) big += std::to_string(i) + "," + std::to_string(i * 7 % 13) + "\n";
-  put(dir / "big.csv", big);
+  put_text(dir / "big.csv", big);
   ASSERT_EQ(std::system(("gzip -f '" + (dir / "big.csv").string() + "'").c_str()), 0);
   fs::resize_file(dir / "big.csv.gz", fs::file_size(dir / "big.csv.gz") / 2);
   const auto error = table_error((dir / "big.csv.gz").string());
@@ -126,17 +126,17 @@ TEST(TableFormats, AFifoOrADeviceIsRefusedByName) {
 
 TEST(TableFormats, ARowLongerThanTheBlockIsRefusedNotBuffered) {
   const auto dir = formats_dir("long_row");
-  const auto file = put(dir / "long.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + "\",1\n1,2\n");
+  const auto file = put_text(dir / "long.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + "\",1\n1,2\n");
   EXPECT_NE(table_error(file.string()).find("long.csv: a row or quoted field longer than 16 MB"), std::string::npos)
       << table_error(file.string()).substr(0, 200);
-  const auto unclosed = put(dir / "unclosed.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + ",1\n1,2\n");
+  const auto unclosed = put_text(dir / "unclosed.csv", "a,b\n1,2\n\"" + std::string(17 << 20, 'x') + ",1\n1,2\n");
   EXPECT_NE(table_error(unclosed.string()).find("unclosed.csv: a row or quoted field longer than 16 MB"),
             std::string::npos) << table_error(unclosed.string()).substr(0, 200);
 }
 
 TEST(TableFormats, UnknownExtensionNeedsDataFormat) {
   const auto dir = formats_dir("extension");
-  const auto file = put(dir / "t.data", "a,b\n1,2\n");
+  const auto file = put_text(dir / "t.data", "a,b\n1,2\n");
   EXPECT_NE(table_error(file.string()).find("unknown table format"), std::string::npos);
   TableReadOptions csv;
   csv.format = TableFormat::csv;
@@ -147,9 +147,9 @@ TEST(TableFormats, ParquetGlobReadsTheSameFloat32TableRowGroupByRowGroup) {
   const auto dir = formats_dir("parquet");
   std::string text = "name,a,b,target\n";
   for (int i = 0; i < 300; ++i) text += "m" + std::to_string(i) + "," + std::to_string(i * 0.37) + ",NA,3\n";
-  put(dir / "all.csv", text);
-  put(dir / "p1.csv", text.substr(0, text.find("m150,")));
-  put(dir / "p2.csv", "name,a,b,target\n" + text.substr(text.find("m150,")));
+  put_text(dir / "all.csv", text);
+  put_text(dir / "p1.csv", text.substr(0, text.find("m150,")));
+  put_text(dir / "p2.csv", "name,a,b,target\n" + text.substr(text.find("m150,")));
   if (!write_parquet("float32", dir / "p1.csv", dir / "part1.parquet", 64) ||
       !write_parquet("float32", dir / "p2.csv", dir / "part2.parquet", 64)) {
     GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
@@ -165,10 +165,50 @@ TEST(TableFormats, ParquetGlobReadsTheSameFloat32TableRowGroupByRowGroup) {
   EXPECT_EQ(parquet.ids.values, csv.ids.values);
 }
 
+// Every numeric Parquet type converts as the same number written in a CSV cell does (through double), nulls are
+// NaN, and a table read in parts (the pruner's batches; ids too) equals the one read whole.
+TEST(TableFormats, ParquetTypesAndBatchesReadLikeTheCsv) {
+  const auto dir = formats_dir("parquet_typed");
+  std::string text = "name,f_a,f64_b,i64_c,u32_d,u64_e,i8_f,f16_g,null_h,target\n";
+  for (int i = 0; i < 150; ++i) {
+    text += "m" + std::to_string(i) + "," + (i % 7 ? std::to_string(i * 0.37) : "") + "," + std::to_string(i) +
+            ".1e30," + std::to_string(9007199254740993LL - i) + "," + std::to_string(4000000000LL - i) + "," +
+            std::to_string(18000000000000000000ULL - static_cast<unsigned long long>(i)) + "," +
+            std::to_string(i % 100 - 50) + "," + std::to_string(i % 8) + ".5,," + std::to_string(i % 5) + "\n";
+  }
+  put_text(dir / "t.csv", text);
+  if (!write_parquet("typed", dir / "t.csv", dir / "t.parquet", 64)) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  const auto csv = read_table((dir / "t.csv").string(), {}, roles);
+  const auto parquet = read_table((dir / "t.parquet").string(), {}, roles);
+  ASSERT_EQ(parquet.columns, csv.columns);
+  EXPECT_TRUE(torch::equal(parquet.values.nan_to_num(-1), csv.values.nan_to_num(-1)));
+  EXPECT_EQ(parquet.ids.values, csv.ids.values);
+  EXPECT_TRUE(parquet.values.select(1, 7).isnan().all().item<bool>());  // null_h
+  EXPECT_EQ(parquet.values[149][3].item<float>(), static_cast<float>(4000000000.0 - 149));  // u32 past 2^31
+
+  auto source = open_table_source((dir / "t.parquet").string(), {}, roles);
+  std::vector<float> rows(7 * parquet.columns.size());
+  TextColumns ids{{"name"}, {{}}};
+  std::vector<torch::Tensor> parts;
+  for (int64_t n; (n = source->read_rows(rows.data(), 7, &ids)) > 0;) {
+    parts.push_back(torch::from_blob(rows.data(), {n, static_cast<int64_t>(parquet.columns.size())}).clone());
+  }
+  EXPECT_TRUE(torch::equal(torch::cat(parts).nan_to_num(-1), parquet.values.nan_to_num(-1)));
+  EXPECT_EQ(ids.values, parquet.ids.values);
+
+  put_text(dir / "big.csv", "f64_x,target\n1.5,1\n1e39,2\n");
+  ASSERT_TRUE(write_parquet("typed", dir / "big.csv", dir / "big.parquet", 64));
+  const auto refused = table_error((dir / "big.parquet").string());
+  EXPECT_NE(refused.find("big.parquet: row 2: column 'f64_x': '1e+39' is not a finite 32-bit number"), std::string::npos)
+      << refused;
+}
+
 TEST(TableFormats, ParquetRefusalsNameTheFileAndColumn) {
   const auto dir = formats_dir("parquet_bad");
-  put(dir / "t.csv", kPlain);
-  put(dir / "other.csv", "name,a,c,target\nx,1,2,3\n");
+  put_text(dir / "t.csv", kPlain);
+  put_text(dir / "other.csv", "name,a,c,target\nx,1,2,3\n");
   if (!write_parquet("float32", dir / "t.csv", dir / "a1.parquet") ||
       !write_parquet("strings", dir / "t.csv", dir / "strings.parquet") ||
       !write_parquet("nested", dir / "t.csv", dir / "nested.parquet") ||

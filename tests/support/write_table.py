@@ -3,9 +3,12 @@
   float32   every column of INPUT as float32 (text columns stay strings)
   nested    INPUT as float32 plus a list<float> column 'nested'
   strings   INPUT with column 'b' as strings
+  typed     INPUT's numeric columns typed by their name's prefix: f64_ float64, i64_ int64, u32_ uint32,
+            u64_ uint64, i8_ int8, f16_ float16, null_ Arrow's null type (all missing); others float32
 """
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -13,9 +16,17 @@ import pyarrow.parquet as pq
 mode, source, target = sys.argv[1:4]
 rows_per_group = int(sys.argv[4]) if len(sys.argv) > 4 else 64
 table = pacsv.read_csv(source)
+TYPED = {"f64_": pa.float64(), "i64_": pa.int64(), "u32_": pa.uint32(), "u64_": pa.uint64(), "i8_": pa.int8()}
 columns = []
 for name, column in zip(table.column_names, table.columns):
-    if mode == "strings" and name == "b":
+    prefix = name[: name.find("_") + 1]
+    if mode == "typed" and prefix == "null_":
+        columns.append(pa.nulls(table.num_rows))
+    elif mode == "typed" and prefix == "f16_":
+        columns.append(pa.array(column.to_numpy(zero_copy_only=False).astype(np.float16), pa.float16()))
+    elif mode == "typed" and prefix in TYPED:
+        columns.append(column.cast(TYPED[prefix]))
+    elif mode == "strings" and name == "b":
         columns.append(column.cast(pa.string()))
     elif pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
         columns.append(column.cast(pa.float32()))

@@ -3,9 +3,8 @@
 // Parquet; the format by extension or data.format) or rows already in memory, read in batches of the
 // used columns: numeric columns as float32 (missing cells NaN), id columns as text. The trainer (memory
 // and mmap storage), predict, descriptor_pipeline, check_system and the pruner's passes all read
-// through it. A new file format is one file (a TableSource; ArrowBatchSource for record batches) plus one registry line in
-// table_formats.cpp. Every malformed input is an InputError naming the file, the row (the line for CSV)
-// and the column.
+// through it. A new file format is one file (a TableSource) plus one registry line in table_formats.cpp.
+// Every malformed input is an InputError naming the file, the row (the line for CSV) and the column.
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -33,6 +32,8 @@ class TableSource {
   virtual int64_t row_upper_bound() const = 0;
   // The next rows' numeric cells into out[rows x columns().size()], row-major, and their id cells onto
   // `ids` (may be null); returns the rows read, 0 after the last row. Honours stop signals between batches.
+  // Asked for many rows at once, a source converts straight into `out` (Parquet: whole row groups) or in
+  // parallel (CSV: one piece of text per intra-op thread); a few rows at a time are served from a copy.
   virtual int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) = 0;
   // The next batch_rows() rows as float32 [rows, columns] (nullopt at the end): the pruner's passes.
   virtual std::optional<torch::Tensor> next_batch();

@@ -1,0 +1,84 @@
+// The CSV reader parses a batch of 1 MB pieces in parallel, each cut at a line end that may lie inside a
+// quoted field: the table, its ids and the line named in a refusal must not depend on the thread count.
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "../support/scratch_dir.hpp"
+#include "safetrain/common/error.hpp"
+#include "safetrain/data/table_source.hpp"
+
+namespace fs = std::filesystem;
+using namespace safetrain;
+using namespace safetrain::data;
+
+namespace {
+
+// Sets the intra-op threads (the reader's pieces) for one scope.
+class PieceThreads {
+ public:
+  explicit PieceThreads(int threads) : before_(at::get_num_threads()) { at::set_num_threads(threads); }
+  ~PieceThreads() { at::set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
+// `rows` rows whose quoted name spans two lines and is most of the row, so a cut at "the next line end after
+// a position" mostly falls inside a quoted field; `bad_row` (from 0; -1: none) has `bad_cell` in column b.
+fs::path write_quoted_lines(const std::string& name, int rows, int bad_row = -1, const std::string& bad_cell = "") {
+  const fs::path file = testing_support::scratch_dir("csv_pieces_" + name) / "quoted.csv";
+  std::ofstream out(file, std::ios::binary);
+  out << "name,a,b,target\n";
+  const std::string filler(40, 'x');
+  for (int r = 0; r < rows; ++r) {
+    out << "\"m" << r << ", " << filler << "\n" << filler << "\"," << r % 97 << '.' << r % 10 << ','
+        << (r == bad_row ? bad_cell : std::to_string(r % 13)) << ',' << r % 5 << "\r\n";
+  }
+  return file;
+}
+
+std::string refusal(const fs::path& file) {
+  try {
+    read_table(file.string());
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no InputError>";
+}
+
+}  // namespace
+
+TEST(CsvPieces, ATableCutInsideQuotedLineBreaksReadsTheSameOnOneAndFourThreads) {
+  const auto file = write_quoted_lines("same", 60000);  // ~6 MB: two batches of four pieces
+  ASSERT_GT(fs::file_size(file), size_t{5} << 20);
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  Table one, four;
+  {
+    PieceThreads threads(1);
+    one = read_table(file.string(), {}, roles);
+  }
+  {
+    PieceThreads threads(4);
+    four = read_table(file.string(), {}, roles);
+  }
+  ASSERT_EQ(four.values.size(0), 60000);
+  EXPECT_TRUE(torch::equal(one.values, four.values));
+  EXPECT_EQ(one.ids.values, four.ids.values);
+  EXPECT_EQ(four.ids.values[0][59999], "m59999, " + std::string(40, 'x') + "\n" + std::string(40, 'x'));
+  EXPECT_FLOAT_EQ(four.values[59999][0].item<float>(), 59999 % 97 + 0.1f * (59999 % 10));
+}
+
+TEST(CsvPieces, ARefusedCellOrRowInALaterPieceIsNamedByItsLine) {
+  PieceThreads threads(4);
+  const int bad_row = 57123;  // each row is two lines: data row r starts on line 2 + 2r
+  const auto cell = write_quoted_lines("bad_cell", 60000, bad_row, "oops");
+  const std::string cell_at = cell.string() + ":" + std::to_string(2 + 2 * bad_row) + ":3: column 'b': 'oops'";
+  EXPECT_NE(refusal(cell).find(cell_at), std::string::npos) << refusal(cell);
+  const auto row = write_quoted_lines("bad_row", 60000, 41234, "1,2");
+  const std::string row_at = row.string() + ":" + std::to_string(2 + 2 * 41234) + ": expected 4 cells";
+  EXPECT_NE(refusal(row).find(row_at), std::string::npos) << refusal(row);
+}
