@@ -123,7 +123,6 @@ void warn_about_ignored_settings(const Config& c) {
 Config make_config(const YAML::Node& tree, const std::string& source) {
   Config c;
   c.source = source;
-  c.tree = YAML::Clone(tree);
   for (const auto& spec : config_schema()) {
     const YAML::Node node = at(tree, spec.path);
     if (!node) throw InputError(source + ": " + spec.path + ": missing from the resolved config");

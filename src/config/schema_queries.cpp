@@ -42,18 +42,24 @@ std::string KeySpec::default_text() const {
   return text::trim(to_yaml(node));
 }
 
-std::string typed_yaml(const Config& config) {
+YAML::Node typed_tree(const Config& config) {
   YAML::Node root(YAML::NodeType::Map);
   for (const auto& spec : config_schema()) {
-    if (spec.hidden) continue;
+    const YAML::Node value = spec.write(config);
+    // A test hook (debug.*) is written only when set: a run's config.yaml and its checkpoints then carry it, so a
+    // resumed run or `predict --checkpoint` behaves as the run did (resume tests reset it with --set), while
+    // an ordinary run's files and --print-config show no undocumented keys. Left out, it reads back as its default.
+    if (spec.hidden && to_yaml(value) == to_yaml(spec.default_value())) continue;
     const auto parts = text::split(spec.path, '.');
     YAML::Node section = root;
     // reset() rebinds the handle; plain assignment would overwrite the parent's value.
     for (size_t i = 0; i + 1 < parts.size(); ++i) section.reset(section[parts[i]]);
-    section[parts.back()] = spec.write(config);
+    section[parts.back()] = value;
   }
-  return to_yaml(root);
+  return root;
 }
+
+std::string typed_yaml(const Config& config) { return to_yaml(typed_tree(config)); }
 
 const KeySpec* find_key(const std::string& path) {
   for (const auto& spec : config_schema()) {

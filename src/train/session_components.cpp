@@ -2,7 +2,7 @@
 // Lightning's checkpoint_connector collects them. A callback with state adds itself by name.
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
-#include "safetrain/config/loader.hpp"
+#include "safetrain/config/config.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/train/input_fingerprint.hpp"
 #include "session_state.hpp"
@@ -89,7 +89,7 @@ void TrainingSession::State::save(const fs::path& dir) {
   contents.optimizer = training.optimizer.get();
   contents.scaling = {d.feature_scaler.mean, d.feature_scaler.std, d.target_scaler.mean, d.target_scaler.std};
   contents.components = components();
-  contents.config_yaml = config::to_yaml(run.config.tree);
+  contents.config_yaml = config::typed_yaml(run.config);
   infer::save_checkpoint(dir, contents);
 }
 

@@ -49,16 +49,16 @@ data::DataModuleContext data_context(const RunResources& run) {
   return context;
 }
 
+// The typed config is the one source of what is written (config::typed_yaml): rank 0 saves it as config.yaml
+// when the run directory opens, and again once the data module has chosen the features.
+void write_run_config(const RunResources& run) {
+  if (run.ranks->is_writer()) write_file_atomically(run.layout.config(), config::typed_yaml(run.config));
+}
+
 // The resolved config names the features actually used (not `features: []`), so the saved config.yaml and every
 // checkpoint rebuild the same inputs without rerunning the pruner.
 void adopt_features(RunResources& run, const std::vector<std::string>& features) {
-  if (!run.config.data.features.empty()) return;
-  run.config.data.features = features;
-  YAML::Node list(YAML::NodeType::Sequence);
-  for (const auto& name : features) list.push_back(name);
-  list.SetStyle(YAML::EmitterStyle::Flow);
-  run.config.tree["data"]["features"] = list;
-  if (run.ranks->is_writer()) write_file_atomically(run.layout.config(), config::to_yaml(run.config.tree));
+  if (run.config.data.features.empty()) run.config.data.features = features;
 }
 
 void make_meters(Evaluation& evaluation, const Config& c, const data::PreparedData& data) {
@@ -103,7 +103,7 @@ void open_run_dir(RunResources& run) {
   run.run_lock = std::make_unique<RunDirLock>(run.layout.writer_lock());  // before anything is written into it
   run.layout.create_directories();
   remove_abandoned(run.layout);
-  write_file_atomically(run.layout.config(), config::to_yaml(c.tree));
+  write_run_config(run);
 }
 
 // Ranks on one machine share its cores: with threads auto, each takes its share (torchrun's LOCAL_WORLD_SIZE).
@@ -129,7 +129,7 @@ void start_monitor(RunResources& run) {
 // monitoring and memory thresholds, logging, test hooks, threads and loader workers), the rows and the
 // parameter shapes.
 nlohmann::json agreement_record(const Config& config, torch::nn::Module& model, const nlohmann::json& input) {
-  YAML::Node shared = YAML::Clone(config.tree);
+  YAML::Node shared = config::typed_tree(config);
   for (const char* section : {"output", "monitor", "memory", "logging", "debug"}) shared.remove(section);
   for (const char* key : {"threads", "device"}) shared["training"].remove(key);
   for (const char* key : {"num_workers", "max_workers", "prefetch_batches"}) shared["data"].remove(key);
@@ -212,6 +212,7 @@ void TrainingSession::setup() {
     check_memory_forecast(s.run);
     s.data = data::prepare_run_data(c, data_context(s.run));
     adopt_features(s.run, s.data.prepared.feature_names);
+    write_run_config(s.run);
     s.input = input_fingerprint(c, s.data.prepared);
     build_model(s, s.training, resume);
   } catch (...) {

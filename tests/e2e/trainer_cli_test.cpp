@@ -121,6 +121,13 @@ TEST(TrainerRun, TwoEpochsWriteEveryOutput) {
   EXPECT_FALSE(features["pruner_decisions"].empty());
   EXPECT_EQ(read_text(run_dir / "config.yaml").find("features: []"), std::string::npos);
   EXPECT_NE(read_text(run_dir / "config.yaml").find(features["features"][0].get<std::string>()), std::string::npos);
+  // Issue 27 item 4: config.yaml is written from the typed config after the features are adopted: it lists all of
+  // them, in order, and each checkpoint saves the same text.
+  std::string listed;
+  for (const auto& name : features["features"]) listed += (listed.empty() ? "" : ", ") + name.get<std::string>();
+  EXPECT_NE(read_text(run_dir / "config.yaml").find("\n  features: [" + listed + "]\n"), std::string::npos)
+      << read_text(run_dir / "config.yaml");
+  EXPECT_EQ(read_text(run_dir / "checkpoints/last/config.yaml"), read_text(run_dir / "config.yaml"));
 }
 
 TEST(TrainerRun, ImportanceFollowsItsConfigSection) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "safetrain/config/loader.hpp"
@@ -56,4 +57,23 @@ TEST(Session, QuickstartShapeLearnsBetterThanTheMean) {
   for (const auto& [name, target] : metrics["val"]["targets"].items()) {
     EXPECT_GT(target["r2"].get<double>(), 0.0) << name;
   }
+}
+
+// Issue 27 item 4: config.yaml is written from the typed config; once the data module has chosen the features
+// (the config said `features: []`), the file names them, in the order features.json lists them.
+TEST(Session, RunConfigYamlNamesTheAdoptedFeatures) {
+  const auto given = small_config("adopted");
+  ASSERT_TRUE(given.data.features.empty());
+  TrainingSession session(given, {});
+  session.setup();
+  const auto text = [](const fs::path& file) {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto saved = config::resolve_from_text(text(session.run_dir() / "config.yaml"), "config.yaml");
+  const auto written = config::make_config(saved.tree, "config.yaml");
+  const auto chosen = nlohmann::json::parse(text(session.run_dir() / "features.json"))["features"];
+  ASSERT_FALSE(chosen.empty());
+  EXPECT_EQ(written.data.features, chosen.get<std::vector<std::string>>());
+  EXPECT_EQ(written.model.hidden, 32);  // the rest of the typed config is there too
 }

@@ -19,7 +19,6 @@ namespace safetrain::config {
 
 struct Config {
   std::string source;  // the file (or checkpoint) it came from, for messages
-  YAML::Node tree;     // the resolved tree: saved with runs, printed by --print-config
 
   uint64_t seed = 42;
   train::OutputOptions output;
@@ -39,8 +38,12 @@ struct Config {
 // source needs a path, ...) with an InputError naming the keys.
 Config make_config(const YAML::Node& resolved_tree, const std::string& source);
 
-// Every documented key with the value the run uses (read back from the typed
-// members, so `010` prints as 10), nested by section: `trainer --print-config`.
+// The one serialiser of a typed config, walking the schema (each key declared once there): every documented key
+// with the value the run uses (read back from the typed members, so `010` prints as 10), nested by section, plus
+// any test hook (hidden debug.* key) that differs from its default. It is what --print-config prints, what a run
+// saves as config.yaml and in each checkpoint, and what data-parallel ranks compare, so a value changed in the
+// typed config cannot go missing from what is written; `make_config` of it gives back an equal config.
+YAML::Node typed_tree(const Config& config);
 std::string typed_yaml(const Config& config);
 
 }  // namespace safetrain::config
