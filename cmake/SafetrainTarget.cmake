@@ -6,6 +6,12 @@ target_compile_options(safetrain_flags INTERFACE -Wall -Wextra)
 # our calls too, and fs::remove_all from libtorch.so jumped to address 0 in an exit-time destructor. With
 # libstdc++ as the first needed library, the dynamic linker binds every std:: symbol to the system one.
 target_link_options(safetrain_flags INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
+# at::parallel_for (the CSV pieces, the pruner's rank passes) is an inline template whose `#pragma omp parallel`
+# is compiled into *our* translation units: without -fopenmp it silently runs on one thread. The precompiled
+# header carries it too, so every target gets the flag. At run time libgomp.so.1 resolves to the copy the torch
+# wheel ships (its lib/ is on our RUNPATH), the one runtime whose thread count torch::set_num_threads sets.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+target_link_libraries(safetrain_flags INTERFACE OpenMP::OpenMP_CXX)
 # CI's build (./safetrain.sh) turns warnings in our own code into errors; LibTorch's and the other
 # libraries' headers are system includes and do not count.
 option(SAFETRAIN_WARNINGS_AS_ERRORS "Treat compiler warnings in safetrain's code as errors" OFF)

@@ -11,6 +11,7 @@
 #include "safetrain/models/memory_estimate.hpp"
 #include "safetrain/monitor/phase.hpp"
 #include "safetrain/monitor/trim.hpp"
+#include "safetrain/train/optimization.hpp"
 #include "safetrain/train/callbacks.hpp"
 #include "safetrain/train/rank_reports.hpp"
 #include "session_state.hpp"
@@ -129,20 +130,11 @@ int write_memory_outputs(RunResources& run) {
   }
 }
 
-int64_t bytes_of(const torch::Tensor& t) { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; }
-
 // Parameters, their gradients and the optimizer's per-parameter state (Adam's moments, SGD's momentum), measured.
-int64_t model_state_bytes(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
-  int64_t bytes = 0;
-  for (const auto& p : model.parameters()) bytes += bytes_of(p) + bytes_of(p.grad());
-  for (const auto& [key, state] : optimizer.state()) {
-    if (const auto* a = dynamic_cast<const torch::optim::AdamParamState*>(state.get())) {
-      bytes += bytes_of(a->exp_avg()) + bytes_of(a->exp_avg_sq()) + bytes_of(a->max_exp_avg_sq());
-    } else if (const auto* w = dynamic_cast<const torch::optim::AdamWParamState*>(state.get())) {
-      bytes += bytes_of(w->exp_avg()) + bytes_of(w->exp_avg_sq()) + bytes_of(w->max_exp_avg_sq());
-    } else if (const auto* m = dynamic_cast<const torch::optim::SGDParamState*>(state.get())) {
-      bytes += bytes_of(m->momentum_buffer());
-    }
+int64_t model_state_bytes(torch::nn::Module& model, const torch::optim::Optimizer& optimizer) {
+  int64_t bytes = optimizer_state_bytes(optimizer);
+  for (const auto& p : model.parameters()) {
+    for (const auto& t : {p, p.grad()}) bytes += t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
   }
   return bytes;
 }

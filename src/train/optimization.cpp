@@ -29,6 +29,24 @@ double learning_rate(const torch::optim::Optimizer& optimizer) {
   return optimizer.param_groups().front().options().get_lr();
 }
 
+namespace {
+int64_t bytes_of(const torch::Tensor& t) { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; }
+}  // namespace
+
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
+  int64_t bytes = 0;
+  for (const auto& [key, state] : optimizer.state()) {
+    if (const auto* a = dynamic_cast<const torch::optim::AdamParamState*>(state.get())) {
+      bytes += bytes_of(a->exp_avg()) + bytes_of(a->exp_avg_sq()) + bytes_of(a->max_exp_avg_sq());
+    } else if (const auto* w = dynamic_cast<const torch::optim::AdamWParamState*>(state.get())) {
+      bytes += bytes_of(w->exp_avg()) + bytes_of(w->exp_avg_sq()) + bytes_of(w->max_exp_avg_sq());
+    } else if (const auto* m = dynamic_cast<const torch::optim::SGDParamState*>(state.get())) {
+      bytes += bytes_of(m->momentum_buffer());
+    }
+  }
+  return bytes;
+}
+
 bool ImprovementTracker::observe(double value, double min_delta) {
   if (std::isfinite(value) && value < best - min_delta) {
     best = value;

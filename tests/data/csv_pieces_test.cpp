@@ -3,8 +3,12 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
@@ -50,6 +54,20 @@ std::string refusal(const fs::path& file) {
 }
 
 }  // namespace
+
+// at::parallel_for is an inline template: its `#pragma omp parallel` is compiled into our own translation units
+// (this one has the libraries' flags), and without -fopenmp every "parallel" piece ran on the calling thread.
+TEST(CsvPieces, ParallelForInOurCodeRunsOnSeveralThreads) {
+  PieceThreads threads(2);
+  std::mutex mutex;
+  std::set<std::thread::id> seen;
+  at::parallel_for(0, 64, 1, [&](int64_t, int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // so one thread cannot take every chunk
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.insert(std::this_thread::get_id());
+  });
+  EXPECT_EQ(seen.size(), 2u) << "at::parallel_for ran on one thread: is the code compiled with -fopenmp?";
+}
 
 TEST(CsvPieces, ATableCutInsideQuotedLineBreaksReadsTheSameOnOneAndFourThreads) {
   const auto file = write_quoted_lines("same", 60000);  // ~6 MB: two batches of four pieces

@@ -19,6 +19,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingOptions& t
                                                         std::vector<torch::Tensor> parameters);
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 double learning_rate(const torch::optim::Optimizer& optimizer);
+// Bytes of the per-parameter state of an optimizer make_optimizer built (Adam's and AdamW's moments, SGD's
+// momentum): LibTorch's state classes expose their tensors only on the concrete type, so the one place that
+// knows which optimizers exist reads them.
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer);
 
 // Lower-is-better metric tracking shared by the plateau schedule and early stopping.
 struct ImprovementTracker {
