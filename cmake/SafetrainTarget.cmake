@@ -10,8 +10,13 @@ target_link_options(safetrain_flags INTERFACE "LINKER:--push-state,--no-as-neede
 # is compiled into *our* translation units: without -fopenmp it silently runs on one thread. The precompiled
 # header carries it too, so every target gets the flag. At run time libgomp.so.1 resolves to the copy the torch
 # wheel ships (its lib/ is on our RUNPATH), the one runtime whose thread count torch::set_num_threads sets.
-find_package(OpenMP REQUIRED COMPONENTS CXX)
-target_link_libraries(safetrain_flags INTERFACE OpenMP::OpenMP_CXX)
+# The ThreadSanitizer tree is the exception: TSan cannot see libgomp's barriers (uninstrumented futexes), so every
+# parallel region would report its own join as a race; there parallel_for runs on the calling thread, and TSan
+# checks the std::thread code (the monitor, the loader workers).
+if(NOT SAFETRAIN_SANITIZE_THREAD)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  target_link_libraries(safetrain_flags INTERFACE OpenMP::OpenMP_CXX)
+endif()
 # CI's build (./safetrain.sh) turns warnings in our own code into errors; LibTorch's and the other
 # libraries' headers are system includes and do not count.
 option(SAFETRAIN_WARNINGS_AS_ERRORS "Treat compiler warnings in safetrain's code as errors" OFF)
