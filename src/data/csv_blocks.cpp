@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <arrow/csv/parser.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -10,6 +11,17 @@
 
 namespace safetrain::data {
 namespace {
+
+constexpr int64_t kParseBytes = 256 << 10;  // text per parser call (see parse_piece)
+constexpr int32_t kFirstParseRows = 16;     // the first call of a piece, to learn its row length
+
+// Room for the piece's rows at the length of its first ones (plus an eighth), so its values are not copied
+// as they grow; a longer tail grows the vector as before.
+void reserve_rows(CsvPiece& piece, const CsvColumnsWanted& wanted, size_t piece_bytes, uint32_t used, int32_t rows) {
+  const auto row_bytes = std::max<size_t>(1, used / static_cast<size_t>(std::max(1, rows)));
+  const size_t expected = piece_bytes / row_bytes + piece_bytes / row_bytes / 8 + 1;
+  piece.values.reserve(expected * wanted.numeric_at.size());
+}
 
 // Records a row of the wrong width in `bad` (a line of blanks carries no row, as an empty line does for Arrow).
 arrow::csv::ParseOptions with_bad_row_record(arrow::csv::ParseOptions options, CsvBadRow* bad) {
@@ -59,15 +71,20 @@ CsvPiece parse_piece(std::string_view text, bool last, const arrow::csv::ParseOp
   piece.size = text.size();
   piece.ids.resize(wanted.id_at.size());
   const auto recording = with_bad_row_record(options, &piece.bad_row);
+  int32_t rows_per_parse = kFirstParseRows;
   while (piece.used < text.size()) {
-    // Arrow's parser takes at most kMaxParserNumRows rows a call; rows are numbered from the piece's start.
-    arrow::csv::BlockParser parser(arrow::default_memory_pool(), recording, columns, piece.rows);
+    // Rows are numbered from the piece's start. A parser call takes about kParseBytes of text, so what
+    // Arrow's parser holds beside the text stays small whatever the piece's size.
+    arrow::csv::BlockParser parser(arrow::default_memory_pool(), recording, columns, piece.rows, rows_per_parse);
     uint32_t used = 0;
     const auto rest = text.substr(piece.used);
     piece.status = last ? parser.ParseFinal(rest, &used) : parser.Parse(rest, &used);
     if (!piece.status.ok() || used == 0) break;  // refused, or a row that the next text completes
+    if (piece.rows == 0) reserve_rows(piece, wanted, text.size(), used, parser.num_rows());
     if (!convert_parsed_rows(parser, wanted, piece)) break;
     piece.used += used;
+    const int64_t row_bytes = std::max<int64_t>(1, used / std::max<int32_t>(1, parser.num_rows()));
+    rows_per_parse = static_cast<int32_t>(std::clamp<int64_t>(kParseBytes / row_bytes, 1, arrow::csv::kMaxParserNumRows));
   }
   return piece;
 }

@@ -27,9 +27,11 @@ namespace safetrain::data {
 namespace {
 
 constexpr int64_t kReadBytes = 1 << 20;      // text read per step
-constexpr int64_t kBatchBytes = 1 << 20;     // text parsed at once, cut into one piece per thread: each piece's
-                                             // parser holds a few times its text, so a 1 MB piece per thread put
-                                             // a 20 MB table's load peak at 1.47x the data on 2 threads
+// Text parsed at once, cut into one piece per thread, is 1/64 of the file within [1 MB, 16 MB]: each batch
+// is one parallel region whose threads all wait for the slowest, so a 400 MB file in 1 MB batches spent more
+// time at those joins than parsing when other processes shared the cores; a batch held beside the table
+// stays a small part of it (8 MB batches put a 27 MB table's load peak at 1.29x the data, 1 MB at 1.20x).
+constexpr int64_t kMinBatchBytes = 1 << 20, kMaxBatchBytes = 16 << 20;
 constexpr int kMaxPieces = 16;
 constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field) accepted: an unclosed quote
                                              // would otherwise buffer the whole file
@@ -115,6 +117,7 @@ class CsvSource final : public TableSource {
   size_t piece_ = 0;              // the staged piece being read, and its rows read
   int64_t piece_offset_ = 0;
   int64_t file_rows_ = 0;  // data rows of the file before staged_
+  int64_t batch_bytes_ = kMinBatchBytes;  // text parsed at once when several threads parse
 };
 
 CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
@@ -179,13 +182,17 @@ void CsvSource::open_file(size_t index) {
   if (index >= files_.size()) return;
   if (index > 0) check_header_bytes(files_[index], dialect_.delimiter);
   blocks_ = open_blocks(index);
+  std::error_code no_size;  // an unknown size (a pipe) reads in the smallest batches
+  const auto file_bytes = static_cast<int64_t>(fs::file_size(files_[index], no_size));
+  const int64_t whole_reads = (no_size ? 0 : file_bytes / 64) / kReadBytes * kReadBytes;  // text_ grows by reads
+  batch_bytes_ = std::clamp<int64_t>(whole_reads, kMinBatchBytes, kMaxBatchBytes);
   if (index > 0) check_same_columns(header_, blocks_->header(), files_[0], files_[index]);
 }
 
 bool CsvSource::next_pieces() {
   // The intra-op threads parse (torch's setting: the trainer's `threads`), one piece each.
   const int pieces = std::clamp(at::get_num_threads(), 1, kMaxPieces);
-  const int64_t batch_bytes = std::min<int64_t>(kBatchBytes, pieces * kReadBytes);
+  const int64_t batch_bytes = pieces == 1 ? kReadBytes : batch_bytes_;
   while (blocks_) {
     throw_if_stop_requested(("while reading " + name_).c_str());
     for (const auto& piece : staged_) file_rows_ += piece.rows;
