@@ -34,6 +34,11 @@ TEST(Pipeline, KnownTableEveryColumnForTheRightReason) {
   EXPECT_EQ(r.report["passes"][2]["dropped"][0]["partner"], "x_cubed");
   EXPECT_EQ(r.report["columns"][2]["represented_by"], "x_cubed");  // x_dup: via x, dropped in pass 2
   EXPECT_TRUE(r.report["passes"][1].contains("peak_rss_mb_so_far"));
+  for (const auto& pass : r.report["passes"]) {  // each pass's wall and CPU seconds (bench/descriptor_scale.py)
+    EXPECT_GE(pass["seconds"].get<double>(), 0.0) << pass.dump();
+    EXPECT_GE(pass["cpu_seconds"].get<double>(), 0.0) << pass.dump();
+  }
+  EXPECT_GT(r.report["passes"][3]["cpu_seconds"].get<double>(), 0.0);  // HSIC computes: its CPU time shows
 }
 
 TEST(Pipeline, RdcCatchesTheSquareWhenHsicIsOff) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <set>
 
@@ -22,6 +23,22 @@ namespace safetrain::data::descriptors {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A pass's wall time and the process's CPU time over it: on a machine other work shares, the CPU seconds
+// still measure the pass's own work (report.json prints both).
+struct PassClock {
+  Clock::time_point wall = Clock::now();
+  double cpu = cpu_now();
+
+  static double cpu_now() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  }
+  nlohmann::json figures() const {
+    return {{"seconds", std::chrono::duration<double>(Clock::now() - wall).count()}, {"cpu_seconds", cpu_now() - cpu}};
+  }
+};
 
 int64_t column_index(const std::vector<std::string>& columns, const std::string& name, const char* key) {
   const auto at = std::find(columns.begin(), columns.end(), name);
@@ -63,7 +80,7 @@ class PassRunner {
   }
 
   // Records a finished pass: report entry (with memory figures), checkpoint, progress callback.
-  void finish(int pass, const char* name, size_t input, const std::vector<std::string>& kept, Clock::time_point start,
+  void finish(int pass, const char* name, size_t input, const std::vector<std::string>& kept, const PassClock& start,
               size_t decisions_before, const std::vector<ClusterAssignment>& clusters, int64_t held_bytes,
               const nlohmann::json& extra, nlohmann::json* earlier_entry = nullptr) {
     nlohmann::json dropped = nlohmann::json::array();
@@ -82,11 +99,11 @@ class PassRunner {
                          {"input_columns", input},
                          {"kept", kept.size()},
                          {"dropped", dropped},
-                         {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
                          {"held_columns_mb", bytes_to_mb(held_bytes)},
                          {"rss_mb_after", bytes_to_mb(monitor::current_rss_bytes())},
                          {"peak_rss_mb_so_far", bytes_to_mb(monitor::peak_rss_bytes())},
                          {"resumed", false}};
+    entry.update(start.figures());
     entry.update(extra);
     const auto device = monitor::cuda_memory();
     if (device.reserved >= 0) entry["device_reserved_mb_after"] = bytes_to_mb(device.reserved);
@@ -153,7 +170,7 @@ int64_t run_stats_and_filter(TableSource& source, const ColumnPlan& plan, const 
                              PassRunner& runner, PipelineResult& result, std::vector<ColumnStats>& stats,
                              std::vector<std::string>& kept) {
   const auto& columns = source.columns();
-  auto start = Clock::now();
+  PassClock start;
   stats = compute_stats(source);
   require_values(stats, columns, plan);
   nlohmann::json stats_entry{{"pass", 0},
@@ -161,11 +178,11 @@ int64_t run_stats_and_filter(TableSource& source, const ColumnPlan& plan, const 
                              {"input_columns", plan.candidates.size()},
                              {"kept", plan.candidates.size()},
                              {"dropped", nlohmann::json::array()},
-                             {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
                              {"rss_mb_after", bytes_to_mb(monitor::current_rss_bytes())},
                              {"peak_rss_mb_so_far", bytes_to_mb(monitor::peak_rss_bytes())},
                              {"resumed", false}};
-  start = Clock::now();
+  stats_entry.update(start.figures());
+  start = PassClock{};
   const size_t before = result.decisions.size();
   for (const int64_t c : filter_columns(source, stats, plan.candidates, plan.protected_columns, o, result.decisions)) {
     kept.push_back(columns[static_cast<size_t>(c)]);
@@ -187,7 +204,7 @@ int64_t run_stats_and_filter(TableSource& source, const ColumnPlan& plan, const 
 void run_redundancy_passes(Survivors& s, const DescriptorOptions& o, int resumed_through, PassRunner& runner,
                            PipelineResult& result) {
   if (o.spearman && resumed_through < 2) {
-    const auto start = Clock::now();
+    const PassClock start;
     const size_t input = s.names.size(), before = result.decisions.size();
     const int64_t held = s.held_bytes();
     WorkingSet working(o.max_working_mb << 20);
@@ -199,7 +216,7 @@ void run_redundancy_passes(Survivors& s, const DescriptorOptions& o, int resumed
   }
   for (const int pass : {3, 4}) {
     if (!runner.enabled(pass) || resumed_through >= pass || s.names.size() < 2) continue;
-    const auto start = Clock::now();
+    const PassClock start;
     const size_t input = s.names.size(), before = result.decisions.size();
     WorkingSet working(o.max_working_mb << 20);
     const auto outcome = run_kernel_pass(pass, s, o, result.decisions, working);
