@@ -30,10 +30,10 @@ import {module}
 {call_warm}
 open('/proc/self/clear_refs', 'w').write('5')
 before = kb('VmRSS:')
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 table = {call}
-seconds = time.perf_counter() - start
-print(f"seconds={{seconds:.3f}} peak_above_start_kb={{kb('VmHWM:') - before}}")
+seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+print(f"seconds={{seconds:.3f}} cpu_seconds={{cpu_seconds:.3f}} peak_above_start_kb={{kb('VmHWM:') - before}}")
 """
 
 
@@ -92,10 +92,12 @@ def report(results, rows, columns):
     data_kb = rows * columns * 4 / 1024
     base = results["safetrain CSV"]["seconds"]
     print(f"\n{rows} x {columns} float32 = {data_kb / 1024:.1f} MB of data")
-    print(f"{'reader':24s} {'seconds':>8s} {'vs safetrain CSV':>17s} {'peak MB':>8s} {'peak / data':>11s}")
+    print(f"{'reader':24s} {'seconds':>8s} {'vs safetrain CSV':>17s} {'CPU s':>7s} {'peak MB':>8s} {'peak / data':>11s}")
     for name, r in results.items():
-        print(f"{name:24s} {r['seconds']:8.3f} {r['seconds'] / base:16.2f}x "
+        print(f"{name:24s} {r['seconds']:8.3f} {r['seconds'] / base:16.2f}x {r.get('cpu_seconds', float('nan')):7.3f} "
               f"{r['peak_above_start_kb'] / 1024:8.1f} {r['peak_above_start_kb'] / data_kb:11.2f}")
+    print("(CPU s: the load's process CPU time; on a machine other work shares, the one-thread readers' CPU time is\n"
+          " the wall time they would take alone; the parallel CSV's includes its threads' waits at each batch's join)")
     seconds = {name: r["seconds"] for name, r in results.items()}
     before = seconds.get("old safetrain CSV", seconds["safetrain CSV 1 thread"])
     before_name = "old reader" if "old safetrain CSV" in seconds else "one thread"
