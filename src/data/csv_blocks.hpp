@@ -1,13 +1,15 @@
 #pragma once
 // One CSV file as batches of parsed, converted rows. The text is read in 1 MB steps (decompressed); each batch
-// is cut at line ends into up to `pieces` pieces that arrow::csv::BlockParser parses and cell_parse.hpp
-// converts in parallel (at::parallel_for, the intra-op threads). A cut may fall inside a quoted line break:
-// a piece is kept only when the piece before it parsed to its very end, so such a cut is found by the parser
-// itself, with no separate pass over the quotes, and the rows after it are parsed again in the next batch.
+// is cut at line ends into a few pieces per thread that arrow::csv::BlockParser parses and cell_parse.hpp
+// converts in parallel (the caller's thread and a pool of helpers, each taking the next piece left). A cut
+// may fall inside a quoted line break: a piece is kept only when the piece before it parsed to its very end,
+// so such a cut is found by the parser itself, with no separate pass over the quotes, and the rows after it
+// are parsed again in the next batch.
 // The reading loop is ours because Arrow's readers that own it (StreamingReader, TableReader) buffer far
 // ahead of the consumer and hold every cell as a string; the tokenising is Arrow's.
 #include <arrow/csv/options.h>
 #include <arrow/io/api.h>
+#include <c10/core/thread_pool.h>
 
 #include <filesystem>
 #include <memory>
@@ -58,10 +60,10 @@ class CsvBlocks {
   const std::vector<std::string>& header() const { return header_; }
   // The cells of the first data row (empty when there is none), without consuming it.
   std::vector<std::string> first_row();
-  // The next pieces, in file order: about `batch_bytes` of text (one read at least) cut into at most `pieces`;
-  // empty at the end of the file or when reading failed (status()). A piece that stopped on a refusal is the
-  // last one returned.
-  std::vector<CsvPiece> next(const CsvColumnsWanted& wanted, int pieces, int64_t batch_bytes);
+  // The next pieces, in file order: about `batch_bytes` of text (one read at least) parsed on this thread and
+  // `helpers` (null: this thread alone); empty at the end of the file or when reading failed (status()). A
+  // piece that stopped on a refusal is the last one returned.
+  std::vector<CsvPiece> next(const CsvColumnsWanted& wanted, c10::ThreadPool* helpers, int64_t batch_bytes);
   bool row_too_long() const { return too_long_; }
 
  private:
