@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "safetrain/common/guarded_main.hpp"
 #include "safetrain/data/table_source.hpp"
 
 namespace {
@@ -32,14 +33,7 @@ double cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"table_load_bench: load one table through safetrain's table layer; time and peak RSS"};
-  std::string input, warm;
-  app.add_option("input", input, "table file or glob (CSV, .csv.gz, Parquet)")->required();
-  app.add_option("--warm", warm, "a small table of the same format, read first");
-  CLI11_PARSE(app, argc, argv);
+int load(const std::string& input, const std::string& warm) {
   torch::empty({1});  // LibTorch's allocator and code pages in before the baseline
   if (!warm.empty()) safetrain::data::read_table(warm);
   std::ofstream("/proc/self/clear_refs") << "5";
@@ -54,4 +48,16 @@ int main(int argc, char** argv) {
               status_kb("VmHWM:") - before, static_cast<long>(stats.rows * stats.columns * 4 / 1024),
               static_cast<long>(stats.rows), static_cast<long>(stats.columns));
   return table.values.size(0) > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"table_load_bench: load one table through safetrain's table layer; time and peak RSS"};
+  std::string input, warm;
+  app.add_option("input", input, "table file or glob (CSV, .csv.gz, Parquet)")->required();
+  app.add_option("--warm", warm, "a small table of the same format, read first");
+  CLI11_PARSE(app, argc, argv);
+  // A missing or bad table ends with the tools' message and exit code, not std::terminate.
+  return safetrain::guarded_main("table_load_bench", [&] { return load(input, warm); });
 }
