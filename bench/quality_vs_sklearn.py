@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
 from sklearn.neural_network import MLPRegressor
@@ -54,6 +55,9 @@ POOLED_TEST_ROWS = 30
 R2_AGREEMENT = 1e-6  # predictions are written with 9 significant digits: relative to 1 - R², which is
 # SSE / SS_tot and carries their rounding (a 2-row split's R² of -115 agrees to 9e-6, not 1e-6)
 MODELS = ["ridgecv", "hgb", "mlp"]
+# The train mean as a constant prediction: not a bar to beat, printed beside the pooled figures so a target
+# that no model predicts better than a constant (linnerud Pulse) shows as such.
+CONSTANT = "train_mean"
 
 
 # ---------------------------------------------------------------- tables
@@ -166,6 +170,7 @@ def _fit_and_predict(df, targets, train_ids, test_ids, seed):
         # Targets standardised as safetrain does, so no target drowns the others in the MLP's loss.
         "mlp": TransformedTargetRegressor(regressor=MLPRegressor(max_iter=2000, random_state=seed),
                                           transformer=StandardScaler()).fit(x_train, y_train).predict(x_test),
+        CONSTANT: DummyRegressor().fit(x_train, y_train).predict(x_test),
     }
     return {m: p.reshape(len(test_ids), -1) for m, p in preds.items()}
 
@@ -201,7 +206,7 @@ def summarise(results):
             ref = {m: statistics.fmean(s["sklearn"][m][t] for s in per_seed) for m in MODELS}
             best = max(ref, key=ref.get)
             gap = ref[best] - statistics.fmean(ours)
-            pooled = {m: pooled_r2(per_seed, m, j) for m in ["safetrain", *MODELS]}
+            pooled = {m: pooled_r2(per_seed, m, j) for m in ["safetrain", *MODELS, CONSTANT]}
             pooled_gap = max(pooled[m] for m in MODELS) - pooled["safetrain"]
             judged = "pooled" if is_tiny(per_seed) else "mean"
             judged_gap = pooled_gap if judged == "pooled" else gap
@@ -225,13 +230,14 @@ def print_table(rows, n_seeds):
               f"{r['safetrain_files']:>10.3f} {r['ridgecv']:>8.3f} {r['hgb']:>8.3f} {r['mlp']:>8.3f}  "
               f"{r['best']:<8} {r['gap']:>+7.3f}  {r['verdict'] if r['judged'] == 'mean' else '(pooled)'}")
     print(f"\npooled test R² (all seeds' test rows together; the steadier view for tiny tables)")
-    head = f"{'table':<9} {'target':<11} {'seeds':>5} {'safetrain':>9} {'ridgecv':>8} {'hgb':>8} {'mlp':>8} {'gap':>7}"
+    head = f"{'table':<9} {'target':<11} {'seeds':>5} {'safetrain':>9} {'ridgecv':>8} {'hgb':>8} {'mlp':>8} {'gap':>7} {'mean':>6}"
     print(head + "\n" + "-" * len(head))
     for r in rows:
         q = r["pooled"]
         print(f"{r['table']:<9} {r['target']:<11} {r['seeds']:>5} {q['safetrain']:>9.3f} {q['ridgecv']:>8.3f} "
-              f"{q['hgb']:>8.3f} {q['mlp']:>8.3f} {r['pooled_gap']:>+7.3f}"
+              f"{q['hgb']:>8.3f} {q['mlp']:>8.3f} {r['pooled_gap']:>+7.3f} {q[CONSTANT]:>6.3f}"
               + (f"  {r['verdict']} (judged here)" if r["judged"] == "pooled" else ""))
+    print(f"(mean: the train mean as a constant prediction, for scale; not part of any verdict)")
     for table in dict.fromkeys(r["table"] for r in rows if r["judged"] == "pooled"):
         n = next(r["seeds"] for r in rows if r["table"] == table)
         print(f"{table}: its test split has fewer than {TINY_TEST_ROWS} rows, so a per-seed R² measures those few rows; "
