@@ -16,11 +16,12 @@ It also recomputes safetrain's test R² from predictions/test.csv and checks it 
 metrics.json (they must agree: every test split here is far below the 10,000-row
 reservoir), and checks the split counts against metrics.json. A failed check exits 1.
 
-  /usr/bin/python3 bench/quality_vs_sklearn.py [--seeds 1 2 3 4 5] [--tables diabetes wine]
-      [--set training.max_epochs=200 ...]   # extra trainer overrides: experiments only
+  ~/.cache/safetrain/venv/bin/python bench/quality_vs_sklearn.py [--config builtin] [--seeds 1 2 3 4 5]
+      [--tables diabetes wine] [--set training.max_epochs=200 ...]   # extra trainer overrides: experiments only
       [--json results.json]
 
-Needs Debian's python3-sklearn (not a pyenv python): run it with /usr/bin/python3.
+Needs scikit-learn, pandas and threadpoolctl: the project's venv has them (tools/requirements.txt pins
+scikit-learn 1.9.1); Debian's /usr/bin/python3 with python3-sklearn works too (other reference figures).
 """
 import argparse
 import json
