@@ -167,7 +167,7 @@ TEST(Config, ACsvAndItsTargetsGetTabularDefaults) {
   const auto config = make_config(load_config(file).tree, "own");
   EXPECT_EQ(config.model.type, models::ModelFamily::mlp);
   EXPECT_EQ(config.model.hidden, 256);
-  EXPECT_EQ(config.model.mlp_layers, 2);
+  EXPECT_EQ(config.model.mlp_layers, 3);
   EXPECT_EQ(config.training.batch_size, 128);
   EXPECT_EQ(config.training.accumulate_grad_batches, 1);
   EXPECT_DOUBLE_EQ(config.training.lr, 2e-3);
