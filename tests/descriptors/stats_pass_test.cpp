@@ -34,3 +34,31 @@ TEST(StatsPass, ContentHashMatchesForDuplicatesOnly) {
   EXPECT_EQ(stats[4].missing, 450);
   EXPECT_DOUBLE_EQ(stats[3].variance(), 0.0);
 }
+
+TEST(StatsPass, FiguresAreTheSameBitForBitOnOneAndFourThreads) {
+  torch::manual_seed(5);
+  auto values = torch::randn({700, 300}) * 3 + 1;
+  values.index_put_({torch::rand({700, 300}) < 0.05}, NAN);
+  std::vector<std::string> names;
+  for (int c = 0; c < 300; ++c) names.push_back("d" + std::to_string(c));
+  const auto stats_on = [&](int threads) {
+    const int before = at::get_num_threads();
+    at::set_num_threads(threads);
+    safetrain::data::TensorTableSource source(names, values, 128);
+    auto stats = compute_stats(source);
+    at::set_num_threads(before);
+    return stats;
+  };
+  const auto one = stats_on(1), four = stats_on(4);
+  ASSERT_EQ(one.size(), four.size());
+  for (size_t c = 0; c < one.size(); ++c) {
+    EXPECT_EQ(one[c].hash, four[c].hash) << c;
+    EXPECT_EQ(one[c].count, four[c].count) << c;
+    EXPECT_EQ(one[c].missing, four[c].missing) << c;
+    EXPECT_EQ(one[c].mean, four[c].mean) << c;  // exact: each column sums its cells in row order
+    EXPECT_EQ(one[c].m2, four[c].m2) << c;
+    EXPECT_EQ(one[c].min, four[c].min) << c;
+    EXPECT_EQ(one[c].max, four[c].max) << c;
+  }
+  EXPECT_GT(four[17].missing, 0);
+}
