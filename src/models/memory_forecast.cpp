@@ -17,10 +17,10 @@ constexpr int64_t kRowIdBytes = 8;
 // glibc serves a block below its mmap threshold from a heap and keeps freed memory at the heap's top up to
 // its trim threshold. Both thresholds rise with the largest block freed (mmap: that block, at most 32 MB on
 // 64-bit; trim: twice it), so after a training step each arena that allocated tensors (the main thread's, the
-// intra-op worker's, the loader workers') may keep about two of the largest blocks. Measured, in the phases
-// after the first step: +2 MB for the MLP at batch 64, +7 to +13 MB at batch 1024 (1 MB blocks), +20 to +25 MB
-// for the d512 transformer (4 MB feed-forward weights) whatever its batch.
-constexpr int64_t kRetainedLargestBlocks = 8;
+// intra-op worker's, the loader workers') may keep up to two of the largest blocks. Measured, in the phases
+// after the first step: +2 MB for the MLP at batch 64, +1 to +10 MB at batch 1024 (1 MB blocks), +18 to +25 MB
+// for the d512 transformer (4 MB feed-forward weights) whatever its batch: about six blocks.
+constexpr int64_t kRetainedLargestBlocks = 6;
 constexpr int64_t kLargestDynamicThreshold = 32 * kMB;
 
 struct Parts {
