@@ -100,14 +100,29 @@ void add_final_stage(MemoryForecast& f, const Parts& p, const ForecastSettings& 
   f.phases.push_back(phase("test", test + p.retained, s.on_cuda ? 2 * p.parameters + p.eval_activations : 0,
                            final_parts + eval_held));
   const int64_t plotting = std::max(p.retained, kPlottingBytes);
-  const std::string plot_held = " + plotting " + format_mb(kPlottingBytes) + " in the kept blocks " + format_mb(p.retained);
-  const int64_t plot = test + plotting;
-  f.phases.push_back(phase("plot", plot, device_weights, final_parts + eval_held + plot_held));
-  if (s.importance) {  // inside the plot stage, after the figures, in memory the test and the plots freed
-    f.phases.push_back(phase("importance", std::max(plot, final_held + weights + plotting + p.importance),
-                             device_weights + (s.on_cuda ? p.importance : 0),
-                             final_parts + plot_held + " + batches " + format_mb(p.importance)));
+  const std::string plot_held = p.retained >= kPlottingBytes
+                                    ? " + kept free blocks " + format_mb(p.retained) + " (the plotting library's " +
+                                          format_mb(kPlottingBytes) + " fits in them)"
+                                    : " + plotting " + format_mb(kPlottingBytes) + " (in the kept free blocks " +
+                                          format_mb(p.retained) + " and beyond)";
+  const std::string outputs = " + activations " + format_mb(p.eval_activations) + " + kept outputs " + format_mb(p.outputs);
+  PhaseForecast plot = phase("plot", test + plotting, device_weights, final_parts + outputs + plot_held);
+  if (!s.importance) {
+    f.phases.push_back(plot);
+    return;
   }
+  // Importance runs inside the plot stage, after the figures, in memory the test and the plots freed; the plot
+  // stage's peak is the larger of the two.
+  const auto importance = phase("importance", std::max(plot.host_bytes, final_held + weights + plotting + p.importance),
+                                device_weights + (s.on_cuda ? p.importance : 0),
+                                final_parts + plot_held + " + batches " + format_mb(p.importance));
+  if (importance.host_bytes > plot.host_bytes) {
+    plot.host_bytes = importance.host_bytes;
+    plot.device_bytes = importance.device_bytes;
+    plot.held = "importance inside it: " + importance.held;
+  }
+  f.phases.push_back(plot);
+  f.phases.push_back(importance);
 }
 
 }  // namespace
