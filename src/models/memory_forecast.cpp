@@ -85,17 +85,17 @@ std::vector<std::string> MemoryForecast::lines() const {
 namespace {
 
 // After training (train/final_stage.cpp release_training_state) the gradients, the optimizer's moments and the
-// training split are gone; the test loads the best checkpoint, whose weights are read into memory before they
-// replace the model's. The plotting library's allocations first reuse the free blocks the heap kept.
+// training split are gone; the test reloads the best checkpoint, whose read buffer is given back before the
+// test (session_run.cpp), and importance's batches are given back before the plot stage goes on. The
+// plotting library's allocations first reuse the free blocks the heap kept.
 void add_final_stage(MemoryForecast& f, const Parts& p, const ForecastSettings& s, const std::string& eval_held) {
   const int64_t eval_data = static_cast<int64_t>(static_cast<double>(p.data) * (1.0 - s.train_fraction));
   const int64_t weights = s.on_cuda ? 0 : p.parameters;
   const int64_t host_eval = s.on_cuda ? 0 : p.eval_activations;
   const int64_t final_held = eval_data + weights + kComputeWorkingBytes;
   const std::string final_parts = "validation and test data " + format_mb(eval_data) + " + weights " + format_mb(p.parameters) +
-                                  " + compute buffers " + format_mb(kComputeWorkingBytes) + " + reloaded weights " +
-                                  format_mb(p.parameters);
-  const int64_t test = final_held + weights + host_eval + p.loader + p.outputs;
+                                  " + compute buffers " + format_mb(kComputeWorkingBytes);
+  const int64_t test = final_held + host_eval + p.loader + p.outputs;
   const int64_t device_weights = s.on_cuda ? p.parameters : 0;
   f.phases.push_back(phase("test", test + p.retained, s.on_cuda ? 2 * p.parameters + p.eval_activations : 0,
                            final_parts + eval_held));
@@ -106,23 +106,13 @@ void add_final_stage(MemoryForecast& f, const Parts& p, const ForecastSettings& 
                                     : " + plotting " + format_mb(kPlottingBytes) + " (in the kept free blocks " +
                                           format_mb(p.retained) + " and beyond)";
   const std::string outputs = " + activations " + format_mb(p.eval_activations) + " + kept outputs " + format_mb(p.outputs);
-  PhaseForecast plot = phase("plot", test + plotting, device_weights, final_parts + outputs + plot_held);
-  if (!s.importance) {
-    f.phases.push_back(plot);
-    return;
-  }
-  // Importance runs inside the plot stage, after the figures, in memory the test and the plots freed; the plot
-  // stage's peak is the larger of the two.
-  const auto importance = phase("importance", std::max(plot.host_bytes, final_held + weights + plotting + p.importance),
-                                device_weights + (s.on_cuda ? p.importance : 0),
-                                final_parts + plot_held + " + batches " + format_mb(p.importance));
-  if (importance.host_bytes > plot.host_bytes) {
-    plot.host_bytes = importance.host_bytes;
-    plot.device_bytes = importance.device_bytes;
-    plot.held = "importance inside it: " + importance.held;
-  }
+  const PhaseForecast plot = phase("plot", test + plotting, device_weights, final_parts + outputs + plot_held);
   f.phases.push_back(plot);
-  f.phases.push_back(importance);
+  if (s.importance) {  // inside the plot stage, after the figures, in memory the test and the plots freed
+    f.phases.push_back(phase("importance", std::max(plot.host_bytes, final_held + plotting + p.importance),
+                             device_weights + (s.on_cuda ? p.importance : 0),
+                             final_parts + plot_held + " + batches " + format_mb(p.importance)));
+  }
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ int write_importance(const RunResources& run, const data::PreparedData& data, Mo
   const auto forward = training.forward();
   const auto result = eval::permutation_importance([&](const torch::Tensor& x) { return forward(x.to(run.device)); },
                                                    data.val.x, data.val.y, data.feature_names, options);
+  monitor::release_cached_memory();  // the batches' blocks: the plot stage goes on at its own level
   log::info("importance: ", result.features.size(), " features, ", result.rows, " validation rows x ", result.repeats,
             " shuffles, batches of <= ", result.largest_batch_rows, " rows");
   eval::write_importance_csv(result, run.layout.importance_csv());

@@ -90,8 +90,6 @@ TEST(MemoryForecast, TheFinalStageStaysWithinTrainingPlusThePlottingMargin) {
   for (const int64_t batch : {1, 16, 256}) {
     const auto f = forecast_memory(mlp_spec(64, 6), {50000, 64, 6}, forecast_settings_at(batch));
     EXPECT_LE(phase_of(f, "importance").host_bytes, phase_of(f, "train").host_bytes + kPlottingBytes + weights + outputs) << batch;
-    // Importance runs inside the plot stage, whose measured peak therefore contains it.
-    EXPECT_GE(phase_of(f, "plot").host_bytes, phase_of(f, "importance").host_bytes) << batch;
     // The write is streamed: it adds nothing to what the epoch's end already holds.
     EXPECT_EQ(phase_of(f, "checkpoint").host_bytes, phase_of(f, "validate").host_bytes) << batch;
   }
