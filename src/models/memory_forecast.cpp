@@ -86,8 +86,7 @@ namespace {
 
 // After training (train/final_stage.cpp release_training_state) the gradients, the optimizer's moments and the
 // training split are gone; the test reloads the best checkpoint, whose read buffer is given back before the
-// test (session_run.cpp), and importance's batches are given back before the plot stage goes on. The
-// plotting library's allocations first reuse the free blocks the heap kept.
+// test (session_run.cpp), and importance's batches are given back before the plot stage goes on.
 void add_final_stage(MemoryForecast& f, const Parts& p, const ForecastSettings& s, const std::string& eval_held) {
   const int64_t eval_data = static_cast<int64_t>(static_cast<double>(p.data) * (1.0 - s.train_fraction));
   const int64_t weights = s.on_cuda ? 0 : p.parameters;
@@ -99,19 +98,14 @@ void add_final_stage(MemoryForecast& f, const Parts& p, const ForecastSettings& 
   const int64_t device_weights = s.on_cuda ? p.parameters : 0;
   f.phases.push_back(phase("test", test + p.retained, s.on_cuda ? 2 * p.parameters + p.eval_activations : 0,
                            final_parts + eval_held));
-  const int64_t plotting = std::max(p.retained, kPlottingBytes);
-  const std::string plot_held = p.retained >= kPlottingBytes
-                                    ? " + kept free blocks " + format_mb(p.retained) + " (the plotting library's " +
-                                          format_mb(kPlottingBytes) + " fits in them)"
-                                    : " + plotting " + format_mb(kPlottingBytes) + " (in the kept free blocks " +
-                                          format_mb(p.retained) + " and beyond)";
-  const std::string outputs = " + activations " + format_mb(p.eval_activations) + " + kept outputs " + format_mb(p.outputs);
-  const PhaseForecast plot = phase("plot", test + plotting, device_weights, final_parts + outputs + plot_held);
+  const std::string plotting = " + plotting " + format_mb(kPlottingBytes);
+  const PhaseForecast plot = phase("plot", test + p.retained + kPlottingBytes, device_weights, final_parts + eval_held + plotting);
   f.phases.push_back(plot);
   if (s.importance) {  // inside the plot stage, after the figures, in memory the test and the plots freed
-    f.phases.push_back(phase("importance", std::max(plot.host_bytes, final_held + plotting + p.importance),
-                             device_weights + (s.on_cuda ? p.importance : 0),
-                             final_parts + plot_held + " + batches " + format_mb(p.importance)));
+    const int64_t batches = final_held + p.retained + kPlottingBytes + p.importance;
+    f.phases.push_back(phase("importance", std::max(plot.host_bytes, batches), device_weights + (s.on_cuda ? p.importance : 0),
+                             final_parts + " + kept free blocks " + format_mb(p.retained) + plotting + " + batches " +
+                                 format_mb(p.importance)));
   }
 }
 
