@@ -8,9 +8,9 @@ namespace safetrain::models {
 namespace {
 
 constexpr int64_t kMB = 1024 * 1024;
-// Measured, not derived (bench/memory_footprint.py --check-estimate, 2 cores, pip LibTorch 2.11):
-// the intra-op thread pool's and BLAS's buffers and glibc's per-thread arenas, touched by the first step
-// and kept for the run.
+// Measured, not derived (bench/memory_footprint.py --check-estimate, 2 cores, pip LibTorch 2.11): what
+// the first step touches and the run keeps; mostly LibTorch's code paged in (file-backed: 11.8 MB of the MLP's
+// 13.5 MB above the data before its first step), then the thread pools' buffers and glibc's arenas.
 constexpr int64_t kComputeWorkingBytes = 20 * kMB;
 constexpr int64_t kFloatBytes = 4;
 constexpr int64_t kRowIdBytes = 8;
