@@ -28,6 +28,7 @@ of each phase, both above the runtime (issue 30's target: every phase within 15 
 peak on the 100k-row table against 1.3x the data + 16 MB.
 
   python3 bench/memory_footprint.py [--rows 100000 1000000] [--data-dir DIR] [--epochs 1] [--mmap] [--check-estimate]
+  python3 bench/memory_footprint.py --rows --check-estimate --only 'mlp b1024' --keep /tmp/runs   # one workload
 """
 import json
 import re
@@ -155,7 +156,7 @@ def forecast_workloads(table_rows):
     return out
 
 
-def check_forecast(data_dir, workdir, table_rows):
+def check_forecast(data_dir, workdir, table_rows, only=None):
     """The trainer's per-phase forecast (logged before loading) against each phase's measured peak, both above
     the runtime, from memory_report.json's phase_peaks (VmHWM where the phase set the process peak, else the
     monitor's samples 20 ms apart)."""
@@ -163,6 +164,8 @@ def check_forecast(data_dir, workdir, table_rows):
     print(f"{'workload':20} " + " ".join(f"{p:>17}" for p in PHASES))
     misses = total = 0
     for name, rows, extra in forecast_workloads(table_rows):
+        if only and not any(name.startswith(o) for o in only):
+            continue
         data = make_csv(rows, data_dir)
         run = f"fc_{name.replace(' ', '_')}"
         ours(data, 1, workdir, run, dict(extra, **{"training.limit_train_batches": "100", "monitor.interval_ms": "20"}))
@@ -218,6 +221,9 @@ def main():
     p.add_argument("--mmap", action="store_true", help="also run safetrain with data.storage: mmap")
     p.add_argument("--check-estimate", action="store_true",
                    help="also check the per-phase memory forecast against each phase's measured peak")
+    p.add_argument("--only", nargs="*", help="with --check-estimate: only the workloads whose name starts with one of "
+                   "these, e.g. 'mlp b1024' 'transformer b16' (with --rows and no table sizes)")
+    p.add_argument("--keep", help="with --check-estimate: write the runs under this folder and keep them")
     a = p.parse_args()
     if not TRAINER.exists():
         sys.exit(f"{TRAINER} not built")
@@ -234,8 +240,12 @@ def main():
             if a.mmap:
                 show_mmap(data, a.epochs, workdir, rows)
     if a.check_estimate:
+        if a.keep:
+            os.makedirs(a.keep, exist_ok=True)
+            check_forecast(a.data_dir, Path(a.keep), a.rows, a.only)
+            return
         with tempfile.TemporaryDirectory(prefix="safetrain-estimate-") as tmp:
-            check_forecast(a.data_dir, Path(tmp), a.rows)
+            check_forecast(a.data_dir, Path(tmp), a.rows, a.only)
 
 
 if __name__ == "__main__":

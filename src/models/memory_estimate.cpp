@@ -65,11 +65,26 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, int64_t batch_size, Optimi
   return e;
 }
 
+int64_t largest_tensor_bytes(const ModelSpec& spec, int64_t batch) {
+  validate(spec);
+  return family_of(spec).largest_tensor_elements(spec, batch) * kFloat32Bytes;
+}
+
 int64_t inference_rows_within_training(const ModelSpec& spec, int64_t training_batch, Precision precision) {
   const int64_t training = estimate_memory(spec, training_batch, OptimizerKind::sgd, precision).activation_bytes;
   const int64_t per_row = std::max<int64_t>(
       1, estimate_memory(spec, 1, OptimizerKind::sgd, precision, /*training=*/false).activation_bytes);
-  return std::max<int64_t>(1, training / per_row);
+  const int64_t within_activations = std::max<int64_t>(1, training / per_row);
+  // The largest tensor grows with the rows once the activations outgrow the weights: bisect for the last
+  // row count whose largest tensor is no larger than the training step's.
+  const int64_t block = largest_tensor_bytes(spec, training_batch);
+  int64_t low = 1, high = within_activations + 1;
+  if (largest_tensor_bytes(spec, within_activations) <= block) return within_activations;
+  while (high - low > 1) {
+    const int64_t mid = low + (high - low) / 2;
+    (largest_tensor_bytes(spec, mid) <= block ? low : high) = mid;
+  }
+  return low;
 }
 
 int64_t largest_batch_that_fits(const ModelSpec& spec, OptimizerKind optimizer,

@@ -53,6 +53,12 @@ int64_t mlp_activations(const ModelSpec& spec, bool training) {
   return spec.input_features + 2 * spec.mlp_layers * spec.hidden * (spec.dropout > 0 ? 3 : 2) + 3 * spec.outputs;
 }
 
+int64_t mlp_largest_tensor(const ModelSpec& spec, int64_t batch) {
+  const int64_t hidden_to_hidden = spec.mlp_layers > 1 ? spec.hidden * spec.hidden : 0;
+  const int64_t weights = std::max({spec.input_features * spec.hidden, hidden_to_hidden, spec.hidden * spec.outputs});
+  return std::max(weights, batch * std::max(spec.input_features, spec.hidden));
+}
+
 std::string describe_mlp(const ModelSpec& spec) {
   return std::to_string(spec.mlp_layers) + " hidden layers of " + std::to_string(spec.hidden);
 }
@@ -60,7 +66,7 @@ std::string describe_mlp(const ModelSpec& spec) {
 }  // namespace
 
 ModelFamilyEntry mlp_family() {
-  return {ModelFamily::mlp, validate_mlp, build_mlp, mlp_parameters, mlp_activations, describe_mlp};
+  return {ModelFamily::mlp, validate_mlp, build_mlp, mlp_parameters, mlp_activations, mlp_largest_tensor, describe_mlp};
 }
 
 }  // namespace safetrain::models

@@ -88,6 +88,14 @@ int64_t transformer_activations(const ModelSpec& spec, bool training) {
   return embedding + spec.num_layers * per_layer + 2 * e + 3 * spec.outputs;
 }
 
+int64_t transformer_largest_tensor(const ModelSpec& spec, int64_t batch) {
+  const int64_t s = token_count(spec), e = spec.d_model, ff = feedforward_dim(spec);
+  // in_proj (3e x e), linear1/linear2 (ff x e), the positions (s x e); per row: q/k/v together, the
+  // feed-forward width, the attention maps.
+  const int64_t weights = std::max({3 * e * e, ff * e, s * e, token_width(spec) * e, e * spec.outputs});
+  return std::max(weights, batch * std::max({s * 3 * e, s * ff, spec.num_heads * s * s}));
+}
+
 std::string describe_transformer(const ModelSpec& spec) {
   return std::string(name_of(spec.token_type)) + " tokens " + std::to_string(token_count(spec)) + "x" +
          std::to_string(token_width(spec)) + ", d_model " + std::to_string(spec.d_model) + ", " +
@@ -99,7 +107,8 @@ std::string describe_transformer(const ModelSpec& spec) {
 
 ModelFamilyEntry transformer_family() {
   return {ModelFamily::transformer,   validate_transformer,    build_transformer,
-          transformer_parameters,     transformer_activations, describe_transformer};
+          transformer_parameters,     transformer_activations, transformer_largest_tensor,
+          describe_transformer};
 }
 
 }  // namespace safetrain::models

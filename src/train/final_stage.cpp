@@ -48,17 +48,18 @@ int write_importance(const RunResources& run, const data::PreparedData& data, Mo
   torch::NoGradGuard no_grad;
   training.model->eval();
   options.seed = c.seed;
-  // Bounded by a training step's activations, so the final stage never peaks above training.
+  // Bounded by a training step's activations and its largest tensor, so the final stage never peaks above training.
   const auto spec = infer::model_spec_from(c, static_cast<int64_t>(data.feature_names.size()), data.target_names);
   const int64_t bound = models::inference_rows_within_training(spec, c.training.batch_size, c.training.precision);
   if (options.batch_rows > bound) {
     log::info("importance: batches of at most ", bound, " rows (importance.batch_rows ", options.batch_rows,
-              " would hold more activations than a training step)");
+              " would hold more activations, or larger tensors, than a training step)");
     options.batch_rows = bound;
   }
   const auto forward = training.forward();
   const auto result = eval::permutation_importance([&](const torch::Tensor& x) { return forward(x.to(run.device)); },
                                                    data.val.x, data.val.y, data.feature_names, options);
+  monitor::release_cached_memory();  // the batches' blocks: the plot stage goes on at its own level
   log::info("importance: ", result.features.size(), " features, ", result.rows, " validation rows x ", result.repeats,
             " shuffles, batches of <= ", result.largest_batch_rows, " rows");
   eval::write_importance_csv(result, run.layout.importance_csv());

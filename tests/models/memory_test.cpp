@@ -203,9 +203,31 @@ TEST(InferenceBound, AnInferencePassStaysWithinATrainingStepsActivations) {
     const auto training = estimate_memory(spec, batch, OptimizerKind::adam, Precision::fp32);
     const auto inference = estimate_memory(spec, rows, OptimizerKind::adam, Precision::fp32, /*training=*/false);
     EXPECT_LE(inference.activation_bytes, training.activation_bytes);
-    // ...and is not needlessly small: one more row would not fit.
+    EXPECT_LE(largest_tensor_bytes(spec, rows), largest_tensor_bytes(spec, batch));
+    // ...and is not needlessly small: one more row would not fit one of the two bounds (since issue 30 the
+    // largest tensor is bounded too).
     const auto one_more = estimate_memory(spec, rows + 1, OptimizerKind::adam, Precision::fp32, false);
-    EXPECT_GT(one_more.activation_bytes, training.activation_bytes);
+    EXPECT_TRUE(one_more.activation_bytes > training.activation_bytes ||
+                largest_tensor_bytes(spec, rows + 1) > largest_tensor_bytes(spec, batch));
   }
   EXPECT_LT(inference_rows_within_training(seed_transformer(), 4, Precision::fp32), 512);
+}
+
+// Regression (issue 30): after training the d512 transformer on batches of 16, importance ran batches of 161
+// rows whose feed-forward tensors (21 MB) outgrew every block of a training step (the 4 MB feed-forward
+// weights); glibc then raised its thresholds and its heap crept 100 MB above the plots' level.
+TEST(InferenceBound, NoTensorOfAnInferencePassOutgrowsATrainingStepsLargest) {
+  const auto spec = seed_transformer();
+  const int64_t weights_block = 4 * spec.d_model * 4 * spec.d_model;  // linear1: 2048 x 512 floats
+  EXPECT_EQ(largest_tensor_bytes(spec, 16), weights_block);
+  const int64_t rows = inference_rows_within_training(spec, 16, Precision::fp32);
+  EXPECT_GE(rows, 16) << "a batch as large as training's always fits";
+  EXPECT_LE(largest_tensor_bytes(spec, rows), weights_block);
+  EXPECT_GT(largest_tensor_bytes(spec, rows + 1), weights_block);
+  ModelSpec mlp;
+  mlp.input_features = 64;
+  mlp.outputs = 6;
+  // Past the weights, the widest activation decides: batch x hidden floats.
+  EXPECT_EQ(largest_tensor_bytes(mlp, 1024), 1024 * mlp.hidden * 4);
+  EXPECT_EQ(inference_rows_within_training(mlp, 1024, Precision::fp32), 1024);
 }

@@ -12,11 +12,11 @@
 
 namespace safetrain::models {
 
-// PLplot with its cairo PNG driver: the font cache and the image surfaces of one figure (measured). Most of
-// it stays resident after the first figure, so the phases after the plots hold it too. With one copy of the
-// weights (the test reloads the best checkpoint) and the kept outputs (memory.max_*_outputs) it is the
-// documented margin by which the final stage may stand above training.
-inline constexpr int64_t kPlottingBytes = int64_t{26} * 1024 * 1024;
+// PLplot with its cairo PNG driver: the font cache and the image surfaces of one figure (measured above the
+// test's level). Most of it stays resident after the first figure, so the phases after the plots hold it too.
+// With the kept outputs (memory.max_*_outputs) it is the documented margin by which the final stage may stand
+// above training.
+inline constexpr int64_t kPlottingBytes = int64_t{18} * 1024 * 1024;
 
 struct TableShape {
   int64_t rows = 0;      // data rows (a CSV's line count is an upper bound, which is what a forecast wants)

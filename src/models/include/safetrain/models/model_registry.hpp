@@ -23,6 +23,10 @@ struct ModelFamilyEntry {
   // alive at the peak of a forward pass (inference). memory_estimate.cpp turns
   // them into bytes for a batch and a precision.
   int64_t (*activation_elements_per_sample)(const ModelSpec& spec, bool training);
+  // Elements of the largest single tensor a training step or a forward pass of `batch` rows allocates: the
+  // largest weight matrix (its gradient and the optimizer's temporaries are as large) or the widest activation.
+  // glibc's allocator sizes its thresholds from the largest block freed (memory_forecast.cpp).
+  int64_t (*largest_tensor_elements)(const ModelSpec& spec, int64_t batch);
   // The family's part of describe(), e.g. "2 hidden layers of 256".
   std::string (*describe)(const ModelSpec& spec);
 };
