@@ -55,13 +55,13 @@ TEST(ReaderMemory, TheDataModuleGivesTheCsvReadersBlocksBack) {
   fs::create_directories(out);
   const auto csv = write_reader_memory_csv(out, 40000, 40);  // ~15 MB of text
   constexpr int64_t kMiB = 1024 * 1024;
-  // The reader alone leaves megabytes that a collection gives back (what the test below relies on)...
+  // The reader alone leaves about a megabyte that a collection gives back (what the test below relies on)...
   released_by_collecting();
   data::TableReadOptions read;
   const auto table = data::read_table(csv.string(), read);
   ASSERT_EQ(table.values.size(0), 40000);
   const int64_t after_reader = released_by_collecting();
-  EXPECT_GE(after_reader, kMiB);
+  EXPECT_GE(after_reader, kMiB / 2);  // ~1 MB idle; 0.9 MB when the parsing threads share busy cores
   // ...and after the data module's load nothing of that size is left to collect.
   const auto resolved = config::load_config(
       fs::path(SAFETRAIN_SOURCE_DIR) / "configs" / "quickstart.yaml",
