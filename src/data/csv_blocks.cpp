@@ -1,14 +1,14 @@
 #include "csv_blocks.hpp"
 
-#include <c10/core/thread_pool.h>
 #include <arrow/csv/parser.h>
+#include <c10/core/thread_pool.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <cstring>
 #include <string_view>
 
 #include "csv_text.hpp"
@@ -20,12 +20,10 @@ constexpr int64_t kParseBytes = 256 << 10;  // text per parser call (see parse_p
 constexpr int32_t kFirstParseRows = 16;     // the first call of a piece, to learn its row length
 constexpr int kPiecesPerThread = 4;
 
-// Room for the piece's rows at the length of its first ones (plus an eighth), so its values are not copied
-// as they grow; a longer tail grows the vector as before.
-void reserve_rows(CsvPiece& piece, const CsvColumnsWanted& wanted, size_t piece_bytes, uint32_t used, int32_t rows) {
-  const auto row_bytes = std::max<size_t>(1, used / static_cast<size_t>(std::max(1, rows)));
-  const size_t expected = piece_bytes / row_bytes + piece_bytes / row_bytes / 8 + 1;
-  piece.values.reserve(expected * wanted.numeric_at.size());
+// Room for the rows the piece holds at the length of its first ones (plus an eighth), so its values are not
+// copied as they grow; a longer tail grows the vector as before.
+void reserve_rows(CsvPiece& piece, const CsvColumnsWanted& wanted, size_t expected_rows) {
+  piece.values.reserve((expected_rows + expected_rows / 8 + 1) * wanted.numeric_at.size());
 }
 
 // Records a row of the wrong width in `bad` (a line of blanks carries no row, as an empty line does for Arrow).
@@ -85,10 +83,10 @@ CsvPiece parse_piece(std::string_view text, bool last, const arrow::csv::ParseOp
     const auto rest = text.substr(piece.used);
     piece.status = last ? parser.ParseFinal(rest, &used) : parser.Parse(rest, &used);
     if (!piece.status.ok() || used == 0) break;  // refused, or a row that the next text completes
-    if (piece.rows == 0) reserve_rows(piece, wanted, text.size(), used, parser.num_rows());
+    const int64_t row_bytes = std::max<int64_t>(1, used / std::max<int32_t>(1, parser.num_rows()));
+    if (piece.rows == 0) reserve_rows(piece, wanted, text.size() / static_cast<size_t>(row_bytes));
     if (!convert_parsed_rows(parser, wanted, piece)) break;
     piece.used += used;
-    const int64_t row_bytes = std::max<int64_t>(1, used / std::max<int32_t>(1, parser.num_rows()));
     rows_per_parse = static_cast<int32_t>(std::clamp<int64_t>(kParseBytes / row_bytes, 1, arrow::csv::kMaxParserNumRows));
   }
   return piece;

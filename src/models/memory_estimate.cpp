@@ -78,8 +78,8 @@ int64_t inference_rows_within_training(const ModelSpec& spec, int64_t training_b
   // The largest tensor grows with the rows once the activations outgrow the weights: bisect for the last
   // row count whose largest tensor is no larger than the training step's.
   const int64_t block = largest_tensor_bytes(spec, training_batch);
-  int64_t low = 1, high = within_activations + 1;
   if (largest_tensor_bytes(spec, within_activations) <= block) return within_activations;
+  int64_t low = 1, high = within_activations;  // largest_tensor_bytes(high) > block
   while (high - low > 1) {
     const int64_t mid = low + (high - low) / 2;
     (largest_tensor_bytes(spec, mid) <= block ? low : high) = mid;

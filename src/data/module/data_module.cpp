@@ -108,7 +108,7 @@ void log_loaded(const PreparedData& d) {
 RunData prepare_run_data(const config::Config& c, const DataModuleContext& context) {
   monitor::PhaseScope phase(context.monitor, monitor::Phase::load);
   auto loaded = c.data.storage == Storage::mmap ? load_mapped(c, context) : load_into_memory(c, context);
-  release_reader_memory();  // the reader's blocks, kept resident by Arrow's jemalloc otherwise
+  release_reader_memory();  // the reader's blocks, kept resident by Arrow's pool (mimalloc) otherwise
   RunData run;
   run.prepared = std::move(loaded.prepared);
   run.selection = std::move(loaded.selection);
