@@ -1,14 +1,9 @@
 #include "csv_blocks.hpp"
 
 #include <arrow/csv/parser.h>
-#include <c10/core/thread_pool.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <exception>
-#include <functional>
-#include <mutex>
 #include <string_view>
 
 #include "csv_text.hpp"
@@ -92,30 +87,6 @@ CsvPiece parse_piece(std::string_view text, bool last, const arrow::csv::ParseOp
   return piece;
 }
 
-// parse(i) for every i < count, each taken by the next free thread: the caller's and the helpers'. Not
-// at::parallel_for: its OpenMP threads spin at the join, and with other work on the cores the spinning took the
-// CPU the parsing threads needed (100k x 70 at load 8 on 2 cores: 0.70 s on 2 OpenMP threads, 0.44 s on one;
-// blocking waits: 0.38 s). Taking pieces one at a time means a thread the system deschedules holds up only
-// the piece it took, not a fixed share of the batch.
-void parse_each(c10::ThreadPool* helpers, size_t count, const std::function<void(size_t)>& parse) {
-  std::atomic<size_t> next{0};
-  std::mutex failed_lock;
-  std::exception_ptr failed;
-  const auto work = [&] {
-    try {
-      for (size_t i = next++; i < count; i = next++) parse(i);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(failed_lock);
-      if (!failed) failed = std::current_exception();
-      next = count;
-    }
-  };
-  for (size_t t = 0; helpers && t < helpers->size(); ++t) helpers->run(work);
-  work();
-  if (helpers) helpers->waitWorkComplete();
-  if (failed) std::rethrow_exception(failed);
-}
-
 }  // namespace
 
 CsvBlocks::CsvBlocks(const std::filesystem::path& file, arrow::csv::ParseOptions options, int64_t read_bytes,
@@ -195,13 +166,13 @@ std::vector<size_t> CsvBlocks::cut(int pieces) const {
   return ends;
 }
 
-std::vector<CsvPiece> CsvBlocks::next(const CsvColumnsWanted& wanted, c10::ThreadPool* helpers, int64_t batch_bytes) {
+std::vector<CsvPiece> CsvBlocks::next(const CsvColumnsWanted& wanted, ReaderThreads& threads, int64_t batch_bytes) {
   auto want = static_cast<size_t>(std::max(read_bytes_, batch_bytes));
-  int threads = 1 + (helpers ? static_cast<int>(helpers->size()) : 0);
+  bool cutting = threads.threads() > 1;
   while (status_.ok() && fill(want) && !text_.empty()) {
-    const auto ends = cut(threads == 1 ? 1 : threads * kPiecesPerThread);
+    const auto ends = cut(cutting ? threads.threads() * kPiecesPerThread : 1);
     std::vector<CsvPiece> parsed(ends.size());
-    parse_each(threads == 1 ? nullptr : helpers, ends.size(), [&](size_t i) {
+    threads.each(ends.size(), [&](size_t i, size_t) {
       const size_t from = i == 0 ? 0 : ends[i - 1];
       parsed[i] = parse_piece(std::string_view(text_).substr(from, ends[i] - from), eof_ && i + 1 == ends.size(),
                               options_, wanted, static_cast<int32_t>(header_.size()));
@@ -224,7 +195,7 @@ std::vector<CsvPiece> CsvBlocks::next(const CsvColumnsWanted& wanted, c10::Threa
       status_ = arrow::Status::Invalid("row longer than the limit");
       break;
     }
-    threads = 1;  // no more cuts
+    cutting = false;  // no more cuts
     want = text_.size() + static_cast<size_t>(read_bytes_);
   }
   return {};

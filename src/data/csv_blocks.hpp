@@ -9,7 +9,6 @@
 // ahead of the consumer and hold every cell as a string; the tokenising is Arrow's.
 #include <arrow/csv/options.h>
 #include <arrow/io/api.h>
-#include <c10/core/thread_pool.h>
 
 #include <filesystem>
 #include <memory>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "cell_parse.hpp"
+#include "reader_threads.hpp"
 
 namespace safetrain::data {
 
@@ -60,10 +60,10 @@ class CsvBlocks {
   const std::vector<std::string>& header() const { return header_; }
   // The cells of the first data row (empty when there is none), without consuming it.
   std::vector<std::string> first_row();
-  // The next pieces, in file order: about `batch_bytes` of text (one read at least) parsed on this thread and
-  // `helpers` (null: this thread alone); empty at the end of the file or when reading failed (status()). A
-  // piece that stopped on a refusal is the last one returned.
-  std::vector<CsvPiece> next(const CsvColumnsWanted& wanted, c10::ThreadPool* helpers, int64_t batch_bytes);
+  // The next pieces, in file order: about `batch_bytes` of text (one read at least) parsed on `threads`;
+  // empty at the end of the file or when reading failed (status()). A piece that stopped on a refusal is the
+  // last one returned.
+  std::vector<CsvPiece> next(const CsvColumnsWanted& wanted, ReaderThreads& threads, int64_t batch_bytes);
   bool row_too_long() const { return too_long_; }
 
  private:

@@ -5,9 +5,7 @@
 // refused one is named by file:line:column.
 // Arrow's StreamingReader was not used: it reads up to 32 blocks ahead on a background thread and builds
 // string arrays of every cell, which put the load peak ~90 MB over the data on a 20 MB table (LoadOnce).
-#include <ATen/Parallel.h>
 #include <arrow/csv/api.h>
-#include <c10/core/thread_pool.h>
 
 #include <algorithm>
 #include <utility>
@@ -33,7 +31,6 @@ constexpr int64_t kReadBytes = 1 << 20;      // text read per step
 // batch held beside the table stays a small part of it (8 MB batches put a 27 MB table's load peak at 1.29x
 // the data, 1 MB at 1.20x).
 constexpr int64_t kMinBatchBytes = 1 << 20, kMaxBatchBytes = 16 << 20;
-constexpr int kMaxThreads = 16;
 constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field) accepted: an unclosed quote
                                              // would otherwise buffer the whole file
 
@@ -119,7 +116,7 @@ class CsvSource final : public TableSource {
   int64_t piece_offset_ = 0;
   int64_t file_rows_ = 0;  // data rows of the file before staged_
   int64_t batch_bytes_ = kMinBatchBytes;  // text parsed at once when several threads parse
-  std::unique_ptr<c10::ThreadPool> helpers_;  // the parsing threads beside the caller's, made when first needed
+  ReaderThreads threads_;  // the parsing threads
 };
 
 CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
@@ -192,17 +189,12 @@ void CsvSource::open_file(size_t index) {
 }
 
 bool CsvSource::next_pieces() {
-  // As many threads parse as torch's intra-op setting (the trainer's `threads`) says.
-  const int threads = std::clamp(at::get_num_threads(), 1, kMaxThreads);
-  if (threads > 1 && (!helpers_ || static_cast<int>(helpers_->size()) != threads - 1)) {
-    helpers_ = std::make_unique<c10::ThreadPool>(threads - 1);
-  }
-  c10::ThreadPool* helpers = threads > 1 ? helpers_.get() : nullptr;
-  const int64_t batch_bytes = helpers ? batch_bytes_ : kReadBytes;
+  // As many threads parse as torch's intra-op setting (the trainer's `threads`) says (ReaderThreads).
+  const int64_t batch_bytes = threads_.refresh() > 1 ? batch_bytes_ : kReadBytes;
   while (blocks_) {
     throw_if_stop_requested(("while reading " + name_).c_str());
     for (const auto& piece : staged_) file_rows_ += piece.rows;
-    staged_ = blocks_->next(wanted_, helpers, batch_bytes);
+    staged_ = blocks_->next(wanted_, threads_, batch_bytes);
     piece_ = 0;
     piece_offset_ = 0;
     if (!staged_.empty()) {

@@ -1,8 +1,8 @@
 // Parquet: the schema, the row count and the id columns through Arrow's Parquet reader; the numeric columns
 // through parquet's low-level column readers (parquet_columns.hpp), page by page straight into the caller's
 // float32 rows. Arrow's record-batch reader decodes a whole row group of the used columns before its first
-// batch, which put the load peak at 3.4x the data on 100k x 70 (64k-row row groups). A row group is read
-// kColumnsPerBlock columns at a time, so the readers hold that many pages: straight into the caller's rows
+// batch, which put the load peak at 3.4x the data on 100k x 70 (64k-row row groups). A row group is read a
+// block of columns per thread at a time, so the readers hold that many pages: straight into the caller's rows
 // when it takes the whole group (read_table), else into a float32 copy of the group that its parts are served
 // from (the pruner's batches, mmap conversion: as much as Arrow's reader held, less its own copies).
 #include <arrow/io/api.h>
@@ -16,6 +16,7 @@
 #include "arrow_status.hpp"
 #include "cell_parse.hpp"
 #include "parquet_columns.hpp"
+#include "reader_threads.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/common/stop_signals.hpp"
@@ -26,10 +27,16 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
-// Columns read together: their readers hold the column chunk, a page and a dictionary each (~0.8 MB for a
-// 64k-row float column). 1, 4 and 16 measured the same speed on 100k x 70 and 30k x 2,000 (a tile
-// of rows stays in cache between the blocks); 16 put the peak at 1.47x the data on 100k x 70, 4 at 1.28x.
-constexpr size_t kColumnsPerBlock = 4;
+// Columns read together, a block per thread: their readers hold the column chunk, a page and a dictionary each
+// (~0.8 MB for a 64k-row float column), so a block is 1/32 of the columns, at most 16 (one 64-byte line of a
+// row: a wide row's line is then written by one block, not fetched again by each of four). 16 readers at once
+// put a 100k x 70 table's peak at 1.47x the data, 4 at 1.28x. The width depends on the table alone, not on
+// the thread count, so the first refused cell reported is the same on any number of threads.
+size_t columns_per_block(size_t columns) { return std::clamp<size_t>(columns / 32, 1, 16); }
+
+// Rows a block converts column by column before the next rows: 1,024 rows of a 2,000-column table span 8 MB,
+// which the TLB still covers; 4,096 rows (a ReadBatch's most) were 8% slower there.
+constexpr int64_t kTileRows = 1024;
 
 bool is_number_type(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id()) || type.id() == arrow::Type::NA;
@@ -39,7 +46,7 @@ std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file) {
   const std::string where = file.string();
   auto input = value_or_throw(arrow::io::ReadableFile::Open(file.string()), where + ": cannot open for reading");
   // The system allocator: Arrow's bundled jemalloc kept freed pages resident. A column reader reads its
-  // column chunk whole (one read; kColumnsPerBlock chunks held): pyarrow 22's buffered stream, which streams
+  // column chunk whole (one read; a block's chunks held): pyarrow 22's buffered stream, which streams
   // pages through a small buffer, wrote past that buffer when a page header's peek grew it (heap corruption
   // on a 20k x 1,000 table with 16 kB buffers).
   parquet::ReaderProperties reading(arrow::system_memory_pool());
@@ -78,7 +85,7 @@ class ParquetSource final : public TableSource {
   bool next_row_group();  // false after the last file's last row group
   std::vector<ParquetColumnCursor> open_cursors(size_t first, size_t count) const;
   // The group's rows of columns [first, first + cursors.size()) into out (row-major, columns_.size() wide).
-  void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out);
+  void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out, ParquetScratch& scratch);
   void read_whole_group(float* out);
   void read_group_rows(float* out, int64_t rows);
   void append_ids(int64_t rows, TextColumns& ids);
@@ -99,7 +106,8 @@ class ParquetSource final : public TableSource {
   std::vector<arrow::Type::type> types_;  // and its Arrow type
   std::vector<int> id_leaves_;
   RowGroup group_;
-  ParquetScratch scratch_;
+  ReaderThreads threads_;                  // column blocks are decoded in parallel
+  std::vector<ParquetScratch> scratch_;    // one per thread
 };
 
 ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& roles) {
@@ -210,16 +218,17 @@ std::vector<ParquetColumnCursor> ParquetSource::open_cursors(size_t first, size_
   return cursors;
 }
 
-void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out) {
+void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out,
+                               ParquetScratch& scratch) {
   const auto width = static_cast<int64_t>(columns_.size());
-  for (int64_t done = 0; done < group_.rows; done += ParquetScratch::kValues) {
-    const int64_t tile = std::min(group_.rows - done, ParquetScratch::kValues);
+  for (int64_t done = 0; done < group_.rows; done += kTileRows) {
+    const int64_t tile = std::min(group_.rows - done, kTileRows);
     for (size_t k = 0; k < cursors.size(); ++k) {
       const size_t column = first + k;
       std::string bad_cell;
       int64_t bad = -1;
       try {
-        bad = cursors[k].read(tile, out + done * width + static_cast<int64_t>(column), width, scratch_, bad_cell);
+        bad = cursors[k].read(tile, out + done * width + static_cast<int64_t>(column), width, scratch, bad_cell);
       } catch (const parquet::ParquetException& e) {
         throw InputError(files_[file_index_].string() + ": column '" + columns_[column] + "' of row group " +
                          std::to_string(group_.index + 1) + " is damaged: " + e.what());
@@ -231,12 +240,19 @@ void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t
   }
 }
 
+// Blocks of columns on the reader threads (each writes its own cells of the rows): a column chunk decodes
+// apart from the others, as Arrow's own reader does with use_threads, and its reader reads its bytes with
+// pread, which is safe from several threads.
 void ParquetSource::read_whole_group(float* out) {
-  for (size_t first = 0; first < columns_.size(); first += kColumnsPerBlock) {
+  scratch_.resize(static_cast<size_t>(threads_.refresh()));
+  const size_t width = columns_per_block(columns_.size());
+  const size_t blocks = (columns_.size() + width - 1) / width;
+  threads_.each(blocks, [&](size_t block, size_t slot) {
     throw_if_stop_requested(("while reading " + name_).c_str());
-    auto cursors = open_cursors(first, std::min(kColumnsPerBlock, columns_.size() - first));
-    read_block(cursors, first, out);
-  }
+    const size_t first = block * width;
+    auto cursors = open_cursors(first, std::min(width, columns_.size() - first));
+    read_block(cursors, first, out, scratch_[slot]);
+  });
 }
 
 void ParquetSource::read_group_rows(float* out, int64_t rows) {
