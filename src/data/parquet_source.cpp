@@ -34,6 +34,13 @@ namespace {
 // the thread count, so the first refused cell reported is the same on any number of threads.
 size_t columns_per_block(size_t columns) { return std::clamp<size_t>(columns / 32, 1, 16); }
 
+// Threads reading blocks at once: their readers together hold at most 1/16 of the columns (2 to 64), so the
+// readers' memory beside the data does not grow with the machine's cores (16 threads on 100k x 48 would hold
+// 16 chunks, about the size of the table).
+size_t reading_threads(size_t columns, size_t width) {
+  return std::max<size_t>(1, std::clamp<size_t>(columns / 16, 2, 64) / width);
+}
+
 // Rows a block converts column by column before the next rows: 1,024 rows of a 2,000-column table span 8 MB,
 // which the TLB still covers; 4,096 rows (a ReadBatch's most) were 8% slower there.
 constexpr int64_t kTileRows = 1024;
@@ -252,7 +259,7 @@ void ParquetSource::read_whole_group(float* out) {
     const size_t first = block * width;
     auto cursors = open_cursors(first, std::min(width, columns_.size() - first));
     read_block(cursors, first, out, scratch_[slot]);
-  });
+  }, reading_threads(columns_.size(), width));
 }
 
 void ParquetSource::read_group_rows(float* out, int64_t rows) {
