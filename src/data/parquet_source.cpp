@@ -42,7 +42,7 @@ size_t reading_threads(size_t columns, size_t width) {
 }
 
 // Rows a block converts column by column before the next rows: 1,024 rows of a 2,000-column table span 8 MB,
-// which the TLB still covers; 4,096 rows (a ReadBatch's most) were 8% slower there.
+// which the TLB still covers; with 4,096 (a ReadBatch's most) one thread read 100k x 2,000 in 1.32 s, not 1.23 s.
 constexpr int64_t kTileRows = 1024;
 
 bool is_number_type(const arrow::DataType& type) {
