@@ -1,4 +1,6 @@
 // Pass 1: drops mostly-missing, (near-)constant and exactly duplicated columns.
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
@@ -108,16 +110,40 @@ std::vector<int64_t> filter_columns(TableSource& source, const std::vector<Colum
   return out;
 }
 
+namespace {
+
+// rows [b, k] (row-major) into columns [k, n] from column `at`, in 64 x 64 tiles so that both sides stay in
+// cache (torch's copy of a transposed batch took 0.8 s of a 100k x 1,566 load), column tiles apart on the
+// intra-op threads.
+void transpose_into(const float* rows, int64_t b, int64_t k, float* columns, int64_t n, int64_t at) {
+  constexpr int64_t kTile = 64;
+  at::parallel_for(0, (k + kTile - 1) / kTile, 1, [&](int64_t first, int64_t last) {
+    for (int64_t tile = first; tile < last; ++tile) {
+      const int64_t c0 = tile * kTile, c1 = std::min(k, c0 + kTile);
+      for (int64_t r0 = 0; r0 < b; r0 += kTile) {
+        const int64_t r1 = std::min(b, r0 + kTile);
+        for (int64_t c = c0; c < c1; ++c) {
+          float* to = columns + c * n + at;
+          for (int64_t r = r0; r < r1; ++r) to[r] = rows[r * k + c];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 torch::Tensor load_columns(const TableSource& source, const std::vector<int64_t>& columns, int64_t rows) {
   const auto k = static_cast<int64_t>(columns.size());
   const auto projected = source.with_columns(names_at(source.columns(), columns));  // reads only these
   if (rows >= 0) {  // one allocation, filled in place: no second copy of the table
     auto out = torch::empty({k, rows}, torch::kFloat);
+    const int64_t batch_rows = projected->batch_rows();
+    std::vector<float> batch(static_cast<size_t>(batch_rows * k));
     int64_t at = 0;
-    while (auto batch = projected->next_batch()) {
-      const int64_t b = batch->size(0);
+    while (const int64_t b = projected->read_rows(batch.data(), batch_rows, nullptr)) {
       if (at + b > rows) throw std::runtime_error("descriptors: the input grew while it was read");
-      out.narrow(1, at, b).copy_(batch->t());
+      transpose_into(batch.data(), b, k, out.data_ptr<float>(), rows, at);
       at += b;
     }
     return at == rows ? out : out.narrow(1, 0, at).contiguous();
