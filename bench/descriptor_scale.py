@@ -11,6 +11,9 @@ wall time and the child's peak RSS (getrusage RUSAGE_CHILDREN) next to the issue
     python3 bench/descriptor_scale.py --sizes 20000x1000
     python3 bench/descriptor_scale.py --sizes 20000x1000 --parquet   # also from a float32 Parquet copy
 
+A table is found in --workdir by its name (descriptors_ROWSxCOLUMNS_sSEED.csv, and .parquet with --parquet):
+a --workdir holding symlinks to tables generated before reuses them, and the outputs (out_*) go there.
+
 With --parquet (needs pyarrow) the same table is also written as float32 Parquet and the pipeline runs on
 both; the wall and CPU times of each pass and of the survivor load (report.json's load_seconds: pass 1's
 survivors and the targets read once for passes 2-4, in no pass's time) print side by side with the
