@@ -94,6 +94,7 @@ class CsvSource final : public TableSource {
   int64_t row_upper_bound() const override;
   int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
   void rewind() override { open_file(0); }
+  std::unique_ptr<TableSource> with_columns(const std::vector<std::string>& numeric_columns) const override;
 
  private:
   arrow::csv::ParseOptions parse_options() const;
@@ -106,6 +107,7 @@ class CsvSource final : public TableSource {
   [[noreturn]] void refuse(const arrow::Status& status, const CsvBadRow* bad_row, int64_t rows_before,
                            bool row_too_long) const;
 
+  TableReadOptions options_;  // as opened: a projection opens the same files the same way
   Dialect dialect_;
   std::vector<std::string> header_;
   CsvColumnsWanted wanted_;  // header positions of columns_ and id_columns_
@@ -119,7 +121,8 @@ class CsvSource final : public TableSource {
   ReaderThreads threads_;  // the parsing threads
 };
 
-CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles) {
+CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles)
+    : options_(options) {
   name_ = pattern;
   files_ = expand_glob(pattern);
   dialect_ = dialect_of(files_[0], options.csv);
@@ -129,6 +132,17 @@ CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options
   check_header(header_, files_[0]);
   classify(roles);
   open_file(0);
+}
+
+std::unique_ptr<TableSource> CsvSource::with_columns(const std::vector<std::string>& numeric_columns) const {
+  positions_of(numeric_columns);  // refuses a name this source does not read
+  auto projected = std::make_unique<CsvSource>(name_, options_, projection_roles(numeric_columns));
+  // Opened in header order; the cells are converted in the order asked for.
+  const auto order = projected->positions_of(numeric_columns);
+  projected->columns_ = numeric_columns;
+  projected->wanted_.numeric_at = picked(projected->wanted_.numeric_at, order);
+  projected->set_batch_rows(batch_rows_);
+  return projected;
 }
 
 arrow::csv::ParseOptions CsvSource::parse_options() const {

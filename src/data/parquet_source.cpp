@@ -79,11 +79,12 @@ std::shared_ptr<arrow::Schema> schema_of(parquet::arrow::FileReader& reader, con
 
 class ParquetSource final : public TableSource {
  public:
-  ParquetSource(const std::string& pattern, const CsvColumnRoles& roles);
+  ParquetSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return rows_; }
   int64_t row_upper_bound() const override { return rows_; }
   int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
   void rewind() override { open_file(0); }
+  std::unique_ptr<TableSource> with_columns(const std::vector<std::string>& numeric_columns) const override;
 
  private:
   void classify(const arrow::Schema& schema, const CsvColumnRoles& roles);
@@ -105,6 +106,7 @@ class ParquetSource final : public TableSource {
     std::vector<float> staged;  // the group's rows, while it is read in parts
     std::shared_ptr<arrow::Table> ids;         // its id columns, once asked for
   };
+  TableReadOptions options_;  // as opened: a projection opens the same files the same way
   std::shared_ptr<arrow::Schema> schema_;  // the first file's
   int64_t rows_ = 0;
   size_t file_index_ = 0;
@@ -117,7 +119,8 @@ class ParquetSource final : public TableSource {
   std::vector<ParquetScratch> scratch_;    // one per thread
 };
 
-ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& roles) {
+ParquetSource::ParquetSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles)
+    : options_(options) {
   name_ = pattern;
   files_ = expand_glob(pattern);
   auto first = open_parquet(files_[0]);
@@ -129,6 +132,18 @@ ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& r
     rows_ += reader->parquet_reader()->metadata()->num_rows();
   }
   open_file(0);
+}
+
+std::unique_ptr<TableSource> ParquetSource::with_columns(const std::vector<std::string>& numeric_columns) const {
+  positions_of(numeric_columns);  // refuses a name this source does not read
+  auto projected = std::make_unique<ParquetSource>(name_, options_, projection_roles(numeric_columns));
+  // Opened in schema order; the column chunks are read in the order asked for.
+  const auto order = projected->positions_of(numeric_columns);
+  projected->columns_ = numeric_columns;
+  projected->leaves_ = picked(projected->leaves_, order);
+  projected->types_ = picked(projected->types_, order);
+  projected->set_batch_rows(batch_rows_);
+  return projected;
 }
 
 void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& roles) {
@@ -301,9 +316,9 @@ int64_t ParquetSource::read_rows(float* out, int64_t max_rows, TextColumns* ids)
 
 }  // namespace
 
-std::unique_ptr<TableSource> open_parquet_source(const std::string& pattern, const TableReadOptions&,
+std::unique_ptr<TableSource> open_parquet_source(const std::string& pattern, const TableReadOptions& options,
                                                  const CsvColumnRoles& roles) {
-  return std::make_unique<ParquetSource>(pattern, roles);
+  return std::make_unique<ParquetSource>(pattern, options, roles);
 }
 
 }  // namespace safetrain::data

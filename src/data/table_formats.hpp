@@ -14,6 +14,19 @@ std::unique_ptr<TableSource> open_csv_source(const std::string& pattern, const T
 std::unique_ptr<TableSource> open_parquet_source(const std::string& pattern, const TableReadOptions& options,
                                                  const CsvColumnRoles& roles);
 
+// What a projection (TableSource::with_columns) opens the same files with: these numeric columns, no others,
+// no id columns.
+CsvColumnRoles projection_roles(const std::vector<std::string>& numeric_columns);
+
+// `values` at `positions`, in that order: a source's per-column lists put in a projection's order.
+template <class T>
+std::vector<T> picked(const std::vector<T>& values, const std::vector<int64_t>& positions) {
+  std::vector<T> out;
+  out.reserve(positions.size());
+  for (const int64_t p : positions) out.push_back(values[static_cast<size_t>(p)]);
+  return out;
+}
+
 bool contains_name(const std::vector<std::string>& names, const std::string& name);
 bool name_ends_with(const std::string& name, const std::string& tail);
 

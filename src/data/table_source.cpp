@@ -96,6 +96,27 @@ std::optional<torch::Tensor> TableSource::next_batch() {
   return rows == batch_rows_ ? values : values.narrow(0, 0, rows).clone();
 }
 
+std::vector<int64_t> TableSource::positions_of(const std::vector<std::string>& names) const {
+  std::vector<int64_t> positions;
+  for (const auto& name : names) {
+    const auto at = std::find(columns_.begin(), columns_.end(), name);
+    if (at == columns_.end()) throw InputError(name_ + ": column '" + name + "' is not a numeric column read from it");
+    const int64_t position = at - columns_.begin();
+    if (std::find(positions.begin(), positions.end(), position) != positions.end()) {
+      throw InputError(name_ + ": column '" + name + "' is asked for twice");
+    }
+    positions.push_back(position);
+  }
+  return positions;
+}
+
+CsvColumnRoles projection_roles(const std::vector<std::string>& numeric_columns) {
+  CsvColumnRoles roles;
+  roles.numeric = numeric_columns;
+  roles.only_numeric = true;
+  return roles;
+}
+
 std::string TableSource::fingerprint() const {
   std::ostringstream out;
   for (const auto& f : files_) {

@@ -63,3 +63,17 @@ TEST(FilterPass, LoadedColumnsOwnTheirStorage) {
   ASSERT_EQ(loaded.sizes(), (std::vector<int64_t>{2, 300}));
   EXPECT_EQ(loaded.storage().nbytes(), static_cast<size_t>(loaded.numel() * loaded.element_size()));
 }
+
+TEST(FilterPass, LoadedColumnsAreTheSourceColumnsInTheOrderAskedForWithOrWithoutARowCount) {
+  // 150 columns (tiles of 64 and a part tile), 301 rows in 7 batches of 50 and a last one of 1.
+  const auto values = torch::randn({301, 150});
+  std::vector<std::string> names;
+  for (int c = 0; c < 150; ++c) names.push_back("c" + std::to_string(c));
+  safetrain::data::TensorTableSource source(names, values, 50);
+  std::vector<int64_t> asked;
+  for (int64_t c = 149; c >= 0; c -= 2) asked.push_back(c);  // 75 columns, last first
+  const auto expected = values.t().index_select(0, torch::tensor(asked));
+  EXPECT_TRUE(torch::equal(load_columns(source, asked, 301), expected));
+  EXPECT_TRUE(torch::equal(load_columns(source, asked), expected));
+  EXPECT_TRUE(torch::equal(load_columns(source, {7}, 301), values.t().narrow(0, 7, 1)));
+}

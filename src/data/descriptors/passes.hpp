@@ -35,8 +35,9 @@ std::vector<int64_t> filter_columns(TableSource& source, const std::vector<Colum
                                     const DescriptorOptions& options, std::vector<ColumnDecision>& decisions);
 
 // Loads the given columns completely, owned: [columns.size(), rows] (column-major for the rank work).
-// With `rows` known (pass 0 counts them) the result is allocated once and filled batch by batch.
-torch::Tensor load_columns(TableSource& source, const std::vector<int64_t>& columns, int64_t rows = -1);
+// With `rows` known (pass 0 counts them) the result is allocated once and filled batch by batch. Reads
+// through source.with_columns: only these columns are converted (Parquet: only their column chunks read).
+torch::Tensor load_columns(const TableSource& source, const std::vector<int64_t>& columns, int64_t rows = -1);
 
 // ranks.cpp: average ranks (1-based, ties averaged) along each row of `values` [k, n]; a missing
 // cell gets the row's mean rank, so it pulls a correlation neither way.

@@ -250,7 +250,11 @@ PipelineResult run_pipeline(TableSource& source, const DescriptorOptions& o) {
     WorkingSet loading(o.max_working_mb << 20);
     const SurvivorSetup setup{&plan.targets, &plan.protected_columns, stats.empty() ? nullptr : &stats, policy,
                               later && (o.hsic || o.rdc), total_rows};
+    const PassClock load_start;  // a read of the table like a pass's: timed beside them (report.json)
     s = load_survivors(source, kept, o, setup, loading);
+    const auto load_figures = load_start.figures();
+    result.report["load_seconds"] = load_figures["seconds"];
+    result.report["load_cpu_seconds"] = load_figures["cpu_seconds"];
     result.report["load_working_set_mb"] = bytes_to_mb(loading.peak());
   }
   if (later && kept.size() > 1) {

@@ -42,6 +42,17 @@ void column_moments(const torch::Tensor& values, Informativeness& info) {
   }
 }
 
+// The same figures from pass 0's statistics of the columns at `indices` (missing fraction as column_moments
+// computes it; variance streamed by Welford over the whole column).
+void stats_moments(const std::vector<ColumnStats>& stats, const std::vector<int64_t>& indices, Informativeness& info) {
+  for (const int64_t c : indices) {
+    const auto& column = stats[static_cast<size_t>(c)];
+    const int64_t n = column.count + column.missing;
+    info.missing_fraction.push_back(n > 0 ? 1.0 - static_cast<double>(column.count) / static_cast<double>(n) : 0.0);
+    info.variance.push_back(column.variance());
+  }
+}
+
 }  // namespace
 
 int64_t Survivors::held_bytes() const {
@@ -64,9 +75,10 @@ Survivors load_survivors(TableSource& source, std::vector<std::string> kept, con
   const auto k = static_cast<int64_t>(indices.size());
   if (!setup.target_columns->empty()) targets = values.narrow(0, k, values.size(0) - k).clone();
   values = values.narrow(0, 0, k);
-  column_moments(values, s.info);
-  if (setup.stats) {  // pass 0's streaming variance: the same figure a fresh run sees
-    for (size_t i = 0; i < indices.size(); ++i) s.info.variance[i] = (*setup.stats)[static_cast<size_t>(indices[i])].variance();
+  if (setup.stats) {  // pass 0's figures: what a fresh run sees, without another look at every cell
+    stats_moments(*setup.stats, indices, s.info);
+  } else {
+    column_moments(values, s.info);
   }
   for (const int64_t c : indices) s.is_protected.push_back(setup.protected_columns->count(c) > 0);
   if (setup.policy == NanPolicy::drop_rows) {

@@ -38,12 +38,20 @@ class TableSource {
   // The next batch_rows() rows as float32 [rows, columns] (nullopt at the end): the pruner's passes.
   virtual std::optional<torch::Tensor> next_batch();
   virtual void rewind() = 0;  // back to the first row
+  // A new source over the same rows that reads only `numeric_columns` (columns of this one, in the order
+  // given) and no id columns, from the first row, in batches of batch_rows(): Parquet then reads only their
+  // column chunks, CSV converts only their cells, a tensor copies only them. The pruner reads the few
+  // columns it compares, and its survivors, this way. InputError for a name not in columns(), or repeated.
+  virtual std::unique_ptr<TableSource> with_columns(const std::vector<std::string>& numeric_columns) const = 0;
   // Identifies the content for caches: paths, sizes and modification times of the files (tensors: a hash).
   virtual std::string fingerprint() const;
   int64_t batch_rows() const { return batch_rows_; }
   void set_batch_rows(int64_t rows);
 
  protected:
+  // The positions in columns() of `names` (with_columns' argument); InputError for an unknown or repeated name.
+  std::vector<int64_t> positions_of(const std::vector<std::string>& names) const;
+
   std::vector<std::string> columns_, id_columns_;
   std::string name_;
   std::vector<std::filesystem::path> files_;
