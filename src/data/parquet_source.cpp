@@ -12,6 +12,7 @@
 #include <parquet/file_reader.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "arrow_status.hpp"
 #include "cell_parse.hpp"
@@ -93,8 +94,15 @@ class ParquetSource final : public TableSource {
   bool next_row_group();  // false after the last file's last row group
   std::vector<ParquetColumnCursor> open_cursors(size_t first, size_t count) const;
   // The group's rows of columns [first, first + cursors.size()) into out (row-major, columns_.size() wide).
-  void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out, ParquetScratch& scratch);
-  void read_whole_group(float* out);
+  std::optional<int64_t> read_columns(float* out, int64_t stride) override;
+
+  // Where cell (r, c) of the group goes: out[r * row_step + c * column_step] (row-major: width, 1).
+  struct Layout {
+    float* out;
+    int64_t row_step, column_step;
+  };
+  void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, const Layout& to, ParquetScratch& scratch);
+  void read_whole_group(const Layout& to, size_t width);
   void read_group_rows(float* out, int64_t rows);
   void append_ids(int64_t rows, TextColumns& ids);
 
@@ -240,17 +248,17 @@ std::vector<ParquetColumnCursor> ParquetSource::open_cursors(size_t first, size_
   return cursors;
 }
 
-void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, float* out,
+void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, const Layout& to,
                                ParquetScratch& scratch) {
-  const auto width = static_cast<int64_t>(columns_.size());
   for (int64_t done = 0; done < group_.rows; done += kTileRows) {
     const int64_t tile = std::min(group_.rows - done, kTileRows);
     for (size_t k = 0; k < cursors.size(); ++k) {
       const size_t column = first + k;
+      float* at = to.out + done * to.row_step + static_cast<int64_t>(column) * to.column_step;
       std::string bad_cell;
       int64_t bad = -1;
       try {
-        bad = cursors[k].read(tile, out + done * width + static_cast<int64_t>(column), width, scratch, bad_cell);
+        bad = cursors[k].read(tile, at, to.row_step, scratch, bad_cell);
       } catch (const parquet::ParquetException& e) {
         throw InputError(files_[file_index_].string() + ": column '" + columns_[column] + "' of row group " +
                          std::to_string(group_.index + 1) + " is damaged: " + e.what());
@@ -262,27 +270,41 @@ void ParquetSource::read_block(std::vector<ParquetColumnCursor>& cursors, size_t
   }
 }
 
-// Blocks of columns on the reader threads (each writes its own cells of the rows): a column chunk decodes
-// apart from the others, as Arrow's own reader does with use_threads, and its reader reads its bytes with
-// pread, which is safe from several threads.
-void ParquetSource::read_whole_group(float* out) {
+// Blocks of `width` columns on the reader threads (each writes its own cells): a column chunk decodes apart
+// from the others, as Arrow's own reader does with use_threads, and its reader reads its bytes with pread,
+// which is safe from several threads.
+void ParquetSource::read_whole_group(const Layout& to, size_t width) {
   scratch_.resize(static_cast<size_t>(threads_.refresh()));
-  const size_t width = columns_per_block(columns_.size());
   const size_t blocks = (columns_.size() + width - 1) / width;
   threads_.each(blocks, [&](size_t block, size_t slot) {
     throw_if_stop_requested(("while reading " + name_).c_str());
     const size_t first = block * width;
     auto cursors = open_cursors(first, std::min(width, columns_.size() - first));
-    read_block(cursors, first, out, scratch_[slot]);
+    read_block(cursors, first, to, scratch_[slot]);
   }, reading_threads(columns_.size(), width));
+}
+
+// Column-wise, a cursor writes its column's rows one after another, so a block is one column: no row of the
+// group is shared between threads, and a thread's reader holds one chunk.
+std::optional<int64_t> ParquetSource::read_columns(float* out, int64_t stride) {
+  rewind();
+  int64_t rows = 0;
+  while (next_row_group()) {
+    if (rows + group_.rows > stride) throw std::runtime_error(name_ + ": the input grew while it was read");
+    read_whole_group({out + rows, 1, stride}, 1);
+    rows += group_.rows;
+    group_.offset = group_.rows;
+  }
+  return rows;
 }
 
 void ParquetSource::read_group_rows(float* out, int64_t rows) {
   const auto width = static_cast<int64_t>(columns_.size());
-  if (group_.staged.empty() && group_.offset == 0 && rows == group_.rows) return read_whole_group(out);
+  const size_t block = columns_per_block(columns_.size());
+  if (group_.staged.empty() && group_.offset == 0 && rows == group_.rows) return read_whole_group({out, width, 1}, block);
   if (group_.staged.empty()) {
     group_.staged.resize(static_cast<size_t>(group_.rows * width));
-    read_whole_group(group_.staged.data());
+    read_whole_group({group_.staged.data(), width, 1}, block);
   }
   std::copy_n(group_.staged.data() + group_.offset * width, rows * width, out);
 }

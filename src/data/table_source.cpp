@@ -96,6 +96,8 @@ std::optional<torch::Tensor> TableSource::next_batch() {
   return rows == batch_rows_ ? values : values.narrow(0, 0, rows).clone();
 }
 
+std::optional<int64_t> TableSource::read_columns(float*, int64_t) { return std::nullopt; }
+
 std::vector<int64_t> TableSource::positions_of(const std::vector<std::string>& names) const {
   std::vector<int64_t> positions;
   for (const auto& name : names) {

@@ -11,6 +11,7 @@
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/data/owned_rows.hpp"
 #include "safetrain/data/prepare.hpp"
+#include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -46,11 +47,7 @@ long status_kb(const char* key) {
 
 // The CSV as float32 Parquet in 64k-row row groups (tests/support/write_table.py); false without pyarrow.
 bool write_parquet_copy(const fs::path& csv, const fs::path& parquet) {
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  if (!python || !*python) return false;
-  const std::string command = std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py float32 '" +
-                              csv.string() + "' '" + parquet.string() + "' 65536";
-  return std::system(command.c_str()) == 0;
+  return safetrain::testing_support::write_parquet_fixture("float32", csv, parquet, 65536);
 }
 
 ColumnSelection by_prefix() {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 #include "reader_threads.hpp"
 #include "safetrain/common/error.hpp"
@@ -61,11 +62,7 @@ fs::path write_wide_csv(const fs::path& dir, int rows, int columns, const std::v
 }
 
 bool write_typed_parquet(const fs::path& csv, const fs::path& out, int group_rows) {
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  if (!python || !*python) return false;
-  const std::string command = std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py typed '" +
-                              csv.string() + "' '" + out.string() + "' " + std::to_string(group_rows);
-  return std::system(command.c_str()) == 0;
+  return testing_support::write_parquet_fixture("typed", csv, out, group_rows);
 }
 
 std::string parquet_refusal(const fs::path& file) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/data/table_source.hpp"
@@ -33,13 +34,8 @@ std::string table_error(const std::string& input, const TableReadOptions& option
   return "<no InputError>";
 }
 
-// Runs the venv's python with pyarrow (ctest sets SAFETRAIN_PYTHON); false when there is none.
 bool write_parquet(const std::string& mode, const fs::path& csv, const fs::path& out, int group_rows = 64) {
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  if (!python || !*python) return false;
-  const std::string command = std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py " +
-                              mode + " '" + csv.string() + "' '" + out.string() + "' " + std::to_string(group_rows);
-  return std::system(command.c_str()) == 0;
+  return safetrain::testing_support::write_parquet_fixture(mode, csv, out, group_rows);
 }
 
 const std::string kPlain = "name,a,b,target\nx1,1.5,2,3\nx2,4,5.25,6\nx3,7,8,9.5\n";

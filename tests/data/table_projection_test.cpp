@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/data/table_source.hpp"
@@ -30,13 +31,8 @@ fs::path projection_csv(const fs::path& dir) {
   return dir / "t.csv";
 }
 
-// The venv's python with pyarrow writes the Parquet copy (ctest sets SAFETRAIN_PYTHON); false without one.
 bool projection_parquet(const fs::path& csv, const fs::path& out) {
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  if (!python || !*python) return false;
-  const std::string command = std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py float32 '" +
-                              csv.string() + "' '" + out.string() + "' 64";
-  return std::system(command.c_str()) == 0;
+  return safetrain::testing_support::write_parquet_fixture("float32", csv, out, 64);
 }
 
 std::string projection_error(const TableSource& source, const std::vector<std::string>& names) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../support/parquet_fixture.hpp"
 #include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
@@ -123,11 +124,8 @@ std::optional<std::pair<std::string, std::string>> table_input(const std::string
   if (colon == std::string::npos) return std::make_pair((kCorpus / "tables" / input).string(), std::string());
   const std::string recipe = input.substr(0, colon);
   const fs::path base = kCorpus / "tables" / input.substr(colon + 1);
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  const auto parquet = [&](const std::string& mode, const fs::path& csv, const fs::path& out) {
-    return python && *python &&
-           std::system((std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py " + mode +
-                        " '" + csv.string() + "' '" + out.string() + "'").c_str()) == 0;
+  const auto parquet = [](const std::string& mode, const fs::path& csv, const fs::path& out) {
+    return safetrain::testing_support::write_parquet_fixture(mode, csv, out, 64);  // write_table.py's default group size
   };
   if (recipe == "gz-truncated") {
     fs::copy_file(base, dir / "truncated.csv", fs::copy_options::overwrite_existing);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/parquet_fixture.hpp"
 #include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
@@ -35,11 +36,7 @@ std::string table_text(char delimiter, bool quoted_names, int from, int to, bool
 void put(const fs::path& file, const std::string& text) { std::ofstream(file, std::ios::binary) << text; }
 
 bool to_parquet(const fs::path& csv, const fs::path& parquet) {
-  const char* python = std::getenv("SAFETRAIN_PYTHON");
-  if (!python || !*python) return false;
-  return std::system((std::string(python) + " " + SAFETRAIN_SOURCE_DIR + "/tests/support/write_table.py float32 '" +
-                      csv.string() + "' '" + parquet.string() + "' 50")
-                         .c_str()) == 0;
+  return safetrain::testing_support::write_parquet_fixture("float32", csv, parquet, 50);
 }
 
 std::string settings(const std::string& path) {
