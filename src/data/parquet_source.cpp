@@ -94,7 +94,8 @@ class ParquetSource final : public TableSource {
   bool next_row_group();  // false after the last file's last row group
   std::vector<ParquetColumnCursor> open_cursors(size_t first, size_t count) const;
   // The group's rows of columns [first, first + cursors.size()) into out (row-major, columns_.size() wide).
-  std::optional<int64_t> read_columns(float* out, int64_t stride) override;
+  bool reads_columns() const override { return true; }
+  int64_t read_columns(float* out, int64_t stride) override;
 
   // Where cell (r, c) of the group goes: out[r * row_step + c * column_step] (row-major: width, 1).
   struct Layout {
@@ -286,7 +287,7 @@ void ParquetSource::read_whole_group(const Layout& to, size_t width) {
 
 // Column-wise, a cursor writes its column's rows one after another, so a block is one column: no row of the
 // group is shared between threads, and a thread's reader holds one chunk.
-std::optional<int64_t> ParquetSource::read_columns(float* out, int64_t stride) {
+int64_t ParquetSource::read_columns(float* out, int64_t stride) {
   rewind();
   int64_t rows = 0;
   while (next_row_group()) {

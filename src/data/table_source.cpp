@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 
 #include "safetrain/common/error.hpp"
 #include "table_formats.hpp"
@@ -96,7 +97,9 @@ std::optional<torch::Tensor> TableSource::next_batch() {
   return rows == batch_rows_ ? values : values.narrow(0, 0, rows).clone();
 }
 
-std::optional<int64_t> TableSource::read_columns(float*, int64_t) { return std::nullopt; }
+int64_t TableSource::read_columns(float*, int64_t) {
+  throw std::logic_error(name_ + ": this format has no column-wise read (reads_columns() is false)");
+}
 
 std::vector<int64_t> TableSource::positions_of(const std::vector<std::string>& names) const {
   std::vector<int64_t> positions;

@@ -58,16 +58,17 @@ TEST(ParquetColumns, AGlobReadsColumnByColumnAsItReadsRowByRow) {
     auto source = open_table_source(glob, {});
     source->read_rows(std::vector<float>(31 * 5).data(), 5, nullptr);  // read_columns starts from the first row
     auto columns = torch::full({31, 473}, -7.0f);                     // 3 rows of room left untouched
-    const auto read = source->read_columns(columns.data_ptr<float>(), 473);
-    ASSERT_TRUE(read.has_value());
-    EXPECT_EQ(*read, 470);
+    ASSERT_TRUE(source->reads_columns());
+    EXPECT_EQ(source->read_columns(columns.data_ptr<float>(), 473), 470);
     EXPECT_TRUE(torch::equal(columns.narrow(1, 0, 470).t().nan_to_num(-1), rows.nan_to_num(-1))) << threads;
     EXPECT_TRUE((columns.narrow(1, 470, 3) == -7.0f).all().item<bool>());
     EXPECT_EQ(source->read_rows(std::vector<float>(31).data(), 1, nullptr), 0);  // left at its end
   }
   auto small = torch::empty({31, 400});
   EXPECT_THROW(open_table_source(glob, {})->read_columns(small.data_ptr<float>(), 400), std::runtime_error);
-  EXPECT_FALSE(open_table_source(one.string(), {})->read_columns(small.data_ptr<float>(), 400).has_value());  // CSV
+  const auto csv = open_table_source(one.string(), {});
+  EXPECT_FALSE(csv->reads_columns());
+  EXPECT_THROW(csv->read_columns(small.data_ptr<float>(), 400), std::logic_error);
 }
 
 TEST(ParquetColumns, ARefusedCellIsNamedByItsFileRowAndColumn) {

@@ -138,8 +138,9 @@ torch::Tensor load_columns(const TableSource& source, const std::vector<int64_t>
   const auto projected = source.with_columns(names_at(source.columns(), columns));  // reads only these
   if (rows >= 0) {  // one allocation, filled in place: no second copy of the table
     auto out = torch::empty({k, rows}, torch::kFloat);
-    if (const auto read = projected->read_columns(out.data_ptr<float>(), rows)) {  // Parquet: column by column
-      return *read == rows ? out : out.narrow(1, 0, *read).contiguous();
+    if (projected->reads_columns()) {  // Parquet: column by column, no row group staged
+      const int64_t read = projected->read_columns(out.data_ptr<float>(), rows);
+      return read == rows ? out : out.narrow(1, 0, read).contiguous();
     }
     const int64_t batch_rows = projected->batch_rows();
     std::vector<float> batch(static_cast<size_t>(batch_rows * k));

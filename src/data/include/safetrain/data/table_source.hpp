@@ -38,11 +38,14 @@ class TableSource {
   // The next batch_rows() rows as float32 [rows, columns] (nullopt at the end): the pruner's passes.
   virtual std::optional<torch::Tensor> next_batch();
   virtual void rewind() = 0;  // back to the first row
-  // Every row from the first, each column contiguous: cell (r, c) at out[c * stride + r]; the rows read, or
-  // nullopt when the format has no column-wise path (CSV: read rows, then transpose). Parquet decodes each
-  // column chunk straight into its column, with no row group staged. A source of more than `stride` rows is
-  // an error (the input grew since it was counted). Leaves the source at its end.
-  virtual std::optional<int64_t> read_columns(float* out, int64_t stride);
+  // Whether read_columns works: the format stores columns (Parquet), so reading column-wise costs no more than
+  // reading rows. CSV does not: its columns come from rows and a transpose (as the pruner's load does).
+  virtual bool reads_columns() const { return false; }
+  // Every row from the first, each column contiguous: cell (r, c) at out[c * stride + r]; the rows read.
+  // Parquet decodes each column chunk straight into its column, with no row group staged. A source of more
+  // than `stride` rows is an error (the input grew since it was counted); std::logic_error where
+  // reads_columns() is false. Leaves the source at its end.
+  virtual int64_t read_columns(float* out, int64_t stride);
   // A new source over the same rows that reads only `numeric_columns` (columns of this one, in the order
   // given) and no id columns, from the first row, in batches of batch_rows(): Parquet then reads only their
   // column chunks, CSV converts only their cells, a tensor copies only them. The pruner reads the few
