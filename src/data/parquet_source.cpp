@@ -50,7 +50,10 @@ bool is_number_type(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id()) || type.id() == arrow::Type::NA;
 }
 
-std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file) {
+// `metadata`: the file's footer as read before (a projection of an open source), so it is not parsed again
+// (3.3 MB and ~30 ms for 2,000 columns in 15 row groups).
+std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file,
+                                                         std::shared_ptr<parquet::FileMetaData> metadata = nullptr) {
   const std::string where = file.string();
   auto input = value_or_throw(arrow::io::ReadableFile::Open(file.string()), where + ": cannot open for reading");
   // The system allocator: Arrow's bundled jemalloc kept freed pages resident. A column reader reads its
@@ -62,7 +65,7 @@ std::unique_ptr<parquet::arrow::FileReader> open_parquet(const fs::path& file) {
   arrow_reading.set_pre_buffer(false);
   try {
     parquet::arrow::FileReaderBuilder builder;
-    check_arrow(builder.Open(input, reading), where + ": not a readable Parquet file");
+    check_arrow(builder.Open(input, reading, std::move(metadata)), where + ": not a readable Parquet file");
     builder.memory_pool(arrow::system_memory_pool());
     std::unique_ptr<parquet::arrow::FileReader> reader;
     check_arrow(builder.properties(arrow_reading)->Build(&reader), where + ": not a readable Parquet file");
@@ -81,6 +84,8 @@ std::shared_ptr<arrow::Schema> schema_of(parquet::arrow::FileReader& reader, con
 class ParquetSource final : public TableSource {
  public:
   ParquetSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles);
+  // Over the files `opened` has read (their footers reused), with other roles: a projection.
+  ParquetSource(const ParquetSource& opened, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return rows_; }
   int64_t row_upper_bound() const override { return rows_; }
   int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
@@ -93,7 +98,6 @@ class ParquetSource final : public TableSource {
   void open_file(size_t index);
   bool next_row_group();  // false after the last file's last row group
   std::vector<ParquetColumnCursor> open_cursors(size_t first, size_t count) const;
-  // The group's rows of columns [first, first + cursors.size()) into out (row-major, columns_.size() wide).
   bool reads_columns() const override { return true; }
   int64_t read_columns(float* out, int64_t stride) override;
 
@@ -102,6 +106,7 @@ class ParquetSource final : public TableSource {
     float* out;
     int64_t row_step, column_step;
   };
+  // The group's rows of columns [first, first + cursors.size()) into `to`.
   void read_block(std::vector<ParquetColumnCursor>& cursors, size_t first, const Layout& to, ParquetScratch& scratch);
   void read_whole_group(const Layout& to, size_t width);
   void read_group_rows(float* out, int64_t rows);
@@ -117,6 +122,7 @@ class ParquetSource final : public TableSource {
   };
   TableReadOptions options_;  // as opened: a projection opens the same files the same way
   std::shared_ptr<arrow::Schema> schema_;  // the first file's
+  std::vector<std::shared_ptr<parquet::FileMetaData>> footers_;  // each file's, read once
   int64_t rows_ = 0;
   size_t file_index_ = 0;
   std::unique_ptr<parquet::arrow::FileReader> file_;
@@ -138,14 +144,23 @@ ParquetSource::ParquetSource(const std::string& pattern, const TableReadOptions&
   for (size_t i = 0; i < files_.size(); ++i) {
     auto reader = i == 0 ? std::move(first) : open_parquet(files_[i]);
     if (i > 0) check_same_schema(*schema_of(*reader, files_[i]), i);
-    rows_ += reader->parquet_reader()->metadata()->num_rows();
+    footers_.push_back(reader->parquet_reader()->metadata());
+    rows_ += footers_.back()->num_rows();
   }
+  open_file(0);
+}
+
+ParquetSource::ParquetSource(const ParquetSource& opened, const CsvColumnRoles& roles)
+    : options_(opened.options_), schema_(opened.schema_), footers_(opened.footers_), rows_(opened.rows_) {
+  name_ = opened.name_;
+  files_ = opened.files_;
+  classify(*schema_, roles);
   open_file(0);
 }
 
 std::unique_ptr<TableSource> ParquetSource::with_columns(const std::vector<std::string>& numeric_columns) const {
   positions_of(numeric_columns);  // refuses a name this source does not read
-  auto projected = std::make_unique<ParquetSource>(name_, options_, projection_roles(numeric_columns));
+  auto projected = std::make_unique<ParquetSource>(*this, projection_roles(numeric_columns));
   // Opened in schema order; the column chunks are read in the order asked for.
   const auto order = projected->positions_of(numeric_columns);
   projected->columns_ = numeric_columns;
@@ -200,7 +215,7 @@ void ParquetSource::open_file(size_t index) {
   file_.reset();
   file_index_ = index;
   if (index >= files_.size()) return;
-  file_ = open_parquet(files_[index]);
+  file_ = open_parquet(files_[index], footers_[index]);
   const auto schema = schema_of(*file_, files_[index]);
   const auto& fields = file_->manifest().schema_fields;
   const auto leaf_of = [&](const std::string& name) {
