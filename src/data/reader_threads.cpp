@@ -19,8 +19,8 @@ constexpr int kMaxThreads = 16;
 ReaderThreads::ReaderThreads() = default;
 ReaderThreads::~ReaderThreads() = default;
 
-int ReaderThreads::refresh() {
-  threads_ = std::clamp(at::get_num_threads(), 1, kMaxThreads);
+int ReaderThreads::refresh(int at_most) {
+  threads_ = std::clamp(std::min(at::get_num_threads(), at_most), 1, kMaxThreads);
   if (threads_ > 1 && (!helpers_ || static_cast<int>(helpers_->size()) != threads_ - 1)) {
     helpers_ = std::make_unique<c10::ThreadPool>(threads_ - 1);
   }
@@ -31,7 +31,7 @@ int ReaderThreads::refresh() {
 // the CPU the reading threads needed (100k x 70 CSV at load 8 on 2 cores: 0.70 s on 2 OpenMP threads, 0.44 s on
 // one; blocking waits: 0.38 s). Taking items one at a time means a thread the system deschedules holds up only
 // the item it took, not a fixed share of the batch.
-void ReaderThreads::each(size_t count, const std::function<void(size_t, size_t)>& work, size_t at_most) {
+void ReaderThreads::each(size_t count, const std::function<void(size_t, size_t)>& work) {
   std::atomic<size_t> next{0};
   std::mutex failed_lock;
   std::exception_ptr failed;
@@ -51,11 +51,10 @@ void ReaderThreads::each(size_t count, const std::function<void(size_t, size_t)>
       }
     }
   };
-  const size_t runners = std::min(at_most, count);
-  const size_t helpers = helpers_ && runners > 1 ? std::min(helpers_->size(), runners - 1) : 0;
-  for (size_t t = 0; threads_ > 1 && t < helpers; ++t) helpers_->run([&run, t] { run(t + 1); });
+  const size_t helpers = threads_ > 1 && count > 1 ? std::min(helpers_->size(), count - 1) : 0;
+  for (size_t t = 0; t < helpers; ++t) helpers_->run([&run, t] { run(t + 1); });
   run(0);
-  if (threads_ > 1 && helpers > 0) helpers_->waitWorkComplete();
+  if (helpers > 0) helpers_->waitWorkComplete();
   if (failed) std::rethrow_exception(failed);
 }
 
