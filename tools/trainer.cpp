@@ -7,6 +7,8 @@
 #include "safetrain/common/error.hpp"
 #include "safetrain/common/guarded_main.hpp"
 #include "safetrain/common/openmp_policy.hpp"
+#include "safetrain/common/run_dir_lock.hpp"
+#include "safetrain/common/run_layout.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/config/loader.hpp"
@@ -28,6 +30,11 @@ config::Config resolve_run_config(const std::string& config_path, const std::str
   config::ResolvedConfig resolved;
   if (!resume_dir.empty()) {
     const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
+    // A trainer still writing the run replaces checkpoints/last every epoch: name that trainer, not a
+    // checkpoint caught mid-replacement. The session takes the lock for good when it opens the directory.
+    if (fs::is_directory(resume_dir)) {
+      const RunDirLock probe(RunLayout(resume_dir).writer_lock());
+    }
     const auto meta = infer::read_checkpoint_meta(checkpoint);
     resolved = config::resolve_from_text(meta.config_yaml, (checkpoint / "config.yaml").string(), parsed);
     options.run_dir = resume_dir;

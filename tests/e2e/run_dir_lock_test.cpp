@@ -2,10 +2,13 @@
 // with exit 2 naming the holder's pid, and the running trainer is not disturbed.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 
 #include "e2e_support.hpp"
+#include "safetrain/common/run_dir_lock.hpp"
+#include "safetrain/common/run_layout.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::e2e;
@@ -32,4 +35,19 @@ TEST(RunDirLock, ASecondTrainerOnARunningRunIsRefusedNamingTheHolder) {
   const auto resumed = run({"trainer", "--resume", run_dir.string(), "--set",
                             "training.max_epochs=" + std::to_string(rows.size())});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+}
+
+// The holder replaces checkpoints/last every epoch: a --resume that read it first could catch it missing or
+// mid-write (a checksum mismatch) and blame the checkpoint. The lock is asked first, so the holder is named
+// even when there is no checkpoint at that moment.
+TEST(RunDirLock, AResumeWhileTheRunIsHeldNamesTheHolderBeforeReadingTheCheckpoint) {
+  const auto dir = scratch("run_dir_lock_first");
+  const fs::path run_dir = dir / "runs" / "held";
+  fs::create_directories(run_dir);
+  const safetrain::RunDirLock held(safetrain::RunLayout(run_dir).writer_lock());
+  const auto resumed = run({"trainer", "--resume", run_dir.string()});
+  EXPECT_EQ(resumed.exit_code, 2) << resumed.err;
+  EXPECT_NE(resumed.err.find("another process (pid " + std::to_string(::getpid()) + ") is writing this run directory"),
+            std::string::npos)
+      << resumed.err;
 }
