@@ -68,12 +68,17 @@ class CsvBlocks {
 
  private:
   std::vector<size_t> cut(int pieces) const;  // piece boundaries in text_, at line ends
-  bool fill(size_t bytes);                     // reads until text_ holds `bytes` or the file ends; false on error
+  // Reads onto `text` until it holds `bytes` or the stream ends (`eof`); the stream's error, if any.
+  arrow::Status read_more(std::string& text, size_t bytes, bool& eof);
+  bool fill(size_t bytes);  // read_more onto text_; false on error (status())
+  void take_ahead(size_t consumed);  // drops text_'s first `consumed` bytes, appends ahead_
 
   arrow::csv::ParseOptions options_;
   int64_t read_bytes_, max_row_bytes_;
   std::shared_ptr<arrow::io::InputStream> stream_;
-  std::string text_;  // read, not yet parsed
+  bool compressed_;  // .gz, .zst: the next batch is read while one is parsed
+  std::string text_;   // read, not yet parsed
+  std::string ahead_;  // read while text_ is parsed
   bool eof_ = false, too_long_ = false;
   arrow::Status status_;
   std::vector<std::string> header_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -102,4 +103,27 @@ TEST(CsvPieces, ARefusedCellOrRowInALaterPieceIsNamedByItsLine) {
   const auto row = write_quoted_lines("bad_row", 60000, 41234, "1,2");
   const std::string row_at = row.string() + ":" + std::to_string(2 + 2 * 41234) + ": expected 4 cells";
   EXPECT_NE(refusal(row).find(row_at), std::string::npos) << refusal(row);
+}
+
+// A .gz is read ahead (the next batch inflated on one thread while the others parse this one): the same rows,
+// ids and refusal lines as the plain file, on one and four threads.
+TEST(CsvPieces, AGzipTableReadAheadReadsAsThePlainFile) {
+  const auto file = write_quoted_lines("gzip_ahead", 60000);  // ~6 MB: several batches
+  ASSERT_EQ(std::system(("gzip -k -f '" + file.string() + "'").c_str()), 0);
+  const std::string gz = file.string() + ".gz";
+  CsvColumnRoles roles;
+  roles.id_columns = {"name"};
+  const auto plain = read_table(file.string(), {}, roles);
+  for (const int threads : {1, 4}) {
+    PieceThreads scope(threads);
+    const auto inflated = read_table(gz, {}, roles);
+    EXPECT_TRUE(torch::equal(inflated.values, plain.values)) << threads;
+    EXPECT_EQ(inflated.ids.values, plain.ids.values) << threads;
+  }
+  const auto bad = write_quoted_lines("gzip_ahead_bad", 60000, 57123, "oops");
+  ASSERT_EQ(std::system(("gzip -f '" + bad.string() + "'").c_str()), 0);
+  PieceThreads scope(4);
+  const auto message = refusal(bad.string() + ".gz");
+  EXPECT_NE(message.find(".csv.gz:" + std::to_string(2 + 2 * 57123) + ":3: column 'b': 'oops'"), std::string::npos)
+      << message;
 }
