@@ -88,6 +88,7 @@ class ParquetSource final : public TableSource {
   ParquetSource(const ParquetSource& opened, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return rows_; }
   int64_t row_upper_bound() const override { return rows_; }
+  int64_t row_group_bytes() const override;
   int64_t read_rows(float* out, int64_t max_rows, TextColumns* ids) override;
   void rewind() override { open_file(0); }
   std::unique_ptr<TableSource> with_columns(const std::vector<std::string>& numeric_columns) const override;
@@ -156,6 +157,14 @@ ParquetSource::ParquetSource(const ParquetSource& opened, const CsvColumnRoles& 
   files_ = opened.files_;
   classify(*schema_, roles);
   open_file(0);
+}
+
+int64_t ParquetSource::row_group_bytes() const {
+  int64_t largest = 0;
+  for (const auto& footer : footers_) {
+    for (int g = 0; g < footer->num_row_groups(); ++g) largest = std::max(largest, footer->RowGroup(g)->num_rows());
+  }
+  return largest * static_cast<int64_t>(columns_.size()) * static_cast<int64_t>(sizeof(float));
 }
 
 std::unique_ptr<TableSource> ParquetSource::with_columns(const std::vector<std::string>& numeric_columns) const {

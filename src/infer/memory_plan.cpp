@@ -26,7 +26,8 @@ models::TableShape shape_of(const config::Config& c, const std::vector<std::stri
 // The advice that goes with a refusal: what lowers the phase that does not fit.
 std::string keys_for(const std::string& phase) {
   if (phase == "load" || phase == "descriptors") {
-    return "data.storage: mmap (the table stays in file pages), fewer columns (data.features, data.ignore_columns)";
+    return "data.storage: mmap (the table stays in file pages), fewer columns (data.features, data.ignore_columns), "
+           "or, for Parquet with data.storage: mmap, smaller row groups (pyarrow: row_group_size=65536)";
   }
   return "training.batch_size (check_system --config names the largest that fits), training.precision 16, a smaller "
          "model (model.hidden, model.mlp_layers, model.d_model, model.num_layers), or data.storage: mmap";
@@ -66,7 +67,9 @@ models::TableShape table_shape(const config::Config& c) {
     return shape_of(c, data::make_synthetic_arm(options).columns, c.data.synthetic.rows);
   }
   const auto source = data::open_table_source(c.data.path, c.data.read, config::csv_roles(c));
-  return shape_of(c, source->columns(), source->row_count().value_or(source->row_upper_bound()));
+  auto shape = shape_of(c, source->columns(), source->row_count().value_or(source->row_upper_bound()));
+  shape.row_group_bytes = source->row_group_bytes();
+  return shape;
 }
 
 models::ForecastSettings forecast_settings(const config::Config& c, const models::TableShape& table, bool on_cuda) {
@@ -76,6 +79,7 @@ models::ForecastSettings forecast_settings(const config::Config& c, const models
   s.precision = on_cuda ? c.training.precision : models::Precision::fp32;  // fp16 falls back to fp32 on a CPU
   s.on_cuda = on_cuda;
   s.mapped = c.data.storage == data::Storage::mmap;
+  if (s.mapped) s.staged_row_group = table.row_group_bytes;  // the conversion reads rows in parts
   if (c.descriptors.enabled && c.data.features.empty()) s.pruner_scratch = pruner_scratch(c, table);
   if (c.data.source == data::DataSource::synthetic) {
     // The generator's intermediate tensors (joint angles, poses, noise): about four tables' worth beyond the

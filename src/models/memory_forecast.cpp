@@ -126,7 +126,9 @@ MemoryForecast forecast_memory(const ModelSpec& spec, const TableShape& table, c
   const std::string state = " + model state " + format_mb(host_model) + " + compute buffers " + format_mb(kComputeWorkingBytes);
   MemoryForecast f;
   f.data_bytes = p.data;
-  f.phases.push_back(phase("load", p.data + s.reader_bytes, 0, data + " + reader " + format_mb(s.reader_bytes)));
+  f.phases.push_back(phase("load", p.data + s.reader_bytes + s.staged_row_group, 0,
+                           data + " + reader " + format_mb(s.reader_bytes) +
+                               (s.staged_row_group > 0 ? " + a Parquet row group " + format_mb(s.staged_row_group) : "")));
   if (p.descriptors > 0) {
     f.phases.push_back(phase("descriptors", p.data + p.descriptors, 0,
                              data + " + training rows and pruner scratch " + format_mb(p.descriptors)));

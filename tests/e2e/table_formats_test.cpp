@@ -92,3 +92,26 @@ TEST(TableFormatsE2e, EveryFormatOfOneTableTrainsPredictsAndPrunesTheSame) {
     EXPECT_EQ(this_selected, selected) << name;
   }
 }
+
+// data.storage: mmap converts a table 1,024 rows at a time, so a Parquet source holds a whole row group
+// meanwhile: the forecast's load phase counts it (and only then), so a file of huge row groups is refused
+// before the conversion, not killed in it.
+TEST(TableFormatsE2e, TheLoadForecastCountsTheParquetRowGroupTheMmapConversionHolds) {
+  const auto dir = scratch("row_group_forecast");
+  put(dir / "t.csv", table_text(',', false, 0, 20000));
+  if (!safetrain::testing_support::write_parquet_fixture("float32", dir / "t.csv", dir / "t.parquet", 20000)) {
+    GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  }
+  const auto forecast = [&](const std::string& storage) {
+    const std::string data_header = "data:\n";  // settings() opens the data section: storage goes into it
+    const auto yaml = data_header + "  storage: " + storage + "\n" + settings((dir / "t.parquet").string()).substr(data_header.size());
+    const auto config = tiny_config(dir, yaml);
+    const auto r = run({"check_system", "--config", config.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto load = r.out.find("    load ~");
+    return load == std::string::npos ? std::string() : r.out.substr(load, r.out.find('\n', load) - load);
+  };
+  // 20,000 rows x 5 numeric columns (the name column is text) as float32: 0.4 MB.
+  EXPECT_NE(forecast("mmap").find("+ a Parquet row group 0.4 MB"), std::string::npos) << forecast("mmap");
+  EXPECT_EQ(forecast("memory").find("Parquet row group"), std::string::npos) << forecast("memory");
+}

@@ -30,6 +30,10 @@ class TableSource {
   virtual std::optional<int64_t> row_count() const = 0;
   // At least as many rows as the source holds (CSV: its data lines), for sizing one buffer.
   virtual int64_t row_upper_bound() const = 0;
+  // The float32 bytes of its largest row group of the columns read (Parquet): what it holds beside the
+  // caller's rows while it serves a group in parts (the mmap conversion reads 1,024 rows at a time). 0 for
+  // formats read in small blocks (CSV).
+  virtual int64_t row_group_bytes() const { return 0; }
   // The next rows' numeric cells into out[rows x columns().size()], row-major, and their id cells onto
   // `ids` (may be null); returns the rows read, 0 after the last row. Honours stop signals between batches.
   // Asked for many rows at once, a source converts straight into `out` (Parquet: whole row groups) or in

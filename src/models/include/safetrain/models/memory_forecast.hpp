@@ -22,6 +22,7 @@ struct TableShape {
   int64_t rows = 0;      // data rows (a CSV's line count is an upper bound, which is what a forecast wants)
   int64_t features = 0;  // numeric feature columns read (before any pruning)
   int64_t targets = 0;
+  int64_t row_group_bytes = 0;  // its largest Parquet row group of the columns read, as float32 (0: CSV)
 };
 
 // What the config decides about buffers; filled from a Config by infer::forecast_settings.
@@ -32,6 +33,7 @@ struct ForecastSettings {
   bool on_cuda = false;          // the model and its batches live on a CUDA device
   bool mapped = false;           // data.storage: mmap: the table's pages are file-backed, not anonymous
   int64_t reader_bytes = int64_t{15} << 20;  // the source's working set while reading (Arrow's CSV blocks)
+  int64_t staged_row_group = 0;  // data.storage: mmap converts rows in parts, so a Parquet row group is held whole
   int64_t pruner_scratch = 0;    // the descriptor pruner's working set over the training rows; 0: it does not run
   bool importance = false;       // permutation importance in the final stage
   int64_t importance_rows = 0;   // rows importance scores (its sample of the validation split)
