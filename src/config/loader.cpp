@@ -237,9 +237,28 @@ YAML::Node overrides_layer(const std::vector<Override>& overrides) {
   return layer;
 }
 
+// A layer that names a table (data.path) after every layer that sets data.source means that table: a config
+// extending the shipped one (data.source: synthetic) with its own path, or --set data.path=..., reads the
+// file (`csv`: any table format). A layer that sets data.source: synthetic with or after the path is still
+// refused (check_cross_key_rules): the two disagree, and safetrain never trains on the arm by mistake.
+void imply_table_source(std::vector<YAML::Node>& layers) {
+  std::ptrdiff_t last_source = -1, last_path = -1;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const YAML::Node source = lookup(layers[i], "data.source");
+    if (source && !source.IsNull()) last_source = static_cast<std::ptrdiff_t>(i);
+    const YAML::Node path = lookup(layers[i], "data.path");
+    if (path && path.IsScalar()) last_path = path.Scalar().empty() ? -1 : static_cast<std::ptrdiff_t>(i);
+  }
+  if (last_path <= last_source) return;
+  YAML::Node implied(YAML::NodeType::Map);
+  assign(implied, "data.source", YAML::Node(std::string("csv")));
+  layers.push_back(implied);
+}
+
 ResolvedConfig resolve_layers(std::vector<YAML::Node> layers, const std::filesystem::path& file,
                               const std::vector<Override>& overrides) {
   layers.push_back(overrides_layer(overrides));
+  imply_table_source(layers);
   return ResolvedConfig{file, resolve(layers)};
 }
 

@@ -163,10 +163,22 @@ TEST(Schema, CommandLineMistakesSayWhatIsWrong) {
             std::string::npos);
 }
 
+// A path named after (or without) any data.source means the table; a synthetic source said with or after the
+// path is refused: safetrain never trains on its synthetic data when a file was named.
 TEST(Schema, PathWithoutCsvSourceNeverTrainsOnSyntheticData) {
-  const std::string message = input_error_of([] { from_text("data:\n  path: mine.csv\n"); });
-  EXPECT_NE(message.find("data.source"), std::string::npos) << message;
+  EXPECT_EQ(from_text("data:\n  path: mine.csv\n").data.source, data::DataSource::csv);
   EXPECT_EQ(from_text("data:\n  source: csv\n  path: mine.csv\n").data.source, data::DataSource::csv);
+  EXPECT_EQ(from_text("data:\n  source: synthetic\n", {parse_override("data.path=mine.csv")}).data.source,
+            data::DataSource::csv);
+  EXPECT_EQ(from_text("data:\n  source: synthetic\n").data.source, data::DataSource::synthetic);
+  EXPECT_EQ(from_text("data:\n  source: synthetic\n", {parse_override("data.path=")}).data.source,
+            data::DataSource::synthetic);
+  for (const auto& refused : {input_error_of([] { from_text("data:\n  source: synthetic\n  path: mine.csv\n"); }),
+                              input_error_of([] {
+                                from_text("data:\n  path: mine.csv\n", {parse_override("data.source=synthetic")});
+                              })}) {
+    EXPECT_NE(refused.find("data.path is set (mine.csv) but data.source is synthetic"), std::string::npos) << refused;
+  }
 }
 
 TEST(Schema, ReadmeKeyTableIsTheGeneratedOne) {
