@@ -36,10 +36,10 @@ TEST(TrainerCli, PrintConfigShowsTheValuesTheRunUsesAfterTheCrossKeyRules) {
   EXPECT_EQ(printed.exit_code, 0) << printed.err;
   EXPECT_NE(printed.out.find("  batch_size: 10\n"), std::string::npos) << printed.out;
   EXPECT_EQ(printed.out.find("010"), std::string::npos) << printed.out;
-  const auto no_source = dir / "no_source.yaml";
-  std::ofstream(no_source) << "extends: " << fs::path(SAFETRAIN_SOURCE_DIR) / "configs/quickstart.yaml"
-                           << "\ndata:\n  path: rows.csv\n";
-  const auto refused = run({"trainer", "--config", no_source.string(), "--print-config"});
+  const auto synthetic_with_path = dir / "synthetic_with_path.yaml";  // a cross-key rule's refusal
+  std::ofstream(synthetic_with_path) << "extends: " << fs::path(SAFETRAIN_SOURCE_DIR) / "configs/quickstart.yaml"
+                                     << "\ndata:\n  source: synthetic\n  path: rows.csv\n";
+  const auto refused = run({"trainer", "--config", synthetic_with_path.string(), "--print-config"});
   EXPECT_EQ(refused.exit_code, 2) << refused.out;
   EXPECT_NE(refused.err.find("data.source"), std::string::npos) << refused.err;
 }
