@@ -4,7 +4,8 @@
 // batch, which put the load peak at 3.4x the data on 100k x 70 (64k-row row groups). A row group is read a
 // block of columns per thread at a time, so the readers hold that many pages: straight into the caller's rows
 // when it takes the whole group (read_table), else into a float32 copy of the group that its parts are served
-// from (the pruner's batches, mmap conversion: as much as Arrow's reader held, less its own copies).
+// from (the pruner's pair check, mmap conversion: as much as Arrow's reader held, less its own copies). The
+// pruner's full reads go column-wise instead (read_columns), a column chunk straight into its column.
 #include <arrow/io/api.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
@@ -83,7 +84,7 @@ std::shared_ptr<arrow::Schema> schema_of(parquet::arrow::FileReader& reader, con
 
 class ParquetSource final : public TableSource {
  public:
-  ParquetSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles);
+  ParquetSource(const std::string& pattern, const CsvColumnRoles& roles);
   // Over the files `opened` has read (their footers reused), with other roles: a projection.
   ParquetSource(const ParquetSource& opened, const CsvColumnRoles& roles);
   std::optional<int64_t> row_count() const override { return rows_; }
@@ -121,7 +122,6 @@ class ParquetSource final : public TableSource {
     std::vector<float> staged;  // the group's rows, while it is read in parts
     std::shared_ptr<arrow::Table> ids;         // its id columns, once asked for
   };
-  TableReadOptions options_;  // as opened: a projection opens the same files the same way
   std::shared_ptr<arrow::Schema> schema_;  // the first file's
   std::vector<std::shared_ptr<parquet::FileMetaData>> footers_;  // each file's, read once
   int64_t rows_ = 0;
@@ -135,8 +135,7 @@ class ParquetSource final : public TableSource {
   std::vector<ParquetScratch> scratch_;    // one per thread
 };
 
-ParquetSource::ParquetSource(const std::string& pattern, const TableReadOptions& options, const CsvColumnRoles& roles)
-    : options_(options) {
+ParquetSource::ParquetSource(const std::string& pattern, const CsvColumnRoles& roles) {
   name_ = pattern;
   files_ = expand_glob(pattern);
   auto first = open_parquet(files_[0]);
@@ -152,7 +151,7 @@ ParquetSource::ParquetSource(const std::string& pattern, const TableReadOptions&
 }
 
 ParquetSource::ParquetSource(const ParquetSource& opened, const CsvColumnRoles& roles)
-    : options_(opened.options_), schema_(opened.schema_), footers_(opened.footers_), rows_(opened.rows_) {
+    : schema_(opened.schema_), footers_(opened.footers_), rows_(opened.rows_) {
   name_ = opened.name_;
   files_ = opened.files_;
   classify(*schema_, roles);
@@ -363,9 +362,9 @@ int64_t ParquetSource::read_rows(float* out, int64_t max_rows, TextColumns* ids)
 
 }  // namespace
 
-std::unique_ptr<TableSource> open_parquet_source(const std::string& pattern, const TableReadOptions& options,
+std::unique_ptr<TableSource> open_parquet_source(const std::string& pattern, const TableReadOptions&,
                                                  const CsvColumnRoles& roles) {
-  return std::make_unique<ParquetSource>(pattern, options, roles);
+  return std::make_unique<ParquetSource>(pattern, roles);  // the CSV dialect options do not apply
 }
 
 }  // namespace safetrain::data
