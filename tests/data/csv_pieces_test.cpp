@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include "../support/input_error_of.hpp"
+#include "../support/intra_op_threads.hpp"
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
 #include "safetrain/data/table_source.hpp"
@@ -20,16 +22,6 @@ using namespace safetrain;
 using namespace safetrain::data;
 
 namespace {
-
-// Sets the intra-op threads (the reader's pieces) for one scope.
-class PieceThreads {
- public:
-  explicit PieceThreads(int threads) : before_(at::get_num_threads()) { at::set_num_threads(threads); }
-  ~PieceThreads() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
 
 // `rows` rows whose quoted name spans two lines and is most of the row, so a cut at "the next line end after
 // a position" mostly falls inside a quoted field; `bad_row` (from 0; -1: none) has `bad_cell` in column b.
@@ -46,12 +38,7 @@ fs::path write_quoted_lines(const std::string& name, int rows, int bad_row = -1,
 }
 
 std::string refusal(const fs::path& file) {
-  try {
-    read_table(file.string());
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
+  return testing_support::input_error_of([&] { read_table(file.string()); });
 }
 
 }  // namespace
@@ -62,7 +49,7 @@ TEST(CsvPieces, ParallelForInOurCodeRunsOnSeveralThreads) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "the ThreadSanitizer tree is built without OpenMP (cmake/SafetrainTarget.cmake)";
 #endif
-  PieceThreads threads(2);
+  testing_support::IntraOpThreads threads(2);
   std::mutex mutex;
   std::set<std::thread::id> seen;
   at::parallel_for(0, 64, 1, [&](int64_t, int64_t) {
@@ -80,11 +67,11 @@ TEST(CsvPieces, ATableCutInsideQuotedLineBreaksReadsTheSameOnOneAndFourThreads) 
   roles.id_columns = {"name"};
   Table one, four;
   {
-    PieceThreads threads(1);
+    testing_support::IntraOpThreads threads(1);
     one = read_table(file.string(), {}, roles);
   }
   {
-    PieceThreads threads(4);
+    testing_support::IntraOpThreads threads(4);
     four = read_table(file.string(), {}, roles);
   }
   ASSERT_EQ(four.values.size(0), 60000);
@@ -95,7 +82,7 @@ TEST(CsvPieces, ATableCutInsideQuotedLineBreaksReadsTheSameOnOneAndFourThreads) 
 }
 
 TEST(CsvPieces, ARefusedCellOrRowInALaterPieceIsNamedByItsLine) {
-  PieceThreads threads(4);
+  testing_support::IntraOpThreads threads(4);
   const int bad_row = 57123;  // each row is two lines: data row r starts on line 2 + 2r
   const auto cell = write_quoted_lines("bad_cell", 60000, bad_row, "oops");
   const std::string cell_at = cell.string() + ":" + std::to_string(2 + 2 * bad_row) + ":3: column 'b': 'oops'";
@@ -115,14 +102,14 @@ TEST(CsvPieces, AGzipTableReadAheadReadsAsThePlainFile) {
   roles.id_columns = {"name"};
   const auto plain = read_table(file.string(), {}, roles);
   for (const int threads : {1, 4}) {
-    PieceThreads scope(threads);
+    testing_support::IntraOpThreads scope(threads);
     const auto inflated = read_table(gz, {}, roles);
     EXPECT_TRUE(torch::equal(inflated.values, plain.values)) << threads;
     EXPECT_EQ(inflated.ids.values, plain.ids.values) << threads;
   }
   const auto bad = write_quoted_lines("gzip_ahead_bad", 60000, 57123, "oops");
   ASSERT_EQ(std::system(("gzip -f '" + bad.string() + "'").c_str()), 0);
-  PieceThreads scope(4);
+  testing_support::IntraOpThreads scope(4);
   const auto message = refusal(bad.string() + ".gz");
   EXPECT_NE(message.find(".csv.gz:" + std::to_string(2 + 2 * 57123) + ":3: column 'b': 'oops'"), std::string::npos)
       << message;

@@ -1,6 +1,5 @@
 // The load path holds the table once: the reader parses into one buffer sized by a row count, prepare turns
 // that buffer into the training split in place, and peak resident memory stays within 1.3x the data.
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -11,11 +10,15 @@
 #include "safetrain/data/table_source.hpp"
 #include "safetrain/data/owned_rows.hpp"
 #include "safetrain/data/prepare.hpp"
+#include "../support/intra_op_threads.hpp"
 #include "../support/parquet_fixture.hpp"
+#include "../support/resident_peak.hpp"
 #include "../support/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::data;
+using safetrain::testing_support::IntraOpThreads;
+using safetrain::testing_support::ResidentPeak;
 
 namespace {
 
@@ -35,14 +38,6 @@ fs::path write_csv(const std::string& name, int64_t rows, int64_t features, bool
     if (extras && r % 100 == 0) out << "\n  \n";
   }
   return file;
-}
-
-long status_kb(const char* key) {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key, 0) == 0) return std::stol(line.substr(std::string(key).size()));
-  }
-  return -1;
 }
 
 // The CSV as float32 Parquet in 64k-row row groups (tests/support/write_table.py); false without pyarrow.
@@ -120,13 +115,11 @@ TEST(LoadOnce, PeakResidentMemoryOfReadAndPrepareIsWithinOnePointThreeTimesTheDa
 #endif
   prepare(read_table(write_csv("warm", 2000, 48, false).string()), by_prefix(), SplitOptions{});  // code pages in
   const auto file = write_csv("large", 100000, 48, false);
-  // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
-  std::ofstream("/proc/self/clear_refs") << "5";
-  const long before = status_kb("VmRSS:");
-  ASSERT_LE(status_kb("VmHWM:"), before + 256) << "this kernel cannot reset the peak (clear_refs)";
+  const ResidentPeak peak;
+  ASSERT_TRUE(peak.was_reset()) << "this kernel cannot reset the peak (clear_refs)";
   TableReadStats stats;
   auto data = prepare(read_table(file.string(), {}, {}, &stats), by_prefix(), SplitOptions{});
-  const long peak_kb = status_kb("VmHWM:") - before;
+  const long peak_kb = peak.above_start_kb();
   const long data_kb = stats.rows * stats.columns * 4 / 1024;
   const long batch_kb = 1024;  // the line counter's read chunk
   RecordProperty("peak_above_start_kb", static_cast<int>(peak_kb));
@@ -148,15 +141,15 @@ TEST(LoadOnce, ParquetPeakIsWithinOnePointThreeTimesTheData) {
   const auto large = write_csv("parquet_large", 100000, 48, false);
   ASSERT_TRUE(write_parquet_copy(large, large.string() + ".parquet"));
   const auto csv = read_table(large.string());
-  std::ofstream("/proc/self/clear_refs") << "5";
-  const long before = status_kb("VmRSS:");
-  ASSERT_LE(status_kb("VmHWM:"), before + 256) << "this kernel cannot reset the peak (clear_refs)";
+  const ResidentPeak peak;
+  ASSERT_TRUE(peak.was_reset()) << "this kernel cannot reset the peak (clear_refs)";
   TableReadStats stats;
-  const int threads_before = at::get_num_threads();
-  at::set_num_threads(16);  // as on a 16-core machine: the column blocks' readers must not grow with the threads
-  const auto parquet = read_table(large.string() + ".parquet", {}, {}, &stats);
-  at::set_num_threads(threads_before);
-  const long peak_kb = status_kb("VmHWM:") - before;
+  Table parquet;
+  {
+    const IntraOpThreads sixteen(16);  // as on a 16-core machine: the column blocks' readers must not grow with the threads
+    parquet = read_table(large.string() + ".parquet", {}, {}, &stats);
+  }
+  const long peak_kb = peak.above_start_kb();
   const long data_kb = stats.rows * stats.columns * 4 / 1024;
   RecordProperty("peak_above_start_kb", static_cast<int>(peak_kb));
   EXPECT_TRUE(torch::equal(parquet.values, csv.values));

@@ -1,12 +1,12 @@
 // TableSource::read_columns: Parquet decodes each column chunk straight into its column (the pruner's
 // column-major survivor load), with the same values as a row-wise read, on any number of threads.
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "../support/intra_op_threads.hpp"
 #include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 #include "safetrain/common/error.hpp"
@@ -33,15 +33,6 @@ fs::path column_csv(const fs::path& dir, const std::string& name, int first, int
   return dir / name;
 }
 
-class IntraOp {
- public:
-  explicit IntraOp(int threads) : before_(at::get_num_threads()) { at::set_num_threads(threads); }
-  ~IntraOp() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
-
 }  // namespace
 
 TEST(ParquetColumns, AGlobReadsColumnByColumnAsItReadsRowByRow) {
@@ -54,7 +45,7 @@ TEST(ParquetColumns, AGlobReadsColumnByColumnAsItReadsRowByRow) {
   const std::string glob = (dir / "part*.parquet").string();
   const auto rows = read_table(glob).values;  // 470 x 31, row-major
   for (const int threads : {1, 4}) {
-    IntraOp scope(threads);
+    testing_support::IntraOpThreads scope(threads);
     auto source = open_table_source(glob, {});
     source->read_rows(std::vector<float>(31 * 5).data(), 5, nullptr);  // read_columns starts from the first row
     auto columns = torch::full({31, 473}, -7.0f);                     // 3 rows of room left untouched

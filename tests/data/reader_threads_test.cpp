@@ -1,6 +1,5 @@
 // The reader threads the CSV pieces and the Parquet column blocks run on: every item once, several threads,
 // and the failure a serial run would report; a Parquet table reads the same bits on one and four threads.
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/input_error_of.hpp"
+#include "../support/intra_op_threads.hpp"
 #include "../support/parquet_fixture.hpp"
 #include "../support/scratch_dir.hpp"
 #include "reader_threads.hpp"
@@ -25,15 +26,6 @@ using namespace safetrain;
 using namespace safetrain::data;
 
 namespace {
-
-class IntraOpThreads {
- public:
-  explicit IntraOpThreads(int threads) : before_(at::get_num_threads()) { at::set_num_threads(threads); }
-  ~IntraOpThreads() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
 
 std::string failure_of(ReaderThreads& threads, size_t count, const std::function<void(size_t, size_t)>& work) {
   try {
@@ -66,18 +58,13 @@ bool write_typed_parquet(const fs::path& csv, const fs::path& out, int group_row
 }
 
 std::string parquet_refusal(const fs::path& file) {
-  try {
-    read_table(file.string());
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
+  return testing_support::input_error_of([&] { read_table(file.string()); });
 }
 
 }  // namespace
 
 TEST(ReaderThreads, EveryItemRunsOnceOnSeveralThreads) {
-  IntraOpThreads four(4);
+  testing_support::IntraOpThreads four(4);
   ReaderThreads threads;
   ASSERT_EQ(threads.refresh(), 4);
   std::vector<std::atomic<int>> runs(64);
@@ -96,7 +83,7 @@ TEST(ReaderThreads, EveryItemRunsOnceOnSeveralThreads) {
 
 // Item 5 fails late, item 40 at once: a serial run would have stopped at item 5, so that is the failure shown.
 TEST(ReaderThreads, TheLowestFailingItemIsReportedAsASerialRunWould) {
-  IntraOpThreads two(2);
+  testing_support::IntraOpThreads two(2);
   ReaderThreads threads;
   threads.refresh();
   std::atomic<int> after_failure{0};
@@ -118,11 +105,11 @@ TEST(ReaderThreads, AParquetTableReadsTheSameBitsOnOneAndFourThreads) {
   if (!write_typed_parquet(csv, dir / "wide.parquet", 128)) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
   Table one, four;
   {
-    IntraOpThreads threads(1);
+    testing_support::IntraOpThreads threads(1);
     one = read_table((dir / "wide.parquet").string());
   }
   {
-    IntraOpThreads threads(4);
+    testing_support::IntraOpThreads threads(4);
     four = read_table((dir / "wide.parquet").string());
   }
   ASSERT_EQ(four.columns, one.columns);
@@ -138,11 +125,11 @@ TEST(ReaderThreads, AParquetRefusalNamesTheSameCellOnOneAndFourThreads) {
   if (!write_typed_parquet(csv, dir / "bad.parquet", 300)) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
   std::string on_one, on_four;
   {
-    IntraOpThreads threads(1);
+    testing_support::IntraOpThreads threads(1);
     on_one = parquet_refusal(dir / "bad.parquet");
   }
   for (int run = 0; run < 5; ++run) {
-    IntraOpThreads threads(4);
+    testing_support::IntraOpThreads threads(4);
     on_four = parquet_refusal(dir / "bad.parquet");
     EXPECT_EQ(on_four, on_one);
   }

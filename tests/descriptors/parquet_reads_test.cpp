@@ -9,12 +9,14 @@
 #include <string>
 
 #include "../support/parquet_fixture.hpp"
+#include "../support/resident_peak.hpp"
 #include "../support/scratch_dir.hpp"
 #include "passes.hpp"
 #include "safetrain/data/table_source.hpp"
 
 namespace fs = std::filesystem;
 using namespace safetrain::data;
+using safetrain::testing_support::ResidentPeak;
 
 namespace {
 
@@ -39,14 +41,6 @@ bool write_both(const fs::path& dir, const std::string& name, int64_t rows) {
   return safetrain::testing_support::write_parquet_fixture("float32", csv, dir / (name + ".parquet"), 65536);
 }
 
-long proc_status_kb(const char* key) {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key, 0) == 0) return std::stol(line.substr(std::string(key).size()));
-  }
-  return -1;
-}
-
 }  // namespace
 
 TEST(ParquetReads, TheSurvivorLoadPeakIsTheColumnsNotARowGroupMore) {
@@ -59,11 +53,10 @@ TEST(ParquetReads, TheSurvivorLoadPeakIsTheColumnsNotARowGroupMore) {
   std::iota(all.begin(), all.end(), 0);
   descriptors::load_columns(*open_table_source((dir / "warm.parquet").string(), {}), all, 2000);  // code pages in
   const auto source = open_table_source((dir / "large.parquet").string(), {});
-  std::ofstream("/proc/self/clear_refs") << "5";
-  const long before = proc_status_kb("VmRSS:");
-  ASSERT_LE(proc_status_kb("VmHWM:"), before + 256) << "this kernel cannot reset the peak (clear_refs)";
+  const ResidentPeak peak;
+  ASSERT_TRUE(peak.was_reset()) << "this kernel cannot reset the peak (clear_refs)";
   const auto columns = descriptors::load_columns(*source, all, 100000);
-  const long peak_kb = proc_status_kb("VmHWM:") - before;
+  const long peak_kb = peak.above_start_kb();
   const long data_kb = 100000L * 48 * 4 / 1024;
   EXPECT_EQ(columns.sizes(), (std::vector<int64_t>{48, 100000}));
   EXPECT_EQ(columns[47][99999].item<float>(), static_cast<float>(99999 % 13));
@@ -80,10 +73,10 @@ TEST(ParquetReads, PassZeroFiguresAreTheCsvsBitForBitWithoutARowGroupStaged) {
   descriptors::compute_stats(*open_table_source((dir / "warm.parquet").string(), {}));  // code pages in
   const auto from_csv = descriptors::compute_stats(*open_table_source((dir / "large.csv").string(), {}));
   const auto parquet = open_table_source((dir / "large.parquet").string(), {});
-  std::ofstream("/proc/self/clear_refs") << "5";
-  const long before = proc_status_kb("VmRSS:");
+  const ResidentPeak peak;
+  ASSERT_TRUE(peak.was_reset()) << "this kernel cannot reset the peak (clear_refs)";
   const auto from_parquet = descriptors::compute_stats(*parquet);
-  const long peak_kb = proc_status_kb("VmHWM:") - before;
+  const long peak_kb = peak.above_start_kb();
   ASSERT_EQ(from_parquet.size(), from_csv.size());
   for (size_t c = 0; c < from_csv.size(); ++c) {
     EXPECT_EQ(from_parquet[c].hash, from_csv[c].hash) << c;
