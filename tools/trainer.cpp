@@ -9,6 +9,7 @@
 #include "safetrain/common/openmp_policy.hpp"
 #include "safetrain/common/run_dir_lock.hpp"
 #include "safetrain/common/run_layout.hpp"
+#include "safetrain/dist/launch_env.hpp"
 #include "safetrain/common/log.hpp"
 #include "safetrain/infer/checkpoint.hpp"
 #include "safetrain/config/loader.hpp"
@@ -32,7 +33,8 @@ config::Config resolve_run_config(const std::string& config_path, const std::str
     const fs::path checkpoint = fs::path(resume_dir) / "checkpoints" / "last";
     // A trainer still writing the run replaces checkpoints/last every epoch: name that trainer, not a
     // checkpoint caught mid-replacement. The session takes the lock for good when it opens the directory.
-    if (fs::is_directory(resume_dir)) {
+    // Only the writer (rank 0) takes it: the other ranks of a data-parallel resume would find rank 0's.
+    if (fs::is_directory(resume_dir) && dist::read_launch_env(dist::process_environment()).rank == 0) {
       const RunDirLock probe(RunLayout(resume_dir).writer_lock());
     }
     const auto meta = infer::read_checkpoint_meta(checkpoint);

@@ -51,3 +51,19 @@ TEST(RunDirLock, AResumeWhileTheRunIsHeldNamesTheHolderBeforeReadingTheCheckpoin
             std::string::npos)
       << resumed.err;
 }
+
+// Only rank 0 of a data-parallel run writes the run directory and holds its lock: the other ranks of a
+// resume must not ask it, or they race rank 0's session for it (Ddp.SigtermOnOneRankStopsBothThenTwoRanksResume
+// failed in CI with rank 1 refused for rank 0's lock). Rank 1 goes on to the checkpoint, here missing.
+TEST(RunDirLock, ANonWriterRankOfAResumeDoesNotAskTheWritersLock) {
+  const auto dir = scratch("run_dir_lock_rank1");
+  const fs::path run_dir = dir / "runs" / "held";
+  fs::create_directories(run_dir);
+  const safetrain::RunDirLock held(safetrain::RunLayout(run_dir).writer_lock());
+  const int pid = spawn({"trainer", "--resume", run_dir.string()}, dir, SAFETRAIN_SOURCE_DIR,
+                        {"RANK=1", "LOCAL_RANK=1", "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=1"});
+  EXPECT_EQ(wait_exit(pid), 2);
+  const auto err = read_text(dir / "stderr.txt");
+  EXPECT_EQ(err.find("is writing this run directory"), std::string::npos) << err;
+  EXPECT_NE(err.find("checkpoint"), std::string::npos) << err;
+}
