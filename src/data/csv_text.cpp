@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "arrow_status.hpp"
@@ -15,6 +17,12 @@ namespace fs = std::filesystem;
 namespace safetrain::data {
 namespace {
 
+arrow::Compression::type codec_by_extension(const fs::path& file) {
+  const std::string name = file.filename().string();
+  if (name_ends_with(name, ".gz")) return arrow::Compression::GZIP;
+  if (name_ends_with(name, ".zst") || name_ends_with(name, ".zstd")) return arrow::Compression::ZSTD;
+  return arrow::Compression::UNCOMPRESSED;
+}
 
 // Calls `visit` with consecutive chunks of the decompressed text until it returns false or the text ends.
 void scan_text(const fs::path& file, const std::function<bool(const char*, int64_t)>& visit) {
@@ -26,15 +34,33 @@ void scan_text(const fs::path& file, const std::function<bool(const char*, int64
   }
 }
 
+int64_t scan_data_lines(const fs::path& file) {
+  int64_t lines = 0;
+  bool content = false;  // the current line has a cell character (blank lines carry no row)
+  scan_text(file, [&](const char* data, int64_t n) {
+    const char* at = data;
+    const char* const end = data + n;
+    while (at < end) {
+      // Only a line's leading blanks are looked at; memchr skips the rest of it to the line end.
+      for (; !content && at < end && *at != '\n'; ++at) content = *at != ' ' && *at != '\t' && *at != '\r';
+      const auto* line_end = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
+      if (!line_end) break;
+      lines += content ? 1 : 0;
+      content = false;
+      at = line_end + 1;
+    }
+    return true;
+  });
+  lines += content ? 1 : 0;
+  return std::max<int64_t>(0, lines - 1);  // the header
+}
+
 }  // namespace
 
 std::shared_ptr<arrow::io::InputStream> open_csv_stream(const fs::path& file) {
   std::shared_ptr<arrow::io::InputStream> raw =
       value_or_throw(arrow::io::ReadableFile::Open(file.string()), file.string() + ": cannot open for reading");
-  const std::string name = file.filename().string();
-  arrow::Compression::type codec = arrow::Compression::UNCOMPRESSED;
-  if (name_ends_with(name, ".gz")) codec = arrow::Compression::GZIP;
-  if (name_ends_with(name, ".zst") || name_ends_with(name, ".zstd")) codec = arrow::Compression::ZSTD;
+  const auto codec = codec_by_extension(file);
   if (codec == arrow::Compression::UNCOMPRESSED) return raw;
   // CompressedInputStream keeps a raw pointer to its codec: one codec per kind, for the whole program.
   static const auto gzip = value_or_throw(arrow::util::Codec::Create(arrow::Compression::GZIP), "gzip");
@@ -67,25 +93,35 @@ char sniff_delimiter(const std::string& head, char quote) {
   return candidates[best];
 }
 
+// The trainer counts a table twice: for its memory forecast, then to size the load's one buffer. Counting a
+// .csv.gz inflates all of it (2.4 s of a 1M x 70 table), so a compressed file's count is kept for its size
+// and modification time; a file rewritten in between is counted again (and a bound that falls short only
+// grows the buffer, see read_table). A plain file's count is a page-cache scan, not worth keeping.
 int64_t count_data_lines(const fs::path& file) {
-  int64_t lines = 0;
-  bool content = false;  // the current line has a cell character (blank lines carry no row)
-  scan_text(file, [&](const char* data, int64_t n) {
-    const char* at = data;
-    const char* const end = data + n;
-    while (at < end) {
-      // Only a line's leading blanks are looked at; memchr skips the rest of it to the line end.
-      for (; !content && at < end && *at != '\n'; ++at) content = *at != ' ' && *at != '\t' && *at != '\r';
-      const auto* line_end = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
-      if (!line_end) break;
-      lines += content ? 1 : 0;
-      content = false;
-      at = line_end + 1;
-    }
-    return true;
-  });
-  lines += content ? 1 : 0;
-  return std::max<int64_t>(0, lines - 1);  // the header
+  if (codec_by_extension(file) == arrow::Compression::UNCOMPRESSED) return scan_data_lines(file);
+  struct Counted {
+    std::uintmax_t bytes;
+    fs::file_time_type modified;
+    int64_t lines;
+  };
+  static std::mutex mutex;
+  static std::map<std::string, Counted> counted;
+  const std::string key = fs::absolute(file).lexically_normal().string();
+  std::error_code size_error, time_error;
+  const auto bytes = fs::file_size(file, size_error);
+  const auto modified = fs::last_write_time(file, time_error);
+  const bool known = !size_error && !time_error;
+  if (known) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto it = counted.find(key);
+    if (it != counted.end() && it->second.bytes == bytes && it->second.modified == modified) return it->second.lines;
+  }
+  const int64_t lines = scan_data_lines(file);
+  if (known) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    counted[key] = Counted{bytes, modified, lines};
+  }
+  return lines;
 }
 
 // Calls `at_record(line, row)` where each data row starts (its 1-based line, the row from 0) until it
