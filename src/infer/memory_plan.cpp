@@ -67,6 +67,8 @@ models::TableShape table_shape(const config::Config& c) {
     return shape_of(c, data::make_synthetic_arm(options).columns, c.data.synthetic.rows);
   }
   const auto source = data::open_table_source(c.data.path, c.data.read, config::csv_roles(c));
+  // A target the header lacks is refused here, from the header, not after the count and the load.
+  config::target_names(c.data.targets, source->columns(), c.data.path);
   auto shape = shape_of(c, source->columns(), source->row_count().value_or(source->row_upper_bound()));
   shape.row_group_bytes = source->row_group_bytes();
   return shape;
