@@ -19,6 +19,7 @@ namespace {
 
 struct PredictArguments {
   std::string checkpoint, input, output = "predictions.csv", metrics_path, device = "cpu";
+  std::vector<std::string> read_settings;  // --set data.format=... / data.csv.*=...
   bool strict = true;
 };
 
@@ -26,8 +27,11 @@ void add_options(CLI::App& app, PredictArguments& a) {
   app.add_option("--checkpoint", a.checkpoint,
                  "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
       ->required();
-  app.add_option("--input", a.input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet; the format by extension) with the feature "
-                 "columns the model was trained on")->required();
+  app.add_option("--input", a.input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet) with the feature columns the model "
+                 "was trained on, read as the training table was (its data.format and data.csv.*)")->required();
+  app.add_option("--set", a.read_settings,
+                 "how to read --input instead: data.format, data.csv.delimiter, data.csv.quote or data.csv.decimal, "
+                 "e.g. --set data.csv.decimal=, (repeatable)");
   app.add_option("--output", a.output, "where to write the predictions")->capture_default_str();
   app.add_option("--metrics", a.metrics_path,
                  "where to write the metrics when the input holds the targets (default: OUTPUT with .metrics.json;\n"
@@ -78,13 +82,14 @@ int predict(PredictArguments a) {
   const auto outputs = check_outputs(a);
   // Progress goes to stderr when the predictions themselves go to stdout.
   std::ostream& say = outputs.csv.descriptor == 1 ? std::cerr : std::cout;
-  const auto table = data::read_table(a.input, data::TableReadOptions{}, infer::prediction_csv_roles(a.checkpoint));
+  const auto read_as = infer::prediction_input(a.checkpoint, a.read_settings);
+  const auto table = data::read_table(a.input, read_as.read, read_as.roles);
   infer::PredictOptions options;
   options.strict = a.strict;
   options.device = *parse_enum<models::DeviceSetting>(a.device);
   auto predictions = infer::predict_table(a.checkpoint, table, options);
   const auto meta = infer::read_checkpoint_meta(a.checkpoint);
-  if (const auto splits = infer::training_splits(meta, a.input, table.values.size(0))) {
+  if (const auto splits = infer::training_splits(meta, a.input, read_as, table.values.size(0))) {
     infer::score_training_splits(*splits, predictions);
   }
   infer::write_prediction_rows(predictions, a.output);

@@ -42,7 +42,8 @@ void check_run_name_in(const Config& c) {
   }
 }
 
-// data.csv.delimiter and data.csv.quote: one character each (or auto / tab / no quoting), never the same.
+// data.csv.delimiter, data.csv.quote and data.csv.decimal: one character each (or auto / tab / no quoting),
+// never the same.
 void check_csv_dialect(const Config& c) {
   const auto& d = c.data.read.csv;
   const bool named = d.delimiter == "auto" || d.delimiter == "tab" || d.delimiter == "\\t";
@@ -55,6 +56,12 @@ void check_csv_dialect(const Config& c) {
   }
   if (!d.quote.empty() && d.quote == d.delimiter) {
     throw InputError(c.source + ": data.csv.quote: the same character as data.csv.delimiter ('" + d.quote + "')");
+  }
+  if (d.decimal != "." && d.decimal != ",") {
+    throw InputError(c.source + ": data.csv.decimal: '" + d.decimal + "' is not . or ,");
+  }
+  if (d.decimal == d.delimiter) {
+    throw InputError(c.source + ": data.csv.decimal: the same character as data.csv.delimiter ('" + d.decimal + "')");
   }
 }
 

@@ -226,7 +226,9 @@ YAML::Node overrides_layer(const std::vector<Override>& overrides) {
     }
     YAML::Node value;
     try {
-      value = YAML::Load(o.value);
+      // One character is itself: as YAML, , ' " | # ! and their kin read as nothing, so --set
+      // data.csv.quote=' would have meant no quoting.
+      value = o.value.size() == 1 && o.value != "~" ? YAML::Node(o.value) : YAML::Load(o.value);
     } catch (const YAML::ParserException& e) {
       throw InputError(origin + ": cannot parse value '" + text::excerpt(o.value) + "': " + e.msg);
     }

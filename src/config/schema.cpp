@@ -25,6 +25,9 @@ std::vector<KeySpec> top_and_data_keys() {
       bind("data.csv.quote", SAFETRAIN_FIELD(data.read.csv.quote), R::any(),
            "CSV quote character (RFC 4180: a quoted field may hold delimiters, line breaks and doubled quotes); "
            "empty = no quoting"),
+      bind("data.csv.decimal", SAFETRAIN_FIELD(data.read.csv.decimal), R::any(),
+           "decimal mark of the CSV numbers: . or , (as spreadsheets in many locales export, with ; between "
+           "fields); with , a cell holding a . is refused rather than read with it as a thousands separator"),
       bind("data.storage", SAFETRAIN_FIELD(data.storage), R::any(),
            "memory: the table in RAM; mmap: converted once into cache files under output.dir/.cache/data "
            "and memory-mapped, for tables larger than RAM (data.source: csv, any format; no data.id_columns)"),

@@ -1,6 +1,7 @@
 #include "cell_parse.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -32,7 +33,33 @@ bool is_missing_token(std::string_view trimmed) {
 
 bool is_missing(std::string_view cell) { return is_missing_token(trim(cell)); }
 
-CellError parse_cell(std::string_view cell, float& out) {
+namespace {
+
+// A number with a decimal comma, read as from_chars reads a point: the cell is copied with ',' as '.'.
+CellError parse_decimal_comma(std::string_view cell, float& out) {
+  const std::string_view trimmed = trim(cell);
+  if (trimmed.find('.') != std::string_view::npos) return CellError::not_a_number;
+  std::array<char, 64> copy{};
+  if (trimmed.size() > copy.size()) return CellError::not_a_number;  // no float32 needs 64 characters
+  std::replace_copy(trimmed.begin(), trimmed.end(), copy.begin(), ',', '.');
+  return parse_cell(std::string_view(copy.data(), trimmed.size()), out, '.');
+}
+
+// Digits, one mark `mark`, digits, with an optional sign: a number written with that decimal mark.
+bool is_number_with_mark(std::string_view cell, char mark) {
+  cell = trim(cell);
+  if (!cell.empty() && (cell.front() == '-' || cell.front() == '+')) cell.remove_prefix(1);
+  const auto at = cell.find(mark);
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  };
+  return at != std::string_view::npos && digits(cell.substr(0, at)) && digits(cell.substr(at + 1));
+}
+
+}  // namespace
+
+CellError parse_cell(std::string_view cell, float& out, char decimal) {
+  if (decimal != '.') return parse_decimal_comma(cell, out);
   cell = trim(cell);
   if (is_missing_token(cell)) {
     out = std::numeric_limits<float>::quiet_NaN();
@@ -61,7 +88,7 @@ CellError parse_cell(std::string_view cell, float& out) {
   return CellError::none;
 }
 
-std::string cell_error_text(CellError error, std::string_view cell, const std::string& column) {
+std::string cell_error_text(CellError error, std::string_view cell, const std::string& column, char decimal) {
   std::string shown(cell.substr(0, 80));
   std::replace(shown.begin(), shown.end(), '\0', '?');
   const std::string head = "column '" + column + "': '" + shown + "'";
@@ -71,13 +98,15 @@ std::string cell_error_text(CellError error, std::string_view cell, const std::s
     case CellError::not_finite:
       return head + " is not a finite 32-bit number (the limit is +-3.4e38; write NA for a missing value)";
     default:
+      if (decimal == '.' && is_number_with_mark(cell, ',')) return head + " is not a number (a decimal comma? set data.csv.decimal: ',')";
+      if (decimal == ',' && is_number_with_mark(cell, '.')) return head + " is not a number (data.csv.decimal is ',')";
       return head + " is not a number";
   }
 }
 
-bool looks_like_text(std::string_view cell) {
+bool looks_like_text(std::string_view cell, char decimal) {
   float ignored = 0;
-  if (parse_cell(cell, ignored) != CellError::not_a_number) return false;
+  if (parse_cell(cell, ignored, decimal) != CellError::not_a_number) return false;
   return std::any_of(cell.begin(), cell.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
 }
 

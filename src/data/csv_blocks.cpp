@@ -42,7 +42,7 @@ bool convert_parsed_rows(const arrow::csv::BlockParser& parser, const CsvColumns
     int64_t row = 0;
     (void)parser.VisitColumn(wanted.numeric_at[k], [&](const uint8_t* data, uint32_t size, bool) {
       const std::string_view cell(reinterpret_cast<const char*>(data), size);
-      const CellError error = parse_cell(cell, out[row * width]);
+      const CellError error = parse_cell(cell, out[row * width], wanted.decimal);
       if (error != CellError::none) {
         piece.bad_cell = CsvBadCell{first + row, k, error, std::string(cell)};
         return arrow::Status::Cancelled("refused cell");

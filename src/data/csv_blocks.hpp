@@ -20,9 +20,11 @@
 
 namespace safetrain::data {
 
-// The header positions of the columns converted: numbers into float32, ids kept as text.
+// The header positions of the columns converted: numbers into float32 (their decimal mark `decimal`), ids
+// kept as text.
 struct CsvColumnsWanted {
   std::vector<int32_t> numeric_at, id_at;
+  char decimal = '.';
 };
 
 // A row whose width differs from the header's (Arrow's InvalidRow).

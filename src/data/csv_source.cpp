@@ -38,19 +38,32 @@ constexpr int64_t kMaxRowBytes = 16 << 20;   // the longest row (or quoted field
 struct Dialect {
   char delimiter = ',';
   char quote = '"';  // '\0': no quoting
+  char decimal = '.';
 };
+
+char delimiter_of(const fs::path& first_file, const std::string& delimiter, char quote) {
+  if (delimiter == "auto") return sniff_delimiter(read_csv_head(first_file, kReadBytes), quote);
+  if (delimiter == "tab" || delimiter == "\\t") return '\t';
+  if (delimiter.size() != 1 || delimiter[0] == '\n' || delimiter[0] == '\r' || delimiter[0] == quote) {
+    throw InputError("data.csv.delimiter: '" + delimiter + "' is not one character (auto, tab, ',', ';', ...)");
+  }
+  return delimiter[0];
+}
 
 Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
   Dialect d;
   if (options.quote.size() > 1) throw InputError("data.csv.quote: '" + options.quote + "' is not one character");
   d.quote = options.quote.empty() ? '\0' : options.quote[0];
-  const auto& delimiter = options.delimiter;
-  if (delimiter == "auto") return Dialect{sniff_delimiter(read_csv_head(first_file, kReadBytes), d.quote), d.quote};
-  if (delimiter == "tab" || delimiter == "\\t") return Dialect{'\t', d.quote};
-  if (delimiter.size() != 1 || delimiter[0] == '\n' || delimiter[0] == '\r' || delimiter[0] == d.quote) {
-    throw InputError("data.csv.delimiter: '" + delimiter + "' is not one character (auto, tab, ',', ';', ...)");
+  d.delimiter = delimiter_of(first_file, options.delimiter, d.quote);
+  if (options.decimal != "." && options.decimal != ",") {
+    throw InputError("data.csv.decimal: '" + options.decimal + "' is not . or ,");
   }
-  return Dialect{delimiter[0], d.quote};
+  d.decimal = options.decimal[0];
+  if (d.decimal == d.delimiter) {
+    throw InputError(first_file.string() + ": data.csv.decimal is '" + options.decimal +
+                     "', the file's delimiter too (name another in data.csv.delimiter, e.g. ';')");
+  }
+  return d;
 }
 
 void check_header(const std::vector<std::string>& header, const fs::path& path) {
@@ -126,6 +139,7 @@ CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options
   name_ = pattern;
   files_ = expand_glob(pattern);
   dialect_ = dialect_of(files_[0], options.csv);
+  wanted_.decimal = dialect_.decimal;
   check_header_bytes(files_[0], dialect_.delimiter);
   blocks_ = open_blocks(0);
   header_ = blocks_->header();
@@ -176,7 +190,7 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
       wanted_.id_at.push_back(static_cast<int32_t>(c));
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
-    } else if (!required && looks_like_text(first_row[c])) {
+    } else if (!required && looks_like_text(first_row[c], dialect_.decimal)) {
       log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", first_row[c],
                 "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
     } else {
@@ -230,7 +244,7 @@ void CsvSource::refuse_stopped_piece() const {
       const auto& bad = piece.bad_cell;
       throw InputError(file.string() + ":" + std::to_string(line_of_row(file, dialect_.quote, rows_before + bad.row)) +
                        ":" + std::to_string(wanted_.numeric_at[bad.column] + 1) + ": " +
-                       cell_error_text(bad.error, bad.text, columns_[bad.column]));
+                       cell_error_text(bad.error, bad.text, columns_[bad.column], dialect_.decimal));
     }
     if (!piece.status.ok()) refuse(piece.status, &piece.bad_row, rows_before, false);
     rows_before += piece.rows;

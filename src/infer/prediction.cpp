@@ -115,9 +115,17 @@ torch::Tensor predict_values(const InferenceModel& loaded, const torch::Tensor& 
   return scaled * loaded.scaling.target_std + loaded.scaling.target_mean;
 }
 
-data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir) {
+PredictionInput prediction_input(const std::filesystem::path& checkpoint_dir, const std::vector<std::string>& read_settings) {
+  std::vector<config::Override> overrides;
+  for (const auto& text : read_settings) {
+    auto o = config::parse_override(text);
+    if (o.key != "data.format" && o.key.rfind("data.csv.", 0) != 0) {
+      throw InputError("--set " + o.key + ": predict sets only how its input is read (data.format, data.csv.*)");
+    }
+    overrides.push_back(std::move(o));
+  }
   const auto meta = read_checkpoint_meta(checkpoint_dir);
-  const auto resolved = config::resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string());
+  const auto resolved = config::resolve_from_text(meta.config_yaml, (checkpoint_dir / "config.yaml").string(), overrides);
   const auto config = config::make_config(resolved.tree, resolved.file.string());
   auto roles = config::csv_roles(config);
   // The own-split columns came with the training table only: a new table need not hold them.
@@ -130,7 +138,7 @@ data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoin
   roles.numeric_prefix.clear();
   roles.only_numeric = false;  // the other numeric columns are read too: the targets, when present, are scored
   roles.missing = data::CsvColumnRoles::MissingCells::allowed;  // predict skips rows by its own rule
-  return roles;
+  return PredictionInput{config.data.read, roles};
 }
 
 Predictions predict_table(const std::filesystem::path& checkpoint_dir, const data::Table& input,

@@ -35,15 +35,16 @@ std::optional<std::string> matching_files(const nlohmann::json& recorded, const 
 }
 
 // The input once more with only the own-split column read (as text), for data::split_table.
-data::Table with_split_column(const CheckpointMeta& meta, const std::string& input, const data::SplitOptions& o) {
-  auto roles = prediction_csv_roles(meta.dir);
+data::Table with_split_column(const PredictionInput& how, const std::string& input, const data::SplitOptions& o) {
+  auto roles = how.roles;
   roles.id_columns = {o.split_column.empty() ? o.group_column : o.split_column};
-  return data::read_table(input, data::TableReadOptions{}, roles);
+  return data::read_table(input, how.read, roles);
 }
 
 }  // namespace
 
-std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input, int64_t rows) {
+std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input,
+                                             const PredictionInput& read_as, int64_t rows) {
   const auto& data = meta.component("data");
   // An older checkpoint records no input; a damaged record is no match either (predict still predicts).
   if (!data.contains("input") || !data["input"].is_object()) return std::nullopt;
@@ -55,7 +56,7 @@ std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const 
   options.seed = config.seed;  // the trainer's own split (data module: split_options): fractions and seed
   const bool own = !options.split_column.empty() || !options.group_column.empty();
   // Own splits follow a column predict's read leaves out (a new table need not hold it): read it again here.
-  const auto split = own ? data::split_table(with_split_column(meta, input, options), options)
+  const auto split = own ? data::split_table(with_split_column(read_as, input, options), options)
                          : data::split_indices(rows, options);
   const auto recorded = data["input"].value("split_rows", nlohmann::json::array());
   // Rows with a missing value may have left the splits (nan_policy), never joined them: the counts only shrink.

@@ -77,6 +77,20 @@ TEST(Config, OverridesApplyAndAreValidated) {
   EXPECT_NE(input_error_of([&] { parse_override("training.max_epochs"); }).find("key=value"), std::string::npos);
 }
 
+// A one-character value is that character: YAML reads , ' " and | as nothing (an empty quote meant no quoting).
+TEST(Config, AOneCharacterOverrideIsThatCharacter) {
+  const auto resolved = load_config(kConfigs / "quickstart.yaml",
+                                    {parse_override("data.csv.delimiter=|"), parse_override("data.csv.quote='"),
+                                     parse_override("data.csv.decimal=,"), parse_override("training.max_epochs=7")});
+  const auto c = make_config(resolved.tree, "q");
+  EXPECT_EQ(c.data.read.csv.delimiter, "|");
+  EXPECT_EQ(c.data.read.csv.quote, "'");
+  EXPECT_EQ(c.data.read.csv.decimal, ",");
+  EXPECT_EQ(c.training.max_epochs, 7);
+  const auto quote = load_config(kConfigs / "quickstart.yaml", {parse_override("data.csv.quote=\"")});
+  EXPECT_EQ(make_config(quote.tree, "q").data.read.csv.quote, "\"");
+}
+
 TEST(Config, CrossKeyRulesNameTheKeys) {
   const auto file = write_temp("fractions.yaml", "data:\n  train_fraction: 0.9\n  val_fraction: 0.2\n");
   const std::string message = input_error_of([&] { make_config(load_config(file).tree, file.string()); });

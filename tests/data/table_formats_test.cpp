@@ -91,6 +91,35 @@ TEST(TableFormats, DelimiterAndQuoteOptionsOverrideTheSniffing) {
   EXPECT_EQ(table_error(quoted.string(), options).find("'1,5' is not a number") != std::string::npos, true);
 }
 
+// A spreadsheet export in a decimal-comma locale (';' between fields, ',' in numbers): refused with the option
+// that reads it named, read like the plain file with data.csv.decimal: ',', and a '.' in it (a thousands
+// separator there) refused rather than read as the decimal mark.
+TEST(TableFormats, ADecimalCommaExportReadsLikeThePlainOneWhenSaidSo) {
+  const auto dir = formats_dir("decimal_comma");
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
+  const auto file = put_text(dir / "eu.csv", "name;a;b;target\nx1;1,5;2;3\nx2;4;5,25;6\nx3;7;8;+9,50\n");
+  EXPECT_NE(table_error(file.string()).find("eu.csv:2:2: column 'a': '1,5' is not a number (a decimal comma? set "
+                                            "data.csv.decimal: ',')"),
+            std::string::npos)
+      << table_error(file.string());
+  TableReadOptions comma;
+  comma.csv.decimal = ",";
+  const auto eu = read_table(file.string(), comma);
+  EXPECT_EQ(eu.columns, plain.columns);
+  EXPECT_TRUE(torch::equal(eu.values, plain.values));
+  const auto thousands = put_text(dir / "k.csv", "a;b\n1,5;2\n3;1.234,5\n");
+  EXPECT_NE(table_error(thousands.string(), comma).find("k.csv:3:2: column 'b': '1.234,5' is not a number"),
+            std::string::npos)
+      << table_error(thousands.string(), comma);
+  const auto point = put_text(dir / "pt.csv", "a;b\n1,5;2\n3;2.5\n");
+  EXPECT_NE(table_error(point.string(), comma).find("'2.5' is not a number (data.csv.decimal is ',')"), std::string::npos)
+      << table_error(point.string(), comma);
+  // The delimiter sniffed from a ','-separated header cannot also be the decimal mark.
+  EXPECT_NE(table_error((dir / "p.csv").string(), comma).find("p.csv: data.csv.decimal is ',', the file's delimiter too"),
+            std::string::npos)
+      << table_error((dir / "p.csv").string(), comma);
+}
+
 TEST(TableFormats, GzipAndZstdReadLikeThePlainFileAndATruncatedGzipIsRefused) {
   const auto dir = formats_dir("compressed");
   put_text(dir / "g.csv", kPlain);

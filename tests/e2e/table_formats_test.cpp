@@ -1,8 +1,10 @@
-// One table in five files: plain CSV, CSV with quoted names (commas, doubled quotes, line breaks), a
-// ';'-separated file, a .csv.gz and a Parquet glob of float32 columns (written here through pyarrow).
+// One table in six files: plain CSV, CSV with quoted names (commas, doubled quotes, line breaks), a
+// ';'-separated file, a .csv.gz, a Parquet glob of float32 columns (written here through pyarrow) and a
+// decimal-comma export (data.csv.decimal: ',').
 // Each trains the same model bit for bit, predicts the same rows and prunes to the same columns.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -39,8 +41,16 @@ bool to_parquet(const fs::path& csv, const fs::path& parquet) {
   return safetrain::testing_support::write_parquet_fixture("float32", csv, parquet, 50);
 }
 
-std::string settings(const std::string& path) {
-  return "data:\n  source: csv\n  path: " + path + "\n  targets: target_\ndescriptors:\n  enabled: false\n";
+std::string settings(const std::string& path, const std::string& decimal = ".") {
+  return "data:\n  source: csv\n  path: " + path + "\n  targets: target_\n  csv:\n    decimal: '" + decimal +
+         "'\ndescriptors:\n  enabled: false\n";
+}
+
+// The table as a spreadsheet in a decimal-comma locale exports it: ';' between fields, ',' in the numbers.
+std::string decimal_comma_text(int rows) {
+  auto text = table_text(';', false, 0, rows);
+  std::replace(text.begin(), text.end(), '.', ',');
+  return text;
 }
 
 }  // namespace
@@ -51,6 +61,7 @@ TEST(TableFormatsE2e, EveryFormatOfOneTableTrainsPredictsAndPrunesTheSame) {
   put(dir / "plain.csv", table_text(',', false, 0, kRows));
   put(dir / "quoted.csv", table_text(',', true, 0, kRows));
   put(dir / "semi.csv", table_text(';', false, 0, kRows));
+  put(dir / "eu.csv", decimal_comma_text(kRows));
   put(dir / "zipped.csv", table_text(',', false, 0, kRows));
   ASSERT_EQ(std::system(("gzip -f '" + (dir / "zipped.csv").string() + "'").c_str()), 0);
   fs::create_directories(dir / "pq");
@@ -63,19 +74,21 @@ TEST(TableFormatsE2e, EveryFormatOfOneTableTrainsPredictsAndPrunesTheSame) {
   const std::vector<std::pair<std::string, std::string>> inputs = {
       {"plain", (dir / "plain.csv").string()},     {"quoted", (dir / "quoted.csv").string()},
       {"semi", (dir / "semi.csv").string()},       {"gzip", (dir / "zipped.csv.gz").string()},
-      {"parquet", (dir / "pq" / "*.parquet").string()}};
+      {"parquet", (dir / "pq" / "*.parquet").string()}, {"decimal_comma", (dir / "eu.csv").string()}};
   std::string model, predictions, selected;
   for (const auto& [name, path] : inputs) {
     const auto run_dir_parent = dir / name;
     fs::create_directories(run_dir_parent);
-    const auto trained = run({"trainer", "--config", tiny_config(run_dir_parent, settings(path)).string()});
+    // The decimal comma is said once, to the trainer; predict reads its input as the training table was read.
+    const std::string decimal = name == "decimal_comma" ? "," : ".";
+    const auto trained = run({"trainer", "--config", tiny_config(run_dir_parent, settings(path, decimal)).string()});
     ASSERT_EQ(trained.exit_code, 0) << name << ": " << trained.err;
     const auto best = run_dir_parent / "runs" / "tiny" / "checkpoints" / "best";
     const auto out = run_dir_parent / "preds.csv";
     const auto predicted = run({"predict", "--checkpoint", best.string(), "--input", path, "--output", out.string()});
     ASSERT_EQ(predicted.exit_code, 0) << name << ": " << predicted.err;
     const auto pruned = run({"descriptor_pipeline", "--input", path, "--output-dir", (run_dir_parent / "pruned").string(),
-                             "--targets", "target_"});
+                             "--targets", "target_", "--set", "data.csv.decimal=" + decimal});
     ASSERT_EQ(pruned.exit_code, 0) << name << ": " << pruned.err;
     const auto this_model = read_text(best / "model.pt");
     const auto this_predictions = read_text(out);
@@ -91,6 +104,11 @@ TEST(TableFormatsE2e, EveryFormatOfOneTableTrainsPredictsAndPrunesTheSame) {
     EXPECT_EQ(this_predictions, predictions) << name;
     EXPECT_EQ(this_selected, selected) << name;
   }
+  // predict --set names how its input is read, and nothing else.
+  const auto refused = run({"predict", "--checkpoint", (dir / "plain" / "runs" / "tiny").string(), "--input",
+                            (dir / "plain.csv").string(), "--output", (dir / "p.csv").string(), "--set", "training.lr=1"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--set training.lr: predict sets only how its input is read"), std::string::npos) << refused.err;
 }
 
 // data.storage: mmap converts a table 1,024 rows at a time, so a Parquet source holds a whole row group

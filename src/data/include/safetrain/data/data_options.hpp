@@ -21,11 +21,12 @@ inline constexpr EnumName<TableFormat> kTableFormatNames[] = {
     {"auto", TableFormat::automatic}, {"csv", TableFormat::csv}, {"parquet", TableFormat::parquet}};
 constexpr const auto& enum_names(TableFormat) { return kTableFormatNames; }
 
-// CSV dialect: the field delimiter ("auto" sniffs ',' ';' or tab from the header line) and the quote
-// character (empty: no quoting).
+// CSV dialect: the field delimiter ("auto" sniffs ',' ';' or tab from the header line), the quote
+// character (empty: no quoting) and the decimal mark of the numbers ('.' or ',', as European exports write).
 struct CsvDialect {
   std::string delimiter = "auto";
   std::string quote = "\"";
+  std::string decimal = ".";
 };
 
 // How a table file is read: its format and, for CSV, its dialect.

@@ -48,8 +48,15 @@ struct Predictions {
   std::vector<std::pair<std::string, eval::StreamingMetrics>> split_metrics;
 };
 
-// How to read an input CSV for this checkpoint: its id and ignored columns, its features required numeric.
-data::CsvColumnRoles prediction_csv_roles(const std::filesystem::path& checkpoint_dir);
+// How to read an input table for this checkpoint: the training run's data.format and data.csv.* (then
+// `read_settings`, "data.csv.decimal=,": only those keys), its id and ignored columns, its features required
+// numeric.
+struct PredictionInput {
+  data::TableReadOptions read;
+  data::CsvColumnRoles roles;
+};
+PredictionInput prediction_input(const std::filesystem::path& checkpoint_dir,
+                                 const std::vector<std::string>& read_settings = {});
 
 // Runs the model over `features` (raw units, no missing values) in batches of `batch_rows` under
 // no-grad and returns the predictions in the targets' units.

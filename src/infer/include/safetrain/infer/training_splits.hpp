@@ -19,9 +19,11 @@ struct TrainingSplits {
   std::vector<int8_t> split_of_row;  // per input row: 0 train, 1 val, 2 test, -1 in no split
 };
 
-// The trainer's split of `input` (a path or glob) when it is the table `meta` was trained on: the same files
-// (name and size; the same time too, or it says it is a copy) and a row count the recorded split fits.
-std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input, int64_t rows);
+// The trainer's split of `input` (a path or glob, read as `read_as` says) when it is the table `meta` was
+// trained on: the same files (name and size; the same time too, or it says it is a copy) and a row count the
+// recorded split fits.
+std::optional<TrainingSplits> training_splits(const CheckpointMeta& meta, const std::string& input,
+                                             const PredictionInput& read_as, int64_t rows);
 
 // Marks each predicted row with its split and, when the input holds the targets, scores each split apart
 // (Predictions::split_metrics).
