@@ -66,6 +66,15 @@ Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
   return d;
 }
 
+// pandas' DataFrame.to_csv writes the row index first, under an empty name: it is named as pandas reads it
+// back ("Unnamed: 0"), so data.id_columns can carry it, and is never a feature unless asked for.
+constexpr const char* kUnnamedIndex = "Unnamed: 0";
+
+std::vector<std::string> with_index_named(std::vector<std::string> header) {
+  if (header.size() > 1 && header[0].empty()) header[0] = kUnnamedIndex;
+  return header;
+}
+
 void check_header(const std::vector<std::string>& header, const fs::path& path) {
   for (size_t c = 0; c < header.size(); ++c) {
     const std::string where = path.string() + ":1:" + std::to_string(c + 1) + ": ";
@@ -142,7 +151,7 @@ CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options
   wanted_.decimal = dialect_.decimal;
   check_header_bytes(files_[0], dialect_.delimiter);
   blocks_ = open_blocks(0);
-  header_ = blocks_->header();
+  header_ = with_index_named(blocks_->header());
   check_header(header_, files_[0]);
   classify(roles);
   open_file(0);
@@ -190,9 +199,12 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
       wanted_.id_at.push_back(static_cast<int32_t>(c));
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
+    } else if (!required && c == 0 && name == kUnnamedIndex && blocks_->header()[0].empty()) {
+      note_skipped_column("data: the first column of " + files_[0].string() + " has no name (the row index pandas' " +
+                          "to_csv writes): skipped; list '" + kUnnamedIndex + "' in data.id_columns to carry it into predictions");
     } else if (!required && looks_like_text(first_row[c], dialect_.decimal)) {
-      log::info("data: column '", name, "' of ", files_[0].string(), " is not numeric ('", first_row[c],
-                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
+      note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is not numeric ('" + first_row[c] +
+                          "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
     } else {
       columns_.push_back(name);
       wanted_.numeric_at.push_back(static_cast<int32_t>(c));
@@ -213,7 +225,7 @@ void CsvSource::open_file(size_t index) {
   const auto file_bytes = static_cast<int64_t>(fs::file_size(files_[index], no_size));
   const int64_t whole_reads = (no_size ? 0 : file_bytes / 64) / kReadBytes * kReadBytes;  // text_ grows by reads
   batch_bytes_ = std::clamp<int64_t>(whole_reads, kMinBatchBytes, kMaxBatchBytes);
-  if (index > 0) check_same_columns(header_, blocks_->header(), files_[0], files_[index]);
+  if (index > 0) check_same_columns(header_, with_index_named(blocks_->header()), files_[0], files_[index]);
 }
 
 bool CsvSource::next_pieces() {

@@ -13,6 +13,7 @@
 #include <parquet/file_reader.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "arrow_status.hpp"
@@ -46,6 +47,23 @@ size_t reading_threads(size_t columns, size_t width) {
 // Rows a block converts column by column before the next rows: 1,024 rows of a 2,000-column table span 8 MB,
 // which the TLB still covers; with 4,096 (a ReadBatch's most) one thread read 100k x 2,000 in 1.32 s, not 1.23 s.
 constexpr int64_t kTileRows = 1024;
+
+// The columns pandas stored its row index in (DataFrame.to_parquet: a RangeIndex is metadata alone, any other
+// index a column such as __index_level_0__), from the "pandas" schema metadata; none when it is absent or
+// unreadable (it is a hint, never a reason to refuse the file).
+std::vector<std::string> pandas_index_columns(const arrow::Schema& schema) {
+  const auto metadata = schema.metadata();
+  if (!metadata) return {};
+  const auto found = metadata->Get("pandas");
+  if (!found.ok()) return {};
+  const auto pandas = nlohmann::json::parse(*found, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> names;
+  if (!pandas.is_object() || !pandas.contains("index_columns") || !pandas["index_columns"].is_array()) return names;
+  for (const auto& column : pandas["index_columns"]) {
+    if (column.is_string()) names.push_back(column.get<std::string>());
+  }
+  return names;
+}
 
 bool is_number_type(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id()) || type.id() == arrow::Type::NA;
@@ -180,6 +198,7 @@ std::unique_ptr<TableSource> ParquetSource::with_columns(const std::vector<std::
 
 void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& roles) {
   check_roles_present(roles, schema.field_names(), files_[0]);
+  const auto index_columns = pandas_index_columns(schema);
   for (const auto& field : schema.fields()) {
     const auto& name = field->name();
     const auto& type = *field->type();
@@ -192,6 +211,11 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
       continue;
     }
     if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !is_required_numeric(roles, name))) continue;
+    if (contains_name(index_columns, name) && !is_required_numeric(roles, name)) {
+      note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is the row index pandas wrote " +
+                          "(its pandas metadata says so): skipped; list it in data.id_columns to carry it into predictions");
+      continue;
+    }
     if (is_number_type(type)) {
       columns_.push_back(name);
       continue;
@@ -199,8 +223,8 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
     const std::string what = std::string(arrow::is_nested(type.id()) ? "a nested Parquet type" : "a Parquet column") +
                              " of " + type.ToString() + ", not numbers";
     if (is_required_numeric(roles, name)) throw InputError(files_[0].string() + ": column '" + name + "' is " + what);
-    log::info("data: column '", name, "' of ", files_[0].string(), " is ", what,
-              ": skipped; list it in data.id_columns to carry it into predictions");
+    note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is " + what +
+                        ": skipped; list it in data.id_columns to carry it into predictions");
   }
 }
 

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include "safetrain/common/error.hpp"
+#include "safetrain/common/log.hpp"
 #include "table_formats.hpp"
 
 namespace fs = std::filesystem;
@@ -34,6 +37,16 @@ void refuse_non_regular(const fs::path& file) {
 
 bool contains_name(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+void note_skipped_column(const std::string& text) {
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (!said.insert(text).second) return;
+  }
+  log::info(text);
 }
 
 bool name_ends_with(const std::string& name, const std::string& tail) {

@@ -120,6 +120,36 @@ TEST(TableFormats, ADecimalCommaExportReadsLikeThePlainOneWhenSaidSo) {
       << table_error((dir / "p.csv").string(), comma);
 }
 
+// pandas writes its row index into the table: to_csv as a first column with no name, to_parquet (for an index
+// that is not a range, as after filtering rows) as __index_level_0__, named in its metadata. Neither is a
+// feature (the row index can only be memorised); each can be carried as an id; an empty name elsewhere is
+// still refused.
+TEST(TableFormats, APandasRowIndexIsNotAFeature) {
+  const auto dir = formats_dir("pandas_index");
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
+  const auto csv = put_text(dir / "pd.csv", ",name,a,b,target\n0,x1,1.5,2,3\n3,x2,4,5.25,6\n8,x3,7,8,9.5\n");
+  const auto t = read_table(csv.string());
+  EXPECT_EQ(t.columns, plain.columns);
+  EXPECT_TRUE(torch::equal(t.values, plain.values));
+  CsvColumnRoles carried;
+  carried.id_columns = {"Unnamed: 0"};
+  const auto ids = read_table(csv.string(), {}, carried);
+  EXPECT_EQ(ids.columns, plain.columns);
+  ASSERT_EQ(ids.ids.values.size(), 1u);
+  EXPECT_EQ(ids.ids.values[0], (std::vector<std::string>{"0", "3", "8"}));
+  const auto middle = put_text(dir / "m.csv", "a,,b\n1,2,3\n");
+  EXPECT_NE(table_error(middle.string()).find("m.csv:1:2: empty column name"), std::string::npos) << table_error(middle.string());
+  if (!write_parquet("pandas-index", dir / "p.csv", dir / "pd.parquet")) GTEST_SKIP() << "no SAFETRAIN_PYTHON with pyarrow";
+  const auto parquet = read_table((dir / "pd.parquet").string());
+  EXPECT_EQ(parquet.columns, plain.columns);
+  EXPECT_TRUE(torch::equal(parquet.values, plain.values));
+  CsvColumnRoles parquet_ids;
+  parquet_ids.id_columns = {"__index_level_0__"};
+  const auto parquet_carried = read_table((dir / "pd.parquet").string(), {}, parquet_ids);
+  ASSERT_EQ(parquet_carried.ids.values.size(), 1u);
+  EXPECT_EQ(parquet_carried.ids.values[0], (std::vector<std::string>{"7", "10", "13"}));
+}
+
 TEST(TableFormats, GzipAndZstdReadLikeThePlainFileAndATruncatedGzipIsRefused) {
   const auto dir = formats_dir("compressed");
   put_text(dir / "g.csv", kPlain);

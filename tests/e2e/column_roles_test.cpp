@@ -36,7 +36,10 @@ TEST(ColumnRoles, IdsAreCarriedIntoPredictionsAndTextColumnsSkipped) {
   const auto csv = molecules_csv(dir);
   const auto r = run({"trainer", "--config", tiny_config(dir, table_settings(csv)).string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("column 'smiles'"), std::string::npos) << r.err;  // skipped with one log line
+  // Skipped with one log line, though the forecast and the load each open the table (it was said twice).
+  const auto said = r.err.find("column 'smiles'");
+  EXPECT_NE(said, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("column 'smiles'", said + 1), std::string::npos) << r.err;
   const fs::path run_dir = dir / "runs" / "tiny";
   const auto val = read_lines(run_dir / "predictions" / "val.csv");
   ASSERT_GT(val.size(), 1u);

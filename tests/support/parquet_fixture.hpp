@@ -1,6 +1,7 @@
 #pragma once
 // Parquet fixtures for the table-reader tests: the venv's python with pyarrow (ctest sets SAFETRAIN_PYTHON)
-// runs tests/support/write_table.py, whose docstring lists the modes (float32, typed, strings, nested).
+// runs tests/support/write_table.py, whose docstring lists the modes (float32, typed, strings, nested,
+// pandas-index).
 #include <cstdlib>
 #include <filesystem>
 #include <string>

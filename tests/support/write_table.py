@@ -3,6 +3,8 @@
   float32   every column of INPUT as float32 (text columns stay strings)
   nested    INPUT as float32 plus a list<float> column 'nested'
   strings   INPUT with column 'b' as strings
+  pandas-index  INPUT as float32, written by pandas with a row index that is not a range (a filtered
+            DataFrame): pandas stores it as the column __index_level_0__ and names it in its metadata
   typed     INPUT's numeric columns typed by their name's prefix: f64_ float64, i64_ int64, u32_ uint32,
             u64_ uint64, i8_ int8, f16_ float16, null_ Arrow's null type (all missing); others float32
 """
@@ -35,4 +37,8 @@ for name, column in zip(table.column_names, table.columns):
 out = pa.table(columns, names=table.column_names)
 if mode == "nested":
     out = out.append_column("nested", pa.array([[float(i), 1.0] for i in range(out.num_rows)], pa.list_(pa.float32())))
+if mode == "pandas-index":
+    frame = out.to_pandas()
+    frame.index = np.arange(frame.shape[0]) * 3 + 7
+    out = pa.Table.from_pandas(frame, preserve_index=True)
 pq.write_table(out, target, row_group_size=rows_per_group)
