@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
                "Settings: the descriptors: section and data.* column roles of --config, else the trainer's\n"
                "defaults; targets are optional (a table of descriptors alone); the current directory never matters."};
   Arguments a;
-  app.add_option("--input", a.input, "table file or glob: CSV, .csv.gz, .csv.zst or Parquet, e.g. 'data/*.csv' or "
+  app.add_option("--input", a.input, "table file, glob or dataset directory: CSV, .csv.gz, .csv.zst or Parquet, e.g. 'data/*.csv' or "
                  "'seed/*.parquet' (the format by extension, or --set data.format=...)")->required();
   app.add_option("--output-dir", a.output_dir, "where to write the selection and the report")->required();
   app.add_option("-c,--config", a.config_path, "config whose descriptors: section and data.targets, data.id_columns, data.ignore_columns to use");

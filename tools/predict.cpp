@@ -27,7 +27,7 @@ void add_options(CLI::App& app, PredictArguments& a) {
   app.add_option("--checkpoint", a.checkpoint,
                  "checkpoint directory, e.g. RUN_DIR/checkpoints/best; a run directory RUN_DIR means its best")
       ->required();
-  app.add_option("--input", a.input, "table file or glob (CSV, .csv.gz, .csv.zst, Parquet) with the feature columns the model "
+  app.add_option("--input", a.input, "table file, glob or dataset directory (CSV, .csv.gz, .csv.zst, Parquet) with the feature columns the model "
                  "was trained on, read as the training table was (its data.format and data.csv.*)")->required();
   app.add_option("--set", a.read_settings,
                  "how to read --input instead: data.format, data.csv.delimiter, data.csv.quote or data.csv.decimal, "

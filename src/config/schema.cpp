@@ -17,7 +17,7 @@ std::vector<KeySpec> top_and_data_keys() {
       bind("output.run_name", SAFETRAIN_FIELD(output.run_name), R::any(), "run directory name; empty = <timestamp>"),
       bind("data.source", SAFETRAIN_FIELD(data.source), R::any(), "where rows come from"),
       bind("data.path", SAFETRAIN_FIELD(data.path), R::any(),
-           "table file or glob (data.source: csv): CSV, .csv.gz, .csv.zst or Parquet"),
+           "table file, glob or dataset directory (data.source: csv): CSV, .csv.gz, .csv.zst or Parquet"),
       bind("data.format", SAFETRAIN_FIELD(data.read.format), R::any(),
            "format of data.path: auto (by extension: .csv .tsv .txt .csv.gz .csv.zst | .parquet .pq), csv, parquet"),
       bind("data.csv.delimiter", SAFETRAIN_FIELD(data.read.csv.delimiter), R::any(),

@@ -200,10 +200,10 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
     } else if (!required && c == 0 && name == kUnnamedIndex && blocks_->header()[0].empty()) {
-      note_skipped_column("data: the first column of " + files_[0].string() + " has no name (the row index pandas' " +
+      note_once("data: the first column of " + files_[0].string() + " has no name (the row index pandas' " +
                           "to_csv writes): skipped; list '" + kUnnamedIndex + "' in data.id_columns to carry it into predictions");
     } else if (!required && looks_like_text(first_row[c], dialect_.decimal)) {
-      note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is not numeric ('" + first_row[c] +
+      note_once("data: column '" + name + "' of " + files_[0].string() + " is not numeric ('" + first_row[c] +
                           "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
     } else {
       columns_.push_back(name);

@@ -212,7 +212,7 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
     }
     if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !is_required_numeric(roles, name))) continue;
     if (contains_name(index_columns, name) && !is_required_numeric(roles, name)) {
-      note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is the row index pandas wrote " +
+      note_once("data: column '" + name + "' of " + files_[0].string() + " is the row index pandas wrote " +
                           "(its pandas metadata says so): skipped; list it in data.id_columns to carry it into predictions");
       continue;
     }
@@ -223,7 +223,7 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
     const std::string what = std::string(arrow::is_nested(type.id()) ? "a nested Parquet type" : "a Parquet column") +
                              " of " + type.ToString() + ", not numbers";
     if (is_required_numeric(roles, name)) throw InputError(files_[0].string() + ": column '" + name + "' is " + what);
-    note_skipped_column("data: column '" + name + "' of " + files_[0].string() + " is " + what +
+    note_once("data: column '" + name + "' of " + files_[0].string() + " is " + what +
                         ": skipped; list it in data.id_columns to carry it into predictions");
   }
 }

@@ -27,10 +27,37 @@ void refuse_non_regular(const fs::path& file) {
   if (::stat(file.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;  // a missing file is refused when opened
   const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
                      : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                     : S_ISDIR(st.st_mode) ? "a directory"
-                                           : "not a regular file";
+                                                                   : "not a regular file";
+  if (S_ISDIR(st.st_mode)) {
+    throw InputError(file.string() + ": is a directory among a glob's matches; name the directory alone to read its files");
+  }
   throw InputError(file.string() + ": is " + std::string(kind) +
                    "; a table must be a regular file (it is read more than once), so save the stream to a file first");
+}
+
+// A dataset directory as Spark, Dask and pyarrow.dataset write one: its files at any depth (partition folders
+// such as year=2024), sorted, without the names pyarrow.dataset ignores (_SUCCESS, _metadata, .crc files: a
+// leading '_' or '.').
+std::vector<fs::path> dataset_files(const fs::path& directory) {
+  std::vector<fs::path> files;
+  bool partitioned = false;
+  for (auto it = fs::recursive_directory_iterator(directory); it != fs::recursive_directory_iterator(); ++it) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '_' || name[0] == '.') {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory()) partitioned = partitioned || name.find('=') != std::string::npos;
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  if (files.empty()) {
+    throw InputError(directory.string() + ": a directory with no table files (names that start with _ or . are not "
+                     "read); name a file or a glob");
+  }
+  std::sort(files.begin(), files.end());
+  note_once("data: " + directory.string() + " is a directory: its " + std::to_string(files.size()) + " file(s) are the table" +
+            (partitioned ? " (partition folders such as key=value are not read as columns)" : ""));
+  return files;
 }
 
 }  // namespace
@@ -39,7 +66,7 @@ bool contains_name(const std::vector<std::string>& names, const std::string& nam
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-void note_skipped_column(const std::string& text) {
+void note_once(const std::string& text) {
   static std::mutex mutex;
   static std::set<std::string> said;
   {
@@ -67,6 +94,7 @@ std::vector<fs::path> expand_glob(const std::string& pattern) {
   }
   globfree(&matches);
   if (files.empty()) throw InputError(pattern + ": no such file (or no file matches the pattern)");
+  if (files.size() == 1 && fs::is_directory(files[0])) return dataset_files(files[0]);
   std::sort(files.begin(), files.end());
   for (const auto& file : files) refuse_non_regular(file);
   return files;

@@ -204,6 +204,31 @@ TEST(TableFormats, ACompressedTableIsCountedOnceUntilItChanges) {
   EXPECT_EQ(open_table_source(gz, {})->row_upper_bound(), 1000);
 }
 
+// A directory is a dataset as Spark, Dask and pyarrow.dataset write one: its files at any depth, in path
+// order, without _SUCCESS, _metadata or hidden files (it was refused as "a directory").
+TEST(TableFormats, ADatasetDirectoryReadsAsItsFiles) {
+  const auto dir = formats_dir("dataset");
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
+  const auto data = dir / "out.csv";
+  fs::create_directories(data / "part=0");
+  fs::create_directories(data / "part=1");
+  fs::create_directories(data / "_temporary" / "0");
+  put_text(data / "part=0" / "part-00000.csv", "name,a,b,target\nx1,1.5,2,3\nx2,4,5.25,6\n");
+  put_text(data / "part=1" / "part-00000.csv", "name,a,b,target\nx3,7,8,9.5\n");
+  put_text(data / "_SUCCESS", "");
+  put_text(data / ".part-00000.csv.crc", "binary");
+  put_text(data / "_temporary" / "0" / "stale.csv", "other,columns\n1,2\n");
+  const auto t = read_table(data.string());
+  EXPECT_EQ(t.columns, plain.columns);
+  EXPECT_TRUE(torch::equal(t.values, plain.values));
+  const auto empty = dir / "empty";
+  fs::create_directories(empty / "_logs");
+  EXPECT_NE(table_error(empty.string()).find("empty: a directory with no table files"), std::string::npos)
+      << table_error(empty.string());
+  EXPECT_NE(table_error((dir / "*").string()).find("is a directory among a glob's matches"), std::string::npos)
+      << table_error((dir / "*").string());
+}
+
 TEST(TableFormats, AFifoOrADeviceIsRefusedByName) {
   const auto dir = formats_dir("fifo");
   const auto fifo = dir / "pipe.csv";

@@ -70,8 +70,10 @@ class TableSource {
   int64_t batch_rows_ = 8192;
 };
 
-// Sorted matches of a glob (or the one path); InputError when nothing matches, or when a match is not a
-// regular file (a FIFO, a device such as /dev/zero, a directory): a table is read more than once.
+// Sorted matches of a glob (or the one path; a directory means its files at any depth, as a Spark or
+// pyarrow.dataset directory holds them, without names that start with _ or .); InputError when nothing
+// matches, or when a match is not a regular file (a FIFO, a device such as /dev/zero, a directory among the
+// matches of a glob): a table is read more than once.
 std::vector<std::filesystem::path> expand_glob(const std::string& pattern);
 
 // The format of `path` by its extension (.csv, .tsv, .txt, .csv.gz, .csv.zst, .parquet, .pq), or
