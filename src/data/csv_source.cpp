@@ -78,7 +78,10 @@ std::vector<std::string> with_index_named(std::vector<std::string> header) {
 void check_header(const std::vector<std::string>& header, const fs::path& path) {
   for (size_t c = 0; c < header.size(); ++c) {
     const std::string where = path.string() + ":1:" + std::to_string(c + 1) + ": ";
-    if (header[c].empty()) throw InputError(where + "empty column name in the header");
+    if (header[c].empty()) {
+      const bool last = c + 1 == header.size();
+      throw InputError(where + "empty column name in the header" + (last ? " (a delimiter at the end of the line?)" : ""));
+    }
     const auto first = std::find(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(c), header[c]);
     if (first != header.begin() + static_cast<std::ptrdiff_t>(c)) {
       throw InputError(where + "column name '" + header[c] + "' repeats column " +

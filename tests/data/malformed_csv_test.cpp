@@ -59,6 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"incomplete_exponent.csv", "incomplete_exponent.csv:3:3: column 'y': '1e'"},
         MalformedCase{"unbalanced_quote.csv", "unbalanced_quote.csv:2: expected 3 cells (as in the header), found 1"},
         MalformedCase{"empty_column_name.csv", "empty_column_name.csv:1:2: empty column name"},
+        MalformedCase{"trailing_delimiter_every_line.csv",
+                      "trailing_delimiter_every_line.csv:1:4: empty column name in the header (a delimiter at the end of the line?)"},
         MalformedCase{"duplicate_column_name.csv", "duplicate_column_name.csv:1:3: column name 'a' repeats column 1"},
         MalformedCase{"header_mismatch/part*.csv", "part2.csv:1:2: header differs"},
         MalformedCase{"header_shorter/part*.csv", "part2.csv:1:3: header differs"},
