@@ -29,20 +29,19 @@ bool is_missing_token(std::string_view trimmed) {
          trimmed == "NaN" || trimmed == "NAN" || trimmed == "null";
 }
 
-}  // namespace
-
-bool is_missing(std::string_view cell) { return is_missing_token(trim(cell)); }
-
-namespace {
-
 // A number with a decimal comma, read as from_chars reads a point: the cell is copied with ',' as '.'.
 CellError parse_decimal_comma(std::string_view cell, float& out) {
   const std::string_view trimmed = trim(cell);
   if (trimmed.find('.') != std::string_view::npos) return CellError::not_a_number;
-  std::array<char, 64> copy{};
-  if (trimmed.size() > copy.size()) return CellError::not_a_number;  // no float32 needs 64 characters
-  std::replace_copy(trimmed.begin(), trimmed.end(), copy.begin(), ',', '.');
-  return parse_cell(std::string_view(copy.data(), trimmed.size()), out, '.');
+  std::array<char, 64> small{};  // the usual cell, without an allocation
+  std::string large;
+  char* copy = small.data();
+  if (trimmed.size() > small.size()) {
+    large.resize(trimmed.size());
+    copy = large.data();
+  }
+  std::replace_copy(trimmed.begin(), trimmed.end(), copy, ',', '.');
+  return parse_cell(std::string_view(copy, trimmed.size()), out, '.');
 }
 
 // Digits, one mark `mark`, digits, with an optional sign: a number written with that decimal mark.
@@ -57,6 +56,8 @@ bool is_number_with_mark(std::string_view cell, char mark) {
 }
 
 }  // namespace
+
+bool is_missing(std::string_view cell) { return is_missing_token(trim(cell)); }
 
 CellError parse_cell(std::string_view cell, float& out, char decimal) {
   if (decimal != '.') return parse_decimal_comma(cell, out);

@@ -114,6 +114,9 @@ TEST(TableFormats, ADecimalCommaExportReadsLikeThePlainOneWhenSaidSo) {
   const auto point = put_text(dir / "pt.csv", "a;b\n1,5;2\n3;2.5\n");
   EXPECT_NE(table_error(point.string(), comma).find("'2.5' is not a number (data.csv.decimal is ',')"), std::string::npos)
       << table_error(point.string(), comma);
+  const auto long_cell = put_text(dir / "l.csv", "a;b\n1;2," + std::string(70, '0') + "\n");  // beyond a small copy
+  const auto long_read = read_table(long_cell.string(), comma);
+  EXPECT_EQ(long_read.values[0][1].item<float>(), 2.0f);
   // The delimiter sniffed from a ','-separated header cannot also be the decimal mark.
   EXPECT_NE(table_error((dir / "p.csv").string(), comma).find("p.csv: data.csv.decimal is ',', the file's delimiter too"),
             std::string::npos)
@@ -187,7 +190,7 @@ TEST(TableFormats, ACompressedTableIsCountedOnceUntilItChanges) {
   const auto dir = formats_dir("count_once");
   const auto write_gz = [&](int rows) {
     std::string text = "a,b\n";
-    for (int i = 0; i < rows; ++i) text += std::to_string(i * 7919 % 100003) + "," + std::to_string(i) + "\n";
+    for (int64_t i = 0; i < rows; ++i) text += std::to_string(i * 7919 % 100003) + "," + std::to_string(i) + "\n";
     put_text(dir / "t.csv", text);
     ASSERT_EQ(std::system(("gzip -f '" + (dir / "t.csv").string() + "'").c_str()), 0);
   };
