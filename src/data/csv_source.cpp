@@ -70,7 +70,13 @@ Dialect dialect_of(const fs::path& first_file, const CsvDialect& options) {
 // back ("Unnamed: 0"), so data.id_columns can carry it, and is never a feature unless asked for.
 constexpr const char* kUnnamedIndex = "Unnamed: 0";
 
-std::vector<std::string> with_index_named(std::vector<std::string> header) {
+// The header's names as the config names them: without the blanks around them ("a, b, y" is written to be
+// read as a, b and y, as the cells' blanks are not part of their numbers), the unnamed index named.
+std::vector<std::string> tidy_header(std::vector<std::string> header) {
+  for (auto& name : header) {
+    const auto first = name.find_first_not_of(" \t");
+    name = first == std::string::npos ? std::string() : name.substr(first, name.find_last_not_of(" \t") - first + 1);
+  }
   if (header.size() > 1 && header[0].empty()) header[0] = kUnnamedIndex;
   return header;
 }
@@ -154,7 +160,7 @@ CsvSource::CsvSource(const std::string& pattern, const TableReadOptions& options
   wanted_.decimal = dialect_.decimal;
   check_header_bytes(files_[0], dialect_.delimiter);
   blocks_ = open_blocks(0);
-  header_ = with_index_named(blocks_->header());
+  header_ = tidy_header(blocks_->header());
   check_header(header_, files_[0]);
   classify(roles);
   open_file(0);
@@ -202,7 +208,7 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
       wanted_.id_at.push_back(static_cast<int32_t>(c));
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
-    } else if (!required && c == 0 && name == kUnnamedIndex && blocks_->header()[0].empty()) {
+    } else if (!required && c == 0 && name == kUnnamedIndex && blocks_->header()[0].find_first_not_of(" \t") == std::string::npos) {
       note_once("data: the first column of " + files_[0].string() + " has no name (the row index pandas' " +
                           "to_csv writes): skipped; list '" + kUnnamedIndex + "' in data.id_columns to carry it into predictions");
     } else if (!required && looks_like_text(first_row[c], dialect_.decimal)) {
@@ -228,7 +234,7 @@ void CsvSource::open_file(size_t index) {
   const auto file_bytes = static_cast<int64_t>(fs::file_size(files_[index], no_size));
   const int64_t whole_reads = (no_size ? 0 : file_bytes / 64) / kReadBytes * kReadBytes;  // text_ grows by reads
   batch_bytes_ = std::clamp<int64_t>(whole_reads, kMinBatchBytes, kMaxBatchBytes);
-  if (index > 0) check_same_columns(header_, with_index_named(blocks_->header()), files_[0], files_[index]);
+  if (index > 0) check_same_columns(header_, tidy_header(blocks_->header()), files_[0], files_[index]);
 }
 
 bool CsvSource::next_pieces() {

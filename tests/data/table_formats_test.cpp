@@ -76,6 +76,16 @@ TEST(TableFormats, CrlfBomSemicolonAndTabFilesReadLikeThePlainOne) {
   }
 }
 
+// "a, b, y" names a, b and y, as its cells' blanks are not part of their numbers (a target 'y' was "not in" it).
+TEST(TableFormats, BlanksAroundHeaderNamesAreNotPartOfTheNames) {
+  const auto dir = formats_dir("header_blanks");
+  const auto plain = read_table(put_text(dir / "p.csv", kPlain).string());
+  const auto spaced = read_table(put_text(dir / "s.csv", "name, a ,\tb, target\nx1, 1.5, 2, 3\nx2, 4, 5.25, 6\n"
+                                                         "x3, 7, 8, 9.5\n").string());
+  EXPECT_EQ(spaced.columns, plain.columns);
+  EXPECT_TRUE(torch::equal(spaced.values, plain.values));
+}
+
 TEST(TableFormats, DelimiterAndQuoteOptionsOverrideTheSniffing) {
   const auto dir = formats_dir("options");
   const auto file = put_text(dir / "o.csv", "a;b\n1;2,5\n");
