@@ -73,10 +73,7 @@ constexpr const char* kUnnamedIndex = "Unnamed: 0";
 // The header's names as the config names them: without the blanks around them ("a, b, y" is written to be
 // read as a, b and y, as the cells' blanks are not part of their numbers), the unnamed index named.
 std::vector<std::string> tidy_header(std::vector<std::string> header) {
-  for (auto& name : header) {
-    const auto first = name.find_first_not_of(" \t");
-    name = first == std::string::npos ? std::string() : name.substr(first, name.find_last_not_of(" \t") - first + 1);
-  }
+  for (auto& name : header) name = column_name_of(name);
   if (header.size() > 1 && header[0].empty()) header[0] = kUnnamedIndex;
   return header;
 }
@@ -208,12 +205,12 @@ void CsvSource::classify(const CsvColumnRoles& roles) {
       wanted_.id_at.push_back(static_cast<int32_t>(c));
     } else if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !required)) {
       continue;
-    } else if (!required && c == 0 && name == kUnnamedIndex && blocks_->header()[0].find_first_not_of(" \t") == std::string::npos) {
-      note_once("data: the first column of " + files_[0].string() + " has no name (the row index pandas' " +
-                          "to_csv writes): skipped; list '" + kUnnamedIndex + "' in data.id_columns to carry it into predictions");
+    } else if (!required && c == 0 && name == kUnnamedIndex && column_name_of(blocks_->header()[0]).empty()) {
+      note_once("data: the first column of " + files_[0].string() + " has no name (the row index pandas' to_csv " +
+                "writes): skipped; list '" + kUnnamedIndex + "' in data.id_columns to carry it into predictions");
     } else if (!required && looks_like_text(first_row[c], dialect_.decimal)) {
       note_once("data: column '" + name + "' of " + files_[0].string() + " is not numeric ('" + first_row[c] +
-                          "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
+                "' in the first row): skipped; list it in data.id_columns to carry it into predictions");
     } else {
       columns_.push_back(name);
       wanted_.numeric_at.push_back(static_cast<int32_t>(c));

@@ -78,6 +78,12 @@ std::string read_csv_head(const fs::path& file, int64_t bytes) {
   return head;
 }
 
+std::string column_name_of(std::string_view header_cell) {
+  const auto first = header_cell.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return std::string(header_cell.substr(first, header_cell.find_last_not_of(" \t") - first + 1));
+}
+
 char sniff_delimiter(const std::string& head, char quote) {
   std::array<int64_t, 3> counts{};
   const std::array<char, 3> candidates{',', ';', '\t'};

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace safetrain::data {
 
@@ -16,6 +17,10 @@ std::shared_ptr<arrow::io::InputStream> open_csv_stream(const std::filesystem::p
 
 // The first `bytes` of the decompressed text (less when the file is shorter).
 std::string read_csv_head(const std::filesystem::path& file, int64_t bytes);
+
+// A header cell as the column's name: without the blanks (spaces, tabs) around it ("a, b, y" names a, b and
+// y). The reader and the cell locations of later messages (row_location.cpp) name columns by this one rule.
+std::string column_name_of(std::string_view header_cell);
 
 // ',' ';' or tab: the one of them that occurs most often outside quotes in the first line of `head`;
 // ',' when none does.

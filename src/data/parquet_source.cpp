@@ -212,8 +212,8 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
     }
     if (contains_name(roles.ignore_columns, name) || (roles.only_numeric && !is_required_numeric(roles, name))) continue;
     if (contains_name(index_columns, name) && !is_required_numeric(roles, name)) {
-      note_once("data: column '" + name + "' of " + files_[0].string() + " is the row index pandas wrote " +
-                          "(its pandas metadata says so): skipped; list it in data.id_columns to carry it into predictions");
+      note_once("data: column '" + name + "' of " + files_[0].string() + " is the row index pandas wrote (its " +
+                "pandas metadata says so): skipped; list it in data.id_columns to carry it into predictions");
       continue;
     }
     if (is_number_type(type)) {
@@ -224,7 +224,7 @@ void ParquetSource::classify(const arrow::Schema& schema, const CsvColumnRoles& 
                              " of " + type.ToString() + ", not numbers";
     if (is_required_numeric(roles, name)) throw InputError(files_[0].string() + ": column '" + name + "' is " + what);
     note_once("data: column '" + name + "' of " + files_[0].string() + " is " + what +
-                        ": skipped; list it in data.id_columns to carry it into predictions");
+              ": skipped; list it in data.id_columns to carry it into predictions");
   }
 }
 

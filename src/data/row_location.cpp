@@ -34,10 +34,7 @@ std::vector<std::string> header_names(const fs::path& file, const CsvDialect& di
       names.back() += ch;
     }
   }
-  for (auto& name : names) {
-    name.erase(0, name.find_first_not_of(" \t"));
-    name.erase(name.find_last_not_of(" \t") + 1);
-  }
+  for (auto& name : names) name = column_name_of(name);
   return names;
 }
 

@@ -28,11 +28,11 @@ std::vector<T> picked(const std::vector<T>& values, const std::vector<int64_t>& 
 }
 
 bool contains_name(const std::vector<std::string>& names, const std::string& name);
+bool name_ends_with(const std::string& name, const std::string& tail);
 
 // Logs a note about the table ("data: column 'name' of rows.csv is not numeric ...: skipped"), once per
 // process: the forecast, the load and the pruner's projections each open the same table.
 void note_once(const std::string& text);
-bool name_ends_with(const std::string& name, const std::string& tail);
 
 // A target or a listed feature: text there is an error, not a skipped column.
 bool is_required_numeric(const CsvColumnRoles& roles, const std::string& name);

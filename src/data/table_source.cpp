@@ -25,12 +25,12 @@ namespace {
 void refuse_non_regular(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;  // a missing file is refused when opened
-  const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
-                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                   : "not a regular file";
   if (S_ISDIR(st.st_mode)) {
     throw InputError(file.string() + ": is a directory among a glob's matches; name the directory alone to read its files");
   }
+  const char* kind = S_ISFIFO(st.st_mode)                          ? "a FIFO (named pipe)"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                   : "not a regular file";
   throw InputError(file.string() + ": is " + std::string(kind) +
                    "; a table must be a regular file (it is read more than once), so save the stream to a file first");
 }
